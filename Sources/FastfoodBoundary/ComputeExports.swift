@@ -1,0 +1,133 @@
+import CFastfood
+import FastfoodEngine
+
+// Forward and backward passes. Each export validates every argument (shared generic helpers),
+// then calls the engine's concrete Float or Double kernel.
+
+@c @implementation
+public func fastfood_forward_f32(
+    _ layer: OpaquePointer?, _ params: UnsafePointer<Float>?, _ batch: Int,
+    _ x: UnsafePointer<Float>?, _ ldx: Int, _ y: UnsafeMutablePointer<Float>?, _ ldy: Int
+) -> fastfood_status {
+    exported("fastfood_forward_f32") { () throws(BoundaryError) in
+        guard let a = try ForwardArguments(layer, params, batch, x, ldx, y, ldy) else { return }
+        do { try a.layer.forward(params: a.params, batch: batch, x: a.x, ldx: ldx, y: a.y, ldy: ldy) }
+        catch { throw workspaceFailure(a.layer) }
+    }
+}
+
+@c @implementation
+public func fastfood_forward_f64(
+    _ layer: OpaquePointer?, _ params: UnsafePointer<Double>?, _ batch: Int,
+    _ x: UnsafePointer<Double>?, _ ldx: Int, _ y: UnsafeMutablePointer<Double>?, _ ldy: Int
+) -> fastfood_status {
+    exported("fastfood_forward_f64") { () throws(BoundaryError) in
+        guard let a = try ForwardArguments(layer, params, batch, x, ldx, y, ldy) else { return }
+        do { try a.layer.forward(params: a.params, batch: batch, x: a.x, ldx: ldx, y: a.y, ldy: ldy) }
+        catch { throw workspaceFailure(a.layer) }
+    }
+}
+
+@c @implementation
+public func fastfood_backward_f32(
+    _ layer: OpaquePointer?, _ params: UnsafePointer<Float>?, _ batch: Int,
+    _ x: UnsafePointer<Float>?, _ ldx: Int, _ dy: UnsafePointer<Float>?, _ lddy: Int,
+    _ dx: UnsafeMutablePointer<Float>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<Float>?,
+    _ flags: UInt32
+) -> fastfood_status {
+    exported("fastfood_backward_f32") { () throws(BoundaryError) in
+        guard let a = try BackwardArguments(layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags)
+        else { return }
+        do {
+            try a.layer.backward(params: a.params, batch: batch, x: x, ldx: ldx, dy: a.dy, lddy: lddy,
+                                 dx: dx, lddx: lddx, dparams: dparams, accumulate: a.accumulate)
+        } catch { throw workspaceFailure(a.layer) }
+    }
+}
+
+@c @implementation
+public func fastfood_backward_f64(
+    _ layer: OpaquePointer?, _ params: UnsafePointer<Double>?, _ batch: Int,
+    _ x: UnsafePointer<Double>?, _ ldx: Int, _ dy: UnsafePointer<Double>?, _ lddy: Int,
+    _ dx: UnsafeMutablePointer<Double>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<Double>?,
+    _ flags: UInt32
+) -> fastfood_status {
+    exported("fastfood_backward_f64") { () throws(BoundaryError) in
+        guard let a = try BackwardArguments(layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags)
+        else { return }
+        do {
+            try a.layer.backward(params: a.params, batch: batch, x: x, ldx: ldx, dy: a.dy, lddy: lddy,
+                                 dx: dx, lddx: lddx, dparams: dparams, accumulate: a.accumulate)
+        } catch { throw workspaceFailure(a.layer) }
+    }
+}
+
+private func workspaceFailure(_ layer: FastfoodLayer) -> BoundaryError {
+    .outOfMemory("could not allocate temporary work space for block size \(layer.shape.blockSize)")
+}
+
+/// Validated forward arguments; nil when batch is 0 (nothing to do).
+private struct ForwardArguments<T> {
+    let layer: FastfoodLayer
+    let params: UnsafePointer<T>
+    let x: UnsafePointer<T>
+    let y: UnsafeMutablePointer<T>
+
+    init?(
+        _ handle: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
+        _ x: UnsafePointer<T>?, _ ldx: Int, _ y: UnsafeMutablePointer<T>?, _ ldy: Int
+    ) throws(BoundaryError) {
+        layer = try LayerHandle.layer(handle)
+        self.params = try Validate.nonNull(params, "params")
+        try Validate.rowCount(batch)
+        if batch == 0 { return nil }
+        let shape = layer.shape
+        self.x = try Validate.nonNull(x, "x")
+        self.y = try Validate.nonNull(y, "y")
+        try Validate.matrix(T.self, rows: batch, width: shape.inFeatures, stride: ldx,
+                            name: "x", strideName: "ldx", widthName: "in_features")
+        try Validate.matrix(T.self, rows: batch, width: shape.outFeatures, stride: ldy,
+                            name: "y", strideName: "ldy", widthName: "out_features")
+    }
+}
+
+/// Validated backward arguments; nil when there is nothing left to do (batch 0).
+private struct BackwardArguments<T: FastfoodFloat> {
+    let layer: FastfoodLayer
+    let params: UnsafePointer<T>
+    let dy: UnsafePointer<T>
+    let accumulate: Bool
+
+    init?(
+        _ handle: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
+        _ x: UnsafePointer<T>?, _ ldx: Int, _ dy: UnsafePointer<T>?, _ lddy: Int,
+        _ dx: UnsafeMutablePointer<T>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<T>?,
+        _ flags: UInt32
+    ) throws(BoundaryError) {
+        layer = try LayerHandle.layer(handle)
+        self.params = try Validate.nonNull(params, "params")
+        try Validate.flags(flags, allowed: FASTFOOD_ACCUMULATE, "flags")
+        try Validate.rowCount(batch)
+        accumulate = flags & FASTFOOD_ACCUMULATE != 0
+        let shape = layer.shape
+        if batch == 0 {
+            // The sum over an empty batch is zero.
+            if let dparams, !accumulate { dparams.update(repeating: 0, count: shape.parameterCount) }
+            return nil
+        }
+        self.dy = try Validate.nonNull(dy, "dy")
+        try Validate.matrix(T.self, rows: batch, width: shape.outFeatures, stride: lddy,
+                            name: "dy", strideName: "lddy", widthName: "out_features")
+        if dparams != nil {
+            guard x != nil else {
+                throw .nullPointer("x (required when dparams is not NULL)")
+            }
+            try Validate.matrix(T.self, rows: batch, width: shape.inFeatures, stride: ldx,
+                                name: "x", strideName: "ldx", widthName: "in_features")
+        }
+        if dx != nil {
+            try Validate.matrix(T.self, rows: batch, width: shape.inFeatures, stride: lddx,
+                                name: "dx", strideName: "lddx", widthName: "in_features")
+        }
+    }
+}

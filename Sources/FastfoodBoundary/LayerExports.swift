@@ -1,0 +1,123 @@
+import CFastfood
+import FastfoodEngine
+
+// Creating, destroying and describing layers.
+
+@c @implementation
+public func fastfood_layer_create(
+    _ in_features: Int, _ out_features: Int, _ seed: UInt64, _ flags: UInt32,
+    _ out_layer: UnsafeMutablePointer<OpaquePointer?>?
+) -> fastfood_status {
+    exported("fastfood_layer_create") { () throws(BoundaryError) in
+        let destination = try Validate.nonNull(out_layer, "out_layer")
+        try Validate.flags(flags, allowed: FASTFOOD_LAYER_BIAS, "flags")
+        let shape: LayerShape
+        do throws(LayerShape.Failure) {
+            shape = try LayerShape(inFeatures: in_features, outFeatures: out_features,
+                                   hasBias: flags & FASTFOOD_LAYER_BIAS != 0)
+        } catch {
+            throw describe(error, in_features: in_features, out_features: out_features)
+        }
+        guard let layer = FastfoodLayer.make(shape: shape, seed: seed) else {
+            throw .outOfMemory("could not allocate the permutations of a \(in_features) -> \(out_features) layer (\(shape.diagonalLength) entries)")
+        }
+        destination.pointee = LayerHandle.make(layer)
+    }
+}
+
+private func describe(_ failure: LayerShape.Failure, in_features: Int, out_features: Int) -> BoundaryError {
+    switch failure {
+    case .zeroInFeatures:
+        .invalidArgument("in_features is 0; it must be at least 1")
+    case .zeroOutFeatures:
+        .invalidArgument("out_features is 0; it must be at least 1")
+    case .inFeaturesTooLarge:
+        .invalidArgument("in_features (\(unsigned(in_features))) exceeds FASTFOOD_MAX_IN_FEATURES (\(LayerShape.maxInFeatures))")
+    case .parameterCountOverflows:
+        out_features < 0
+            ? .sizeOverflow("out_features (\(unsigned(out_features))) is larger than any addressable array")
+            : .sizeOverflow("a \(in_features) -> \(out_features) layer would have more parameters than an address space holds")
+    }
+}
+
+@c @implementation
+public func fastfood_layer_destroy(_ layer: OpaquePointer?) {
+    guard let layer else { return }
+    LayerHandle.release(layer)
+}
+
+@c @implementation
+public func fastfood_layer_in_features(_ layer: OpaquePointer?) -> Int {
+    LayerHandle.layerIfAny(layer)?.shape.inFeatures ?? 0
+}
+
+@c @implementation
+public func fastfood_layer_out_features(_ layer: OpaquePointer?) -> Int {
+    LayerHandle.layerIfAny(layer)?.shape.outFeatures ?? 0
+}
+
+@c @implementation
+public func fastfood_layer_block_size(_ layer: OpaquePointer?) -> Int {
+    LayerHandle.layerIfAny(layer)?.shape.blockSize ?? 0
+}
+
+@c @implementation
+public func fastfood_layer_num_blocks(_ layer: OpaquePointer?) -> Int {
+    LayerHandle.layerIfAny(layer)?.shape.blockCount ?? 0
+}
+
+@c @implementation
+public func fastfood_layer_param_count(_ layer: OpaquePointer?) -> Int {
+    LayerHandle.layerIfAny(layer)?.shape.parameterCount ?? 0
+}
+
+@c @implementation
+public func fastfood_layer_flags(_ layer: OpaquePointer?) -> UInt32 {
+    guard let layer = LayerHandle.layerIfAny(layer) else { return 0 }
+    return layer.shape.hasBias ? FASTFOOD_LAYER_BIAS : 0
+}
+
+@c @implementation
+public func fastfood_layer_seed(_ layer: OpaquePointer?) -> UInt64 {
+    LayerHandle.layerIfAny(layer)?.seed ?? 0
+}
+
+@c @implementation
+public func fastfood_layer_permutation(_ layer: OpaquePointer?, _ perm: UnsafeMutablePointer<Int>?) -> fastfood_status {
+    exported("fastfood_layer_permutation") { () throws(BoundaryError) in
+        let layer = try LayerHandle.layer(layer)
+        let destination = try Validate.nonNull(perm, "perm")
+        layer.copyPermutation(into: destination)
+    }
+}
+
+@c @implementation
+public func fastfood_init_params_f32(
+    _ layer: OpaquePointer?, _ seed: UInt64, _ sigma: Double, _ params: UnsafeMutablePointer<Float>?
+) -> fastfood_status {
+    exported("fastfood_init_params_f32") { () throws(BoundaryError) in
+        let (layer, params) = try initArguments(layer, sigma, params)
+        layer.initializeParameters(seed: seed, sigma: sigma, into: params)
+    }
+}
+
+@c @implementation
+public func fastfood_init_params_f64(
+    _ layer: OpaquePointer?, _ seed: UInt64, _ sigma: Double, _ params: UnsafeMutablePointer<Double>?
+) -> fastfood_status {
+    exported("fastfood_init_params_f64") { () throws(BoundaryError) in
+        let (layer, params) = try initArguments(layer, sigma, params)
+        layer.initializeParameters(seed: seed, sigma: sigma, into: params)
+    }
+}
+
+private func initArguments<T>(
+    _ handle: OpaquePointer?, _ sigma: Double, _ params: UnsafeMutablePointer<T>?
+) throws(BoundaryError) -> (FastfoodLayer, UnsafeMutablePointer<T>) {
+    let layer = try LayerHandle.layer(handle)
+    let params = try Validate.nonNull(params, "params")
+    guard sigma.isFinite && sigma > 0 else {
+        throw .invalidArgument("sigma (\(sigma)) must be finite and greater than 0")
+    }
+    return (layer, params)
+}

@@ -1,0 +1,59 @@
+/// An immutable Fastfood layer: its shape, its seed and the K fixed permutations drawn from it.
+/// It owns no trainable numbers; those are passed to every call in the documented layout.
+public final class FastfoodLayer: @unchecked Sendable {
+    // @unchecked: every stored property is immutable after init; the permutation memory is
+    // written once in `make` and only read afterwards, so sharing across threads is safe.
+    public let shape: LayerShape
+    public let seed: UInt64
+    /// K*D entries, block k at k*D: (PI_k v)[i] = v[permutation[k*D + i]].
+    let permutation: UnsafeMutablePointer<UInt32>
+
+    private init(shape: LayerShape, seed: UInt64, permutation: UnsafeMutablePointer<UInt32>) {
+        self.shape = shape
+        self.seed = seed
+        self.permutation = permutation
+    }
+
+    deinit { AlignedMemory.free(permutation) }
+
+    /// Draws the permutations from `seed`; nil if their memory cannot be allocated.
+    public static func make(shape: LayerShape, seed: UInt64) -> FastfoodLayer? {
+        let d = shape.blockSize
+        guard let storage = AlignedMemory.allocate(UInt32.self, count: shape.diagonalLength) else {
+            return nil
+        }
+        for k in 0 ..< shape.blockCount {
+            drawPermutation(storage + k * d, length: d, seed: seed, block: k)
+        }
+        return FastfoodLayer(shape: shape, seed: seed, permutation: storage)
+    }
+
+    /// Durstenfeld's Fisher-Yates shuffle of the identity, driven by the block's stream.
+    static func drawPermutation(_ out: UnsafeMutablePointer<UInt32>, length: Int, seed: UInt64, block: Int) {
+        for i in 0 ..< length { out[i] = UInt32(truncatingIfNeeded: i) }
+        var rng = SplitMix64(seed: seed, purpose: .permutation, block: block)
+        var i = length - 1
+        while i > 0 {
+            let j = Int(rng.next(below: UInt64(i + 1)))
+            out.swapAt(i, j)
+            i -= 1
+        }
+    }
+
+    /// Permutation entry `index` (0 ..< K*D).
+    public func permutationEntry(_ index: Int) -> Int { Int(permutation[index]) }
+
+    /// Copies all K*D permutation entries.
+    public func copyPermutation(into destination: UnsafeMutablePointer<Int>) {
+        for i in 0 ..< shape.diagonalLength { destination[i] = Int(permutation[i]) }
+    }
+}
+
+extension UnsafeMutablePointer {
+    @inline(__always)
+    fileprivate func swapAt(_ i: Int, _ j: Int) {
+        let t = self[i]
+        self[i] = self[j]
+        self[j] = t
+    }
+}

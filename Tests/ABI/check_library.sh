@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Checks the shipped shared library against the public header:
+#   - the exported functions are exactly the functions the header declares;
+#   - every declaration in the header is preceded by its documentation comment;
+#   - no Swift runtime library is needed at run time (static stdlib);
+#   - the SONAME is libfastfood.so.1 and the library is linked -z nodelete.
+# Usage: check_library.sh path/to/libfastfood.so.X.Y.Z path/to/fastfood.h
+set -u
+lib=$1
+header=$2
+passed=0
+failed=0
+check() { # name, then a command that must succeed
+    local name=$1; shift
+    if "$@"; then passed=$((passed + 1)); echo "ok   $name"
+    else failed=$((failed + 1)); echo "FAIL $name"; fi
+}
+
+declared=$(sed -nE 's/^FASTFOOD_API .*[^a-z0-9_](fastfood_[a-z0-9_]+)\(.*/\1/p' "$header" | sort)
+exported=$(nm -D --defined-only "$lib" | awk '{print $NF}' | sort)
+
+same_sets() {
+    if [ "$declared" = "$exported" ]; then return 0; fi
+    echo "  declared but not exported:"; comm -23 <(echo "$declared") <(echo "$exported") | sed 's/^/    /'
+    echo "  exported but not declared:"; comm -13 <(echo "$declared") <(echo "$exported") | sed 's/^/    /'
+    return 1
+}
+check "exports are exactly the $(echo "$declared" | wc -l) functions declared in the header" same_sets
+
+documented() {
+    # The line before each FASTFOOD_API declaration must close a comment.
+    awk '/^FASTFOOD_API/ { if (prev !~ /\*\/[[:space:]]*$/) { print "  undocumented: " $0; bad = 1 } }
+         { if ($0 !~ /^[[:space:]]*$/) prev = $0 }
+         END { exit bad }' "$header"
+}
+check "every declaration carries a documentation comment" documented
+
+no_swift_runtime() {
+    local deps; deps=$(ldd "$lib")
+    if echo "$deps" | grep -q 'libswift'; then echo "$deps" | grep libswift | sed 's/^/  /'; return 1; fi
+    if echo "$deps" | grep -q 'not found'; then echo "$deps" | grep 'not found' | sed 's/^/  /'; return 1; fi
+}
+check "no Swift runtime dependency (ldd)" no_swift_runtime
+
+check "SONAME is libfastfood.so.1" \
+    bash -c "readelf -d '$lib' | grep -q 'Library soname: \[libfastfood.so.1\]'"
+check "linked with -z nodelete" \
+    bash -c "readelf -d '$lib' | grep -E 'FLAGS_1' | grep -q NODELETE"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

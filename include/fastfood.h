@@ -1,0 +1,370 @@
+/*
+ * fastfood.h - Adaptive Fastfood layers behind a stable C ABI.
+ *
+ * This header is the reference manual of libfastfood. Every function is documented where it is
+ * declared.
+ *
+ * WHAT IT COMPUTES
+ *
+ * A Fastfood layer replaces a dense layer y = W x (in_features -> out_features) by structured
+ * blocks (Yang et al., "Deep Fried Convnets", 2015; Le, Sarlos, Smola, "Fastfood", 2013). With
+ * D = block size = the smallest power of two >= in_features and K = num_blocks =
+ * ceil(out_features / D), block k maps the zero-padded input x_pad (length D) to
+ *
+ *     y_k = S_k H G_k PI_k H B_k x_pad
+ *
+ *   - S_k, G_k, B_k: diagonal matrices (D numbers each), the trainable parameters;
+ *   - PI_k: a fixed permutation, (PI_k v)[i] = v[perm[k*D + i]], drawn from the layer's seed;
+ *   - H: the unnormalised Walsh-Hadamard matrix of order D in natural (Sylvester) order,
+ *     entries +1/-1, H*H = D*I. No normalising constant is applied anywhere: scale lives in S.
+ *
+ * The outputs of the K blocks are concatenated and the first out_features are kept; with a bias
+ * the bias vector is added. Forward and backward both cost O(K * D log D) per row.
+ *
+ * PARAMETERS
+ *
+ * The library never owns trainable numbers: they live in the caller's memory, one contiguous
+ * array of fastfood_layer_param_count() elements laid out as
+ *
+ *     [ S (K*D) | G (K*D) | B (K*D) | bias (out_features, only with FASTFOOD_LAYER_BIAS) ]
+ *
+ * where block k of S, G and B starts at offset k*D of its section. Gradients (dparams) use the
+ * same layout. S entries of outputs dropped by truncation and B entries of padded inputs have
+ * gradient 0.
+ *
+ * BATCHES
+ *
+ * Inputs and outputs are row-major batches: row r of x starts at x + r*ldx with
+ * ldx >= in_features (likewise y / ldy >= out_features, dy / lddy >= out_features,
+ * dx / lddx >= in_features). Elements between the end of a row and the start of the next are
+ * never read or written.
+ *
+ * ERRORS
+ *
+ * Every function that can fail returns a fastfood_status. On failure no output buffer is
+ * modified, and fastfood_last_error_message() describes the failure on the calling thread.
+ * The library never aborts, never prints and never calls exit() inside the caller's process.
+ * Arguments are validated before any work; pointers are trusted to point at as many elements as
+ * the sizes say (the library cannot check that).
+ *
+ * THREAD SAFETY
+ *
+ * A fastfood_layer is immutable after creation. Every function may be called concurrently from
+ * any number of threads, on the same layer or on different ones, as long as concurrent calls do
+ * not write to the same output buffer (and no thread writes a buffer another call reads).
+ * fastfood_layer_destroy() must not race with other uses of the same layer.
+ *
+ * ABI
+ *
+ * Only <stddef.h> and <stdint.h> types cross the boundary; no struct is passed by value; flag
+ * words are uint32_t and unknown bits are rejected. Within major version 1 nothing declared here
+ * changes meaning; new functions and flag bits may be added.
+ */
+#ifndef FASTFOOD_H
+#define FASTFOOD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Marks every exported declaration; the library is built with everything else hidden. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FASTFOOD_API __attribute__((visibility("default")))
+#else
+#define FASTFOOD_API
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Version
+ * ------------------------------------------------------------------------------------------- */
+
+/** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
+#define FASTFOOD_VERSION_MAJOR 1
+#define FASTFOOD_VERSION_MINOR 0
+#define FASTFOOD_VERSION_PATCH 0
+/** major * 10000 + minor * 100 + patch. */
+#define FASTFOOD_VERSION_NUMBER 10000
+/** The same version as a string. */
+#define FASTFOOD_VERSION_STRING "1.0.0"
+
+/**
+ * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.
+ *
+ * Compare with FASTFOOD_VERSION_NUMBER to detect a header/library mismatch. A library with the
+ * same major version and an equal or higher number than the header is compatible.
+ * Thread safety: may be called from any thread at any time.
+ */
+FASTFOOD_API uint32_t fastfood_version_number(void);
+
+/**
+ * Version of the library actually loaded, as "major.minor.patch".
+ *
+ * @return a static NUL-terminated string owned by the library; never NULL, never freed.
+ * Thread safety: may be called from any thread at any time.
+ */
+FASTFOOD_API const char *fastfood_version_string(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes and error messages
+ * ------------------------------------------------------------------------------------------- */
+
+/** Result of every fallible call: FASTFOOD_OK (0) or one of the FASTFOOD_ERROR_* codes. */
+typedef int32_t fastfood_status;
+
+/** Success. */
+#define FASTFOOD_OK 0
+/** An argument has a value outside its documented range (a zero width, a row stride shorter than
+ *  the row, a length that is not a power of two, an unknown flag bit, a bad sigma ...). */
+#define FASTFOOD_ERROR_INVALID_ARGUMENT 1
+/** A pointer argument that is required is NULL. */
+#define FASTFOOD_ERROR_NULL_POINTER 2
+/** Sizes whose product or sum does not fit in size_t, or describes more bytes than an address
+ *  space can hold. */
+#define FASTFOOD_ERROR_SIZE_OVERFLOW 3
+/** Memory for the layer or for temporary work could not be allocated. */
+#define FASTFOOD_ERROR_OUT_OF_MEMORY 4
+/** Reading or writing a file failed (reserved for save/load). */
+#define FASTFOOD_ERROR_IO 5
+/** Data is not a valid fastfood file or buffer (reserved for save/load). */
+#define FASTFOOD_ERROR_BAD_FORMAT 6
+/** Data was written by a newer, incompatible format version (reserved for save/load). */
+#define FASTFOOD_ERROR_UNSUPPORTED_VERSION 7
+
+/**
+ * A short English description of a status code, e.g. "invalid argument".
+ *
+ * @param status any value, including codes this version does not know.
+ * @return a static NUL-terminated string owned by the library; never NULL (unknown codes give
+ *         "unknown status code").
+ * Thread safety: may be called from any thread at any time.
+ */
+FASTFOOD_API const char *fastfood_status_string(fastfood_status status);
+
+/**
+ * A sentence describing the most recent failure of a fastfood call on the calling thread: which
+ * function, which argument, which value, what was expected.
+ *
+ * Successful calls do not clear it. Before any failure on this thread it is the empty string.
+ *
+ * @return a NUL-terminated string owned by the library, valid until the next fastfood call on the
+ *         same thread; never NULL. Copy it if you need it longer.
+ * Thread safety: each thread has its own message.
+ */
+FASTFOOD_API const char *fastfood_last_error_message(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Layers
+ * ------------------------------------------------------------------------------------------- */
+
+/** Opaque, immutable description of a Fastfood layer: its shape, flags and permutations. It owns
+ *  no trainable numbers. Create with fastfood_layer_create(), free with fastfood_layer_destroy(). */
+typedef struct fastfood_layer fastfood_layer;
+
+/** Layer flag: the layer has a bias vector of out_features numbers at the end of its parameters. */
+#define FASTFOOD_LAYER_BIAS 0x1u
+
+/** Largest accepted in_features (and block size): 2^30. */
+#define FASTFOOD_MAX_IN_FEATURES 1073741824u
+
+/**
+ * Creates a layer mapping in_features inputs to out_features outputs.
+ *
+ * The permutations PI_k are generated from seed, so the same (in_features, out_features, seed)
+ * gives the same layer on every machine, every run and every version 1.x. The generator: for
+ * block k, a SplitMix64 stream whose state starts at mix(seed ^ mix(mix(1) + k)), where mix is
+ * the SplitMix64 output function (z ^= z >> 30; z *= 0xbf58476d1ce4e5b9; z ^= z >> 27;
+ * z *= 0x94d049bb133111eb; z ^= z >> 31) and each draw adds 0x9e3779b97f4a7c15 to the state and
+ * returns mix(state); starting from the identity, for i = D-1 down to 1, j is drawn uniformly in
+ * [0, i] by Lemire's multiply-and-reject method on 64-bit draws and entries i and j are swapped.
+ *
+ * @param in_features   input width, 1 .. FASTFOOD_MAX_IN_FEATURES.
+ * @param out_features  output width, >= 1. Any value is valid; memory grows as ceil(out/D)*D.
+ * @param seed          any 64-bit value; selects the permutations.
+ * @param flags         0 or FASTFOOD_LAYER_BIAS; any other bit is rejected.
+ * @param out_layer     receives the new layer; must not be NULL. Unchanged on failure.
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER (out_layer NULL);
+ *         FASTFOOD_ERROR_INVALID_ARGUMENT (a width 0, in_features too large, unknown flag bits);
+ *         FASTFOOD_ERROR_SIZE_OVERFLOW (the parameter count would not fit in size_t bytes);
+ *         FASTFOOD_ERROR_OUT_OF_MEMORY.
+ * Ownership: the caller owns the layer and frees it with fastfood_layer_destroy().
+ * Thread safety: may be called from any thread.
+ */
+FASTFOOD_API fastfood_status fastfood_layer_create(size_t in_features, size_t out_features,
+                                                   uint64_t seed, uint32_t flags,
+                                                   fastfood_layer **out_layer);
+
+/**
+ * Frees a layer. NULL is a no-op.
+ *
+ * Thread safety: no other call may be using the same layer at the same time or afterwards.
+ */
+FASTFOOD_API void fastfood_layer_destroy(fastfood_layer *layer);
+
+/** Input width of the layer; 0 if layer is NULL. Thread safety: any thread. */
+FASTFOOD_API size_t fastfood_layer_in_features(const fastfood_layer *layer);
+
+/** Output width of the layer; 0 if layer is NULL. Thread safety: any thread. */
+FASTFOOD_API size_t fastfood_layer_out_features(const fastfood_layer *layer);
+
+/** Block size D: the smallest power of two >= in_features; 0 if layer is NULL.
+ *  Thread safety: any thread. */
+FASTFOOD_API size_t fastfood_layer_block_size(const fastfood_layer *layer);
+
+/** Number of blocks K = ceil(out_features / D); 0 if layer is NULL. Thread safety: any thread. */
+FASTFOOD_API size_t fastfood_layer_num_blocks(const fastfood_layer *layer);
+
+/** Number of parameter elements: 3*K*D, plus out_features with FASTFOOD_LAYER_BIAS; 0 if layer
+ *  is NULL. Size params and dparams arrays with it. Thread safety: any thread. */
+FASTFOOD_API size_t fastfood_layer_param_count(const fastfood_layer *layer);
+
+/** The flags the layer was created with; 0 if layer is NULL. Thread safety: any thread. */
+FASTFOOD_API uint32_t fastfood_layer_flags(const fastfood_layer *layer);
+
+/** The seed the layer was created with; 0 if layer is NULL. Thread safety: any thread. */
+FASTFOOD_API uint64_t fastfood_layer_seed(const fastfood_layer *layer);
+
+/**
+ * Copies the layer's permutations.
+ *
+ * @param layer  the layer; must not be NULL.
+ * @param perm   receives K*D entries; for block k, (PI_k v)[i] = v[perm[k*D + i]], with
+ *               perm[k*D + i] in [0, D). Must not be NULL.
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER.
+ * Thread safety: any thread, as long as perm is not written concurrently.
+ */
+FASTFOOD_API fastfood_status fastfood_layer_permutation(const fastfood_layer *layer, size_t *perm);
+
+/* ---------------------------------------------------------------------------------------------
+ * Parameter initialisation
+ * ------------------------------------------------------------------------------------------- */
+
+/**
+ * Fills params with the Fastfood initialisation of Le, Sarlos and Smola for a Gaussian RBF kernel
+ * of bandwidth sigma, every scale folded into S:
+ *
+ *     B_i uniform on {-1, +1};   G_i ~ N(0, 1);
+ *     S_i = s_i / ||G_k||_2 / (sigma * sqrt(D)),   s_i ~ chi(D);   bias = 0.
+ *
+ * Each row of the resulting V = S H G PI H B is then distributed like a row of a dense Gaussian
+ * matrix with entries N(0, 1/sigma^2). Values are computed in double precision; the _f32 variant
+ * stores them rounded to float, so for the same seed it equals (float) of the _f64 result.
+ * Deterministic in (layer shape, seed, sigma) for a given build and C math library. Block k uses
+ * its own random streams, so a block's values do not depend on out_features.
+ *
+ * @param layer   the layer; must not be NULL.
+ * @param seed    any 64-bit value.
+ * @param sigma   kernel bandwidth, finite and > 0 (1.0 is a sensible default).
+ * @param params  receives fastfood_layer_param_count() elements; must not be NULL.
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (sigma).
+ * Thread safety: any thread, as long as params is not used concurrently.
+ */
+FASTFOOD_API fastfood_status fastfood_init_params_f32(const fastfood_layer *layer, uint64_t seed,
+                                                      double sigma, float *params);
+
+/** Double-precision variant of fastfood_init_params_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_init_params_f64(const fastfood_layer *layer, uint64_t seed,
+                                                      double sigma, double *params);
+
+/* ---------------------------------------------------------------------------------------------
+ * Forward and backward
+ * ------------------------------------------------------------------------------------------- */
+
+/**
+ * Forward pass: y[r] = layer(params, x[r]) for r in [0, batch).
+ *
+ * @param layer   the layer; must not be NULL.
+ * @param params  fastfood_layer_param_count() elements in the documented layout; must not be NULL.
+ * @param batch   number of rows; 0 is valid and does nothing (x and y may then be NULL).
+ * @param x       batch rows of in_features elements, row stride ldx.
+ * @param ldx     row stride of x in elements, >= in_features.
+ * @param y       batch rows of out_features elements, row stride ldy. Must not overlap x or
+ *                params, except exact in-place use (y == x and ldy == ldx, which needs
+ *                ldx >= max(in_features, out_features)).
+ * @param ldy     row stride of y in elements, >= out_features.
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (a stride
+ *         shorter than its row); FASTFOOD_ERROR_SIZE_OVERFLOW (batch * stride overflows);
+ *         FASTFOOD_ERROR_OUT_OF_MEMORY (temporary work space).
+ * NaN and infinity propagate as IEEE arithmetic says.
+ * Thread safety: any thread; concurrent calls must use different y buffers.
+ */
+FASTFOOD_API fastfood_status fastfood_forward_f32(const fastfood_layer *layer, const float *params,
+                                                  size_t batch, const float *x, size_t ldx,
+                                                  float *y, size_t ldy);
+
+/** Double-precision variant of fastfood_forward_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_forward_f64(const fastfood_layer *layer, const double *params,
+                                                  size_t batch, const double *x, size_t ldx,
+                                                  double *y, size_t ldy);
+
+/** Backward flag: add the gradients into dx and dparams instead of overwriting them. The result
+ *  is exactly old + (what the call without the flag would have written). */
+#define FASTFOOD_ACCUMULATE 0x1u
+
+/**
+ * Backward pass: given the upstream gradient dy = dL/dy, computes dx = dL/dx and
+ * dparams = dL/dparams summed over the batch. Needs only x and dy: no state is kept from the
+ * forward call (the forward intermediates are recomputed, which costs less than storing them).
+ *
+ * @param layer    the layer; must not be NULL.
+ * @param params   the parameters the forward used; must not be NULL.
+ * @param batch    number of rows; 0 is valid (dparams, if given and not accumulating, is zeroed).
+ * @param x        the forward's input, row stride ldx >= in_features. Read only when dparams is
+ *                 not NULL; may be NULL otherwise (or when batch is 0).
+ * @param ldx      row stride of x (checked only when x is read).
+ * @param dy       upstream gradient, batch rows of out_features, row stride lddy >= out_features;
+ *                 must not be NULL unless batch is 0.
+ * @param lddy     row stride of dy.
+ * @param dx       receives the input gradient, batch rows of in_features, row stride lddx; NULL
+ *                 means "not needed" (the first layer of a network).
+ * @param lddx     row stride of dx, >= in_features (checked only when dx is not NULL).
+ * @param dparams  receives the parameter gradient, fastfood_layer_param_count() elements in the
+ *                 params layout, summed over the batch; NULL means "not needed" (non-adaptive
+ *                 Fastfood: fixed S, G, B).
+ * @param flags    0 or FASTFOOD_ACCUMULATE; any other bit is rejected.
+ * Outputs must not overlap inputs or each other.
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (strides,
+ *         flags); FASTFOOD_ERROR_SIZE_OVERFLOW; FASTFOOD_ERROR_OUT_OF_MEMORY.
+ * Thread safety: any thread; concurrent calls must use different dx and dparams buffers.
+ */
+FASTFOOD_API fastfood_status fastfood_backward_f32(const fastfood_layer *layer, const float *params,
+                                                   size_t batch, const float *x, size_t ldx,
+                                                   const float *dy, size_t lddy, float *dx,
+                                                   size_t lddx, float *dparams, uint32_t flags);
+
+/** Double-precision variant of fastfood_backward_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_backward_f64(const fastfood_layer *layer,
+                                                   const double *params, size_t batch,
+                                                   const double *x, size_t ldx, const double *dy,
+                                                   size_t lddy, double *dx, size_t lddx,
+                                                   double *dparams, uint32_t flags);
+
+/* ---------------------------------------------------------------------------------------------
+ * Fast Walsh-Hadamard transform
+ * ------------------------------------------------------------------------------------------- */
+
+/**
+ * In-place unnormalised Walsh-Hadamard transform in natural (Sylvester) order of count vectors:
+ * vector c occupies data[c*stride .. c*stride + n). Applying it twice multiplies by n.
+ *
+ * @param data    the vectors; must not be NULL unless count is 0.
+ * @param n       vector length: a power of two, 1 .. 2^62 / sizeof(element).
+ * @param count   number of vectors; 0 is valid and does nothing.
+ * @param stride  distance in elements between the starts of consecutive vectors, >= n when
+ *                count > 1 (ignored when count is 1).
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (n not a power
+ *         of two, stride < n); FASTFOOD_ERROR_SIZE_OVERFLOW.
+ * Thread safety: any thread; concurrent calls must use different data.
+ */
+FASTFOOD_API fastfood_status fastfood_fwht_f32(float *data, size_t n, size_t count, size_t stride);
+
+/** Double-precision variant of fastfood_fwht_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_fwht_f64(double *data, size_t n, size_t count, size_t stride);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* FASTFOOD_H */
