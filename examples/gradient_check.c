@@ -1,0 +1,248 @@
+/*
+ * gradient_check.c - checks every gradient of fastfood_backward_* against central finite
+ * differences, using nothing but <fastfood.h> and libfastfood.so.
+ *
+ * For each layer below (padding, several blocks, truncation, bias) and a random batch, the loss
+ *
+ *     L(params, x) = sum_{r,j} ( w[r][j] * y[r][j] + 0.5 * y[r][j]^2 ),   y = layer(params, x)
+ *
+ * has upstream gradient dy = w + y. Every entry of dx, dS, dG, dB and dbias from one backward
+ * call is compared with (L(p + h) - L(p - h)) / (2h). y is linear in each single parameter and
+ * input, so L is quadratic in it and the central difference is exact up to rounding.
+ *
+ * Error measure per gradient: max_i |analytic_i - numeric_i| / max_i |numeric_i|.
+ * Columns: f64 (double analytic vs double differences), f32 (float analytic vs float
+ * differences), f32/f64 (float analytic vs double differences: the float path's accuracy).
+ *
+ * Exit status 0 when every error is under its tolerance, 1 otherwise.
+ */
+#include <fastfood.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOL_F64 1e-7
+#define TOL_F32 2e-3
+#define TOL_F32_VS_F64 1e-4
+
+typedef struct {
+    const char *name;
+    size_t in, out, batch;
+    uint32_t flags;
+} shape;
+
+static const shape shapes[] = {
+    {"3 -> 5, bias (padding, 2 blocks, truncation)", 3, 5, 3, FASTFOOD_LAYER_BIAS},
+    {"8 -> 8 (one exact block)", 8, 8, 2, 0},
+    {"100 -> 37, bias (padding, truncation)", 100, 37, 4, FASTFOOD_LAYER_BIAS},
+    {"64 -> 200, bias (4 blocks)", 64, 200, 3, FASTFOOD_LAYER_BIAS},
+    {"257 -> 1030, bias (3 blocks of 512)", 257, 1030, 2, FASTFOOD_LAYER_BIAS},
+};
+
+enum { SECTION_DX, SECTION_S, SECTION_G, SECTION_B, SECTION_BIAS, SECTIONS };
+static const char *section_names[SECTIONS] = {"dx", "dS", "dG", "dB", "dbias"};
+
+static int failures = 0;
+
+static void check(fastfood_status status, const char *what) {
+    if (status != FASTFOOD_OK) {
+        fprintf(stderr, "%s failed: %s (%s)\n", what, fastfood_status_string(status),
+                fastfood_last_error_message());
+        exit(2);
+    }
+}
+
+static void *xcalloc(size_t count, size_t size) {
+    void *p = calloc(count ? count : 1, size);
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+/* Deterministic uniform numbers in [-1, 1). */
+static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
+static double uniform(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) * 0x1p-52 - 1.0;
+}
+
+/* Which section a parameter index belongs to. */
+static int section_of(size_t index, size_t kd) {
+    return index < kd ? SECTION_S : index < 2 * kd ? SECTION_G : index < 3 * kd ? SECTION_B : SECTION_BIAS;
+}
+
+/* Accumulates max |a - n| and max |n| per section; the error is their ratio. */
+typedef struct {
+    double diff[SECTIONS], scale[SECTIONS];
+    int present[SECTIONS];
+} errors;
+
+static void record(errors *e, int section, double analytic, double numeric) {
+    double d = fabs(analytic - numeric);
+    if (d > e->diff[section]) e->diff[section] = d;
+    if (fabs(numeric) > e->scale[section]) e->scale[section] = fabs(numeric);
+    e->present[section] = 1;
+}
+
+static double ratio(const errors *e, int section) {
+    return e->scale[section] > 0 ? e->diff[section] / e->scale[section] : e->diff[section];
+}
+
+/* ---- double precision --------------------------------------------------------------------- */
+
+static double loss_f64(const fastfood_layer *layer, const double *params, size_t batch,
+                       const double *x, const double *w, double *y) {
+    size_t in = fastfood_layer_in_features(layer), out = fastfood_layer_out_features(layer);
+    check(fastfood_forward_f64(layer, params, batch, x, in, y, out), "forward_f64");
+    double loss = 0;
+    for (size_t i = 0; i < batch * out; i++) loss += w[i] * y[i] + 0.5 * y[i] * y[i];
+    return loss;
+}
+
+static void gradients_f64(const fastfood_layer *layer, const double *params, size_t batch,
+                          const double *x, const double *w, double *dx, double *dparams) {
+    size_t in = fastfood_layer_in_features(layer), out = fastfood_layer_out_features(layer);
+    double *y = xcalloc(batch * out, sizeof *y);
+    loss_f64(layer, params, batch, x, w, y);
+    for (size_t i = 0; i < batch * out; i++) y[i] += w[i]; /* dy = w + y */
+    check(fastfood_backward_f64(layer, params, batch, x, in, y, out, dx, in, dparams, 0),
+          "backward_f64");
+    free(y);
+}
+
+/* Analytic double gradients vs double central differences. */
+static void check_f64(const fastfood_layer *layer, double *params, size_t batch, double *x,
+                      const double *w, const double *dx, const double *dparams, errors *e) {
+    size_t in = fastfood_layer_in_features(layer), out = fastfood_layer_out_features(layer);
+    size_t count = fastfood_layer_param_count(layer);
+    size_t kd = fastfood_layer_num_blocks(layer) * fastfood_layer_block_size(layer);
+    double *y = xcalloc(batch * out, sizeof *y);
+    const double h = 1e-3;
+    for (size_t i = 0; i < count; i++) {
+        double saved = params[i];
+        params[i] = saved + h;
+        double plus = loss_f64(layer, params, batch, x, w, y);
+        params[i] = saved - h;
+        double minus = loss_f64(layer, params, batch, x, w, y);
+        params[i] = saved;
+        record(e, section_of(i, kd), dparams[i], (plus - minus) / (2 * h));
+    }
+    for (size_t i = 0; i < batch * in; i++) {
+        double saved = x[i];
+        x[i] = saved + h;
+        double plus = loss_f64(layer, params, batch, x, w, y);
+        x[i] = saved - h;
+        double minus = loss_f64(layer, params, batch, x, w, y);
+        x[i] = saved;
+        record(e, SECTION_DX, dx[i], (plus - minus) / (2 * h));
+    }
+    free(y);
+}
+
+/* ---- single precision --------------------------------------------------------------------- */
+
+static double loss_f32(const fastfood_layer *layer, const float *params, size_t batch,
+                       const float *x, const double *w, float *y) {
+    size_t in = fastfood_layer_in_features(layer), out = fastfood_layer_out_features(layer);
+    check(fastfood_forward_f32(layer, params, batch, x, in, y, out), "forward_f32");
+    double loss = 0;
+    for (size_t i = 0; i < batch * out; i++) loss += w[i] * y[i] + 0.5 * (double)y[i] * y[i];
+    return loss;
+}
+
+/* Central difference in float: the step actually taken is (float)(v+h) - (float)(v-h). */
+static double difference_f32(const fastfood_layer *layer, float *params, size_t batch, float *x,
+                             const double *w, float *y, float *slot) {
+    const float h = 1e-2f;
+    float saved = *slot, up = saved + h, down = saved - h;
+    *slot = up;
+    double plus = loss_f32(layer, params, batch, x, w, y);
+    *slot = down;
+    double minus = loss_f32(layer, params, batch, x, w, y);
+    *slot = saved;
+    return (plus - minus) / ((double)up - (double)down);
+}
+
+static void check_f32(const fastfood_layer *layer, const double *params64, size_t batch,
+                      const double *x64, const double *w, const double *dx64,
+                      const double *dparams64, errors *e32, errors *e32_vs_64) {
+    size_t in = fastfood_layer_in_features(layer), out = fastfood_layer_out_features(layer);
+    size_t count = fastfood_layer_param_count(layer);
+    size_t kd = fastfood_layer_num_blocks(layer) * fastfood_layer_block_size(layer);
+    float *params = xcalloc(count, sizeof *params), *x = xcalloc(batch * in, sizeof *x);
+    float *y = xcalloc(batch * out, sizeof *y), *dy = xcalloc(batch * out, sizeof *dy);
+    float *dx = xcalloc(batch * in, sizeof *dx), *dparams = xcalloc(count, sizeof *dparams);
+    for (size_t i = 0; i < count; i++) params[i] = (float)params64[i];
+    for (size_t i = 0; i < batch * in; i++) x[i] = (float)x64[i];
+
+    loss_f32(layer, params, batch, x, w, y);
+    for (size_t i = 0; i < batch * out; i++) dy[i] = (float)(w[i] + y[i]);
+    check(fastfood_backward_f32(layer, params, batch, x, in, dy, out, dx, in, dparams, 0),
+          "backward_f32");
+
+    for (size_t i = 0; i < count; i++) {
+        double numeric = difference_f32(layer, params, batch, x, w, y, &params[i]);
+        record(e32, section_of(i, kd), dparams[i], numeric);
+        record(e32_vs_64, section_of(i, kd), dparams[i], dparams64[i]);
+    }
+    for (size_t i = 0; i < batch * in; i++) {
+        double numeric = difference_f32(layer, params, batch, x, w, y, &x[i]);
+        record(e32, SECTION_DX, dx[i], numeric);
+        record(e32_vs_64, SECTION_DX, dx[i], dx64[i]);
+    }
+    free(params); free(x); free(y); free(dy); free(dx); free(dparams);
+}
+
+/* ---- driver ------------------------------------------------------------------------------- */
+
+static void check_shape(const shape *s) {
+    fastfood_layer *layer = NULL;
+    check(fastfood_layer_create(s->in, s->out, 1234, s->flags, &layer), "layer_create");
+    size_t count = fastfood_layer_param_count(layer);
+    double *params = xcalloc(count, sizeof *params);
+    double *x = xcalloc(s->batch * s->in, sizeof *x), *w = xcalloc(s->batch * s->out, sizeof *w);
+    double *dx = xcalloc(s->batch * s->in, sizeof *dx), *dparams = xcalloc(count, sizeof *dparams);
+
+    check(fastfood_init_params_f64(layer, 99, 1.0, params), "init_params_f64");
+    /* Perturb every parameter (bias included) so no gradient is trivially structured. */
+    for (size_t i = 0; i < count; i++) params[i] += 0.1 * uniform();
+    for (size_t i = 0; i < s->batch * s->in; i++) x[i] = uniform();
+    for (size_t i = 0; i < s->batch * s->out; i++) w[i] = uniform();
+
+    gradients_f64(layer, params, s->batch, x, w, dx, dparams);
+    errors e64 = {0}, e32 = {0}, e32_vs_64 = {0};
+    check_f64(layer, params, s->batch, x, w, dx, dparams, &e64);
+    check_f32(layer, params, s->batch, x, w, dx, dparams, &e32, &e32_vs_64);
+
+    printf("%s: D=%zu, %zu block(s), batch %zu\n", s->name, fastfood_layer_block_size(layer),
+           fastfood_layer_num_blocks(layer), s->batch);
+    for (int k = 0; k < SECTIONS; k++) {
+        if (!e64.present[k]) continue;
+        double a = ratio(&e64, k), b = ratio(&e32, k), c = ratio(&e32_vs_64, k);
+        int ok = a < TOL_F64 && b < TOL_F32 && c < TOL_F32_VS_F64;
+        if (!ok) failures++;
+        printf("  %-6s %10.2e %10.2e %10.2e   %s\n", section_names[k], a, b, c, ok ? "ok" : "FAIL");
+    }
+    free(params); free(x); free(w); free(dx); free(dparams);
+    fastfood_layer_destroy(layer);
+}
+
+int main(void) {
+    printf("fastfood %s gradient check: max |analytic - numeric| / max |numeric|\n",
+           fastfood_version_string());
+    printf("tolerances: f64 %.0e, f32 %.0e, f32 vs f64 %.0e\n", TOL_F64, TOL_F32, TOL_F32_VS_F64);
+    printf("  %-6s %10s %10s %10s\n", "grad", "f64", "f32", "f32/f64");
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) check_shape(&shapes[i]);
+    if (failures) {
+        printf("gradient check FAILED: %d gradient(s) out of tolerance\n", failures);
+        return 1;
+    }
+    printf("gradient check passed\n");
+    return 0;
+}
