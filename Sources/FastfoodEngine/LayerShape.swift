@@ -21,9 +21,11 @@ public struct LayerShape: Sendable, Equatable {
     }
 
     public init(inFeatures: Int, outFeatures: Int, hasBias: Bool) throws(Failure) {
-        guard inFeatures > 0 else { throw .zeroInFeatures }
-        guard outFeatures > 0 else { throw .zeroOutFeatures }
-        guard inFeatures <= LayerShape.maxInFeatures else { throw .inFeaturesTooLarge }
+        // Negative values are sizes >= 2^63 seen through a C size_t: too large, not zero.
+        guard inFeatures != 0 else { throw .zeroInFeatures }
+        guard outFeatures != 0 else { throw .zeroOutFeatures }
+        guard inFeatures > 0, inFeatures <= LayerShape.maxInFeatures else { throw .inFeaturesTooLarge }
+        guard outFeatures > 0 else { throw .parameterCountOverflows }
         var log2 = 0
         while (1 << log2) < inFeatures { log2 += 1 }
         let blockSize = 1 << log2
