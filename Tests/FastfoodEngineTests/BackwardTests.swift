@@ -1,0 +1,140 @@
+import FastfoodEngine
+import Testing
+
+/// Gradients against central finite differences in float64. With L = sum(dy * y), L is linear in
+/// each single parameter and input, so the central difference is exact up to rounding.
+@Suite struct BackwardTests {
+    static let shapes = listedShapes.filter { $0.inFeatures != 1000 }  // 1000x1000: forward test only
+
+    struct Problem {
+        let layer: FastfoodLayer
+        let params: [Double]
+        let x: [Double]
+        let dy: [Double]
+        let batch: Int, ldx: Int, lddy: Int, lddx: Int
+
+        init(_ shape: Shape, batch: Int = 5) throws {
+            layer = try makeLayer(shape.inFeatures, shape.outFeatures, bias: shape.bias, seed: 19)
+            params = testParameters(layer, seed: 23)
+            self.batch = batch
+            ldx = shape.inFeatures + 2
+            lddy = shape.outFeatures + 1
+            lddx = shape.inFeatures + 3
+            var random = TestRandom(29)
+            x = random.array(batch * ldx)
+            dy = random.array(batch * lddy)
+        }
+
+        func loss(params p: [Double], x input: [Double]) throws -> Double {
+            let y = try forward(layer, p, input, batch: batch, ldx: ldx, ldy: lddy)
+            var sum = 0.0
+            for r in 0 ..< batch {
+                for i in 0 ..< layer.shape.outFeatures { sum += dy[r * lddy + i] * y[r * lddy + i] }
+            }
+            return sum
+        }
+    }
+
+    @Test(arguments: shapes)
+    func gradientsMatchCentralDifferences(shape: Shape) throws {
+        let problem = try Problem(shape)
+        let g = try backward(problem.layer, problem.params, problem.x, problem.dy, batch: problem.batch,
+                             ldx: problem.ldx, lddy: problem.lddy, lddx: problem.lddx)
+        let h = 1e-3
+        var numeric = [Double](repeating: 0, count: problem.params.count)
+        var p = problem.params
+        for i in p.indices {
+            let saved = p[i]
+            p[i] = saved + h
+            let plus = try problem.loss(params: p, x: problem.x)
+            p[i] = saved - h
+            let minus = try problem.loss(params: p, x: problem.x)
+            p[i] = saved
+            numeric[i] = (plus - minus) / (2 * h)
+        }
+        let s = problem.layer.shape
+        let sections: [(String, Range<Int>)] = [
+            ("dS", s.scaleOffset ..< s.gaussianOffset), ("dG", s.gaussianOffset ..< s.signOffset),
+            ("dB", s.signOffset ..< s.biasOffset), ("dbias", s.biasOffset ..< s.parameterCount),
+        ]
+        for (name, range) in sections where !range.isEmpty {
+            let error = relativeError(Array(g.dparams[range]), Array(numeric[range]))
+            #expect(error < 1e-7, "\(name) relative error \(error)")
+        }
+
+        var numericDX: [Double] = [], analyticDX: [Double] = []
+        var x = problem.x
+        for r in 0 ..< problem.batch {
+            for j in 0 ..< s.inFeatures {
+                let index = r * problem.ldx + j
+                let saved = x[index]
+                x[index] = saved + h
+                let plus = try problem.loss(params: problem.params, x: x)
+                x[index] = saved - h
+                let minus = try problem.loss(params: problem.params, x: x)
+                x[index] = saved
+                numericDX.append((plus - minus) / (2 * h))
+                analyticDX.append(g.dx[r * problem.lddx + j])
+            }
+        }
+        let error = relativeError(analyticDX, numericDX)
+        #expect(error < 1e-7, "dx relative error \(error)")
+    }
+
+    @Test(arguments: shapes)
+    func floatGradientsAgreeWithDouble(shape: Shape) throws {
+        let p = try Problem(shape)
+        let g64 = try backward(p.layer, p.params, p.x, p.dy, batch: p.batch, ldx: p.ldx, lddy: p.lddy, lddx: p.lddx)
+        let g32 = try backward(p.layer, p.params.map { Float($0) }, p.x.map { Float($0) }, p.dy.map { Float($0) },
+                               batch: p.batch, ldx: p.ldx, lddy: p.lddy, lddx: p.lddx)
+        #expect(relativeError(g32.dparams.map { Double($0) }, g64.dparams) < 1e-5)
+        #expect(relativeError(g32.dx.map { Double($0) }, g64.dx) < 1e-5)
+    }
+
+    @Test func accumulateAddsExactlyTheFreshGradient() throws {
+        for shape in [Shape(inFeatures: 37, outFeatures: 100, bias: true), Shape(inFeatures: 8, outFeatures: 8, bias: false)] {
+            let p = try Problem(shape)
+            let fresh = try backward(p.layer, p.params, p.x, p.dy, batch: p.batch, ldx: p.ldx, lddy: p.lddy, lddx: p.lddx)
+            var random = TestRandom(31)
+            let old = Gradients(dx: random.array(fresh.dx.count), dparams: random.array(fresh.dparams.count))
+            let summed = try backward(p.layer, p.params, p.x, p.dy, batch: p.batch, ldx: p.ldx, lddy: p.lddy,
+                                      lddx: p.lddx, accumulatingOnto: old)
+            #expect(summed.dparams == zip(old.dparams, fresh.dparams).map { $0 + $1 })
+            for r in 0 ..< p.batch {
+                for j in 0 ..< p.lddx {
+                    let i = r * p.lddx + j
+                    // Padding between rows keeps its old value.
+                    #expect(summed.dx[i] == (j < shape.inFeatures ? old.dx[i] + fresh.dx[i] : old.dx[i]))
+                }
+            }
+        }
+    }
+
+    @Test func optionalOutputsDoNotChangeTheOthers() throws {
+        let p = try Problem(Shape(inFeatures: 100, outFeatures: 300, bias: true))
+        let both = try backward(p.layer, p.params, p.x, p.dy, batch: p.batch, ldx: p.ldx, lddy: p.lddy, lddx: p.lddx)
+        let dxOnly = try backward(p.layer, p.params, nil, p.dy, batch: p.batch, ldx: p.ldx, lddy: p.lddy,
+                                  lddx: p.lddx, wantParams: false)
+        let paramsOnly = try backward(p.layer, p.params, p.x, p.dy, batch: p.batch, ldx: p.ldx, lddy: p.lddy,
+                                      lddx: p.lddx, wantDX: false)
+        #expect(dxOnly.dx == both.dx)
+        #expect(dxOnly.dparams.allSatisfy { $0 == 0 })  // untouched
+        #expect(paramsOnly.dparams == both.dparams)
+        #expect(paramsOnly.dx.allSatisfy { $0 == 0 })   // untouched
+    }
+
+    @Test func batchGradientIsTheSumOfRowGradients() throws {
+        // Guards against reusing one sample's dy for the whole batch (a known Caffe defect).
+        let p = try Problem(Shape(inFeatures: 37, outFeatures: 100, bias: true), batch: 4)
+        let all = try backward(p.layer, p.params, p.x, p.dy, batch: 4, ldx: p.ldx, lddy: p.lddy, lddx: p.lddx)
+        var sum = [Double](repeating: 0, count: all.dparams.count)
+        for r in 0 ..< 4 {
+            let one = try backward(p.layer, p.params, Array(p.x[r * p.ldx ..< (r + 1) * p.ldx]),
+                                   Array(p.dy[r * p.lddy ..< (r + 1) * p.lddy]), batch: 1,
+                                   ldx: p.ldx, lddy: p.lddy, lddx: p.lddx)
+            for i in sum.indices { sum[i] += one.dparams[i] }
+            #expect(Array(all.dx[r * p.lddx ..< r * p.lddx + 37]) == Array(one.dx[0 ..< 37]))
+        }
+        #expect(relativeError(all.dparams, sum) < 1e-13)
+    }
+}
