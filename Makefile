@@ -102,6 +102,7 @@ test-abi: $(LIB_LINK)
 test-examples: $(EXAMPLES)
 	$(BINDIR_BUILD)/gradient_check
 	$(BINDIR_BUILD)/fc_replacement --quiet
+	bash Tests/ABI/readme_example.sh README.md $(BUILD) "$(CC) $(CFLAGS) $(WARNINGS)"
 
 clean:
 	rm -rf $(BUILD) .build-lib .build-lib-portable

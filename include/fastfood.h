@@ -350,7 +350,7 @@ FASTFOOD_API fastfood_status fastfood_backward_f64(const fastfood_layer *layer,
  * vector c occupies data[c*stride .. c*stride + n). Applying it twice multiplies by n.
  *
  * @param data    the vectors; must not be NULL unless count is 0.
- * @param n       vector length: a power of two, 1 .. 2^62 / sizeof(element).
+ * @param n       vector length: a power of two >= 1 (n elements must be addressable).
  * @param count   number of vectors; 0 is valid and does nothing.
  * @param stride  distance in elements between the starts of consecutive vectors, >= n when
  *                count > 1 (ignored when count is 1).
