@@ -46,6 +46,10 @@ SWIFT_LIB_FLAGS := -c release --scratch-path $(SWIFT_SCRATCH) --product fastfood
   -Xlinker -z -Xlinker nodelete \
   -Xlinker --version-script=$(abspath $(EXPORT_MAP))
 
+# The CPU configuration is part of what the library depends on: switching PORTABLE rebuilds it.
+CONFIG_STAMP := $(BUILD)/.cpu-config
+$(shell mkdir -p $(BUILD); echo "$(CPU_FLAGS)" | cmp -s - $(CONFIG_STAMP) 2>/dev/null || echo "$(CPU_FLAGS)" > $(CONFIG_STAMP))
+
 SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*.h' -o -name '*.modulemap') \
                  Package.swift include/fastfood.h
 
@@ -62,7 +66,7 @@ $(EXPORT_MAP): include/fastfood.h
 	@mkdir -p $(BUILD)
 	printf '{\n  global: fastfood_*;\n  local: *;\n};\n' > $@
 
-$(LIB_REAL): $(SWIFT_SOURCES) $(EXPORT_MAP) Makefile
+$(LIB_REAL): $(SWIFT_SOURCES) $(EXPORT_MAP) $(CONFIG_STAMP) Makefile
 	$(SWIFT) build $(SWIFT_LIB_FLAGS)
 	@mkdir -p $(LIBDIR_BUILD)
 	cp $$($(SWIFT) build $(SWIFT_LIB_FLAGS) --show-bin-path)/libfastfood.so $@

@@ -8,10 +8,12 @@
  *
  * Prints one line per failed check and ends with "N passed, M failed"; exit status 1 on failure.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <fastfood.h>
 
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -586,7 +588,19 @@ static void test_concurrent_use(void) {
     fastfood_layer_destroy(layer);
 }
 
+/* The library is loaded (linked) before main: it must not have installed signal handlers in the
+ * host process (a dynamically linked Swift runtime installs a SIGSEGV backtracer). */
+static void test_no_signal_handlers(void) {
+    const int signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        struct sigaction current;
+        CHECK(sigaction(signals[i], NULL, &current) == 0);
+        CHECK(current.sa_handler == SIG_DFL);
+    }
+}
+
 int main(void) {
+    test_no_signal_handlers();
     test_version();
     test_status_strings();
     test_messages_are_per_thread();
