@@ -62,12 +62,9 @@ enum LayerBackward {
         let n = shape.blockSize, inputs = shape.inFeatures, log2n = shape.log2BlockSize
         let (u, v, w) = scratch
         for k in 0 ..< shape.blockCount {
-            let offset = k * n
-            let s = params + shape.scaleOffset + offset
-            let g = params + shape.gaussianOffset + offset
-            let b = params + shape.signOffset + offset
-            let perm = layer.permutation + offset
-            let outputs = shape.outputsOfBlock(k)
+            let block = BlockView(layer, params, block: k)
+            let (offset, s, g, b, perm) = (block.offset, block.scale, block.gaussian, block.sign, block.permutation)
+            let outputs = block.outputs
             let dyk = dy + offset
 
             if let gradient, let x {

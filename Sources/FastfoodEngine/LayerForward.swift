@@ -29,11 +29,8 @@ enum LayerForward {
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures, log2n = shape.log2BlockSize
         for k in 0 ..< shape.blockCount {
-            let offset = k * n
-            let s = params + shape.scaleOffset + offset
-            let g = params + shape.gaussianOffset + offset
-            let b = params + shape.signOffset + offset
-            let perm = layer.permutation + offset
+            let block = BlockView(layer, params, block: k)
+            let (offset, s, g, b, perm) = (block.offset, block.scale, block.gaussian, block.sign, block.permutation)
             // u = H B x_pad
             for i in 0 ..< inputs { u[i] = b[i] * x[i] }
             (u + inputs).update(repeating: 0, count: n - inputs)
@@ -42,7 +39,7 @@ enum LayerForward {
             for i in 0 ..< n { v[i] = g[i] * u[Int(perm[i])] }
             WalshHadamard.transform(v, log2Length: log2n)
             // y_k = S v (+ bias), truncated
-            let outputs = shape.outputsOfBlock(k)
+            let outputs = block.outputs
             let yk = y + offset
             if shape.hasBias {
                 let bias = params + shape.biasOffset + offset

@@ -1,0 +1,22 @@
+/// Block k's slice of the parameters and of the permutations, as the kernels read them.
+struct BlockView<T> {
+    /// k * D: where the block starts in each of the S, G, B sections and in the outputs.
+    let offset: Int
+    let scale: UnsafePointer<T>
+    let gaussian: UnsafePointer<T>
+    let sign: UnsafePointer<T>
+    let permutation: UnsafePointer<UInt32>
+    /// How many of the block's D outputs survive truncation to outFeatures.
+    let outputs: Int
+
+    @inline(__always)
+    init(_ layer: FastfoodLayer, _ params: UnsafePointer<T>, block k: Int) {
+        let shape = layer.shape
+        offset = k * shape.blockSize
+        scale = params + shape.scaleOffset + offset
+        gaussian = params + shape.gaussianOffset + offset
+        sign = params + shape.signOffset + offset
+        permutation = UnsafePointer(layer.permutation + offset)
+        outputs = shape.outputsOfBlock(k)
+    }
+}
