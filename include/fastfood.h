@@ -342,6 +342,32 @@ FASTFOOD_API fastfood_status fastfood_backward_f64(const fastfood_layer *layer,
                                                    double *dparams, uint32_t flags);
 
 /* ---------------------------------------------------------------------------------------------
+ * Threads
+ * ------------------------------------------------------------------------------------------- */
+
+/**
+ * Sets how many threads every later compute call may use (forward, backward), process-wide.
+ *
+ * The library keeps a persistent pool of worker threads; the calling thread always works too, so
+ * n threads means the caller plus n - 1 pool threads. The default is the value of the environment
+ * variable FASTFOOD_NUM_THREADS (read once, when the library is first used) if it is a positive
+ * integer, else the number of online CPUs. Results are bitwise identical for every thread count:
+ * work is split by batch size alone and parameter gradients are summed in a fixed order.
+ *
+ * @param n  1 .. 1024, or 0 for one thread per online CPU.
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_INVALID_ARGUMENT (n > 1024).
+ * Thread safety: any thread, at any time; a call in progress finishes with the threads it started
+ * with, and this function waits for a parallel call in flight before resizing the pool.
+ */
+FASTFOOD_API fastfood_status fastfood_set_num_threads(size_t n);
+
+/**
+ * The number of threads compute calls may use (>= 1), as set by fastfood_set_num_threads() or
+ * the default. Thread safety: any thread.
+ */
+FASTFOOD_API size_t fastfood_get_num_threads(void);
+
+/* ---------------------------------------------------------------------------------------------
  * Fast Walsh-Hadamard transform
  * ------------------------------------------------------------------------------------------- */
 

@@ -6,6 +6,7 @@ struct BlockView<T> {
     let gaussian: UnsafePointer<T>
     let sign: UnsafePointer<T>
     let permutation: UnsafePointer<UInt32>
+    let inversePermutation: UnsafePointer<UInt32>
     /// How many of the block's D outputs survive truncation to outFeatures.
     let outputs: Int
 
@@ -17,6 +18,7 @@ struct BlockView<T> {
         gaussian = params + shape.gaussianOffset + offset
         sign = params + shape.signOffset + offset
         permutation = UnsafePointer(layer.permutation + offset)
+        inversePermutation = UnsafePointer(layer.inversePermutation + offset)
         outputs = shape.outputsOfBlock(k)
     }
 }

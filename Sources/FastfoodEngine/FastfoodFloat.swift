@@ -3,46 +3,100 @@
 /// `Vector` is one 512-bit register's worth of elements. Generic kernels are written once against
 /// this protocol and specialised for both types inside this module, so the hot loops compile to
 /// concrete vector code.
+///
+/// Lanes are always named explicitly (`Vector(v[1], v[0], ...)`): LLVM turns such patterns into
+/// single shuffle instructions, while the generic `evenHalf` / `lowHalf` helpers compile to
+/// scalar code.
 public protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     associatedtype Vector: SIMD where Vector.Scalar == Self
 
-    /// Applies the Walsh-Hadamard stages of strides 1 ..< Vector.scalarCount to one vector,
-    /// i.e. multiplies it by H of order Vector.scalarCount, without leaving registers.
+    /// Applies the Walsh-Hadamard stages of strides 1, 2, ..., Vector.scalarCount / 2 (in that
+    /// order) to one vector, i.e. multiplies it by H of order Vector.scalarCount in registers.
+    /// Each stage is `partner + v * sign`: the lower element of a pair gets partner + v = lo + hi,
+    /// the upper one lo - hi, bit for bit what the scalar butterfly computes.
     static func hadamardWithinVector(_ v: Vector) -> Vector
+
+    /// Transposes the Vector.scalarCount x Vector.scalarCount matrix held in
+    /// Vector.scalarCount consecutive vectors at `tile` (row i = tile[i]).
+    static func transposeTile(_ tile: UnsafeMutablePointer<Vector>)
 }
 
 extension Float: FastfoodFloat {
     public typealias Vector = SIMD16<Float>
 
-    /// Constant-geometry form of the transform (y[i] = v[2i] + v[2i+1], y[i+8] = v[2i] - v[2i+1],
-    /// four times gives H16 v). Lanes are named explicitly because the generic `evenHalf` /
-    /// `lowHalf` helpers compile to scalar code, while this form becomes shuffles.
     @inline(__always)
     public static func hadamardWithinVector(_ v: SIMD16<Float>) -> SIMD16<Float> {
-        @inline(__always) func step(_ v: SIMD16<Float>) -> SIMD16<Float> {
-            let even = SIMD16<Float>(v[0], v[2], v[4], v[6], v[8], v[10], v[12], v[14],
-                                     v[0], v[2], v[4], v[6], v[8], v[10], v[12], v[14])
-            let odd = SIMD16<Float>(v[1], v[3], v[5], v[7], v[9], v[11], v[13], v[15],
-                                    v[1], v[3], v[5], v[7], v[9], v[11], v[13], v[15])
-            let sign = SIMD16<Float>(1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1, -1)
-            return even + odd * sign
+        typealias V = SIMD16<Float>
+        var v = v
+        v = V(v[1], v[0], v[3], v[2], v[5], v[4], v[7], v[6], v[9], v[8], v[11], v[10], v[13], v[12], v[15], v[14])
+            + v * V(1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1)
+        v = V(v[2], v[3], v[0], v[1], v[6], v[7], v[4], v[5], v[10], v[11], v[8], v[9], v[14], v[15], v[12], v[13])
+            + v * V(1, 1, -1, -1, 1, 1, -1, -1, 1, 1, -1, -1, 1, 1, -1, -1)
+        v = V(v[4], v[5], v[6], v[7], v[0], v[1], v[2], v[3], v[12], v[13], v[14], v[15], v[8], v[9], v[10], v[11])
+            + v * V(1, 1, 1, 1, -1, -1, -1, -1, 1, 1, 1, 1, -1, -1, -1, -1)
+        v = V(v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+            + v * V(1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1, -1)
+        return v
+    }
+
+    /// Recursive block swap: at step s, rows i and i+s exchange their off-diagonal s x s blocks.
+    /// Every new row is one two-source shuffle.
+    @inline(__always)
+    public static func transposeTile(_ t: UnsafeMutablePointer<SIMD16<Float>>) {
+        typealias V = SIMD16<Float>
+        for i in 0 ..< 8 {
+            let a = t[i], b = t[i + 8]
+            t[i] = V(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
+            t[i + 8] = V(a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
         }
-        return step(step(step(step(v))))
+        for i in (0 ..< 16).lazy.filter({ $0 & 4 == 0 }) {
+            let a = t[i], b = t[i + 4]
+            t[i] = V(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], a[8], a[9], a[10], a[11], b[8], b[9], b[10], b[11])
+            t[i + 4] = V(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7], a[12], a[13], a[14], a[15], b[12], b[13], b[14], b[15])
+        }
+        for i in (0 ..< 16).lazy.filter({ $0 & 2 == 0 }) {
+            let a = t[i], b = t[i + 2]
+            t[i] = V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5], a[8], a[9], b[8], b[9], a[12], a[13], b[12], b[13])
+            t[i + 2] = V(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7], a[10], a[11], b[10], b[11], a[14], a[15], b[14], b[15])
+        }
+        for i in stride(from: 0, to: 16, by: 2) {
+            let a = t[i], b = t[i + 1]
+            t[i] = V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6], a[8], b[8], a[10], b[10], a[12], b[12], a[14], b[14])
+            t[i + 1] = V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7], a[9], b[9], a[11], b[11], a[13], b[13], a[15], b[15])
+        }
     }
 }
 
 extension Double: FastfoodFloat {
     public typealias Vector = SIMD8<Double>
 
-    /// Constant-geometry H8 v; see the Float version.
     @inline(__always)
     public static func hadamardWithinVector(_ v: SIMD8<Double>) -> SIMD8<Double> {
-        @inline(__always) func step(_ v: SIMD8<Double>) -> SIMD8<Double> {
-            let even = SIMD8<Double>(v[0], v[2], v[4], v[6], v[0], v[2], v[4], v[6])
-            let odd = SIMD8<Double>(v[1], v[3], v[5], v[7], v[1], v[3], v[5], v[7])
-            let sign = SIMD8<Double>(1, 1, 1, 1, -1, -1, -1, -1)
-            return even + odd * sign
+        typealias V = SIMD8<Double>
+        var v = v
+        v = V(v[1], v[0], v[3], v[2], v[5], v[4], v[7], v[6]) + v * V(1, -1, 1, -1, 1, -1, 1, -1)
+        v = V(v[2], v[3], v[0], v[1], v[6], v[7], v[4], v[5]) + v * V(1, 1, -1, -1, 1, 1, -1, -1)
+        v = V(v[4], v[5], v[6], v[7], v[0], v[1], v[2], v[3]) + v * V(1, 1, 1, 1, -1, -1, -1, -1)
+        return v
+    }
+
+    @inline(__always)
+    public static func transposeTile(_ t: UnsafeMutablePointer<SIMD8<Double>>) {
+        typealias V = SIMD8<Double>
+        for i in 0 ..< 4 {
+            let a = t[i], b = t[i + 4]
+            t[i] = V(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
+            t[i + 4] = V(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7])
         }
-        return step(step(step(v)))
+        for i in (0 ..< 8).lazy.filter({ $0 & 2 == 0 }) {
+            let a = t[i], b = t[i + 2]
+            t[i] = V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5])
+            t[i + 2] = V(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7])
+        }
+        for i in stride(from: 0, to: 8, by: 2) {
+            let a = t[i], b = t[i + 1]
+            t[i] = V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6])
+            t[i + 1] = V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7])
+        }
     }
 }

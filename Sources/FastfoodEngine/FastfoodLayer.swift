@@ -7,25 +7,32 @@ public final class FastfoodLayer: @unchecked Sendable {
     public let seed: UInt64
     /// K*D entries, block k at k*D: (PI_k v)[i] = v[permutation[k*D + i]].
     let permutation: UnsafeMutablePointer<UInt32>
+    /// The inverses, same layout: PI_k^T is a gather too, so it fuses with a transform pass.
+    let inversePermutation: UnsafeMutablePointer<UInt32>
 
-    private init(shape: LayerShape, seed: UInt64, permutation: UnsafeMutablePointer<UInt32>) {
+    private init(shape: LayerShape, seed: UInt64, storage: UnsafeMutablePointer<UInt32>) {
         self.shape = shape
         self.seed = seed
-        self.permutation = permutation
+        self.permutation = storage
+        self.inversePermutation = storage + shape.diagonalLength
     }
 
-    deinit { AlignedMemory.free(permutation) }
+    deinit { AlignedMemory.free(permutation) }  // one allocation holds both tables
 
     /// Draws the permutations from `seed`; nil if their memory cannot be allocated.
     public static func make(shape: LayerShape, seed: UInt64) -> FastfoodLayer? {
         let d = shape.blockSize
-        guard let storage = AlignedMemory.allocate(UInt32.self, count: shape.diagonalLength) else {
+        let (entries, overflow) = shape.diagonalLength.multipliedReportingOverflow(by: 2)
+        guard !overflow, let storage = AlignedMemory.allocate(UInt32.self, count: entries) else {
             return nil
         }
+        let inverse = storage + shape.diagonalLength
         for k in 0 ..< shape.blockCount {
-            drawPermutation(storage + k * d, length: d, seed: seed, block: k)
+            let block = storage + k * d
+            drawPermutation(block, length: d, seed: seed, block: k)
+            for i in 0 ..< d { inverse[k * d + Int(block[i])] = UInt32(truncatingIfNeeded: i) }
         }
-        return FastfoodLayer(shape: shape, seed: seed, permutation: storage)
+        return FastfoodLayer(shape: shape, seed: seed, storage: storage)
     }
 
     /// Durstenfeld's Fisher-Yates shuffle of the identity, driven by the block's stream.

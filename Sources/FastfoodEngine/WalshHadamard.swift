@@ -1,30 +1,173 @@
 /// The fast Walsh-Hadamard transform: in place, unnormalised, natural (Sylvester) order.
 ///
-/// Structure: strides below the vector width run inside registers (`hadamardWithinVector`);
-/// larger strides run as radix-4 passes of whole-vector butterflies (two stages per sweep over
-/// memory). Arrays larger than `cacheBlockBytes` are first transformed chunk by chunk so the
-/// early stages stay in L1, then the remaining stages sweep the whole array.
+/// Everything is built on "vertical" stages over arrays of vectors: a butterfly on two whole
+/// vectors (a + b, a - b). Two users:
+///   - a row transform of n contiguous scalars: the stages of stride below the vector width run
+///     inside registers (`hadamardWithinVector`), fused into the first vertical pass; the rest
+///     are vertical stages over the n / width vectors;
+///   - the layer's interleaved tiles, where lane l of every vector belongs to row l, so every
+///     stage is vertical.
+/// Vertical stages run three at a time (radix 8: eight vectors in registers, one sweep over
+/// memory per three stages), in blocks of `cacheBlockBytes` first so the early stages stay in L1.
+///
+/// Every path applies the stages in increasing stride order with the same butterfly, so all of
+/// them produce bit-identical results.
 enum WalshHadamard {
-    static let cacheBlockBytes = 16 * 1024
+    static let cacheBlockBytes = 32 * 1024
 
-    /// Transforms the n = 2^log2Length elements at `data`.
+    /// Row transform of the n = 2^log2Length contiguous scalars at `data` (any alignment).
     @inline(__always)
     static func transform<T: FastfoodFloat>(_ data: UnsafeMutablePointer<T>, log2Length: Int) {
         let n = 1 << log2Length
         let width = T.Vector.scalarCount
         if n < width {
             transformScalar(data, length: n)
-            return
+        } else {
+            transformVectors(UnsafeMutableRawPointer(data), count: n / width, T.self, withinVectors: true)
         }
-        let chunk = min(n, cacheBlockBytes / MemoryLayout<T>.stride)
+    }
+
+    /// Transforms `count` (a power of two) vectors at `p` as one sequence of vectors: each lane
+    /// is an independent transform of length `count`. With `withinVectors`, the in-register
+    /// stages are applied first, which makes it a row transform of count * width scalars.
+    /// `firstStride` > 1 skips stages a caller has already applied (see permutedFirstStages).
+    @inline(__always)
+    static func transformVectors<T: FastfoodFloat>(
+        _ p: UnsafeMutableRawPointer, count: Int, _: T.Type, withinVectors: Bool, firstStride: Int = 1
+    ) {
+        let vectorBytes = MemoryLayout<T.Vector>.stride
+        let chunk = min(count, max(8, cacheBlockBytes / vectorBytes))
         var base = 0
-        while base < n {
-            withinVectors(data + base, length: chunk)
-            vectorStages(data + base, length: chunk, fromStride: width)
+        while base < count {
+            stages(p + base * vectorBytes, count: chunk, firstStride: firstStride, T.self, withinVectors: withinVectors)
             base += chunk
         }
-        if chunk < n {
-            vectorStages(data, length: n, fromStride: chunk)
+        if chunk < count {
+            outerStages(p, count: count, firstStride: chunk, T.self)
+        }
+    }
+
+    /// The stages of stride firstStride ... count / 2 when one segment of firstStride vectors no
+    /// longer fits in L1: the array is count / firstStride segments, and these stages combine
+    /// only vectors in the same column (offset within a segment). So all of them run on a block
+    /// of columns at a time, small enough that every segment's slice of it stays in L1: one
+    /// trip through L2 instead of one per pass.
+    @inline(__always)
+    static func outerStages<T: FastfoodFloat>(
+        _ p: UnsafeMutableRawPointer, count: Int, firstStride: Int, _: T.Type
+    ) {
+        let vectorBytes = MemoryLayout<T.Vector>.stride
+        let segments = count / firstStride
+        let columns = max(1, min(firstStride, cacheBlockBytes / (vectorBytes * segments)))
+        var first = 0
+        while first < firstStride {
+            let block = first ..< first + columns
+            var stride = firstStride
+            while stride * 4 <= count {
+                radix4(p, count: count, stride: stride, T.self, columns: block, segment: firstStride)
+                stride *= 4
+            }
+            if stride * 2 <= count {
+                radix2(p, count: count, stride: stride, T.self, columns: block, segment: firstStride)
+            }
+            first += columns
+        }
+    }
+
+    /// The stages of stride firstStride, 2 firstStride, ..., count / 2 (in vectors).
+    @inline(__always)
+    static func stages<T: FastfoodFloat>(
+        _ p: UnsafeMutableRawPointer, count: Int, firstStride: Int, _: T.Type, withinVectors: Bool
+    ) {
+        var stride = firstStride
+        var within = withinVectors
+        if within && count < 4 {
+            let vectorBytes = MemoryLayout<T.Vector>.stride
+            for i in 0 ..< count {
+                let q = p + i * vectorBytes
+                q.storeBytes(of: T.hadamardWithinVector(q.loadUnaligned(as: T.Vector.self)), as: T.Vector.self)
+            }
+            within = false
+        }
+        if within, count >= 4 {
+            radix4WithinVectors(p, count: count, T.self)
+            stride = 4
+        }
+        while stride * 4 <= count {
+            radix4(p, count: count, stride: stride, T.self)
+            stride *= 4
+        }
+        if stride * 2 <= count {
+            radix2(p, count: count, stride: stride, T.self)
+        }
+    }
+
+    /// The in-register stages of four consecutive vectors, then vector strides 1 and 2.
+    @inline(never)
+    static func radix4WithinVectors<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, _: T.Type) {
+        typealias V = T.Vector
+        let vectorBytes = MemoryLayout<V>.stride
+        var q = p
+        let end = p + count * vectorBytes
+        while q < end {
+            let a0 = T.hadamardWithinVector(q.loadUnaligned(as: V.self))
+            let a1 = T.hadamardWithinVector((q + vectorBytes).loadUnaligned(as: V.self))
+            let a2 = T.hadamardWithinVector((q + 2 * vectorBytes).loadUnaligned(as: V.self))
+            let a3 = T.hadamardWithinVector((q + 3 * vectorBytes).loadUnaligned(as: V.self))
+            let b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = a2 - a3
+            q.storeBytes(of: b0 + b2, as: V.self)
+            (q + vectorBytes).storeBytes(of: b1 + b3, as: V.self)
+            (q + 2 * vectorBytes).storeBytes(of: b0 - b2, as: V.self)
+            (q + 3 * vectorBytes).storeBytes(of: b1 - b3, as: V.self)
+            q += 4 * vectorBytes
+        }
+    }
+
+    /// Stages h and 2h on groups of four vectors h apart, in registers. (Radix 8 would save
+    /// memory traffic, but LLVM splits its 512-bit butterflies into 128-bit pieces.)
+    @inline(never)
+    static func radix4<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, stride h: Int, _: T.Type) {
+        typealias V = T.Vector
+        let vectorBytes = MemoryLayout<V>.stride
+        let hb = h * vectorBytes
+        var group = 0
+        while group < count {
+            var q = p + group * vectorBytes
+            let end = q + hb
+            while q < end {
+                let a0 = q.loadUnaligned(as: V.self)
+                let a1 = (q + hb).loadUnaligned(as: V.self)
+                let a2 = (q + 2 * hb).loadUnaligned(as: V.self)
+                let a3 = (q + 3 * hb).loadUnaligned(as: V.self)
+                let b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = a2 - a3
+                q.storeBytes(of: b0 + b2, as: V.self)
+                (q + hb).storeBytes(of: b1 + b3, as: V.self)
+                (q + 2 * hb).storeBytes(of: b0 - b2, as: V.self)
+                (q + 3 * hb).storeBytes(of: b1 - b3, as: V.self)
+                q += vectorBytes
+            }
+            group += 4 * h
+        }
+    }
+
+    /// Stage h.
+    @inline(__always)
+    static func radix2<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, stride h: Int, _: T.Type) {
+        typealias V = T.Vector
+        let vectorBytes = MemoryLayout<V>.stride
+        let hb = h * vectorBytes
+        var group = 0
+        while group < count {
+            var q = p + group * vectorBytes
+            let end = q + hb
+            while q < end {
+                let a0 = q.loadUnaligned(as: V.self)
+                let a1 = (q + hb).loadUnaligned(as: V.self)
+                q.storeBytes(of: a0 + a1, as: V.self)
+                (q + hb).storeBytes(of: a0 - a1, as: V.self)
+                q += vectorBytes
+            }
+            group += 2 * h
         }
     }
 
@@ -45,86 +188,6 @@ enum WalshHadamard {
             half *= 2
         }
     }
-
-    /// All stages of stride < vector width, on each vector of the array.
-    @inline(__always)
-    static func withinVectors<T: FastfoodFloat>(_ data: UnsafeMutablePointer<T>, length n: Int) {
-        let width = T.Vector.scalarCount
-        var i = 0
-        while i < n {
-            let p = UnsafeMutableRawPointer(data + i)
-            p.storeBytes(of: T.hadamardWithinVector(p.loadUnaligned(as: T.Vector.self)),
-                         as: T.Vector.self)
-            i += width
-        }
-    }
-
-    /// Stages of stride fromStride, 2*fromStride, ..., n/2 (fromStride >= vector width).
-    @inline(__always)
-    static func vectorStages<T: FastfoodFloat>(
-        _ data: UnsafeMutablePointer<T>, length n: Int, fromStride: Int
-    ) {
-        var stride = fromStride
-        while stride * 4 <= n {
-            radix4Pass(data, length: n, stride: stride)
-            stride *= 4
-        }
-        if stride < n {
-            radix2Pass(data, length: n, stride: stride)
-        }
-    }
-
-    /// Stages `stride` and `2*stride` in one sweep.
-    @inline(__always)
-    static func radix4Pass<T: FastfoodFloat>(
-        _ data: UnsafeMutablePointer<T>, length n: Int, stride h: Int
-    ) {
-        let width = T.Vector.scalarCount
-        let raw = UnsafeMutableRawPointer(data)
-        let hBytes = h * MemoryLayout<T>.stride
-        var group = 0
-        while group < n {
-            var j = group
-            while j < group + h {
-                let p0 = raw + j * MemoryLayout<T>.stride
-                let p1 = p0 + hBytes, p2 = p1 + hBytes, p3 = p2 + hBytes
-                let a0 = p0.loadUnaligned(as: T.Vector.self)
-                let a1 = p1.loadUnaligned(as: T.Vector.self)
-                let a2 = p2.loadUnaligned(as: T.Vector.self)
-                let a3 = p3.loadUnaligned(as: T.Vector.self)
-                let b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = a2 - a3
-                p0.storeBytes(of: b0 + b2, as: T.Vector.self)
-                p1.storeBytes(of: b1 + b3, as: T.Vector.self)
-                p2.storeBytes(of: b0 - b2, as: T.Vector.self)
-                p3.storeBytes(of: b1 - b3, as: T.Vector.self)
-                j += width
-            }
-            group += 4 * h
-        }
-    }
-
-    @inline(__always)
-    static func radix2Pass<T: FastfoodFloat>(
-        _ data: UnsafeMutablePointer<T>, length n: Int, stride h: Int
-    ) {
-        let width = T.Vector.scalarCount
-        let raw = UnsafeMutableRawPointer(data)
-        let hBytes = h * MemoryLayout<T>.stride
-        var group = 0
-        while group < n {
-            var j = group
-            while j < group + h {
-                let p0 = raw + j * MemoryLayout<T>.stride
-                let p1 = p0 + hBytes
-                let a0 = p0.loadUnaligned(as: T.Vector.self)
-                let a1 = p1.loadUnaligned(as: T.Vector.self)
-                p0.storeBytes(of: a0 + a1, as: T.Vector.self)
-                p1.storeBytes(of: a0 - a1, as: T.Vector.self)
-                j += width
-            }
-            group += 2 * h
-        }
-    }
 }
 
 /// Public entry points: `count` vectors of length 2^log2Length whose starts are `stride` apart.
@@ -139,4 +202,66 @@ public func walshHadamardTransform(
     _ data: UnsafeMutablePointer<Double>, log2Length: Int, count: Int, stride: Int
 ) {
     for c in 0 ..< count { WalshHadamard.transform(data + c * stride, log2Length: log2Length) }
+}
+
+extension WalshHadamard {
+    /// radix4 restricted to the vectors whose offset within their segment (of `segment`
+    /// vectors, stride >= segment) lies in `columns`.
+    @inline(never)
+    static func radix4<T: FastfoodFloat>(
+        _ p: UnsafeMutableRawPointer, count: Int, stride h: Int, _: T.Type, columns: Range<Int>, segment: Int
+    ) {
+        typealias V = T.Vector
+        let vectorBytes = MemoryLayout<V>.stride
+        let hb = h * vectorBytes
+        var group = 0
+        while group < count {
+            var start = group
+            while start < group + h {
+                var q = p + (start + columns.lowerBound) * vectorBytes
+                let end = q + columns.count * vectorBytes
+                while q < end {
+                    let a0 = q.loadUnaligned(as: V.self)
+                    let a1 = (q + hb).loadUnaligned(as: V.self)
+                    let a2 = (q + 2 * hb).loadUnaligned(as: V.self)
+                    let a3 = (q + 3 * hb).loadUnaligned(as: V.self)
+                    let b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = a2 - a3
+                    q.storeBytes(of: b0 + b2, as: V.self)
+                    (q + hb).storeBytes(of: b1 + b3, as: V.self)
+                    (q + 2 * hb).storeBytes(of: b0 - b2, as: V.self)
+                    (q + 3 * hb).storeBytes(of: b1 - b3, as: V.self)
+                    q += vectorBytes
+                }
+                start += segment
+            }
+            group += 4 * h
+        }
+    }
+
+    /// radix2 restricted to a block of columns, as radix4 above.
+    @inline(never)
+    static func radix2<T: FastfoodFloat>(
+        _ p: UnsafeMutableRawPointer, count: Int, stride h: Int, _: T.Type, columns: Range<Int>, segment: Int
+    ) {
+        typealias V = T.Vector
+        let vectorBytes = MemoryLayout<V>.stride
+        let hb = h * vectorBytes
+        var group = 0
+        while group < count {
+            var start = group
+            while start < group + h {
+                var q = p + (start + columns.lowerBound) * vectorBytes
+                let end = q + columns.count * vectorBytes
+                while q < end {
+                    let a0 = q.loadUnaligned(as: V.self)
+                    let a1 = (q + hb).loadUnaligned(as: V.self)
+                    q.storeBytes(of: a0 + a1, as: V.self)
+                    (q + hb).storeBytes(of: a0 - a1, as: V.self)
+                    q += vectorBytes
+                }
+                start += segment
+            }
+            group += 2 * h
+        }
+    }
 }

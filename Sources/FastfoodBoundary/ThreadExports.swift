@@ -1,0 +1,19 @@
+import CFastfood
+import FastfoodEngine
+
+// The process-wide thread count.
+
+@c @implementation
+public func fastfood_set_num_threads(_ n: Int) -> fastfood_status {
+    exported("fastfood_set_num_threads") { () throws(BoundaryError) in
+        guard n >= 0, n <= Threading.maxThreadCount else {
+            throw .invalidArgument("n (\(unsigned(n))) exceeds the maximum of \(Threading.maxThreadCount) threads (0 means one per CPU)")
+        }
+        Threading.setThreadCount(n)
+    }
+}
+
+@c @implementation
+public func fastfood_get_num_threads() -> Int {
+    Threading.threadCount
+}

@@ -1,0 +1,179 @@
+/// Moving data between row-major batches and interleaved tiles, where vector i holds element i of
+/// up to W = Vector.scalarCount rows (lane l = row l). Full W x W blocks go through in-register
+/// transposes; leftover columns go lane by lane.
+enum TileKernels {
+    /// dst[i] = (src[0][i], src[1][i], ...) for i < count, lanes >= rows zero; dst[count ..< total] = 0.
+    /// With `scale`, dst[i] is multiplied by scale[i] while it is still in L1; with `scale` and
+    /// `scaledInto`, dst keeps the values and scaledInto[i] = dst[i] * scale[i] (zero past count).
+    /// `src` row l starts at src + l * ld.
+    @inline(__always)
+    static func gather<T: FastfoodFloat>(
+        _ src: UnsafePointer<T>, ld: Int, rows: Int, count: Int, total: Int,
+        into dst: UnsafeMutablePointer<T.Vector>, scale: UnsafePointer<T>? = nil,
+        scaledInto scaled: UnsafeMutablePointer<T.Vector>? = nil
+    ) {
+        typealias V = T.Vector
+        let width = V.scalarCount
+        var c = 0
+        while c + width <= count {
+            for l in 0 ..< width {
+                dst[c + l] = l < rows ? UnsafeRawPointer(src + l * ld + c).loadUnaligned(as: V.self) : V()
+            }
+            T.transposeTile(dst + c)
+            if let scale {
+                let target = scaled ?? dst
+                for j in 0 ..< width { target[c + j] = dst[c + j] * scale[c + j] }
+            }
+            c += width
+        }
+        while c < count {
+            var v = V()
+            for l in 0 ..< rows { v[l] = src[l * ld + c] }
+            if let scale, let scaled {
+                dst[c] = v
+                scaled[c] = v * scale[c]
+            } else {
+                dst[c] = scale.map { v * $0[c] } ?? v
+            }
+            c += 1
+        }
+        (dst + count).update(repeating: V(), count: total - count)
+        if scale != nil, let scaled { (scaled + count).update(repeating: V(), count: total - count) }
+    }
+
+    /// Row l < rows of dst (columns 0 ..< count) = lane l of src[0 ..< count], stored or added.
+    /// With `scale` (and `bias`), src[i] * scale[i] (+ bias[i]) is what is written. Transposes
+    /// src in place: its contents are consumed.
+    @inline(__always)
+    static func scatter<T: FastfoodFloat>(
+        _ src: UnsafeMutablePointer<T.Vector>, count: Int, rows: Int,
+        into dst: UnsafeMutablePointer<T>, ld: Int, add: Bool,
+        scale: UnsafePointer<T>? = nil, bias: UnsafePointer<T>? = nil
+    ) {
+        typealias V = T.Vector
+        let width = V.scalarCount
+        @inline(__always) func prepare(_ range: Range<Int>) {
+            guard let scale else { return }
+            if let bias {
+                for i in range { src[i] = src[i] * scale[i] + bias[i] }
+            } else {
+                for i in range { src[i] = src[i] * scale[i] }
+            }
+        }
+        var c = 0
+        while c + width <= count {
+            prepare(c ..< c + width)
+            T.transposeTile(src + c)
+            for l in 0 ..< rows {
+                let p = UnsafeMutableRawPointer(dst + l * ld + c)
+                p.storeBytes(of: add ? p.loadUnaligned(as: V.self) + src[c + l] : src[c + l], as: V.self)
+            }
+            c += width
+        }
+        prepare(c ..< count)
+        while c < count {
+            let v = src[c]
+            for l in 0 ..< rows { dst[l * ld + c] = add ? dst[l * ld + c] + v[l] : v[l] }
+            c += 1
+        }
+    }
+
+    /// gradient[i] += sum over lanes l < rows of (a[i] * b[i])[l] (or of a[i][l] when b is nil),
+    /// for i < count. Lanes are summed in the order 0, 1, ..., rows - 1 for every i.
+    /// `tile` is W vectors of scratch.
+    @inline(__always)
+    static func reduce<T: FastfoodFloat>(
+        _ a: UnsafePointer<T.Vector>, times b: UnsafePointer<T.Vector>?, count: Int, rows: Int,
+        into gradient: UnsafeMutablePointer<T>, tile: UnsafeMutablePointer<T.Vector>
+    ) {
+        typealias V = T.Vector
+        let width = V.scalarCount
+        var c = 0
+        while c + width <= count {
+            if let b {
+                for j in 0 ..< width { tile[j] = a[c + j] * b[c + j] }
+            } else {
+                for j in 0 ..< width { tile[j] = a[c + j] }
+            }
+            T.transposeTile(tile)
+            var sum = tile[0]
+            for l in 1 ..< rows { sum += tile[l] }
+            let p = UnsafeMutableRawPointer(gradient + c)
+            p.storeBytes(of: p.loadUnaligned(as: V.self) + sum, as: V.self)
+            c += width
+        }
+        while c < count {
+            let product = b.map { a[c] * $0[c] } ?? a[c]
+            var sum = product[0]
+            for l in 1 ..< rows { sum += product[l] }
+            gradient[c] += sum
+            c += 1
+        }
+    }
+}
+
+/// How a batch is cut into units of work: tiles of W rows run interleaved; a last unit of fewer
+/// rows runs interleaved too (padded lanes) unless it is so small that row-by-row is cheaper.
+/// For parameter gradients, units are grouped into at most `maxGroups` contiguous groups, each
+/// summed into its own partial gradient, and the partials are added in group order: the plan
+/// depends on the batch size only, so results are bitwise identical for every thread count.
+struct BatchPlan {
+    let batch: Int
+    let tileRows: Int
+    let unitCount: Int
+    let groupCount: Int
+    static let maxGroups = 64
+
+    init(batch: Int, tileRows: Int) {
+        self.batch = batch
+        self.tileRows = tileRows
+        unitCount = (batch + tileRows - 1) / tileRows
+        groupCount = min(unitCount, BatchPlan.maxGroups)
+    }
+
+    func rows(ofUnit unit: Int) -> Range<Int> {
+        unit * tileRows ..< min(batch, (unit + 1) * tileRows)
+    }
+
+    /// Units with fewer than a quarter of a tile's rows run row by row.
+    func isInterleaved(_ rows: Range<Int>) -> Bool {
+        rows.count * 4 >= tileRows
+    }
+
+    func units(ofGroup group: Int) -> Range<Int> {
+        group * unitCount / groupCount ..< (group + 1) * unitCount / groupCount
+    }
+}
+
+extension TileKernels {
+    /// dst = the first two transform stages (vector strides 1 and 2) of g[i] = src[p[i]] * s(i)
+    /// for i < count (a multiple of 4): the permutation, the diagonal and one radix-4 pass in a
+    /// single sweep; continue with firstStride 4. s(i) is scale[i], or scale[p[i]] with
+    /// `scaleBySource` (PI^T G w as a gather through the inverse permutation). With `copy`,
+    /// copy[i] = src[p[i]] (unscaled) as well.
+    @inline(__always)
+    static func permutedFirstStages<T: FastfoodFloat>(
+        _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>,
+        scaleBySource: Bool = false, count: Int, into dst: UnsafeMutablePointer<T.Vector>,
+        copy: UnsafeMutablePointer<T.Vector>? = nil
+    ) {
+        var i = 0
+        while i < count {
+            let j0 = Int(p[i]), j1 = Int(p[i + 1]), j2 = Int(p[i + 2]), j3 = Int(p[i + 3])
+            let g0 = src[j0], g1 = src[j1], g2 = src[j2], g3 = src[j3]
+            if let copy {
+                copy[i] = g0; copy[i + 1] = g1; copy[i + 2] = g2; copy[i + 3] = g3
+            }
+            let a0 = g0 * scale[scaleBySource ? j0 : i]
+            let a1 = g1 * scale[scaleBySource ? j1 : i + 1]
+            let a2 = g2 * scale[scaleBySource ? j2 : i + 2]
+            let a3 = g3 * scale[scaleBySource ? j3 : i + 3]
+            let b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = a2 - a3
+            dst[i] = b0 + b2
+            dst[i + 1] = b1 + b3
+            dst[i + 2] = b0 - b2
+            dst[i + 3] = b1 - b3
+            i += 4
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import Glibc
+
+/// A persistent pool of worker threads shared by every call in the process.
+///
+/// `run(tasks:maxWorkers:_:)` hands out task indices 0 ..< tasks to the calling thread (worker 0)
+/// and up to maxWorkers - 1 pool threads (workers 1 ...). Which worker runs which task varies;
+/// the kernels make results independent of that (per-task outputs, fixed reduction order).
+/// One job runs at a time: a call that finds the pool busy runs its tasks on its own thread,
+/// which gives the same results.
+final class WorkerPool: @unchecked Sendable {
+    // @unchecked: every mutable field is read and written only with `mutex` held.
+    static let shared = WorkerPool()
+
+    private var mutex = pthread_mutex_t()
+    private var workAvailable = pthread_cond_t()
+    private var jobFinished = pthread_cond_t()
+
+    /// Threads in use including the caller (>= 1).
+    private var configured: Int
+    /// Pool threads started (0 until the first parallel job: loading the library starts none).
+    private var started = 0
+    /// Pool threads with an index >= this exit.
+    private var keep = Int.max
+    private var exited = 0
+
+    private var busy = false
+    private var body: ((Int, Int) -> Void)?
+    private var nextTask = 0
+    private var taskCount = 0
+    private var unfinished = 0
+    private var workerLimit = 0
+
+    private init() {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&workAvailable, nil)
+        pthread_cond_init(&jobFinished, nil)
+        configured = WorkerPool.defaultThreadCount()
+    }
+
+    /// FASTFOOD_NUM_THREADS if it is a positive integer, else the number of online CPUs.
+    static func defaultThreadCount() -> Int {
+        if let text = getenv("FASTFOOD_NUM_THREADS"), let value = Int(String(cString: text)),
+           value > 0 {
+            return min(value, maxThreads)
+        }
+        return onlineProcessors()
+    }
+
+    static func onlineProcessors() -> Int {
+        max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), maxThreads))
+    }
+
+    static let maxThreads = 1024
+
+    var threadCount: Int {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return configured
+    }
+
+    /// Sets the number of threads used by later calls (>= 1, <= maxThreads). Waits for a job in
+    /// flight to finish. Surplus pool threads exit; new ones start with the next parallel job.
+    func setThreadCount(_ count: Int) {
+        pthread_mutex_lock(&mutex)
+        while busy { pthread_cond_wait(&jobFinished, &mutex) }
+        configured = count
+        if started > count - 1 {
+            // Ask the surplus threads to exit and wait until they have.
+            keep = count - 1
+            exited = 0
+            let leaving = started - (count - 1)
+            pthread_cond_broadcast(&workAvailable)
+            while exited < leaving { pthread_cond_wait(&jobFinished, &mutex) }
+            started = count - 1
+            keep = Int.max
+        }
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Runs body(task, worker) for every task in 0 ..< tasks, on at most maxWorkers threads
+    /// (worker indices 0 ..< maxWorkers; the caller is worker 0). Returns when all are done.
+    func run(tasks: Int, maxWorkers: Int, _ body: (Int, Int) -> Void) {
+        let workers = min(maxWorkers, tasks)
+        if workers <= 1 {
+            for task in 0 ..< tasks { body(task, 0) }
+            return
+        }
+        pthread_mutex_lock(&mutex)
+        if busy {
+            pthread_mutex_unlock(&mutex)
+            for task in 0 ..< tasks { body(task, 0) }
+            return
+        }
+        ensureStarted(workers - 1)
+        withoutActuallyEscaping(body) { escapable in
+            self.body = escapable
+            busy = true
+            nextTask = 0
+            taskCount = tasks
+            unfinished = tasks
+            workerLimit = min(workers, started + 1)
+            pthread_cond_broadcast(&workAvailable)
+            // The caller works too.
+            while nextTask < taskCount {
+                let task = nextTask
+                nextTask += 1
+                pthread_mutex_unlock(&mutex)
+                escapable(task, 0)
+                pthread_mutex_lock(&mutex)
+                unfinished -= 1
+            }
+            while unfinished > 0 { pthread_cond_wait(&jobFinished, &mutex) }
+            self.body = nil
+            busy = false
+            pthread_cond_broadcast(&jobFinished)
+        }
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Starts pool threads up to `count` (mutex held). A thread that cannot be created is simply
+    /// not used: the job runs on fewer threads with the same results.
+    private func ensureStarted(_ count: Int) {
+        while started < count {
+            var thread = pthread_t()
+            let context = Unmanaged.passRetained(WorkerContext(pool: self, index: started + 1))
+            let result = pthread_create(&thread, nil, { raw in
+                let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+                context.pool.workerLoop(index: context.index)
+                return nil
+            }, context.toOpaque())
+            if result != 0 {
+                context.release()
+                return
+            }
+            pthread_detach(thread)
+            started += 1
+        }
+    }
+
+    private func workerLoop(index: Int) {
+        pthread_mutex_lock(&mutex)
+        while true {
+            if index > keep {
+                exited += 1
+                pthread_cond_broadcast(&jobFinished)
+                pthread_mutex_unlock(&mutex)
+                return
+            }
+            if let body, index < workerLimit, nextTask < taskCount {
+                let task = nextTask
+                nextTask += 1
+                pthread_mutex_unlock(&mutex)
+                body(task, index)
+                pthread_mutex_lock(&mutex)
+                unfinished -= 1
+                if unfinished == 0 { pthread_cond_broadcast(&jobFinished) }
+                continue
+            }
+            pthread_cond_wait(&workAvailable, &mutex)
+        }
+    }
+}
+
+private final class WorkerContext {
+    let pool: WorkerPool
+    let index: Int
+    init(pool: WorkerPool, index: Int) {
+        self.pool = pool
+        self.index = index
+    }
+}
+
+/// The library-wide thread count (>= 1), used by every compute call.
+public enum Threading {
+    public static var threadCount: Int { WorkerPool.shared.threadCount }
+    /// 0 means one thread per online CPU.
+    public static func setThreadCount(_ count: Int) {
+        WorkerPool.shared.setThreadCount(count == 0 ? WorkerPool.onlineProcessors() : min(count, WorkerPool.maxThreads))
+    }
+    public static let maxThreadCount = WorkerPool.maxThreads
+}
