@@ -55,7 +55,7 @@ SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*
 
 C_LINK       := -L$(LIBDIR_BUILD) -lfastfood -Wl,-rpath,$(abspath $(LIBDIR_BUILD)) -lm
 EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
-C_TESTS      := $(BINDIR_BUILD)/test_capi
+C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc
 
 .PHONY: all lib demo test test-swift test-c test-abi test-examples examples clean
 
@@ -81,7 +81,7 @@ $(BINDIR_BUILD)/%: examples/%.c include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK)
 
-$(BINDIR_BUILD)/test_capi: Tests/CAPI/test_capi.c include/fastfood.h $(LIB_LINK)
+$(BINDIR_BUILD)/test_%: Tests/CAPI/test_%.c include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lpthread
 
@@ -99,6 +99,8 @@ test-swift:
 
 test-c: $(C_TESTS)
 	$(BINDIR_BUILD)/test_capi
+	$(BINDIR_BUILD)/test_threads
+	$(BINDIR_BUILD)/test_no_alloc
 
 test-abi: $(LIB_LINK)
 	bash Tests/ABI/check_library.sh $(LIB_REAL) include/fastfood.h

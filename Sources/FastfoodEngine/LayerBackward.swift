@@ -60,12 +60,44 @@ enum LayerBackward {
               let total = ScratchSize.total(partialsTotal, plus: workers, times: workBytes),
               let base = ThreadScratch.buffer(bytes: total)
         else { throw .outOfMemory }
+        let job = Job(layer: layer, params: params, x: x, ldx: ldx, dy: dy, lddy: lddy, outputs: outputs,
+                      plan: plan, wantsGradient: wantsGradient, scratch: base, partialBytes: partialBytes,
+                      workStart: partialsTotal, workBytes: workBytes)
+        WorkerPool.shared.run(tasks: tasks, maxWorkers: workers, job)
+
+        guard wantsGradient, let dparams = outputs.dparams else { return }
+        let sum = job.partial(0)
+        for group in 1 ..< plan.groupCount {
+            let other = job.partial(group)
+            for i in 0 ..< shape.parameterCount { sum[i] += other[i] }
+        }
+        if outputs.accumulate {
+            for i in 0 ..< shape.parameterCount { dparams[i] += sum[i] }
+        } else {
+            dparams.update(from: sum, count: shape.parameterCount)
+        }
+    }
+
+    /// One call's work for the pool: task = unit of rows, or group of units when parameter
+    /// gradients are summed (each group into its own partial).
+    struct Job<T: FastfoodFloat>: PoolJob {
+        let layer: FastfoodLayer
+        let params: UnsafePointer<T>
+        let x: UnsafePointer<T>?, ldx: Int
+        let dy: UnsafePointer<T>, lddy: Int
+        let outputs: Outputs<T>
+        let plan: BatchPlan
+        let wantsGradient: Bool
+        let scratch: UnsafeMutableRawPointer
+        let partialBytes: Int, workStart: Int, workBytes: Int
+
         func partial(_ group: Int) -> UnsafeMutablePointer<T> {
-            (base + group * partialBytes).bindMemory(to: T.self, capacity: shape.parameterCount)
+            (scratch + group * partialBytes).bindMemory(to: T.self, capacity: layer.shape.parameterCount)
         }
 
-        WorkerPool.shared.run(tasks: tasks, maxWorkers: workers) { task, worker in
-            let work = Work<T>(at: base + partialsTotal + worker * workBytes, blockSize: n)
+        func run(task: Int, worker: Int) {
+            let shape = layer.shape
+            let work = Work<T>(at: scratch + workStart + worker * workBytes, blockSize: shape.blockSize)
             let units: Range<Int>
             var gradient: UnsafeMutablePointer<T>? = nil
             if wantsGradient {
@@ -93,18 +125,6 @@ enum LayerBackward {
                     }
                 }
             }
-        }
-
-        guard wantsGradient, let dparams = outputs.dparams else { return }
-        let sum = partial(0)
-        for group in 1 ..< plan.groupCount {
-            let other = partial(group)
-            for i in 0 ..< shape.parameterCount { sum[i] += other[i] }
-        }
-        if outputs.accumulate {
-            for i in 0 ..< shape.parameterCount { dparams[i] += sum[i] }
-        } else {
-            dparams.update(from: sum, count: shape.parameterCount)
         }
     }
 

@@ -42,8 +42,23 @@ enum LayerForward {
               let base = ThreadScratch.buffer(bytes: total)
         else { throw .outOfMemory }
 
-        WorkerPool.shared.run(tasks: plan.unitCount, maxWorkers: workers) { unit, worker in
-            let w = Work<T>(at: base + worker * workBytes, blockSize: n)
+        WorkerPool.shared.run(tasks: plan.unitCount, maxWorkers: workers, Job(
+            layer: layer, params: params, x: x, ldx: ldx, y: y, ldy: ldy, plan: plan,
+            scratch: base, workBytes: workBytes))
+    }
+
+    /// One call's work for the pool: task = unit of rows.
+    struct Job<T: FastfoodFloat>: PoolJob {
+        let layer: FastfoodLayer
+        let params: UnsafePointer<T>
+        let x: UnsafePointer<T>, ldx: Int
+        let y: UnsafeMutablePointer<T>, ldy: Int
+        let plan: BatchPlan
+        let scratch: UnsafeMutableRawPointer, workBytes: Int
+
+        func run(task unit: Int, worker: Int) {
+            let n = layer.shape.blockSize
+            let w = Work<T>(at: scratch + worker * workBytes, blockSize: n)
             let rows = plan.rows(ofUnit: unit)
             if plan.isInterleaved(rows) {
                 forwardTile(layer, params: params, x: x + rows.lowerBound * ldx, ldx: ldx,

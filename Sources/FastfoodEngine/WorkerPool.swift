@@ -24,7 +24,11 @@ final class WorkerPool: @unchecked Sendable {
     private var exited = 0
 
     private var busy = false
-    private var body: ((Int, Int) -> Void)?
+    /// The job in flight: a pointer to the caller's job value, which lives on the caller's stack
+    /// for the whole job, and a capture-free function that runs one of its tasks. (A stored
+    /// closure would put its context on the heap: one allocation per call.)
+    private var job: UnsafeRawPointer?
+    private var invoke: ((UnsafeRawPointer, Int, Int) -> Void)?
     private var nextTask = 0
     private var taskCount = 0
     private var unfinished = 0
@@ -77,23 +81,26 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_unlock(&mutex)
     }
 
-    /// Runs body(task, worker) for every task in 0 ..< tasks, on at most maxWorkers threads
+    /// Runs job.run(task:worker:) for every task in 0 ..< tasks, on at most maxWorkers threads
     /// (worker indices 0 ..< maxWorkers; the caller is worker 0). Returns when all are done.
-    func run(tasks: Int, maxWorkers: Int, _ body: (Int, Int) -> Void) {
+    func run<Job: PoolJob>(tasks: Int, maxWorkers: Int, _ job: Job) {
         let workers = min(maxWorkers, tasks)
         if workers <= 1 {
-            for task in 0 ..< tasks { body(task, 0) }
+            for task in 0 ..< tasks { job.run(task: task, worker: 0) }
             return
         }
         pthread_mutex_lock(&mutex)
         if busy {
             pthread_mutex_unlock(&mutex)
-            for task in 0 ..< tasks { body(task, 0) }
+            for task in 0 ..< tasks { job.run(task: task, worker: 0) }
             return
         }
         ensureStarted(workers - 1)
-        withoutActuallyEscaping(body) { escapable in
-            self.body = escapable
+        withUnsafePointer(to: job) { pointer in
+            self.job = UnsafeRawPointer(pointer)
+            invoke = { raw, task, worker in
+                raw.assumingMemoryBound(to: Job.self).pointee.run(task: task, worker: worker)
+            }
             busy = true
             nextTask = 0
             taskCount = tasks
@@ -105,12 +112,13 @@ final class WorkerPool: @unchecked Sendable {
                 let task = nextTask
                 nextTask += 1
                 pthread_mutex_unlock(&mutex)
-                escapable(task, 0)
+                job.run(task: task, worker: 0)
                 pthread_mutex_lock(&mutex)
                 unfinished -= 1
             }
             while unfinished > 0 { pthread_cond_wait(&jobFinished, &mutex) }
-            self.body = nil
+            self.job = nil
+            invoke = nil
             busy = false
             pthread_cond_broadcast(&jobFinished)
         }
@@ -146,11 +154,11 @@ final class WorkerPool: @unchecked Sendable {
                 pthread_mutex_unlock(&mutex)
                 return
             }
-            if let body, index < workerLimit, nextTask < taskCount {
+            if let job, let invoke, index < workerLimit, nextTask < taskCount {
                 let task = nextTask
                 nextTask += 1
                 pthread_mutex_unlock(&mutex)
-                body(task, index)
+                invoke(job, task, index)
                 pthread_mutex_lock(&mutex)
                 unfinished -= 1
                 if unfinished == 0 { pthread_cond_broadcast(&jobFinished) }
@@ -178,4 +186,9 @@ public enum Threading {
         WorkerPool.shared.setThreadCount(count == 0 ? WorkerPool.onlineProcessors() : min(count, WorkerPool.maxThreads))
     }
     public static let maxThreadCount = WorkerPool.maxThreads
+}
+
+/// Work for the pool: a value describing one call, whose tasks are independent.
+protocol PoolJob {
+    func run(task: Int, worker: Int)
 }

@@ -1,0 +1,117 @@
+/*
+ * test_no_alloc.c - forward and backward allocate nothing after the first call on a thread.
+ *
+ * This program defines malloc, calloc, realloc, posix_memalign, aligned_alloc, memalign and
+ * valloc, so every allocation in the process (the library's, the Swift runtime's, libstdc++'s)
+ * comes through here; they count while armed and forward to glibc's __libc_* allocator. After
+ * warm-up calls of each kind, with 1 and with 2 threads, a loop of forward / backward calls
+ * (float and double, several batch sizes up to the warm-up's, with and without ACCUMULATE and
+ * optional outputs) must allocate nothing.
+ *
+ * Prints "N passed, M failed"; exit status 1 on failure.
+ */
+#define _GNU_SOURCE
+#include <fastfood.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+static atomic_int armed;
+static atomic_long allocations;
+
+static void count(void) {
+    if (atomic_load(&armed)) atomic_fetch_add(&allocations, 1);
+}
+void *malloc(size_t n) { count(); return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { count(); return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { count(); return __libc_realloc(p, n); }
+void *memalign(size_t alignment, size_t n) { count(); return __libc_memalign(alignment, n); }
+void *aligned_alloc(size_t alignment, size_t n) { count(); return __libc_memalign(alignment, n); }
+void *valloc(size_t n) { count(); return __libc_memalign(4096, n); }
+int posix_memalign(void **out, size_t alignment, size_t n) {
+    count();
+    void *p = __libc_memalign(alignment, n);
+    if (!p) return ENOMEM;
+    *out = p;
+    return 0;
+}
+void free(void *p) { __libc_free(p); }
+
+static int passed = 0, failed = 0;
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        if (cond) passed++;                                                           \
+        else {                                                                        \
+            failed++;                                                                 \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                    \
+        }                                                                             \
+    } while (0)
+
+enum { IN = 300, OUT = 700, BATCH = 40 };
+
+static void calls(const fastfood_layer *layer, const float *p32, float *d32, const double *p64,
+                  double *d64, float *x32, float *y32, double *x64, double *y64, size_t batch) {
+    int ok = 1;
+    ok &= fastfood_forward_f32(layer, p32, batch, x32, IN, y32, OUT) == FASTFOOD_OK;
+    ok &= fastfood_backward_f32(layer, p32, batch, x32, IN, y32, OUT, x32, IN, d32, 0) == FASTFOOD_OK;
+    ok &= fastfood_backward_f32(layer, p32, batch, x32, IN, y32, OUT, x32, IN, d32,
+                                FASTFOOD_ACCUMULATE) == FASTFOOD_OK;
+    ok &= fastfood_backward_f32(layer, p32, batch, NULL, 0, y32, OUT, x32, IN, NULL, 0) == FASTFOOD_OK;
+    ok &= fastfood_forward_f64(layer, p64, batch, x64, IN, y64, OUT) == FASTFOOD_OK;
+    ok &= fastfood_backward_f64(layer, p64, batch, x64, IN, y64, OUT, x64, IN, d64, 0) == FASTFOOD_OK;
+    ok &= fastfood_backward_f64(layer, p64, batch, x64, IN, y64, OUT, NULL, 0, d64,
+                                FASTFOOD_ACCUMULATE) == FASTFOOD_OK;
+    CHECK(ok);
+}
+
+int main(void) {
+    fastfood_layer *layer = NULL;
+    CHECK(fastfood_layer_create(IN, OUT, 5, FASTFOOD_LAYER_BIAS, &layer) == FASTFOOD_OK);
+    size_t n = fastfood_layer_param_count(layer);
+    float *p32 = malloc(n * sizeof *p32), *d32 = malloc(n * sizeof *d32);
+    double *p64 = malloc(n * sizeof *p64), *d64 = malloc(n * sizeof *d64);
+    float *x32 = calloc(BATCH * IN, sizeof *x32), *y32 = calloc(BATCH * OUT, sizeof *y32);
+    double *x64 = calloc(BATCH * IN, sizeof *x64), *y64 = calloc(BATCH * OUT, sizeof *y64);
+    if (!p32 || !d32 || !p64 || !d64 || !x32 || !y32 || !x64 || !y64) return 2;
+    CHECK(fastfood_init_params_f32(layer, 1, 1.0, p32) == FASTFOOD_OK);
+    CHECK(fastfood_init_params_f64(layer, 1, 1.0, p64) == FASTFOOD_OK);
+    for (size_t i = 0; i < BATCH * IN; i++) x64[i] = x32[i] = (float)(i % 13) * 0.1f - 0.6f;
+
+    for (size_t threads = 1; threads <= 2; threads++) {
+        CHECK(fastfood_set_num_threads(threads) == FASTFOOD_OK);
+        calls(layer, p32, d32, p64, d64, x32, y32, x64, y64, BATCH); /* warm-up: scratch, pool */
+        atomic_store(&allocations, 0);
+        atomic_store(&armed, 1);
+        for (int rep = 0; rep < 20; rep++) {
+            static const size_t batches[] = {BATCH, 1, 17, 3, BATCH};
+            for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++)
+                calls(layer, p32, d32, p64, d64, x32, y32, x64, y64, batches[b]);
+        }
+        atomic_store(&armed, 0);
+        long seen = atomic_load(&allocations);
+        if (seen != 0) printf("  %ld allocations with %zu thread(s)\n", seen, threads);
+        CHECK(seen == 0);
+    }
+    /* The interposer itself works: an armed malloc is counted. */
+    atomic_store(&allocations, 0);
+    atomic_store(&armed, 1);
+    void *probe = malloc(16);
+    atomic_store(&armed, 0);
+    CHECK(atomic_load(&allocations) == 1);
+    free(probe);
+
+    fastfood_layer_destroy(layer);
+    free(p32); free(d32); free(p64); free(d64); free(x32); free(y32); free(x64); free(y64);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
