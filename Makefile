@@ -4,12 +4,13 @@
 #   make demo       build the library and run the drop-in FC example and the gradient check
 #   make test       build everything and run every test (Swift engine tests, C API tests,
 #                   ABI/export checks, the examples)
+#   make bench      build and run benchmarks/bench.c (fastfood vs OpenBLAS dense, one line per figure)
 #   make clean
 #
 # Options:
-#   PORTABLE=1      build for baseline x86-64 (runs on any x86-64 CPU). By default the library is
-#                   optimised for the build machine's CPU (-target-cpu native): such a binary may
-#                   die with SIGILL on an older CPU, so ship PORTABLE=1 builds.
+#   The library is portable and tuned at once: it carries its compute kernels compiled three
+#   times (baseline x86-64, AVX2, AVX-512) and picks the widest the CPU supports when first
+#   used. FASTFOOD_CPU=generic|avx2|avx512 in the environment forces one at run time.
 #   CC=...          C compiler for the examples and C tests (default cc).
 #   SWIFT=...       swift driver (default: swift on PATH, else /opt/swift/usr/bin/swift).
 
@@ -28,36 +29,32 @@ LIB_SONAME   := $(LIBDIR_BUILD)/libfastfood.so.$(SOVERSION)
 LIB_LINK     := $(LIBDIR_BUILD)/libfastfood.so
 EXPORT_MAP   := $(BUILD)/fastfood.map
 
-ifeq ($(PORTABLE),1)
-  CPU_FLAGS   :=
-  SWIFT_SCRATCH := .build-lib-portable
-else
-  CPU_FLAGS   := -Xswiftc -target-cpu -Xswiftc native
-  SWIFT_SCRATCH := .build-lib
-endif
+SWIFT_SCRATCH := .build-lib
+
+# The kernel variants this machine can run, for the tests that run every variant.
+CPU_FLAGS_LINE := $(shell grep -m1 "^flags" /proc/cpuinfo 2>/dev/null)
+has = $(findstring $(1),$(CPU_FLAGS_LINE))
+CPU_VARIANTS := generic $(if $(and $(call has,avx2),$(call has,fma)),avx2) \
+  $(if $(and $(call has,avx512f),$(call has,avx512bw),$(call has,avx512dq),$(call has,avx512vl)),avx512)
 
 # -static-stdlib: the .so needs only libc, libm, libstdc++, libgcc_s (no libswift*).
 # Export list: only fastfood_* (the header's functions); the Swift runtime stays hidden.
 # -z nodelete: Swift code cannot be unloaded, so dlclose must not unmap it.
 # lld (shipped with the Swift toolchain): gold leaves local Swift symbols in .dynsym.
 SWIFT_LIB_FLAGS := -c release --scratch-path $(SWIFT_SCRATCH) --product fastfood \
-  -Xswiftc -static-stdlib -Xswiftc -use-ld=lld $(CPU_FLAGS) \
+  -Xswiftc -static-stdlib -Xswiftc -use-ld=lld \
   -Xlinker -soname=libfastfood.so.$(SOVERSION) \
   -Xlinker -z -Xlinker nodelete \
   -Xlinker --version-script=$(abspath $(EXPORT_MAP))
-
-# The CPU configuration is part of what the library depends on: switching PORTABLE rebuilds it.
-CONFIG_STAMP := $(BUILD)/.cpu-config
-$(shell mkdir -p $(BUILD); echo "$(CPU_FLAGS)" | cmp -s - $(CONFIG_STAMP) 2>/dev/null || echo "$(CPU_FLAGS)" > $(CONFIG_STAMP))
 
 SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*.h' -o -name '*.modulemap') \
                  Package.swift include/fastfood.h
 
 C_LINK       := -L$(LIBDIR_BUILD) -lfastfood -Wl,-rpath,$(abspath $(LIBDIR_BUILD)) -lm
 EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
-C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc
+C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants
 
-.PHONY: all lib demo test test-swift test-c test-abi test-examples examples clean
+.PHONY: all lib demo test bench test-swift test-c test-abi test-examples examples clean
 
 all: lib
 lib: $(LIB_LINK)
@@ -66,7 +63,7 @@ $(EXPORT_MAP): include/fastfood.h
 	@mkdir -p $(BUILD)
 	printf '{\n  global: fastfood_*;\n  local: *;\n};\n' > $@
 
-$(LIB_REAL): $(SWIFT_SOURCES) $(EXPORT_MAP) $(CONFIG_STAMP) Makefile
+$(LIB_REAL): $(SWIFT_SOURCES) $(EXPORT_MAP) Makefile
 	$(SWIFT) build $(SWIFT_LIB_FLAGS)
 	@mkdir -p $(LIBDIR_BUILD)
 	cp $$($(SWIFT) build $(SWIFT_LIB_FLAGS) --show-bin-path)/libfastfood.so $@
@@ -85,22 +82,33 @@ $(BINDIR_BUILD)/test_%: Tests/CAPI/test_%.c include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lpthread
 
+$(BINDIR_BUILD)/bench: benchmarks/bench.c include/fastfood.h $(LIB_LINK)
+	@mkdir -p $(BINDIR_BUILD)
+	$(CC) -O2 $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lopenblas
+
+# One line per figure, dense baseline (OpenBLAS) measured in the same run. Not part of `make
+# test`: it times things. `make test` only builds it, so it cannot rot.
+bench: $(BINDIR_BUILD)/bench
+	$(BINDIR_BUILD)/bench
+
 examples: $(EXAMPLES)
 
 demo: $(EXAMPLES)
 	$(BINDIR_BUILD)/fc_replacement
 	$(BINDIR_BUILD)/gradient_check
 
-test: test-abi test-c test-examples test-swift
+test: test-abi test-c test-examples test-swift $(BINDIR_BUILD)/bench
 
 # Engine tests, in release mode: they check the code that ships, SIMD paths included.
 test-swift:
-	$(SWIFT) test -c release $(CPU_FLAGS)
+	for cpu in $(CPU_VARIANTS); do echo "== Swift engine tests, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(SWIFT) test -c release || exit 1; done
 
 test-c: $(C_TESTS)
 	$(BINDIR_BUILD)/test_capi
 	$(BINDIR_BUILD)/test_threads
 	$(BINDIR_BUILD)/test_no_alloc
+	bash Tests/CAPI/variants.sh $(BINDIR_BUILD)/test_variants $(CPU_VARIANTS)
+	for cpu in $(CPU_VARIANTS); do echo "== C API tests, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_capi || exit 1; done
 
 test-abi: $(LIB_LINK)
 	bash Tests/ABI/check_library.sh $(LIB_REAL) include/fastfood.h
@@ -111,4 +119,4 @@ test-examples: $(EXAMPLES)
 	bash Tests/ABI/readme_example.sh README.md $(BUILD) "$(CC) $(CFLAGS) $(WARNINGS)"
 
 clean:
-	rm -rf $(BUILD) .build-lib .build-lib-portable
+	rm -rf $(BUILD) .build-lib

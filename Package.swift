@@ -3,13 +3,19 @@
 // fastfood: the Adaptive Fastfood transform (Yang et al., "Deep Fried Convnets", 2015) as a
 // Swift engine behind a stable C ABI.
 //
-//   FastfoodEngine      pure Swift: FWHT, the Fastfood layer, deterministic random generation
-//   FastfoodBoundary    the C ABI: implements include/fastfood.h, validates, maps errors
-//   CFastfood           module map that lets Swift see include/fastfood.h
-//   FastfoodThreadLocal a few lines of C: the per-thread error-message buffer
+//   FastfoodCore            shared data types: layer shape, batch plan, kernel work units
+//   FastfoodKernels         the compute kernels (FWHT, interleaved tiles), baseline x86-64
+//   FastfoodKernelsAVX2     the same sources (symbolic links), compiled for AVX2 + FMA
+//   FastfoodKernelsAVX512   the same sources, compiled for AVX-512
+//   FastfoodCPU             a few lines of C: which of those variants the CPU can run
+//   FastfoodEngine          layers, permutations, initialisation, threads, kernel dispatch
+//   CFastfood               module map that lets Swift see include/fastfood.h
+//   FastfoodThreadLocal     a few lines of C: the per-thread error-message buffer
+//   FastfoodBoundary        the C ABI: implements include/fastfood.h, validates, maps errors
 //
-// Distribution link flags (static Swift runtime, SONAME, export list) live in the Makefile, so
-// this package stays usable as a plain SwiftPM dependency.
+// Distribution link flags (static Swift runtime, SONAME, export list) live in the Makefile.
+// The kernel variants need per-target CPU flags, which SwiftPM only takes as unsafeFlags: this
+// package can be used as a local or branch dependency, not as a versioned one.
 import PackageDescription
 
 let package = Package(
@@ -19,7 +25,18 @@ let package = Package(
         .library(name: "FastfoodEngine", targets: ["FastfoodEngine"]),
     ],
     targets: [
-        .target(name: "FastfoodEngine"),
+        .target(name: "FastfoodCore"),
+        .target(name: "FastfoodKernels", dependencies: ["FastfoodCore"]),
+        .target(
+            name: "FastfoodKernelsAVX2", dependencies: ["FastfoodCore"],
+            swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
+        .target(
+            name: "FastfoodKernelsAVX512", dependencies: ["FastfoodCore"],
+            swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"])]),
+        .target(name: "FastfoodCPU"),
+        .target(
+            name: "FastfoodEngine",
+            dependencies: ["FastfoodCore", "FastfoodKernels", "FastfoodKernelsAVX2", "FastfoodKernelsAVX512", "FastfoodCPU"]),
         .systemLibrary(name: "CFastfood", path: "Sources/CFastfood"),
         .target(name: "FastfoodThreadLocal"),
         .target(

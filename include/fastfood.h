@@ -342,7 +342,7 @@ FASTFOOD_API fastfood_status fastfood_backward_f64(const fastfood_layer *layer,
                                                    double *dparams, uint32_t flags);
 
 /* ---------------------------------------------------------------------------------------------
- * Threads
+ * Threads and kernels
  * ------------------------------------------------------------------------------------------- */
 
 /**
@@ -366,6 +366,20 @@ FASTFOOD_API fastfood_status fastfood_set_num_threads(size_t n);
  * the default. Thread safety: any thread.
  */
 FASTFOOD_API size_t fastfood_get_num_threads(void);
+
+/**
+ * The compute kernels this process uses: "generic" (baseline x86-64), "avx2" (AVX2 + FMA) or
+ * "avx512" (AVX-512 F/CD/BW/DQ/VL).
+ *
+ * The library carries all three and picks, when it is first used, the widest one the CPU
+ * supports. The environment variable FASTFOOD_CPU (generic, avx2 or avx512) forces a variant the
+ * CPU supports; a value naming no supported variant is ignored. All variants compute
+ * bit-identical results.
+ *
+ * @return a static NUL-terminated string owned by the library; never NULL.
+ * Thread safety: any thread.
+ */
+FASTFOOD_API const char *fastfood_cpu_variant(void);
 
 /* ---------------------------------------------------------------------------------------------
  * Fast Walsh-Hadamard transform

@@ -92,7 +92,7 @@ private struct ForwardArguments<T> {
 }
 
 /// Validated backward arguments; nil when there is nothing left to do (batch 0).
-private struct BackwardArguments<T: FastfoodFloat> {
+private struct BackwardArguments<T: BinaryFloatingPoint> {
     let layer: FastfoodLayer
     let params: UnsafePointer<T>
     let dy: UnsafePointer<T>

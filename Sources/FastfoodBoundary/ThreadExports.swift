@@ -1,7 +1,7 @@
 import CFastfood
 import FastfoodEngine
 
-// The process-wide thread count.
+// The process-wide thread count, and the kernel variant in use.
 
 @c @implementation
 public func fastfood_set_num_threads(_ n: Int) -> fastfood_status {
@@ -16,4 +16,9 @@ public func fastfood_set_num_threads(_ n: Int) -> fastfood_status {
 @c @implementation
 public func fastfood_get_num_threads() -> Int {
     Threading.threadCount
+}
+
+@c @implementation
+public func fastfood_cpu_variant() -> UnsafePointer<CChar>? {
+    UnsafeRawPointer(kernelVariant.utf8Start).assumingMemoryBound(to: CChar.self)
 }

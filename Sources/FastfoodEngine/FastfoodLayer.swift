@@ -5,19 +5,20 @@ public final class FastfoodLayer: @unchecked Sendable {
     // written once in `make` and only read afterwards, so sharing across threads is safe.
     public let shape: LayerShape
     public let seed: UInt64
-    /// K*D entries, block k at k*D: (PI_k v)[i] = v[permutation[k*D + i]].
-    let permutation: UnsafeMutablePointer<UInt32>
-    /// The inverses, same layout: PI_k^T is a gather too, so it fuses with a transform pass.
-    let inversePermutation: UnsafeMutablePointer<UInt32>
+    /// 2*K*D entries: the permutations, then their inverses (see KernelLayer).
+    private let storage: UnsafeMutablePointer<UInt32>
+    /// The shape and tables as the kernels read them.
+    let kernelLayer: KernelLayer
 
     private init(shape: LayerShape, seed: UInt64, storage: UnsafeMutablePointer<UInt32>) {
         self.shape = shape
         self.seed = seed
-        self.permutation = storage
-        self.inversePermutation = storage + shape.diagonalLength
+        self.storage = storage
+        kernelLayer = KernelLayer(shape: shape, permutation: storage,
+                                  inversePermutation: storage + shape.diagonalLength)
     }
 
-    deinit { AlignedMemory.free(permutation) }  // one allocation holds both tables
+    deinit { AlignedMemory.free(storage) }
 
     /// Draws the permutations from `seed`; nil if their memory cannot be allocated.
     public static func make(shape: LayerShape, seed: UInt64) -> FastfoodLayer? {
@@ -48,11 +49,11 @@ public final class FastfoodLayer: @unchecked Sendable {
     }
 
     /// Permutation entry `index` (0 ..< K*D).
-    public func permutationEntry(_ index: Int) -> Int { Int(permutation[index]) }
+    public func permutationEntry(_ index: Int) -> Int { Int(storage[index]) }
 
     /// Copies all K*D permutation entries.
     public func copyPermutation(into destination: UnsafeMutablePointer<Int>) {
-        for i in 0 ..< shape.diagonalLength { destination[i] = Int(permutation[i]) }
+        for i in 0 ..< shape.diagonalLength { destination[i] = Int(storage[i]) }
     }
 }
 

@@ -4,7 +4,7 @@ import Glibc
 /// B_i = +-1, G_i ~ N(0, 1), S_i = s_i / ||G_k|| / (sigma sqrt(D)) with s_i ~ chi(D), bias 0.
 /// Computed in Double and rounded once, so the Float result is the rounded Double result.
 enum Initialization {
-    static func fill<T: FastfoodFloat>(
+    static func fill<T: BinaryFloatingPoint>(
         _ shape: LayerShape, seed: UInt64, sigma: Double, params: UnsafeMutablePointer<T>
     ) {
         let n = shape.blockSize

@@ -89,7 +89,7 @@ func testParameters(_ layer: FastfoodLayer, seed: UInt64 = 7) -> [Double] {
 
 // Array-based wrappers around the engine's pointer API, for Float and Double alike.
 
-protocol EngineFloat: FastfoodFloat {
+protocol EngineFloat: BinaryFloatingPoint {
     static func forward(_ layer: FastfoodLayer, _ p: UnsafePointer<Self>, _ batch: Int, _ x: UnsafePointer<Self>,
                         _ ldx: Int, _ y: UnsafeMutablePointer<Self>, _ ldy: Int) throws(ComputeFailure)
     static func backward(_ layer: FastfoodLayer, _ p: UnsafePointer<Self>, _ batch: Int, _ x: UnsafePointer<Self>?,

@@ -190,20 +190,6 @@ enum WalshHadamard {
     }
 }
 
-/// Public entry points: `count` vectors of length 2^log2Length whose starts are `stride` apart.
-/// The caller guarantees the memory; the boundary validates the sizes.
-public func walshHadamardTransform(
-    _ data: UnsafeMutablePointer<Float>, log2Length: Int, count: Int, stride: Int
-) {
-    for c in 0 ..< count { WalshHadamard.transform(data + c * stride, log2Length: log2Length) }
-}
-
-public func walshHadamardTransform(
-    _ data: UnsafeMutablePointer<Double>, log2Length: Int, count: Int, stride: Int
-) {
-    for c in 0 ..< count { WalshHadamard.transform(data + c * stride, log2Length: log2Length) }
-}
-
 extension WalshHadamard {
     /// radix4 restricted to the vectors whose offset within their segment (of `segment`
     /// vectors, stride >= segment) lies in `columns`.

@@ -112,39 +112,6 @@ enum TileKernels {
     }
 }
 
-/// How a batch is cut into units of work: tiles of W rows run interleaved; a last unit of fewer
-/// rows runs interleaved too (padded lanes) unless it is so small that row-by-row is cheaper.
-/// For parameter gradients, units are grouped into at most `maxGroups` contiguous groups, each
-/// summed into its own partial gradient, and the partials are added in group order: the plan
-/// depends on the batch size only, so results are bitwise identical for every thread count.
-struct BatchPlan {
-    let batch: Int
-    let tileRows: Int
-    let unitCount: Int
-    let groupCount: Int
-    static let maxGroups = 64
-
-    init(batch: Int, tileRows: Int) {
-        self.batch = batch
-        self.tileRows = tileRows
-        unitCount = (batch + tileRows - 1) / tileRows
-        groupCount = min(unitCount, BatchPlan.maxGroups)
-    }
-
-    func rows(ofUnit unit: Int) -> Range<Int> {
-        unit * tileRows ..< min(batch, (unit + 1) * tileRows)
-    }
-
-    /// Units with fewer than a quarter of a tile's rows run row by row.
-    func isInterleaved(_ rows: Range<Int>) -> Bool {
-        rows.count * 4 >= tileRows
-    }
-
-    func units(ofGroup group: Int) -> Range<Int> {
-        group * unitCount / groupCount ..< (group + 1) * unitCount / groupCount
-    }
-}
-
 extension TileKernels {
     /// dst = the first two transform stages (vector strides 1 and 2) of g[i] = src[p[i]] * s(i)
     /// for i < count (a multiple of 4): the permutation, the diagonal and one radix-4 pass in a

@@ -1,3 +1,5 @@
+import FastfoodCore
+
 /// Block k's slice of the parameters and of the permutations, as the kernels read them.
 struct BlockView<T> {
     /// k * D: where the block starts in each of the S, G, B sections and in the outputs.
@@ -11,14 +13,14 @@ struct BlockView<T> {
     let outputs: Int
 
     @inline(__always)
-    init(_ layer: FastfoodLayer, _ params: UnsafePointer<T>, block k: Int) {
+    init(_ layer: KernelLayer, _ params: UnsafePointer<T>, block k: Int) {
         let shape = layer.shape
         offset = k * shape.blockSize
         scale = params + shape.scaleOffset + offset
         gaussian = params + shape.gaussianOffset + offset
         sign = params + shape.signOffset + offset
-        permutation = UnsafePointer(layer.permutation + offset)
-        inversePermutation = UnsafePointer(layer.inversePermutation + offset)
+        permutation = layer.permutation + offset
+        inversePermutation = layer.inversePermutation + offset
         outputs = shape.outputsOfBlock(k)
     }
 }

@@ -7,7 +7,7 @@
 /// Lanes are always named explicitly (`Vector(v[1], v[0], ...)`): LLVM turns such patterns into
 /// single shuffle instructions, while the generic `evenHalf` / `lowHalf` helpers compile to
 /// scalar code.
-public protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
+protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     associatedtype Vector: SIMD where Vector.Scalar == Self
 
     /// Applies the Walsh-Hadamard stages of strides 1, 2, ..., Vector.scalarCount / 2 (in that
@@ -22,10 +22,10 @@ public protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendabl
 }
 
 extension Float: FastfoodFloat {
-    public typealias Vector = SIMD16<Float>
+    typealias Vector = SIMD16<Float>
 
     @inline(__always)
-    public static func hadamardWithinVector(_ v: SIMD16<Float>) -> SIMD16<Float> {
+    static func hadamardWithinVector(_ v: SIMD16<Float>) -> SIMD16<Float> {
         typealias V = SIMD16<Float>
         var v = v
         v = V(v[1], v[0], v[3], v[2], v[5], v[4], v[7], v[6], v[9], v[8], v[11], v[10], v[13], v[12], v[15], v[14])
@@ -42,7 +42,7 @@ extension Float: FastfoodFloat {
     /// Recursive block swap: at step s, rows i and i+s exchange their off-diagonal s x s blocks.
     /// Every new row is one two-source shuffle.
     @inline(__always)
-    public static func transposeTile(_ t: UnsafeMutablePointer<SIMD16<Float>>) {
+    static func transposeTile(_ t: UnsafeMutablePointer<SIMD16<Float>>) {
         typealias V = SIMD16<Float>
         for i in 0 ..< 8 {
             let a = t[i], b = t[i + 8]
@@ -68,10 +68,10 @@ extension Float: FastfoodFloat {
 }
 
 extension Double: FastfoodFloat {
-    public typealias Vector = SIMD8<Double>
+    typealias Vector = SIMD8<Double>
 
     @inline(__always)
-    public static func hadamardWithinVector(_ v: SIMD8<Double>) -> SIMD8<Double> {
+    static func hadamardWithinVector(_ v: SIMD8<Double>) -> SIMD8<Double> {
         typealias V = SIMD8<Double>
         var v = v
         v = V(v[1], v[0], v[3], v[2], v[5], v[4], v[7], v[6]) + v * V(1, -1, 1, -1, 1, -1, 1, -1)
@@ -81,7 +81,7 @@ extension Double: FastfoodFloat {
     }
 
     @inline(__always)
-    public static func transposeTile(_ t: UnsafeMutablePointer<SIMD8<Double>>) {
+    static func transposeTile(_ t: UnsafeMutablePointer<SIMD8<Double>>) {
         typealias V = SIMD8<Double>
         for i in 0 ..< 4 {
             let a = t[i], b = t[i + 4]

@@ -1,0 +1,12 @@
+#ifndef FASTFOOD_CPU_H
+#define FASTFOOD_CPU_H
+
+/* Bits of fastfood_internal_cpu_features(). */
+#define FASTFOOD_CPU_AVX2 1   /* AVX2 and FMA: what -target-cpu haswell code needs */
+#define FASTFOOD_CPU_AVX512 2 /* AVX-512 F, CD, BW, DQ, VL: what -target-cpu skylake-avx512 needs */
+
+/* The vector extensions this CPU and OS support (cpuid and XGETBV through the compiler's
+ * builtins). Internal: hidden from the shared library's symbol table. */
+__attribute__((visibility("hidden"))) int fastfood_internal_cpu_features(void);
+
+#endif

@@ -1,0 +1,71 @@
+/// One unit of work handed to a kernel variant: up to one tile of rows of a forward pass.
+/// Pointers address the unit's first row; `work` is the worker's scratch of
+/// `WorkSize.forward(blockSize:)` bytes, 64-byte aligned.
+public struct ForwardUnit<T> {
+    public var layer: KernelLayer
+    public var params: UnsafePointer<T>
+    public var x: UnsafePointer<T>, ldx: Int
+    public var y: UnsafeMutablePointer<T>, ldy: Int
+    public var rows: Int
+    /// Interleave the rows (a tile), or run them one by one.
+    public var interleaved: Bool
+    public var work: UnsafeMutableRawPointer
+
+    public init(layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>, ldx: Int,
+                y: UnsafeMutablePointer<T>, ldy: Int, rows: Int, interleaved: Bool,
+                work: UnsafeMutableRawPointer) {
+        (self.layer, self.params, self.x, self.ldx, self.y, self.ldy) = (layer, params, x, ldx, y, ldy)
+        (self.rows, self.interleaved, self.work) = (rows, interleaved, work)
+    }
+}
+
+/// One unit of a backward pass. `x` is nil when no parameter gradient is wanted; `gradient`
+/// (parameter layout) receives the unit's parameter gradients added to what it holds; dx rows
+/// are stored, or added with `accumulateDX`. `work`: `WorkSize.backward(blockSize:)` bytes.
+public struct BackwardUnit<T> {
+    public var layer: KernelLayer
+    public var params: UnsafePointer<T>
+    public var x: UnsafePointer<T>?, ldx: Int
+    public var dy: UnsafePointer<T>, lddy: Int
+    public var dx: UnsafeMutablePointer<T>?, lddx: Int
+    public var rows: Int
+    public var interleaved: Bool
+    public var accumulateDX: Bool
+    public var gradient: UnsafeMutablePointer<T>?
+    public var work: UnsafeMutableRawPointer
+
+    public init(layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?, ldx: Int,
+                dy: UnsafePointer<T>, lddy: Int, dx: UnsafeMutablePointer<T>?, lddx: Int, rows: Int,
+                interleaved: Bool, accumulateDX: Bool, gradient: UnsafeMutablePointer<T>?,
+                work: UnsafeMutableRawPointer) {
+        (self.layer, self.params, self.x, self.ldx, self.dy, self.lddy) = (layer, params, x, ldx, dy, lddy)
+        (self.dx, self.lddx, self.rows, self.interleaved) = (dx, lddx, rows, interleaved)
+        (self.accumulateDX, self.gradient, self.work) = (accumulateDX, gradient, work)
+    }
+}
+
+/// Scratch sizes of one worker. Every kernel vector is one 512-bit register (16 floats or
+/// 8 doubles) whatever the variant, so a D-vector region is D * 64 bytes for both types.
+public enum WorkSize {
+    public static let vectorBytes = 64
+    /// Vectors per tile transpose / reduction scratch (the widest tile: 16 float rows).
+    public static let tileVectors = 16
+
+    public static func region(blockSize n: Int) -> Int? {
+        let (bytes, overflow) = n.multipliedReportingOverflow(by: vectorBytes)
+        return overflow ? nil : bytes
+    }
+
+    /// Forward: the input tile and two transform buffers.
+    public static func forward(blockSize n: Int) -> Int? {
+        region(blockSize: n).flatMap { r in r.multipliedReportingOverflow(by: 3).overflow ? nil : 3 * r }
+    }
+
+    /// Backward: seven D-vector buffers and one tile.
+    public static func backward(blockSize n: Int) -> Int? {
+        guard let r = region(blockSize: n) else { return nil }
+        let (seven, o1) = r.multipliedReportingOverflow(by: 7)
+        let (total, o2) = seven.addingReportingOverflow(tileVectors * vectorBytes)
+        return o1 || o2 ? nil : total
+    }
+}

@@ -1,0 +1,296 @@
+import FastfoodCore
+
+/// The compute of one unit of rows: interleaved tiles (lane = row, every transform stage a
+/// whole-vector butterfly, PI moving whole vectors) or single rows. Both paths do the same
+/// arithmetic in the same order, so every output is bit-identical whichever runs it; only the
+/// order in which parameter gradients are summed over rows differs.
+enum ForwardKernels {
+    /// A worker's scratch: three D-vector buffers (the input tile and two transform buffers);
+    /// the row path uses the start of two of them. Layout: WorkSize.forward.
+    struct Work<T: FastfoodFloat> {
+        let input, u, v: UnsafeMutablePointer<T.Vector>
+
+        init(at base: UnsafeMutableRawPointer, blockSize n: Int) {
+            let stride = n * WorkSize.vectorBytes
+            input = base.bindMemory(to: T.Vector.self, capacity: n)
+            u = (base + stride).bindMemory(to: T.Vector.self, capacity: n)
+            v = (base + 2 * stride).bindMemory(to: T.Vector.self, capacity: n)
+        }
+    }
+
+    @inline(__always)
+    static func run<T: FastfoodFloat>(_ unit: ForwardUnit<T>) {
+        let n = unit.layer.shape.blockSize
+        let work = Work<T>(at: unit.work, blockSize: n)
+        if unit.interleaved {
+            forwardTile(unit.layer, params: unit.params, x: unit.x, ldx: unit.ldx, y: unit.y, ldy: unit.ldy,
+                        rows: unit.rows, work: work)
+        } else {
+            let u = UnsafeMutableRawPointer(work.u).bindMemory(to: T.self, capacity: n)
+            let v = UnsafeMutableRawPointer(work.v).bindMemory(to: T.self, capacity: n)
+            for row in 0 ..< unit.rows {
+                forwardRow(unit.layer, params: unit.params, x: unit.x + row * unit.ldx,
+                           y: unit.y + row * unit.ldy, u: u, v: v)
+            }
+        }
+    }
+
+    /// Up to W rows at once, interleaved.
+    @inline(__always)
+    static func forwardTile<T: FastfoodFloat>(
+        _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>, ldx: Int,
+        y: UnsafeMutablePointer<T>, ldy: Int, rows: Int, work: Work<T>
+    ) {
+        let shape = layer.shape
+        let n = shape.blockSize, inputs = shape.inFeatures
+        let input = work.input, u = work.u, v = work.v
+        // One block: B is applied during the transpose. Several: transpose once, scale per block.
+        let singleBlock = shape.blockCount == 1
+        if singleBlock {
+            TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: u,
+                               scale: params + shape.signOffset)
+        } else {
+            TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
+        }
+        for k in 0 ..< shape.blockCount {
+            let block = BlockView(layer, params, block: k)
+            // u = H B x_pad
+            if !singleBlock {
+                for i in 0 ..< inputs { u[i] = input[i] * block.sign[i] }
+                (u + inputs).update(repeating: T.Vector(), count: n - inputs)
+            }
+            WalshHadamard.transformVectors(UnsafeMutableRawPointer(u), count: n, T.self, withinVectors: false)
+            // v = H G PI u
+            if n >= 4 {
+                TileKernels.permutedFirstStages(u, permutation: block.permutation, scale: block.gaussian,
+                                                count: n, into: v)
+                WalshHadamard.transformVectors(UnsafeMutableRawPointer(v), count: n, T.self,
+                                               withinVectors: false, firstStride: 4)
+            } else {
+                for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] * block.gaussian[i] }
+                WalshHadamard.transformVectors(UnsafeMutableRawPointer(v), count: n, T.self, withinVectors: false)
+            }
+            // y_k = S v (+ bias), truncated
+            let bias = shape.hasBias ? params + shape.biasOffset + block.offset : nil
+            TileKernels.scatter(v, count: block.outputs, rows: rows, into: y + block.offset, ld: ldy,
+                                add: false, scale: block.scale, bias: bias)
+        }
+    }
+
+    /// One row; `u` and `v` are D-element scratch vectors.
+    @inline(__always)
+    static func forwardRow<T: FastfoodFloat>(
+        _ layer: KernelLayer, params: UnsafePointer<T>,
+        x: UnsafePointer<T>, y: UnsafeMutablePointer<T>,
+        u: UnsafeMutablePointer<T>, v: UnsafeMutablePointer<T>
+    ) {
+        let shape = layer.shape
+        let n = shape.blockSize, inputs = shape.inFeatures, log2n = shape.log2BlockSize
+        for k in 0 ..< shape.blockCount {
+            let block = BlockView(layer, params, block: k)
+            // u = H B x_pad
+            for i in 0 ..< inputs { u[i] = x[i] * block.sign[i] }
+            (u + inputs).update(repeating: 0, count: n - inputs)
+            WalshHadamard.transform(u, log2Length: log2n)
+            // v = H G PI u
+            for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] * block.gaussian[i] }
+            WalshHadamard.transform(v, log2Length: log2n)
+            // y_k = S v (+ bias), truncated
+            let yk = y + block.offset
+            if shape.hasBias {
+                let bias = params + shape.biasOffset + block.offset
+                for i in 0 ..< block.outputs { yk[i] = v[i] * block.scale[i] + bias[i] }
+            } else {
+                for i in 0 ..< block.outputs { yk[i] = v[i] * block.scale[i] }
+            }
+        }
+    }
+}
+
+enum BackwardKernels {
+    /// A worker's scratch: seven D-vector buffers and one W x W tile. Layout: WorkSize.backward.
+    struct Work<T: FastfoodFloat> {
+        let input, dy, u, v, w, z, dx, tile: UnsafeMutablePointer<T.Vector>
+
+        init(at base: UnsafeMutableRawPointer, blockSize n: Int) {
+            let stride = n * WorkSize.vectorBytes
+            func region(_ i: Int) -> UnsafeMutablePointer<T.Vector> {
+                (base + i * stride).bindMemory(to: T.Vector.self, capacity: max(n, T.Vector.scalarCount))
+            }
+            (input, dy, u, v, w, z, dx, tile) =
+                (region(0), region(1), region(2), region(3), region(4), region(5), region(6), region(7))
+        }
+
+        /// The same memory as scalars, for the row path.
+        func scalars(_ region: UnsafeMutablePointer<T.Vector>) -> UnsafeMutablePointer<T> {
+            UnsafeMutableRawPointer(region).bindMemory(to: T.self, capacity: 1)
+        }
+    }
+
+    @inline(__always)
+    static func run<T: FastfoodFloat>(_ unit: BackwardUnit<T>) {
+        let work = Work<T>(at: unit.work, blockSize: unit.layer.shape.blockSize)
+        if unit.interleaved {
+            backwardTile(unit.layer, params: unit.params, x: unit.x, ldx: unit.ldx, dy: unit.dy, lddy: unit.lddy,
+                         dx: unit.dx, lddx: unit.lddx, rows: unit.rows, accumulateDX: unit.accumulateDX,
+                         gradient: unit.gradient, work: work)
+        } else {
+            for r in 0 ..< unit.rows {
+                backwardRow(unit.layer, params: unit.params, x: unit.x.map { $0 + r * unit.ldx },
+                            dy: unit.dy + r * unit.lddy, dx: unit.dx.map { $0 + r * unit.lddx },
+                            accumulateDX: unit.accumulateDX, gradient: unit.gradient, work: work)
+            }
+        }
+    }
+
+    /// Up to W rows at once, interleaved. `x` is nil when no parameter gradient is wanted.
+    @inline(__always)
+    static func backwardTile<T: FastfoodFloat>(
+        _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?, ldx: Int,
+        dy: UnsafePointer<T>, lddy: Int, dx: UnsafeMutablePointer<T>?, lddx: Int, rows: Int,
+        accumulateDX: Bool, gradient: UnsafeMutablePointer<T>?, work: Work<T>
+    ) {
+        typealias V = T.Vector
+        let shape = layer.shape
+        let n = shape.blockSize, inputs = shape.inFeatures
+        let (input, dyT, u, v, w, z, dxT, tile) =
+            (work.input, work.dy, work.u, work.v, work.w, work.z, work.dx, work.tile)
+        let singleBlock = shape.blockCount == 1
+        let gradientAndX: (UnsafeMutablePointer<T>, UnsafePointer<T>)? = gradient.flatMap { g in x.map { (g, $0) } }
+        func transform(_ p: UnsafeMutablePointer<V>, from firstStride: Int = 1) {
+            WalshHadamard.transformVectors(UnsafeMutableRawPointer(p), count: n, T.self, withinVectors: false,
+                                           firstStride: n >= 4 ? firstStride : 1)
+        }
+        /// dst = (the first stages of) src[p[i]] * scale(...), continued by transform(dst, from: 4).
+        func permute(_ src: UnsafeMutablePointer<V>, _ p: UnsafePointer<UInt32>, _ scale: UnsafePointer<T>,
+                     bySource: Bool, into dst: UnsafeMutablePointer<V>, copy: UnsafeMutablePointer<V>?) {
+            if n >= 4 {
+                TileKernels.permutedFirstStages(src, permutation: p, scale: scale, scaleBySource: bySource,
+                                                count: n, into: dst, copy: copy)
+            } else {
+                for i in 0 ..< n {
+                    let j = Int(p[i])
+                    copy?[i] = src[j]
+                    dst[i] = src[j] * scale[bySource ? j : i]
+                }
+            }
+        }
+        if let (_, x) = gradientAndX {
+            // With one block, B x is formed during the transpose too.
+            TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input,
+                               scale: singleBlock ? params + shape.signOffset : nil,
+                               scaledInto: singleBlock ? u : nil)
+        }
+        for k in 0 ..< shape.blockCount {
+            let block = BlockView(layer, params, block: k)
+            let outputs = block.outputs
+            // dyT = dy (kept for dS and dbias), w = S dy (truncated outputs have zero gradient)
+            TileKernels.gather(dy + block.offset, ld: lddy, rows: rows, count: outputs, total: n, into: dyT,
+                               scale: block.scale, scaledInto: w)
+            if let (gradient, _) = gradientAndX {
+                // Recompute u2 (kept in v) and u4 (in z).
+                if !singleBlock {
+                    for i in 0 ..< inputs { u[i] = input[i] * block.sign[i] }
+                    (u + inputs).update(repeating: V(), count: n - inputs)
+                }
+                transform(u)
+                permute(u, block.permutation, block.gaussian, bySource: false, into: z, copy: v)
+                transform(z, from: 4)
+                TileKernels.reduce(dyT, times: z, count: outputs, rows: rows,
+                                   into: gradient + shape.scaleOffset + block.offset, tile: tile)
+                if shape.hasBias {
+                    TileKernels.reduce(dyT, times: nil, count: outputs, rows: rows,
+                                       into: gradient + shape.biasOffset + block.offset, tile: tile)
+                }
+            }
+            // w = du3 = H S dy
+            transform(w)
+            if let (gradient, _) = gradientAndX {
+                TileKernels.reduce(w, times: v, count: n, rows: rows,
+                                   into: gradient + shape.gaussianOffset + block.offset, tile: tile)
+            }
+            // u = du0 = H PI^T G du3, PI^T as a gather through the inverse permutation
+            permute(w, block.inversePermutation, block.gaussian, bySource: true, into: u, copy: nil)
+            transform(u, from: 4)
+            if let (gradient, _) = gradientAndX {
+                TileKernels.reduce(u, times: input, count: inputs, rows: rows,
+                                   into: gradient + shape.signOffset + block.offset, tile: tile)
+            }
+            guard let dx else { continue }
+            // dx = sum_k B_k du0_k
+            if singleBlock {
+                TileKernels.scatter(u, count: inputs, rows: rows, into: dx, ld: lddx, add: accumulateDX,
+                                    scale: block.sign)
+            } else if k == 0 {
+                for i in 0 ..< inputs { dxT[i] = u[i] * block.sign[i] }
+            } else {
+                for i in 0 ..< inputs { dxT[i] += u[i] * block.sign[i] }
+            }
+        }
+        if let dx, !singleBlock {
+            TileKernels.scatter(dxT, count: inputs, rows: rows, into: dx, ld: lddx, add: accumulateDX)
+        }
+    }
+
+    /// One row, with the same arithmetic as the interleaved path except for the order in which
+    /// parameter gradients are summed over rows.
+    @inline(__always)
+    static func backwardRow<T: FastfoodFloat>(
+        _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?,
+        dy: UnsafePointer<T>, dx: UnsafeMutablePointer<T>?, accumulateDX: Bool,
+        gradient: UnsafeMutablePointer<T>?, work: Work<T>
+    ) {
+        let shape = layer.shape
+        let n = shape.blockSize, inputs = shape.inFeatures, log2n = shape.log2BlockSize
+        let (u, v, w, dxRow) = (work.scalars(work.u), work.scalars(work.v), work.scalars(work.w), work.scalars(work.dx))
+        for k in 0 ..< shape.blockCount {
+            let block = BlockView(layer, params, block: k)
+            let outputs = block.outputs
+            let dyk = dy + block.offset
+            if let gradient, let x {
+                // Recompute u2 (kept in v) and u4 (in w).
+                for i in 0 ..< inputs { u[i] = x[i] * block.sign[i] }
+                (u + inputs).update(repeating: 0, count: n - inputs)
+                WalshHadamard.transform(u, log2Length: log2n)
+                for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] }
+                for i in 0 ..< n { w[i] = v[i] * block.gaussian[i] }
+                WalshHadamard.transform(w, log2Length: log2n)
+                let ds = gradient + shape.scaleOffset + block.offset
+                for i in 0 ..< outputs { ds[i] += dyk[i] * w[i] }
+                if shape.hasBias {
+                    let dbias = gradient + shape.biasOffset + block.offset
+                    for i in 0 ..< outputs { dbias[i] += dyk[i] }
+                }
+            }
+            // w = du3 = H S dy (truncated outputs have zero gradient)
+            for i in 0 ..< outputs { w[i] = dyk[i] * block.scale[i] }
+            (w + outputs).update(repeating: 0, count: n - outputs)
+            WalshHadamard.transform(w, log2Length: log2n)
+            if let gradient, x != nil {
+                let dg = gradient + shape.gaussianOffset + block.offset
+                for i in 0 ..< n { dg[i] += w[i] * v[i] }
+            }
+            // u = du0 = H PI^T G du3
+            for i in 0 ..< n { u[Int(block.permutation[i])] = w[i] * block.gaussian[i] }
+            WalshHadamard.transform(u, log2Length: log2n)
+            if let gradient, let x {
+                let db = gradient + shape.signOffset + block.offset
+                for i in 0 ..< inputs { db[i] += u[i] * x[i] }
+            }
+            guard dx != nil else { continue }
+            if k == 0 {
+                for i in 0 ..< inputs { dxRow[i] = u[i] * block.sign[i] }
+            } else {
+                for i in 0 ..< inputs { dxRow[i] += u[i] * block.sign[i] }
+            }
+        }
+        if let dx {
+            if accumulateDX {
+                for i in 0 ..< inputs { dx[i] += dxRow[i] }
+            } else {
+                dx.update(from: dxRow, count: inputs)
+            }
+        }
+    }
+}
+

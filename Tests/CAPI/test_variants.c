@@ -1,0 +1,87 @@
+/*
+ * test_variants.c - prints a digest of everything the compute kernels produce, for comparing
+ * kernel variants (run it under FASTFOOD_CPU=generic, avx2, avx512: see variants.sh).
+ *
+ * Covers forward, backward (dx and parameter gradients, with and without ACCUMULATE) in float
+ * and double for layers with one and several blocks, full and partial tiles and row-path rows,
+ * and the FWHT for n = 1 .. 2^16. Exits 1 if FASTFOOD_CPU is set and the library did not
+ * select that variant. Output: "<variant> <64-bit FNV-1a digest in hex>".
+ */
+#include <fastfood.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t digest = 0xcbf29ce484222325ULL;
+static void mix(const void *data, size_t bytes) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < bytes; i++) digest = (digest ^ p[i]) * 0x100000001b3ULL;
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static double uniform(void) {
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (double)(rng >> 11) * 0x1p-52 - 1.0;
+}
+
+static void *xmalloc(size_t bytes) {
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) { fprintf(stderr, "out of memory\n"); exit(2); }
+    return p;
+}
+
+#define LAYER_CASE(T, SUFFIX)                                                                     \
+    static void layer_##SUFFIX(size_t in, size_t out, size_t batch) {                            \
+        fastfood_layer *layer = NULL;                                                            \
+        if (fastfood_layer_create(in, out, 9, FASTFOOD_LAYER_BIAS, &layer) != FASTFOOD_OK) exit(2); \
+        size_t n = fastfood_layer_param_count(layer);                                            \
+        T *p = xmalloc(n * sizeof(T)), *dp = xmalloc(n * sizeof(T));                              \
+        T *x = xmalloc(batch * in * sizeof(T)), *dx = xmalloc(batch * in * sizeof(T));            \
+        T *y = xmalloc(batch * out * sizeof(T));                                                 \
+        fastfood_init_params_##SUFFIX(layer, 4, 1.0, p);                                         \
+        for (size_t i = 0; i < n; i++) p[i] += (T)(0.01 * uniform());                            \
+        for (size_t i = 0; i < batch * in; i++) x[i] = (T)uniform();                             \
+        int ok = fastfood_forward_##SUFFIX(layer, p, batch, x, in, y, out) == FASTFOOD_OK;        \
+        mix(y, batch * out * sizeof(T));                                                         \
+        ok &= fastfood_backward_##SUFFIX(layer, p, batch, x, in, y, out, dx, in, dp, 0) == FASTFOOD_OK; \
+        mix(dx, batch * in * sizeof(T));                                                         \
+        mix(dp, n * sizeof(T));                                                                  \
+        ok &= fastfood_backward_##SUFFIX(layer, p, batch, x, in, y, out, dx, in, dp,              \
+                                         FASTFOOD_ACCUMULATE) == FASTFOOD_OK;                     \
+        mix(dx, batch * in * sizeof(T));                                                         \
+        mix(dp, n * sizeof(T));                                                                  \
+        if (!ok) { fprintf(stderr, "%s\n", fastfood_last_error_message()); exit(2); }             \
+        free(p); free(dp); free(x); free(dx); free(y);                                           \
+        fastfood_layer_destroy(layer);                                                           \
+    }
+LAYER_CASE(float, f32)
+LAYER_CASE(double, f64)
+
+int main(void) {
+    const char *forced = getenv("FASTFOOD_CPU");
+    const char *variant = fastfood_cpu_variant();
+    if (forced && strcmp(forced, variant) != 0) {
+        printf("FAIL FASTFOOD_CPU=%s but the library selected %s\n", forced, variant);
+        return 1;
+    }
+    static const size_t shapes[][3] = {
+        {100, 300, 37}, {1024, 1024, 20}, {3, 5, 9}, {257, 1030, 18}, {64, 64, 2}, {4096, 4096, 16},
+    };
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        layer_f32(shapes[s][0], shapes[s][1], shapes[s][2]);
+        layer_f64(shapes[s][0], shapes[s][1], shapes[s][2]);
+    }
+    for (size_t n = 1; n <= ((size_t)1 << 16); n *= 2) {
+        float *f = xmalloc(n * sizeof *f);
+        double *d = xmalloc(n * sizeof *d);
+        for (size_t i = 0; i < n; i++) d[i] = f[i] = (float)uniform();
+        if (fastfood_fwht_f32(f, n, 1, n) != FASTFOOD_OK || fastfood_fwht_f64(d, n, 1, n) != FASTFOOD_OK) return 2;
+        mix(f, n * sizeof *f);
+        mix(d, n * sizeof *d);
+        free(f); free(d);
+    }
+    printf("%s %016llx\n", variant, (unsigned long long)digest);
+    return 0;
+}

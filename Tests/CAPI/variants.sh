@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Every kernel variant this CPU supports computes bit-identical results: runs test_variants
+# under FASTFOOD_CPU=<variant> for each and compares the digests.
+# Usage: variants.sh path/to/test_variants variant...
+set -u
+program=$1; shift
+reference=""
+passed=0; failed=0
+for variant in "$@"; do
+    line=$(FASTFOOD_CPU=$variant "$program") || { echo "FAIL $variant: $line"; failed=$((failed + 1)); continue; }
+    echo "$line"
+    digest=${line#* }
+    if [ -z "$reference" ]; then reference=$digest; passed=$((passed + 1))
+    elif [ "$digest" = "$reference" ]; then passed=$((passed + 1))
+    else echo "FAIL $variant differs from $1"; failed=$((failed + 1)); fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

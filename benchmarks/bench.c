@@ -1,0 +1,214 @@
+/*
+ * bench.c - fastfood against the dense layer it replaces, measured in one run.
+ *
+ * Links libfastfood through <fastfood.h> and OpenBLAS through <cblas.h>. Prints one line per
+ * figure:
+ *   fwht   <type> n=<n>        ns per transform, GFLOP/s (n log2 n add/subs per transform)
+ *   layer  <shape> threads=<t> fastfood and dense (cblas_sgemm) milliseconds for forward,
+ *                              backward (dX and dW/dparams) and forward+backward, and the
+ *                              dense / fastfood speedup of each
+ *   params <shape>             parameter bytes, fastfood and dense, and their ratio
+ *
+ * Timing: each figure is the median of 7 timed batches after a warm-up, each batch repeating the
+ * operation until it has run for at least 20 ms (or once, if once is longer).
+ *
+ * OpenBLAS: Debian's build picks 256-bit kernels on some AVX-512 CPUs; when the CPU has AVX-512
+ * and OPENBLAS_CORETYPE is unset, the program sets OPENBLAS_CORETYPE=SkylakeX and re-executes
+ * itself, so the dense baseline uses its fastest kernels. The core name is printed.
+ *
+ * Usage: bench [--quick]   (--quick: fewer sizes and shapes, for a smoke run)
+ */
+#define _GNU_SOURCE
+#include <fastfood.h>
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+extern void openblas_set_num_threads(int);
+extern char *openblas_get_corename(void);
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+typedef void (*operation)(void *context);
+
+static int compare(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median seconds per call of op(context). */
+static double measure(operation op, void *context) {
+    op(context); /* warm-up: first-touch, allocations, thread start */
+    double samples[7];
+    for (int s = 0; s < 7; s++) {
+        long reps = 0;
+        double start = now(), elapsed;
+        do {
+            op(context);
+            reps++;
+            elapsed = now() - start;
+        } while (elapsed < 0.02);
+        samples[s] = elapsed / (double)reps;
+    }
+    qsort(samples, 7, sizeof samples[0], compare);
+    return samples[3];
+}
+
+static void *xmalloc(size_t bytes) {
+    void *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p) {
+        fprintf(stderr, "out of memory (%zu bytes)\n", bytes);
+        exit(2);
+    }
+    return p;
+}
+
+static void fill(float *p, size_t n, unsigned seed) {
+    uint32_t s = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        p[i] = (float)(s >> 8) * 0x1p-24f - 0.5f;
+    }
+}
+
+static void check(fastfood_status status, const char *what) {
+    if (status != FASTFOOD_OK) {
+        fprintf(stderr, "%s: %s\n", what, fastfood_last_error_message());
+        exit(2);
+    }
+}
+
+/* ---- FWHT -------------------------------------------------------------------------------- */
+
+typedef struct {
+    void *data;
+    size_t n, count;
+    int f64;
+} fwht_job;
+
+static void run_fwht(void *c) {
+    fwht_job *j = c;
+    if (j->f64) check(fastfood_fwht_f64(j->data, j->n, j->count, j->n), "fwht_f64");
+    else check(fastfood_fwht_f32(j->data, j->n, j->count, j->n), "fwht_f32");
+}
+
+static void bench_fwht(int quick) {
+    for (int f64 = 0; f64 <= 1; f64++) {
+        for (int log2n = 7; log2n <= 20; log2n += quick ? 3 : 1) {
+            size_t n = (size_t)1 << log2n;
+            /* Enough vectors per call that call overhead is noise; data stays cache-sized for
+             * small n, as inside a layer. */
+            size_t count = n >= 4096 ? 1 : 4096 / n;
+            size_t bytes = n * count * (f64 ? 8 : 4);
+            void *data = xmalloc(bytes);
+            memset(data, 0, bytes);
+            fwht_job job = {data, n, count, f64};
+            double seconds = measure(run_fwht, &job) / (double)count;
+            double flops = (double)n * log2n;
+            printf("fwht   %s n=2^%-2d %8zu  %12.1f ns  %7.2f GFLOP/s\n", f64 ? "f64" : "f32", log2n,
+                   n, seconds * 1e9, flops / seconds * 1e-9);
+            free(data);
+        }
+    }
+}
+
+/* ---- layers ------------------------------------------------------------------------------ */
+
+typedef struct {
+    size_t batch, in, out;
+    fastfood_layer *layer;
+    float *params, *dparams, *x, *y, *dy, *dx;
+    float *w, *dw; /* dense: out x in, row-major */
+} layer_job;
+
+static void ff_forward(void *c) {
+    layer_job *j = c;
+    check(fastfood_forward_f32(j->layer, j->params, j->batch, j->x, j->in, j->y, j->out), "forward");
+}
+static void ff_backward(void *c) {
+    layer_job *j = c;
+    check(fastfood_backward_f32(j->layer, j->params, j->batch, j->x, j->in, j->dy, j->out, j->dx,
+                                j->in, j->dparams, 0), "backward");
+}
+static void ff_both(void *c) { ff_forward(c); ff_backward(c); }
+
+static void dense_forward(void *c) { /* Y = X W^T */
+    layer_job *j = c;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->batch, (int)j->out, (int)j->in,
+                1.0f, j->x, (int)j->in, j->w, (int)j->in, 0.0f, j->y, (int)j->out);
+}
+static void dense_backward(void *c) { /* dX = dY W, dW = dY^T X */
+    layer_job *j = c;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->batch, (int)j->in, (int)j->out,
+                1.0f, j->dy, (int)j->out, j->w, (int)j->in, 0.0f, j->dx, (int)j->in);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)j->out, (int)j->in, (int)j->batch,
+                1.0f, j->dy, (int)j->out, j->x, (int)j->in, 0.0f, j->dw, (int)j->in);
+}
+static void dense_both(void *c) { dense_forward(c); dense_backward(c); }
+
+static void bench_layer(size_t batch, size_t in, size_t out, const int *threads, int thread_counts) {
+    layer_job j = {.batch = batch, .in = in, .out = out};
+    check(fastfood_layer_create(in, out, 1, FASTFOOD_LAYER_BIAS, &j.layer), "layer_create");
+    size_t count = fastfood_layer_param_count(j.layer);
+    j.params = xmalloc(count * 4);
+    j.dparams = xmalloc(count * 4);
+    j.x = xmalloc(batch * in * 4);
+    j.dx = xmalloc(batch * in * 4);
+    j.y = xmalloc(batch * out * 4);
+    j.dy = xmalloc(batch * out * 4);
+    j.w = xmalloc(in * out * 4);
+    j.dw = xmalloc(in * out * 4);
+    check(fastfood_init_params_f32(j.layer, 2, sqrt((double)in), j.params), "init");
+    fill(j.x, batch * in, 1);
+    fill(j.dy, batch * out, 2);
+    fill(j.w, in * out, 3);
+
+    for (int t = 0; t < thread_counts; t++) {
+        check(fastfood_set_num_threads((size_t)threads[t]), "set_num_threads");
+        openblas_set_num_threads(threads[t]);
+        double ff[3] = {measure(ff_forward, &j), measure(ff_backward, &j), measure(ff_both, &j)};
+        double dense[3] = {measure(dense_forward, &j), measure(dense_backward, &j),
+                           measure(dense_both, &j)};
+        printf("layer  %3zu x %5zu -> %5zu threads=%d  fastfood fwd %8.3f bwd %8.3f both %8.3f ms"
+               "  dense fwd %9.3f bwd %9.3f both %9.3f ms  speedup fwd %6.1fx bwd %6.1fx both %6.1fx\n",
+               batch, in, out, threads[t], ff[0] * 1e3, ff[1] * 1e3, ff[2] * 1e3, dense[0] * 1e3,
+               dense[1] * 1e3, dense[2] * 1e3, dense[0] / ff[0], dense[1] / ff[1], dense[2] / ff[2]);
+        fflush(stdout);
+    }
+    double ff_bytes = (double)count * 4, dense_bytes = (double)(in * out + out) * 4;
+    printf("params %3zu x %5zu -> %5zu  fastfood %10.0f bytes  dense %12.0f bytes  ratio %7.1fx\n",
+           batch, in, out, ff_bytes, dense_bytes, dense_bytes / ff_bytes);
+    free(j.params); free(j.dparams); free(j.x); free(j.dx); free(j.y); free(j.dy); free(j.w); free(j.dw);
+    fastfood_layer_destroy(j.layer);
+}
+
+int main(int argc, char **argv) {
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    if (!getenv("OPENBLAS_CORETYPE") && __builtin_cpu_supports("avx512f")) {
+        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+        execv("/proc/self/exe", argv);
+        /* exec failed: carry on with OpenBLAS's own choice */
+    }
+    printf("fastfood %s, kernels: %s; OpenBLAS core: %s; %ld CPUs online\n",
+           fastfood_version_string(), fastfood_cpu_variant(), openblas_get_corename(),
+           sysconf(_SC_NPROCESSORS_ONLN));
+    check(fastfood_set_num_threads(1), "set_num_threads");
+    bench_fwht(quick);
+    static const struct { size_t batch, in, out; } shapes[] = {
+        {128, 1024, 1024}, {128, 4096, 4096}, {128, 8192, 8192}, {256, 9216, 4096}, {128, 16384, 16384},
+    };
+    const int threads[] = {1, 2};
+    size_t shape_count = quick ? 2 : sizeof shapes / sizeof shapes[0];
+    for (size_t s = 0; s < shape_count; s++)
+        bench_layer(shapes[s].batch, shapes[s].in, shapes[s].out, threads, 2);
+    return 0;
+}
