@@ -48,8 +48,8 @@ public struct BackwardUnit<T> {
 /// 8 doubles) whatever the variant, so a D-vector region is D * 64 bytes for both types.
 public enum WorkSize {
     public static let vectorBytes = 64
-    /// Vectors per tile transpose / reduction scratch (the widest tile: 16 float rows).
-    public static let tileVectors = 16
+    /// Vectors of tile scratch: two tiles of the widest kind (16 float rows).
+    public static let tileVectors = 32
 
     public static func region(blockSize n: Int) -> Int? {
         let (bytes, overflow) = n.multipliedReportingOverflow(by: vectorBytes)
@@ -61,11 +61,11 @@ public enum WorkSize {
         region(blockSize: n).flatMap { r in r.multipliedReportingOverflow(by: 3).overflow ? nil : 3 * r }
     }
 
-    /// Backward: seven D-vector buffers and one tile.
+    /// Backward: five D-vector buffers and the tile scratch.
     public static func backward(blockSize n: Int) -> Int? {
         guard let r = region(blockSize: n) else { return nil }
-        let (seven, o1) = r.multipliedReportingOverflow(by: 7)
-        let (total, o2) = seven.addingReportingOverflow(tileVectors * vectorBytes)
+        let (five, o1) = r.multipliedReportingOverflow(by: 5)
+        let (total, o2) = five.addingReportingOverflow(tileVectors * vectorBytes)
         return o1 || o2 ? nil : total
     }
 }

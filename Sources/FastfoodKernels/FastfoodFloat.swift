@@ -16,6 +16,14 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// the upper one lo - hi, bit for bit what the scalar butterfly computes.
     static func hadamardWithinVector(_ v: Vector) -> Vector
 
+    /// Lane sums of W = Vector.scalarCount vectors at `t` (contents destroyed): lane j of the
+    /// result is the sum of the lanes of t[bitReversed(j)]. A tree of two-source shuffles and
+    /// adds: 2W - 2 shuffles for W sums, half of what a transpose costs.
+    static func laneSums(_ t: UnsafeMutablePointer<Vector>) -> Vector
+
+    /// i with its log2(W) bits reversed.
+    static func bitReversed(_ i: Int) -> Int
+
     /// Transposes the Vector.scalarCount x Vector.scalarCount matrix held in
     /// Vector.scalarCount consecutive vectors at `tile` (row i = tile[i]).
     static func transposeTile(_ tile: UnsafeMutablePointer<Vector>)
@@ -65,6 +73,34 @@ extension Float: FastfoodFloat {
             t[i + 1] = V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7], a[9], b[9], a[11], b[11], a[13], b[13], a[15], b[15])
         }
     }
+
+    @inline(__always)
+    static func laneSums(_ t: UnsafeMutablePointer<SIMD16<Float>>) -> SIMD16<Float> {
+        typealias V = SIMD16<Float>
+        for k in 0 ..< 8 {
+            let a = t[2 * k], b = t[2 * k + 1]
+            t[k] = V(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
+                + V(a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
+        }
+        for k in 0 ..< 4 {
+            let a = t[2 * k], b = t[2 * k + 1]
+            t[k] = V(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], a[8], a[9], a[10], a[11], b[8], b[9], b[10], b[11])
+                + V(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7], a[12], a[13], a[14], a[15], b[12], b[13], b[14], b[15])
+        }
+        for k in 0 ..< 2 {
+            let a = t[2 * k], b = t[2 * k + 1]
+            t[k] = V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5], a[8], a[9], b[8], b[9], a[12], a[13], b[12], b[13])
+                + V(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7], a[10], a[11], b[10], b[11], a[14], a[15], b[14], b[15])
+        }
+        let a = t[0], b = t[1]
+        return V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6], a[8], b[8], a[10], b[10], a[12], b[12], a[14], b[14])
+            + V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7], a[9], b[9], a[11], b[11], a[13], b[13], a[15], b[15])
+    }
+
+    @inline(__always)
+    static func bitReversed(_ i: Int) -> Int {
+        ((i & 1) << 3) | ((i & 2) << 1) | ((i & 4) >> 1) | ((i & 8) >> 3)
+    }
 }
 
 extension Double: FastfoodFloat {
@@ -98,5 +134,25 @@ extension Double: FastfoodFloat {
             t[i] = V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6])
             t[i + 1] = V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7])
         }
+    }
+
+    @inline(__always)
+    static func laneSums(_ t: UnsafeMutablePointer<SIMD8<Double>>) -> SIMD8<Double> {
+        typealias V = SIMD8<Double>
+        for k in 0 ..< 4 {
+            let a = t[2 * k], b = t[2 * k + 1]
+            t[k] = V(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]) + V(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7])
+        }
+        for k in 0 ..< 2 {
+            let a = t[2 * k], b = t[2 * k + 1]
+            t[k] = V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5]) + V(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7])
+        }
+        let a = t[0], b = t[1]
+        return V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6]) + V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7])
+    }
+
+    @inline(__always)
+    static func bitReversed(_ i: Int) -> Int {
+        ((i & 1) << 2) | (i & 2) | ((i & 4) >> 2)
     }
 }

@@ -79,8 +79,7 @@ enum TileKernels {
     }
 
     /// gradient[i] += sum over lanes l < rows of (a[i] * b[i])[l] (or of a[i][l] when b is nil),
-    /// for i < count. Lanes are summed in the order 0, 1, ..., rows - 1 for every i.
-    /// `tile` is W vectors of scratch.
+    /// for i < count, each lane sum in a fixed order. `tile` is W vectors of scratch.
     @inline(__always)
     static func reduce<T: FastfoodFloat>(
         _ a: UnsafePointer<T.Vector>, times b: UnsafePointer<T.Vector>?, count: Int, rows: Int,
@@ -89,6 +88,23 @@ enum TileKernels {
         typealias V = T.Vector
         let width = V.scalarCount
         var c = 0
+        if rows == width {
+            // Full tile: a shuffle-add tree over all lanes.
+            while c + width <= count {
+                if let b {
+                    for i in 0 ..< width {
+                        let j = c + T.bitReversed(i)
+                        tile[i] = a[j] * b[j]
+                    }
+                } else {
+                    for i in 0 ..< width { tile[i] = a[c + T.bitReversed(i)] }
+                }
+                let p = UnsafeMutableRawPointer(gradient + c)
+                p.storeBytes(of: p.loadUnaligned(as: V.self) + T.laneSums(tile), as: V.self)
+                c += width
+            }
+        }
+        // Partial tile (padded lanes must not count): transpose, then add the rows in order.
         while c + width <= count {
             if let b {
                 for j in 0 ..< width { tile[j] = a[c + j] * b[c + j] }
@@ -103,7 +119,8 @@ enum TileKernels {
             c += width
         }
         while c < count {
-            let product = b.map { a[c] * $0[c] } ?? a[c]
+            let product: T.Vector
+            if let b { product = a[c] * b[c] } else { product = a[c] }
             var sum = product[0]
             for l in 1 ..< rows { sum += product[l] }
             gradient[c] += sum
@@ -142,5 +159,54 @@ extension TileKernels {
             dst[i + 3] = b1 - b3
             i += 4
         }
+    }
+}
+
+extension TileKernels {
+    /// One block's dy, transposed in with the work on it fused: on entry w holds u4;
+    /// dS[i] += sum over lanes of dy[i] * u4[i] and dbias[i] += sum over lanes of dy[i]
+    /// (when given), then w[i] = S[i] * dy[i] (zero for i >= count). `tile`: 2W vectors.
+    @inline(__always)
+    static func gatherOutputGradient<T: FastfoodFloat>(
+        _ dy: UnsafePointer<T>, ld: Int, rows: Int, count: Int, total: Int,
+        w: UnsafeMutablePointer<T.Vector>, scale: UnsafePointer<T>,
+        dS: UnsafeMutablePointer<T>?, dBias: UnsafeMutablePointer<T>?, tile: UnsafeMutablePointer<T.Vector>
+    ) {
+        typealias V = T.Vector
+        let width = V.scalarCount
+        let columns = tile, products = tile + width
+        var c = 0
+        while c + width <= count {
+            for l in 0 ..< width {
+                columns[l] = l < rows ? UnsafeRawPointer(dy + l * ld + c).loadUnaligned(as: V.self) : V()
+            }
+            T.transposeTile(columns)
+            if let dS {
+                reduce(columns, times: w + c, count: width, rows: rows, into: dS + c, tile: products)
+            }
+            if let dBias {
+                reduce(columns, times: nil, count: width, rows: rows, into: dBias + c, tile: products)
+            }
+            for j in 0 ..< width { w[c + j] = columns[j] * scale[c + j] }
+            c += width
+        }
+        while c < count {
+            var v = V()
+            for l in 0 ..< rows { v[l] = dy[l * ld + c] }
+            if let dS {
+                let product = v * w[c]
+                var sum = product[0]
+                for l in 1 ..< rows { sum += product[l] }
+                dS[c] += sum
+            }
+            if let dBias {
+                var sum = v[0]
+                for l in 1 ..< rows { sum += v[l] }
+                dBias[c] += sum
+            }
+            w[c] = v * scale[c]
+            c += 1
+        }
+        (w + count).update(repeating: V(), count: total - count)
     }
 }

@@ -108,17 +108,16 @@ enum ForwardKernels {
 }
 
 enum BackwardKernels {
-    /// A worker's scratch: seven D-vector buffers and one W x W tile. Layout: WorkSize.backward.
+    /// A worker's scratch: five D-vector buffers and two W x W tiles. Layout: WorkSize.backward.
     struct Work<T: FastfoodFloat> {
-        let input, dy, u, v, w, z, dx, tile: UnsafeMutablePointer<T.Vector>
+        let input, u, v, w, dx, tile: UnsafeMutablePointer<T.Vector>
 
         init(at base: UnsafeMutableRawPointer, blockSize n: Int) {
             let stride = n * WorkSize.vectorBytes
             func region(_ i: Int) -> UnsafeMutablePointer<T.Vector> {
                 (base + i * stride).bindMemory(to: T.Vector.self, capacity: max(n, T.Vector.scalarCount))
             }
-            (input, dy, u, v, w, z, dx, tile) =
-                (region(0), region(1), region(2), region(3), region(4), region(5), region(6), region(7))
+            (input, u, v, w, dx, tile) = (region(0), region(1), region(2), region(3), region(4), region(5))
         }
 
         /// The same memory as scalars, for the row path.
@@ -153,8 +152,7 @@ enum BackwardKernels {
         typealias V = T.Vector
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures
-        let (input, dyT, u, v, w, z, dxT, tile) =
-            (work.input, work.dy, work.u, work.v, work.w, work.z, work.dx, work.tile)
+        let (input, u, v, w, dxT, tile) = (work.input, work.u, work.v, work.w, work.dx, work.tile)
         let singleBlock = shape.blockCount == 1
         let gradientAndX: (UnsafeMutablePointer<T>, UnsafePointer<T>)? = gradient.flatMap { g in x.map { (g, $0) } }
         func transform(_ p: UnsafeMutablePointer<V>, from firstStride: Int = 1) {
@@ -184,24 +182,24 @@ enum BackwardKernels {
         for k in 0 ..< shape.blockCount {
             let block = BlockView(layer, params, block: k)
             let outputs = block.outputs
-            // dyT = dy (kept for dS and dbias), w = S dy (truncated outputs have zero gradient)
-            TileKernels.gather(dy + block.offset, ld: lddy, rows: rows, count: outputs, total: n, into: dyT,
-                               scale: block.scale, scaledInto: w)
             if let (gradient, _) = gradientAndX {
-                // Recompute u2 (kept in v) and u4 (in z).
+                // Recompute u2 (kept in v) and u4 (in w), then transpose dy in: dS and dbias are
+                // reduced on the way, and w becomes S dy.
                 if !singleBlock {
                     for i in 0 ..< inputs { u[i] = input[i] * block.sign[i] }
                     (u + inputs).update(repeating: V(), count: n - inputs)
                 }
                 transform(u)
-                permute(u, block.permutation, block.gaussian, bySource: false, into: z, copy: v)
-                transform(z, from: 4)
-                TileKernels.reduce(dyT, times: z, count: outputs, rows: rows,
-                                   into: gradient + shape.scaleOffset + block.offset, tile: tile)
-                if shape.hasBias {
-                    TileKernels.reduce(dyT, times: nil, count: outputs, rows: rows,
-                                       into: gradient + shape.biasOffset + block.offset, tile: tile)
-                }
+                permute(u, block.permutation, block.gaussian, bySource: false, into: w, copy: v)
+                transform(w, from: 4)
+                TileKernels.gatherOutputGradient(
+                    dy + block.offset, ld: lddy, rows: rows, count: outputs, total: n, w: w, scale: block.scale,
+                    dS: gradient + shape.scaleOffset + block.offset,
+                    dBias: shape.hasBias ? gradient + shape.biasOffset + block.offset : nil, tile: tile)
+            } else {
+                // w = S dy (truncated outputs have zero gradient)
+                TileKernels.gather(dy + block.offset, ld: lddy, rows: rows, count: outputs, total: n, into: w,
+                                   scale: block.scale)
             }
             // w = du3 = H S dy
             transform(w)
