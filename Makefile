@@ -97,7 +97,7 @@ demo: $(EXAMPLES)
 	$(BINDIR_BUILD)/fc_replacement
 	$(BINDIR_BUILD)/gradient_check
 
-test: test-abi test-c test-examples test-swift $(BINDIR_BUILD)/bench
+test: $(BINDIR_BUILD)/bench test-abi test-c test-examples test-swift
 
 # Engine tests, in release mode: they check the code that ships, SIMD paths included.
 test-swift:
