@@ -5,6 +5,8 @@
 #   make test       build everything and run every test (Swift engine tests, C API tests,
 #                   ABI/export checks, the examples)
 #   make bench      build and run benchmarks/bench.c (fastfood vs OpenBLAS dense, one line per figure)
+#   make install    install library, headers, pkg-config and CMake files (PREFIX, LIBDIR, INCLUDEDIR, DESTDIR)
+#   make uninstall  remove them again
 #   make clean
 #
 # Options:
@@ -54,7 +56,7 @@ C_LINK       := -L$(LIBDIR_BUILD) -lfastfood -Wl,-rpath,$(abspath $(LIBDIR_BUILD
 EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
 C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants
 
-.PHONY: all lib demo test bench test-swift test-c test-abi test-examples examples clean
+.PHONY: all lib demo test test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
 
 all: lib
 lib: $(LIB_LINK)
@@ -91,6 +93,23 @@ $(BINDIR_BUILD)/bench: benchmarks/bench.c include/fastfood.h $(LIB_LINK)
 bench: $(BINDIR_BUILD)/bench
 	$(BINDIR_BUILD)/bench
 
+CXX          ?= c++
+CXXWARNINGS  := -std=c++17 -Wall -Wextra -Wpedantic -Wshadow -Werror
+
+$(BINDIR_BUILD)/test_cpp: Tests/CPP/test_cpp.cpp bindings/cpp/fastfood.hpp include/fastfood.h $(LIB_LINK)
+	@mkdir -p $(BINDIR_BUILD)
+	$(CXX) $(CFLAGS) $(CXXWARNINGS) -Iinclude -Ibindings/cpp $< -o $@ $(C_LINK)
+
+$(BINDIR_BUILD)/ffi_conformance: bindings/ffi/ffi_conformance.c include/fastfood.h $(LIB_LINK)
+	@mkdir -p $(BINDIR_BUILD)
+	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lffi -ldl
+
+# The C++ wrapper, the libffi ABI conformance test, and consumers of an installed copy.
+test-bindings: $(BINDIR_BUILD)/test_cpp $(BINDIR_BUILD)/ffi_conformance
+	$(BINDIR_BUILD)/test_cpp
+	$(BINDIR_BUILD)/ffi_conformance $(LIB_SONAME) include/fastfood.h
+	bash Tests/Consumers/run.sh $(BUILD) "$(MAKE)"
+
 examples: $(EXAMPLES)
 
 demo: $(EXAMPLES)
@@ -117,6 +136,34 @@ test-examples: $(EXAMPLES)
 	$(BINDIR_BUILD)/gradient_check
 	$(BINDIR_BUILD)/fc_replacement --quiet
 	bash Tests/ABI/readme_example.sh README.md $(BUILD) "$(CC) $(CFLAGS) $(WARNINGS)"
+
+# Installation: PREFIX (/usr/local), LIBDIR, INCLUDEDIR; DESTDIR for staged installs.
+PREFIX       ?= /usr/local
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR := $(LIBDIR)/pkgconfig
+CMAKEDIR     := $(LIBDIR)/cmake/fastfood
+MAJOR        := $(firstword $(subst ., ,$(VERSION)))
+SUBST        := sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+                    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+                    -e 's|@SOVERSION@|$(SOVERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g'
+
+install: $(LIB_LINK)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(CMAKEDIR)
+	install -m 755 $(LIB_REAL) $(DESTDIR)$(LIBDIR)/libfastfood.so.$(VERSION)
+	ln -sf libfastfood.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libfastfood.so.$(SOVERSION)
+	ln -sf libfastfood.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libfastfood.so
+	install -m 644 include/fastfood.h bindings/cpp/fastfood.hpp $(DESTDIR)$(INCLUDEDIR)/
+	$(SUBST) bindings/pkg-config/fastfood.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/fastfood.pc
+	$(SUBST) bindings/cmake/fastfoodConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/fastfoodConfig.cmake
+	$(SUBST) bindings/cmake/fastfoodConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/fastfoodConfigVersion.cmake
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libfastfood.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libfastfood.so.$(SOVERSION) \
+	      $(DESTDIR)$(LIBDIR)/libfastfood.so $(DESTDIR)$(INCLUDEDIR)/fastfood.h \
+	      $(DESTDIR)$(INCLUDEDIR)/fastfood.hpp $(DESTDIR)$(PKGCONFIGDIR)/fastfood.pc \
+	      $(DESTDIR)$(CMAKEDIR)/fastfoodConfig.cmake $(DESTDIR)$(CMAKEDIR)/fastfoodConfigVersion.cmake
+	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
 
 clean:
 	rm -rf $(BUILD) .build-lib

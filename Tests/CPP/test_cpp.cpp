@@ -1,0 +1,134 @@
+// test_cpp.cpp - tests of bindings/cpp/fastfood.hpp: RAII and moves, exceptions carrying the
+// status and the library's message, container overloads with size checks, and results equal
+// bit for bit to the direct C calls. Prints "N passed, M failed"; exit status 1 on failure.
+#include <fastfood.hpp>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+static int passed = 0, failed = 0;
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (cond) passed++;                                                      \
+        else {                                                                   \
+            failed++;                                                            \
+            std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
+        }                                                                        \
+    } while (0)
+
+// The expression throws fastfood::Error with this status and a message containing `needle`.
+#define CHECK_THROWS(expr, expected, needle)                                     \
+    do {                                                                         \
+        bool threw_ = false;                                                     \
+        try {                                                                    \
+            expr;                                                                \
+        } catch (const fastfood::Error &e) {                                     \
+            threw_ = e.status() == (expected) && std::strstr(e.what(), needle);  \
+            if (!threw_) std::printf("  got status %d: %s\n", e.status(), e.what()); \
+        }                                                                        \
+        CHECK(threw_);                                                           \
+    } while (0)
+
+static_assert(!std::is_copy_constructible_v<fastfood::Layer>, "Layer is move-only");
+static_assert(std::is_nothrow_move_constructible_v<fastfood::Layer>, "moves do not throw");
+
+template <class T>
+static void compare_with_c() {
+    const std::size_t in = 100, out = 300, batch = 5;
+    fastfood::Layer layer(in, out, 11, true);
+    std::vector<T> params(layer.param_count()), x(batch * in), y(batch * out), dy(batch * out);
+    std::vector<T> dx(batch * in), dparams(params.size());
+    layer.init_params(params, 3, 1.5);
+    for (std::size_t i = 0; i < x.size(); i++) x[i] = T(0.01) * T(i % 97) - T(0.4);
+    for (std::size_t i = 0; i < dy.size(); i++) dy[i] = T(0.02) * T(i % 31) - T(0.3);
+    layer.forward(params, x, y, batch);
+    layer.backward(params, x, dy, dx, dparams, batch);
+
+    // The same through the C API.
+    std::vector<T> params_c(params.size()), y_c(y.size()), dx_c(dx.size()), dparams_c(params.size());
+    if constexpr (std::is_same_v<T, float>) {
+        CHECK(fastfood_init_params_f32(layer.get(), 3, 1.5, params_c.data()) == FASTFOOD_OK);
+        CHECK(fastfood_forward_f32(layer.get(), params.data(), batch, x.data(), in, y_c.data(), out) == FASTFOOD_OK);
+        CHECK(fastfood_backward_f32(layer.get(), params.data(), batch, x.data(), in, dy.data(), out, dx_c.data(), in,
+                                    dparams_c.data(), 0) == FASTFOOD_OK);
+    } else {
+        CHECK(fastfood_init_params_f64(layer.get(), 3, 1.5, params_c.data()) == FASTFOOD_OK);
+        CHECK(fastfood_forward_f64(layer.get(), params.data(), batch, x.data(), in, y_c.data(), out) == FASTFOOD_OK);
+        CHECK(fastfood_backward_f64(layer.get(), params.data(), batch, x.data(), in, dy.data(), out, dx_c.data(), in,
+                                    dparams_c.data(), 0) == FASTFOOD_OK);
+    }
+    CHECK(params == params_c);
+    CHECK(y == y_c);
+    CHECK(dx == dx_c);
+    CHECK(dparams == dparams_c);
+
+    // Partial outputs and accumulation.
+    std::vector<T> dparams2(params.size()), dx2(dx.size());
+    layer.backward_params(params, x, dy, dparams2, batch);
+    CHECK(dparams2 == dparams);
+    layer.backward_input(params, dy, dx2, batch);
+    CHECK(dx2 == dx);
+    layer.backward_params(params, x, dy, dparams2, batch, /*accumulate*/ true);
+    bool doubled = true;
+    for (std::size_t i = 0; i < dparams.size(); i++) doubled &= dparams2[i] == dparams[i] + dparams[i];
+    CHECK(doubled);
+
+    // Size checks: invalid argument, nothing written.
+    std::vector<T> short_y(batch * out - 1, T(7));
+    CHECK_THROWS(layer.forward(params, x, short_y, batch), FASTFOOD_ERROR_INVALID_ARGUMENT, "batch * out_features");
+    CHECK(short_y[0] == T(7));
+    std::vector<T> short_params(params.size() - 1);
+    CHECK_THROWS(layer.init_params(short_params, 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "param_count()");
+    // Errors from the library itself keep its message.
+    CHECK_THROWS(layer.init_params(params, 1, -1.0), FASTFOOD_ERROR_INVALID_ARGUMENT, "sigma (-1.0)");
+    CHECK_THROWS(layer.forward(params.data(), batch, x.data(), in - 1, y.data(), out), FASTFOOD_ERROR_INVALID_ARGUMENT,
+                 "ldx (99) is smaller than in_features (100)");
+}
+
+int main() {
+    CHECK(fastfood::version_number() == FASTFOOD_VERSION_NUMBER);
+    CHECK(fastfood::version() == FASTFOOD_VERSION_STRING);
+    CHECK(!fastfood::cpu_variant().empty());
+
+    // Construction errors throw with the status and the message.
+    CHECK_THROWS(fastfood::Layer(0, 4, 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "in_features is 0");
+    CHECK_THROWS(fastfood::Layer(4, SIZE_MAX, 1), FASTFOOD_ERROR_SIZE_OVERFLOW, "out_features");
+
+    // Queries and moves.
+    fastfood::Layer a(100, 300, 42, true);
+    CHECK(a.in_features() == 100 && a.out_features() == 300 && a.block_size() == 128 && a.num_blocks() == 3);
+    CHECK(a.param_count() == 3 * 384 + 300 && a.has_bias() && a.seed() == 42);
+    CHECK(a.permutation().size() == 384);
+    const fastfood_layer *handle = a.get();
+    fastfood::Layer b(std::move(a));
+    CHECK(b.get() == handle && a.get() == nullptr);
+    CHECK(a.param_count() == 0); // a moved-from layer answers like a NULL handle
+    fastfood::Layer c(8, 8, 1);
+    c = std::move(b);
+    CHECK(c.get() == handle && b.get() == nullptr);
+    CHECK(c.in_features() == 100);
+
+    compare_with_c<float>();
+    compare_with_c<double>();
+
+    // FWHT: applying it twice multiplies by n.
+    std::array<double, 8> v{1, 2, 3, 4, 5, 6, 7, 8};
+    fastfood::fwht(v.data(), v.size());
+    fastfood::fwht(v.data(), v.size());
+    CHECK(v[0] == 8 && v[7] == 64);
+    CHECK_THROWS(fastfood::fwht(v.data(), 6), FASTFOOD_ERROR_INVALID_ARGUMENT, "not a power of two");
+
+    // Threads.
+    std::size_t threads = fastfood::num_threads();
+    fastfood::set_num_threads(1);
+    CHECK(fastfood::num_threads() == 1);
+    CHECK_THROWS(fastfood::set_num_threads(100000), FASTFOOD_ERROR_INVALID_ARGUMENT, "n (100000)");
+    fastfood::set_num_threads(threads);
+
+    std::printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,210 @@
+// fastfood.hpp - header-only C++17 wrapper of the fastfood C API (fastfood.h).
+//
+//   fastfood::Layer layer(784, 1024, /*seed*/ 42, /*bias*/ true);
+//   std::vector<float> params(layer.param_count()), dparams(params.size());
+//   layer.init_params(params, /*seed*/ 7, /*sigma*/ 28.0);
+//   layer.forward(params, x, y, batch);              // any contiguous containers
+//   layer.backward(params, x, dy, dx, dparams, batch);
+//
+// - Layer owns the C handle (move-only, RAII); params and gradients stay in your memory.
+// - Every failure throws fastfood::Error, carrying the C status and the library's message.
+// - Everything is inline and forwards to one C call: no overhead beyond the size checks the
+//   container overloads make (the pointer overloads make none of their own).
+// - Thread safety is the C library's: a Layer may be used from many threads at once as long as
+//   each call has its own output buffers.
+#ifndef FASTFOOD_HPP
+#define FASTFOOD_HPP
+
+#include <fastfood.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace fastfood {
+
+/// A failed fastfood call: status() is the FASTFOOD_ERROR_* code, what() the library's sentence.
+class Error : public std::runtime_error {
+public:
+    Error(fastfood_status status, const std::string &message)
+        : std::runtime_error(message), status_(status) {}
+    fastfood_status status() const noexcept { return status_; }
+
+private:
+    fastfood_status status_;
+};
+
+/// Throws Error unless status is FASTFOOD_OK.
+inline void check(fastfood_status status) {
+    if (status != FASTFOOD_OK) {
+        throw Error(status, std::string(fastfood_status_string(status)) + ": " + fastfood_last_error_message());
+    }
+}
+
+inline std::uint32_t version_number() noexcept { return fastfood_version_number(); }
+inline std::string version() { return fastfood_version_string(); }
+inline std::string cpu_variant() { return fastfood_cpu_variant(); }
+inline void set_num_threads(std::size_t n) { check(fastfood_set_num_threads(n)); }
+inline std::size_t num_threads() noexcept { return fastfood_get_num_threads(); }
+
+namespace detail {
+// The C entry point of each element type.
+inline fastfood_status init(const fastfood_layer *l, std::uint64_t s, double sigma, float *p) { return fastfood_init_params_f32(l, s, sigma, p); }
+inline fastfood_status init(const fastfood_layer *l, std::uint64_t s, double sigma, double *p) { return fastfood_init_params_f64(l, s, sigma, p); }
+inline fastfood_status forward(const fastfood_layer *l, const float *p, std::size_t b, const float *x, std::size_t ldx, float *y, std::size_t ldy) {
+    return fastfood_forward_f32(l, p, b, x, ldx, y, ldy);
+}
+inline fastfood_status forward(const fastfood_layer *l, const double *p, std::size_t b, const double *x, std::size_t ldx, double *y, std::size_t ldy) {
+    return fastfood_forward_f64(l, p, b, x, ldx, y, ldy);
+}
+inline fastfood_status backward(const fastfood_layer *l, const float *p, std::size_t b, const float *x, std::size_t ldx,
+                                const float *dy, std::size_t lddy, float *dx, std::size_t lddx, float *dp, std::uint32_t f) {
+    return fastfood_backward_f32(l, p, b, x, ldx, dy, lddy, dx, lddx, dp, f);
+}
+inline fastfood_status backward(const fastfood_layer *l, const double *p, std::size_t b, const double *x, std::size_t ldx,
+                                const double *dy, std::size_t lddy, double *dx, std::size_t lddx, double *dp, std::uint32_t f) {
+    return fastfood_backward_f64(l, p, b, x, ldx, dy, lddy, dx, lddx, dp, f);
+}
+inline fastfood_status fwht(float *d, std::size_t n, std::size_t c, std::size_t s) { return fastfood_fwht_f32(d, n, c, s); }
+inline fastfood_status fwht(double *d, std::size_t n, std::size_t c, std::size_t s) { return fastfood_fwht_f64(d, n, c, s); }
+
+template <class C>
+using element_t = std::remove_cv_t<std::remove_pointer_t<decltype(std::data(std::declval<C &>()))>>;
+
+inline void require(bool ok, const char *what) {
+    if (!ok) throw Error(FASTFOOD_ERROR_INVALID_ARGUMENT, std::string("invalid argument: ") + what);
+}
+} // namespace detail
+
+/// In-place unnormalised Walsh-Hadamard transform of `count` vectors of length n (a power of
+/// two) whose starts are `stride` elements apart. T is float or double.
+template <class T>
+void fwht(T *data, std::size_t n, std::size_t count = 1, std::size_t stride = 0) {
+    check(detail::fwht(data, n, count, count > 1 ? stride : n));
+}
+
+/// A Fastfood layer in -> out (see fastfood.h for the mathematics and the parameter layout).
+class Layer {
+public:
+    /// Throws Error for a bad shape or when memory runs out.
+    Layer(std::size_t in_features, std::size_t out_features, std::uint64_t seed, bool bias = false) {
+        check(fastfood_layer_create(in_features, out_features, seed, bias ? FASTFOOD_LAYER_BIAS : 0u, &handle_));
+    }
+    ~Layer() { fastfood_layer_destroy(handle_); }
+    Layer(Layer &&other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Layer &operator=(Layer &&other) noexcept {
+        if (this != &other) {
+            fastfood_layer_destroy(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+    Layer(const Layer &) = delete;
+    Layer &operator=(const Layer &) = delete;
+
+    /// The C handle, for calls this wrapper does not cover. Null after a move.
+    const fastfood_layer *get() const noexcept { return handle_; }
+
+    std::size_t in_features() const noexcept { return fastfood_layer_in_features(handle_); }
+    std::size_t out_features() const noexcept { return fastfood_layer_out_features(handle_); }
+    std::size_t block_size() const noexcept { return fastfood_layer_block_size(handle_); }
+    std::size_t num_blocks() const noexcept { return fastfood_layer_num_blocks(handle_); }
+    std::size_t param_count() const noexcept { return fastfood_layer_param_count(handle_); }
+    std::uint64_t seed() const noexcept { return fastfood_layer_seed(handle_); }
+    bool has_bias() const noexcept { return (fastfood_layer_flags(handle_) & FASTFOOD_LAYER_BIAS) != 0; }
+
+    /// num_blocks * block_size entries: (PI_k v)[i] = v[perm[k*D + i]].
+    std::vector<std::size_t> permutation() const {
+        std::vector<std::size_t> perm(num_blocks() * block_size());
+        check(fastfood_layer_permutation(handle_, perm.data()));
+        return perm;
+    }
+
+    // ---- pointer interface: exactly the C calls -------------------------------------------
+
+    template <class T>
+    void init_params(T *params, std::uint64_t seed, double sigma = 1.0) const {
+        check(detail::init(handle_, seed, sigma, params));
+    }
+
+    template <class T>
+    void forward(const T *params, std::size_t batch, const T *x, std::size_t ldx, T *y, std::size_t ldy) const {
+        check(detail::forward(handle_, params, batch, x, ldx, y, ldy));
+    }
+
+    /// dx or dparams may be null (not wanted); accumulate adds instead of overwriting.
+    template <class T>
+    void backward(const T *params, std::size_t batch, const T *x, std::size_t ldx, const T *dy, std::size_t lddy,
+                  T *dx, std::size_t lddx, T *dparams, bool accumulate = false) const {
+        check(detail::backward(handle_, params, batch, x, ldx, dy, lddy, dx, lddx, dparams,
+                               accumulate ? FASTFOOD_ACCUMULATE : 0u));
+    }
+
+    // ---- contiguous containers (std::vector, std::array, spans ...), tightly packed rows ---
+    // Sizes are checked: params must hold param_count() elements, x batch * in, y batch * out.
+
+    template <class P>
+    void init_params(P &params, std::uint64_t seed, double sigma = 1.0) const {
+        detail::require(std::size(params) == param_count(), "params must hold param_count() elements");
+        init_params(std::data(params), seed, sigma);
+    }
+
+    template <class P, class X, class Y>
+    void forward(const P &params, const X &x, Y &y, std::size_t batch) const {
+        static_assert(std::is_same_v<detail::element_t<const P>, detail::element_t<const X>> &&
+                          std::is_same_v<detail::element_t<const P>, detail::element_t<Y>>,
+                      "params, x and y must have the same element type (float or double)");
+        check_sizes(std::size(params), std::size(x), batch * in_features(), std::size(y), batch * out_features());
+        forward(std::data(params), batch, std::data(x), in_features(), std::data(y), out_features());
+    }
+
+    /// Input and parameter gradients.
+    template <class P, class X, class DY, class DX, class DP>
+    void backward(const P &params, const X &x, const DY &dy, DX &dx, DP &dparams, std::size_t batch,
+                  bool accumulate = false) const {
+        check_sizes(std::size(params), std::size(x), batch * in_features(), std::size(dy), batch * out_features());
+        detail::require(std::size(dx) >= batch * in_features(), "dx must hold batch * in_features elements");
+        detail::require(std::size(dparams) == param_count(), "dparams must hold param_count() elements");
+        backward(std::data(params), batch, std::data(x), in_features(), std::data(dy), out_features(),
+                 std::data(dx), in_features(), std::data(dparams), accumulate);
+    }
+
+    /// Parameter gradients only (the first layer of a network needs no dx).
+    template <class P, class X, class DY, class DP>
+    void backward_params(const P &params, const X &x, const DY &dy, DP &dparams, std::size_t batch,
+                         bool accumulate = false) const {
+        check_sizes(std::size(params), std::size(x), batch * in_features(), std::size(dy), batch * out_features());
+        detail::require(std::size(dparams) == param_count(), "dparams must hold param_count() elements");
+        backward(std::data(params), batch, std::data(x), in_features(), std::data(dy), out_features(),
+                 static_cast<detail::element_t<DP> *>(nullptr), in_features(), std::data(dparams), accumulate);
+    }
+
+    /// Input gradient only (fixed S, G, B: the non-adaptive Fastfood); x is not needed.
+    template <class P, class DY, class DX>
+    void backward_input(const P &params, const DY &dy, DX &dx, std::size_t batch, bool accumulate = false) const {
+        detail::require(std::size(params) == param_count(), "params must hold param_count() elements");
+        detail::require(std::size(dy) >= batch * out_features(), "dy must hold batch * out_features elements");
+        detail::require(std::size(dx) >= batch * in_features(), "dx must hold batch * in_features elements");
+        backward(std::data(params), batch, static_cast<const detail::element_t<DX> *>(nullptr), in_features(),
+                 std::data(dy), out_features(), std::data(dx), in_features(),
+                 static_cast<detail::element_t<DX> *>(nullptr), accumulate);
+    }
+
+private:
+    void check_sizes(std::size_t params, std::size_t x, std::size_t x_needed, std::size_t y, std::size_t y_needed) const {
+        detail::require(params == param_count(), "params must hold param_count() elements");
+        detail::require(x >= x_needed, "the input must hold batch * in_features elements");
+        detail::require(y >= y_needed, "the output (or its gradient) must hold batch * out_features elements");
+    }
+
+    fastfood_layer *handle_ = nullptr;
+};
+
+} // namespace fastfood
+
+#endif // FASTFOOD_HPP
