@@ -109,6 +109,7 @@ test-bindings: $(BINDIR_BUILD)/test_cpp $(BINDIR_BUILD)/ffi_conformance
 	$(BINDIR_BUILD)/test_cpp
 	$(BINDIR_BUILD)/ffi_conformance $(LIB_SONAME) include/fastfood.h
 	bash Tests/Consumers/run.sh $(BUILD) "$(MAKE)"
+	bash bindings/torch/run_tests.sh $(BUILD) "$(MAKE)"
 
 examples: $(EXAMPLES)
 
@@ -116,7 +117,7 @@ demo: $(EXAMPLES)
 	$(BINDIR_BUILD)/fc_replacement
 	$(BINDIR_BUILD)/gradient_check
 
-test: $(BINDIR_BUILD)/bench test-abi test-c test-examples test-swift
+test: $(BINDIR_BUILD)/bench test-abi test-c test-examples test-bindings test-swift
 
 # Engine tests, in release mode: they check the code that ships, SIMD paths included.
 test-swift:
