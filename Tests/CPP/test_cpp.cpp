@@ -66,6 +66,15 @@ static void compare_with_c() {
     CHECK(dx == dx_c);
     CHECK(dparams == dparams_c);
 
+    // Pointer + size through Span: same results, sizes checked.
+    std::vector<T> y_span(y.size());
+    fastfood::Span<T> y_view{y_span.data(), y_span.size()};
+    layer.forward(fastfood::Span<const T>{params.data(), params.size()}, fastfood::Span<const T>{x.data(), x.size()},
+                  y_view, batch);
+    CHECK(y_span == y);
+    fastfood::Span<T> too_short{y_span.data(), y_span.size() - 1};
+    CHECK_THROWS(layer.forward(params, x, too_short, batch), FASTFOOD_ERROR_INVALID_ARGUMENT, "batch * out_features");
+
     // Partial outputs and accumulation.
     std::vector<T> dparams2(params.size()), dx2(dx.size());
     layer.backward_params(params, x, dy, dparams2, batch);

@@ -8,6 +8,7 @@
 //
 // - Layer owns the C handle (move-only, RAII); params and gradients stay in your memory.
 // - Every failure throws fastfood::Error, carrying the C status and the library's message.
+// - Pointer + size: fastfood::Span{pointer, count} works wherever a container is taken.
 // - Everything is inline and forwards to one C call: no overhead beyond the size checks the
 //   container overloads make (the pointer overloads make none of their own).
 // - Thread safety is the C library's: a Layer may be used from many threads at once as long as
@@ -80,6 +81,16 @@ inline void require(bool ok, const char *what) {
     if (!ok) throw Error(FASTFOOD_ERROR_INVALID_ARGUMENT, std::string("invalid argument: ") + what);
 }
 } // namespace detail
+
+/// A pointer and an element count, usable wherever a contiguous container is taken (C++17 has no
+/// std::span): layer.forward(params, fastfood::Span<const float>{x, n}, y, batch).
+template <class T>
+struct Span {
+    T *pointer;
+    std::size_t count;
+    T *data() const noexcept { return pointer; }
+    std::size_t size() const noexcept { return count; }
+};
 
 /// In-place unnormalised Walsh-Hadamard transform of `count` vectors of length n (a power of
 /// two) whose starts are `stride` elements apart. T is float or double.
