@@ -302,6 +302,12 @@ FASTFOOD_API fastfood_status fastfood_forward_f64(const fastfood_layer *layer, c
 /** Backward flag: add the gradients into dx and dparams instead of overwriting them. The result
  *  is exactly old + (what the call without the flag would have written). */
 #define FASTFOOD_ACCUMULATE 0x1u
+/** Backward flags: do not compute the gradient of S, of G or of B (partly adaptive or, with all
+ *  three, non-adaptive training that still learns the bias). The skipped sections of dparams are
+ *  not written at all, with or without FASTFOOD_ACCUMULATE, and cost nothing to skip. */
+#define FASTFOOD_SKIP_GRAD_S 0x2u
+#define FASTFOOD_SKIP_GRAD_G 0x4u
+#define FASTFOOD_SKIP_GRAD_B 0x8u
 
 /**
  * Backward pass: given the upstream gradient dy = dL/dy, computes dx = dL/dx and
@@ -323,7 +329,8 @@ FASTFOOD_API fastfood_status fastfood_forward_f64(const fastfood_layer *layer, c
  * @param dparams  receives the parameter gradient, fastfood_layer_param_count() elements in the
  *                 params layout, summed over the batch; NULL means "not needed" (non-adaptive
  *                 Fastfood: fixed S, G, B).
- * @param flags    0 or FASTFOOD_ACCUMULATE; any other bit is rejected.
+ * @param flags    FASTFOOD_ACCUMULATE and FASTFOOD_SKIP_GRAD_S / _G / _B, or 0; any other bit is
+ *                 rejected.
  * Outputs must not overlap inputs or each other.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (strides,
  *         flags); FASTFOOD_ERROR_SIZE_OVERFLOW; FASTFOOD_ERROR_OUT_OF_MEMORY.
@@ -402,6 +409,286 @@ FASTFOOD_API fastfood_status fastfood_fwht_f32(float *data, size_t n, size_t cou
 
 /** Double-precision variant of fastfood_fwht_f32(); same contract. */
 FASTFOOD_API fastfood_status fastfood_fwht_f64(double *data, size_t n, size_t count, size_t stride);
+
+/* ---------------------------------------------------------------------------------------------
+ * Initialisation presets
+ * ------------------------------------------------------------------------------------------- */
+
+/** Le et al.'s RBF initialisation, as fastfood_init_params_*; value = sigma (finite, > 0). */
+#define FASTFOOD_INIT_RBF 0u
+/** Variance preserving, for use inside deep networks; value = gain (finite, > 0).
+ *  B_i = +-1, G_i ~ N(0, 1), S_i = gain / (||G_k|| * sqrt(in_features)), bias 0. Every row of the
+ *  layer's matrix then has expected squared norm gain^2 over the input coordinates, so for
+ *  inputs with independent zero-mean entries of variance v the outputs have variance gain^2 * v
+ *  on average over the outputs (as He / Glorot for dense layers: gain = sqrt(2) before a ReLU,
+ *  1 for linear). Exact when in_features = D, in expectation over the permutations otherwise. */
+#define FASTFOOD_INIT_VARIANCE 1u
+/** Near identity; value = epsilon (finite, >= 0). B_i = 1, G_i = 1 + epsilon * z_i,
+ *  S_i = (1 + epsilon * z'_i) / D with z, z' ~ N(0, 1), bias 0: nearly constant diagonals, and a
+ *  layer close to the orthogonal map (1/D) H PI H (norm preserving when in = out = D). */
+#define FASTFOOD_INIT_NEAR_IDENTITY 2u
+
+/**
+ * Fills params with one of the FASTFOOD_INIT_* initialisations. Deterministic in (layer shape,
+ * preset, seed, value) for a given build and C math library; the _f32 variant stores the
+ * rounded double-precision values.
+ *
+ * @param layer   the layer; must not be NULL.
+ * @param preset  FASTFOOD_INIT_RBF, FASTFOOD_INIT_VARIANCE or FASTFOOD_INIT_NEAR_IDENTITY.
+ * @param seed    any 64-bit value.
+ * @param value   the preset's parameter (sigma, gain or epsilon; see each preset).
+ * @param params  receives fastfood_layer_param_count() elements; must not be NULL.
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (unknown preset,
+ *         value out of range).
+ * Thread safety: any thread, as long as params is not used concurrently.
+ */
+FASTFOOD_API fastfood_status fastfood_init_params_preset_f32(const fastfood_layer *layer, uint32_t preset,
+                                                             uint64_t seed, double value, float *params);
+
+/** Double-precision variant of fastfood_init_params_preset_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_init_params_preset_f64(const fastfood_layer *layer, uint32_t preset,
+                                                             uint64_t seed, double value, double *params);
+
+/* ---------------------------------------------------------------------------------------------
+ * Training with dropout inside the transform
+ * ------------------------------------------------------------------------------------------- */
+
+/**
+ * Training-mode forward pass with dropout at the three places of the paper (section 6.1): on the
+ * input (before B), after PI, and after S (before the bias):
+ *
+ *     y = drop_out(S H G drop_pi(PI H B drop_in(x))) + bias.
+ *
+ * Each rate is the probability of zeroing a value; kept values are divided by 1 - rate (inverted
+ * dropout), so inference uses fastfood_forward_* unchanged. With all rates 0 the result equals
+ * fastfood_forward_* bit for bit.
+ *
+ * The masks are never stored: they are a function of (seed, step, row, site, position), where row
+ * is the row's index within this call. For row r, with mix the SplitMix64 output function
+ * documented at fastfood_layer_create and k = mix(mix(mix(seed ^ 0xd1b54a32d192ed03) ^ step) ^ r),
+ * position i of site s (1: input, i < in_features; 2: after PI, i = block * D + position;
+ * 3: after S, i < out_features) is kept iff (mix(k ^ (s << 62) ^ i) >> 11) * 2^-53 >= rate.
+ * Use a new step for every training step; fastfood_backward_train_* with the same rows, seed and
+ * step applies the same masks. The masks do not depend on the thread count.
+ *
+ * @param drop_input, drop_permuted, drop_output  rates, each finite and in [0, 1).
+ * @param seed, step  select the masks.
+ * Other parameters and errors: as fastfood_forward_f32 (FASTFOOD_ERROR_INVALID_ARGUMENT for a
+ * rate out of range). Runs row by row: slower than fastfood_forward_* for large batches.
+ * Thread safety: as fastfood_forward_f32.
+ */
+FASTFOOD_API fastfood_status fastfood_forward_train_f32(const fastfood_layer *layer, const float *params,
+                                                        size_t batch, const float *x, size_t ldx, float *y,
+                                                        size_t ldy, double drop_input, double drop_permuted,
+                                                        double drop_output, uint64_t seed, uint64_t step);
+
+/** Double-precision variant of fastfood_forward_train_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_forward_train_f64(const fastfood_layer *layer, const double *params,
+                                                        size_t batch, const double *x, size_t ldx, double *y,
+                                                        size_t ldy, double drop_input, double drop_permuted,
+                                                        double drop_output, uint64_t seed, uint64_t step);
+
+/**
+ * The backward pass of fastfood_forward_train_f32() with the same rates, seed and step: the
+ * gradients of the dropped network (dropped positions get zero gradient, kept ones are scaled
+ * by 1 / (1 - rate)). Parameters, flags and errors as fastfood_backward_f32 plus the dropout
+ * arguments of fastfood_forward_train_f32.
+ * Thread safety: as fastfood_backward_f32.
+ */
+FASTFOOD_API fastfood_status fastfood_backward_train_f32(const fastfood_layer *layer, const float *params,
+                                                         size_t batch, const float *x, size_t ldx, const float *dy,
+                                                         size_t lddy, float *dx, size_t lddx, float *dparams,
+                                                         uint32_t flags, double drop_input, double drop_permuted,
+                                                         double drop_output, uint64_t seed, uint64_t step);
+
+/** Double-precision variant of fastfood_backward_train_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_backward_train_f64(const fastfood_layer *layer, const double *params,
+                                                         size_t batch, const double *x, size_t ldx,
+                                                         const double *dy, size_t lddy, double *dx, size_t lddx,
+                                                         double *dparams, uint32_t flags, double drop_input,
+                                                         double drop_permuted, double drop_output, uint64_t seed,
+                                                         uint64_t step);
+
+/* ---------------------------------------------------------------------------------------------
+ * Random-feature maps (Le et al.; paper section 3.2)
+ * ------------------------------------------------------------------------------------------- */
+
+/**
+ * Gaussian-kernel random features: with z = the layer's output for x (out_features numbers,
+ * bias included if the layer has one),
+ *
+ *     phi(x) = sqrt(1 / out_features) * [cos(z_1) ... cos(z_n), sin(z_1) ... sin(z_n)].
+ *
+ * With the RBF initialisation of bandwidth sigma (fixed parameters: the non-adaptive Fastfood),
+ * phi(x) . phi(x') approximates exp(-||x - x'||^2 / (2 sigma^2)); training the parameters with
+ * fastfood_features_backward_* learns the kernel (the adaptive Fastfood).
+ *
+ * @param phi     batch rows of 2 * out_features elements, row stride ldphi >= 2 * out_features.
+ * Other parameters and errors: as fastfood_forward_f32. Uses batch * out_features elements of
+ * temporary memory for the call (FASTFOOD_ERROR_OUT_OF_MEMORY if it cannot be had).
+ * Thread safety: as fastfood_forward_f32.
+ */
+FASTFOOD_API fastfood_status fastfood_features_forward_f32(const fastfood_layer *layer, const float *params,
+                                                           size_t batch, const float *x, size_t ldx, float *phi,
+                                                           size_t ldphi);
+
+/** Double-precision variant of fastfood_features_forward_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_features_forward_f64(const fastfood_layer *layer, const double *params,
+                                                           size_t batch, const double *x, size_t ldx, double *phi,
+                                                           size_t ldphi);
+
+/**
+ * Backward pass of fastfood_features_forward_f32(): from dphi (batch rows of 2 * out_features,
+ * row stride lddphi) to dx and dparams, with the flags of fastfood_backward_f32. x is always
+ * required (z is recomputed from it). Errors as fastfood_backward_f32.
+ * Thread safety: as fastfood_backward_f32.
+ */
+FASTFOOD_API fastfood_status fastfood_features_backward_f32(const fastfood_layer *layer, const float *params,
+                                                            size_t batch, const float *x, size_t ldx,
+                                                            const float *dphi, size_t lddphi, float *dx,
+                                                            size_t lddx, float *dparams, uint32_t flags);
+
+/** Double-precision variant of fastfood_features_backward_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_features_backward_f64(const fastfood_layer *layer, const double *params,
+                                                            size_t batch, const double *x, size_t ldx,
+                                                            const double *dphi, size_t lddphi, double *dx,
+                                                            size_t lddx, double *dparams, uint32_t flags);
+
+/* ---------------------------------------------------------------------------------------------
+ * Saving and loading
+ * ------------------------------------------------------------------------------------------- */
+
+/**
+ * A layer and its parameters are saved in a versioned, little-endian binary format (version
+ * FASTFOOD_FORMAT_VERSION):
+ *
+ *     offset  size  field
+ *          0     8  magic "FFLAYER\0"
+ *          8     4  format version (1)
+ *         12     4  header size in bytes (64)
+ *         16     8  in_features
+ *         24     8  out_features
+ *         32     8  seed
+ *         40     4  layer flags (FASTFOOD_LAYER_BIAS)
+ *         44     4  element type: FASTFOOD_TYPE_F32 (1) or FASTFOOD_TYPE_F64 (2), IEEE 754
+ *         48     8  parameter count (3*K*D, + out_features with a bias)
+ *         56     8  permutation digest: FNV-1a 64 of all K*D permutation entries, each written as
+ *                   4 little-endian bytes
+ *         64     -  the parameters in the documented layout, count * element size bytes
+ *        end     8  CRC-64/XZ (as xz uses) of every byte before it
+ *
+ * Loading checks, before writing anything the caller owns: size at least 72 bytes, magic,
+ * version (a newer one gives FASTFOOD_ERROR_UNSUPPORTED_VERSION), header size, flags, element
+ * type, a valid shape, the parameter count against the shape, the total size against the
+ * header (so a lying header never causes a large allocation or a read past the end), the
+ * checksum; then the permutations are regenerated from the seed and checked against the digest.
+ * Everything else gives FASTFOOD_ERROR_BAD_FORMAT with a message that says what is wrong.
+ */
+#define FASTFOOD_FORMAT_VERSION 1u
+/** Element types of saved parameters. */
+#define FASTFOOD_TYPE_F32 1u
+#define FASTFOOD_TYPE_F64 2u
+
+/**
+ * The exact number of bytes fastfood_save_f32 / _f64 write for this layer.
+ *
+ * @param layer         the layer; must not be NULL.
+ * @param element_type  FASTFOOD_TYPE_F32 or FASTFOOD_TYPE_F64.
+ * @param size          receives the size; must not be NULL.
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (element type);
+ *         FASTFOOD_ERROR_SIZE_OVERFLOW.
+ * Thread safety: any thread.
+ */
+FASTFOOD_API fastfood_status fastfood_save_size(const fastfood_layer *layer, uint32_t element_type, size_t *size);
+
+/**
+ * Writes the layer and its parameters into a caller-provided buffer (to embed a layer in a
+ * framework's own checkpoint).
+ *
+ * @param layer        the layer; must not be NULL.
+ * @param params       fastfood_layer_param_count() elements; must not be NULL.
+ * @param buffer       receives fastfood_save_size() bytes; must not be NULL.
+ * @param buffer_size  bytes available at buffer; must be at least fastfood_save_size().
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (buffer too
+ *         small: nothing is written).
+ * Thread safety: any thread, as long as buffer is not used concurrently.
+ */
+FASTFOOD_API fastfood_status fastfood_save_f32(const fastfood_layer *layer, const float *params, void *buffer,
+                                               size_t buffer_size);
+
+/** Double-precision variant of fastfood_save_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_save_f64(const fastfood_layer *layer, const double *params, void *buffer,
+                                               size_t buffer_size);
+
+/**
+ * Saves the layer and its parameters to a file, atomically: the data goes to a temporary file in
+ * the same directory, which is flushed to disk and then renamed over path (and the directory
+ * flushed). On any failure the temporary file is removed and a previous file at path is left
+ * exactly as it was.
+ *
+ * @param path  file name; must not be NULL.
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_IO (the message gives the
+ *         operation, the path and the system's reason); FASTFOOD_ERROR_OUT_OF_MEMORY.
+ * Thread safety: any thread; concurrent saves to the same path leave one of the files whole.
+ */
+FASTFOOD_API fastfood_status fastfood_save_file_f32(const fastfood_layer *layer, const float *params,
+                                                    const char *path);
+
+/** Double-precision variant of fastfood_save_file_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_save_file_f64(const fastfood_layer *layer, const double *params,
+                                                    const char *path);
+
+/**
+ * Validates saved data completely (as loading does, permutation digest included) and reports
+ * what it holds, so the caller can allocate the parameters before loading.
+ *
+ * @param buffer, size  the saved bytes; buffer must not be NULL.
+ * @param in_features, out_features, seed, flags, element_type, param_count  receive the header's
+ *        values; each may be NULL (not wanted). Written only on success.
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_BAD_FORMAT;
+ *         FASTFOOD_ERROR_UNSUPPORTED_VERSION; FASTFOOD_ERROR_OUT_OF_MEMORY (regenerating PI).
+ * Thread safety: any thread.
+ */
+FASTFOOD_API fastfood_status fastfood_load_info(const void *buffer, size_t size, size_t *in_features,
+                                                size_t *out_features, uint64_t *seed, uint32_t *flags,
+                                                uint32_t *element_type, size_t *param_count);
+
+/** fastfood_load_info() for a file (FASTFOOD_ERROR_IO if it cannot be read; a path that is not a
+ *  regular file is an I/O error). */
+FASTFOOD_API fastfood_status fastfood_load_file_info(const char *path, size_t *in_features, size_t *out_features,
+                                                     uint64_t *seed, uint32_t *flags, uint32_t *element_type,
+                                                     size_t *param_count);
+
+/**
+ * Loads saved data: creates the layer (permutations regenerated from the seed and checked) and
+ * copies the parameters.
+ *
+ * @param buffer, size  the saved bytes; buffer must not be NULL.
+ * @param out_layer     receives the new layer (the caller destroys it); must not be NULL.
+ * @param params        receives param_count elements; must not be NULL.
+ * @param param_count   must equal the saved parameter count (see fastfood_load_info).
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_BAD_FORMAT;
+ *         FASTFOOD_ERROR_UNSUPPORTED_VERSION; FASTFOOD_ERROR_INVALID_ARGUMENT (param_count differs,
+ *         or the data holds the other element type: use the matching _f32 / _f64 function);
+ *         FASTFOOD_ERROR_OUT_OF_MEMORY. On failure *out_layer and params are untouched.
+ * Thread safety: any thread, as long as params is not used concurrently.
+ */
+FASTFOOD_API fastfood_status fastfood_load_f32(const void *buffer, size_t size, fastfood_layer **out_layer,
+                                               float *params, size_t param_count);
+
+/** Double-precision variant of fastfood_load_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_load_f64(const void *buffer, size_t size, fastfood_layer **out_layer,
+                                               double *params, size_t param_count);
+
+/** fastfood_load_f32() from a file written by fastfood_save_file_f32 (or any copy of a saved
+ *  buffer). Adds FASTFOOD_ERROR_IO for a file that cannot be read. The file's header is checked
+ *  against its real size before the file is read in full. */
+FASTFOOD_API fastfood_status fastfood_load_file_f32(const char *path, fastfood_layer **out_layer, float *params,
+                                                    size_t param_count);
+
+/** Double-precision variant of fastfood_load_file_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_load_file_f64(const char *path, fastfood_layer **out_layer, double *params,
+                                                    size_t param_count);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -40,7 +40,8 @@ public func fastfood_backward_f32(
         else { return }
         do {
             try a.layer.backward(params: a.params, batch: batch, x: x, ldx: ldx, dy: a.dy, lddy: lddy,
-                                 dx: dx, lddx: lddx, dparams: dparams, accumulate: a.accumulate)
+                                 dx: dx, lddx: lddx, dparams: dparams, accumulate: a.accumulate,
+                                 sections: a.sections)
         } catch { throw workspaceFailure(a.layer) }
     }
 }
@@ -57,17 +58,21 @@ public func fastfood_backward_f64(
         else { return }
         do {
             try a.layer.backward(params: a.params, batch: batch, x: x, ldx: ldx, dy: a.dy, lddy: lddy,
-                                 dx: dx, lddx: lddx, dparams: dparams, accumulate: a.accumulate)
+                                 dx: dx, lddx: lddx, dparams: dparams, accumulate: a.accumulate,
+                                 sections: a.sections)
         } catch { throw workspaceFailure(a.layer) }
     }
 }
 
-private func workspaceFailure(_ layer: FastfoodLayer) -> BoundaryError {
+/// Every flag the backward calls accept.
+let backwardFlags = FASTFOOD_ACCUMULATE | FASTFOOD_SKIP_GRAD_S | FASTFOOD_SKIP_GRAD_G | FASTFOOD_SKIP_GRAD_B
+
+func workspaceFailure(_ layer: FastfoodLayer) -> BoundaryError {
     .outOfMemory("could not allocate temporary work space for block size \(layer.shape.blockSize)")
 }
 
 /// Validated forward arguments; nil when batch is 0 (nothing to do).
-private struct ForwardArguments<T> {
+struct ForwardArguments<T> {
     let layer: FastfoodLayer
     let params: UnsafePointer<T>
     let x: UnsafePointer<T>
@@ -92,32 +97,43 @@ private struct ForwardArguments<T> {
 }
 
 /// Validated backward arguments; nil when there is nothing left to do (batch 0).
-private struct BackwardArguments<T: BinaryFloatingPoint> {
+struct BackwardArguments<T: BinaryFloatingPoint> {
     let layer: FastfoodLayer
     let params: UnsafePointer<T>
     let dy: UnsafePointer<T>
     let accumulate: Bool
+    let sections: GradientSections
 
     init?(
         _ handle: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
         _ x: UnsafePointer<T>?, _ ldx: Int, _ dy: UnsafePointer<T>?, _ lddy: Int,
         _ dx: UnsafeMutablePointer<T>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<T>?,
-        _ flags: UInt32
+        _ flags: UInt32, outputWidthFactor: Int = 1, dyName: String = "dy", dyStrideName: String = "lddy"
     ) throws(BoundaryError) {
         layer = try LayerHandle.layer(handle)
         self.params = try Validate.nonNull(params, "params")
-        try Validate.flags(flags, allowed: FASTFOOD_ACCUMULATE, "flags")
+        try Validate.flags(flags, allowed: backwardFlags, "flags")
         try Validate.rowCount(batch)
         accumulate = flags & FASTFOOD_ACCUMULATE != 0
+        sections = GradientSections(scale: flags & FASTFOOD_SKIP_GRAD_S == 0,
+                                    gaussian: flags & FASTFOOD_SKIP_GRAD_G == 0,
+                                    sign: flags & FASTFOOD_SKIP_GRAD_B == 0)
         let shape = layer.shape
         if batch == 0 {
-            // The sum over an empty batch is zero.
-            if let dparams, !accumulate { dparams.update(repeating: 0, count: shape.parameterCount) }
+            // The sum over an empty batch is zero (in the sections that are computed).
+            if let dparams, !accumulate {
+                let kd = shape.diagonalLength
+                if sections.scale { (dparams + shape.scaleOffset).update(repeating: 0, count: kd) }
+                if sections.gaussian { (dparams + shape.gaussianOffset).update(repeating: 0, count: kd) }
+                if sections.sign { (dparams + shape.signOffset).update(repeating: 0, count: kd) }
+                if shape.hasBias { (dparams + shape.biasOffset).update(repeating: 0, count: shape.outFeatures) }
+            }
             return nil
         }
-        self.dy = try Validate.nonNull(dy, "dy")
-        try Validate.matrix(T.self, rows: batch, width: shape.outFeatures, stride: lddy,
-                            name: "dy", strideName: "lddy", widthName: "out_features")
+        self.dy = try Validate.nonNull(dy, dyName)
+        try Validate.matrix(T.self, rows: batch, width: outputWidthFactor * shape.outFeatures, stride: lddy,
+                            name: dyName, strideName: dyStrideName,
+                            widthName: outputWidthFactor == 1 ? "out_features" : "\(outputWidthFactor) * out_features")
         if dparams != nil {
             guard x != nil else {
                 throw .nullPointer("x (required when dparams is not NULL)")

@@ -10,6 +10,9 @@ public struct ForwardUnit<T> {
     /// Interleave the rows (a tile), or run them one by one.
     public var interleaved: Bool
     public var work: UnsafeMutableRawPointer
+    /// Training mode: dropout masks for rows firstRow ..< firstRow + rows (row path only).
+    public var dropout: Dropout? = nil
+    public var firstRow = 0
 
     public init(layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>, ldx: Int,
                 y: UnsafeMutablePointer<T>, ldy: Int, rows: Int, interleaved: Bool,
@@ -33,6 +36,11 @@ public struct BackwardUnit<T> {
     public var accumulateDX: Bool
     public var gradient: UnsafeMutablePointer<T>?
     public var work: UnsafeMutableRawPointer
+    /// Which of dS, dG, dB to compute (dbias always, with a gradient).
+    public var sections = GradientSections.all
+    /// Training mode: dropout masks for rows firstRow ..< firstRow + rows (row path only).
+    public var dropout: Dropout? = nil
+    public var firstRow = 0
 
     public init(layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?, ldx: Int,
                 dy: UnsafePointer<T>, lddy: Int, dx: UnsafeMutablePointer<T>?, lddx: Int, rows: Int,

@@ -56,3 +56,75 @@ extension FastfoodLayer {
         Initialization.fill(shape, seed: seed, sigma: sigma, params: params)
     }
 }
+
+/// The initialisations a caller can choose (fastfood_init_params_preset_*).
+public enum InitPreset: UInt32, Sendable {
+    /// Le et al. for a Gaussian kernel; value = sigma. Same as initializeParameters(seed:sigma:).
+    case rbf = 0
+    /// Variance preserving; value = gain. B = +-1, G ~ N(0, 1), S_i = gain / (||G_k|| sqrt(in)):
+    /// every row of the layer's matrix then has expected squared norm gain^2 over the input
+    /// coordinates, so for inputs with independent zero-mean entries of variance v the outputs
+    /// have variance gain^2 v on average (as He / Glorot do for dense layers; gain sqrt(2)
+    /// before a ReLU). Exact for in_features = D, in expectation over the permutations otherwise.
+    case variance = 1
+    /// Near identity; value = epsilon >= 0. B = 1, G_i = 1 + epsilon z, S_i = (1 + epsilon z') / D
+    /// with z, z' ~ N(0, 1): the diagonals are nearly constant and the layer is nearly the
+    /// orthogonal map (1/D) H PI H (norm preserving when in = out = D).
+    case nearIdentity = 2
+}
+
+extension Initialization {
+    static func fill<T: BinaryFloatingPoint>(
+        _ shape: LayerShape, preset: InitPreset, seed: UInt64, value: Double, params: UnsafeMutablePointer<T>
+    ) {
+        switch preset {
+        case .rbf:
+            fill(shape, seed: seed, sigma: value, params: params)
+            return
+        case .variance, .nearIdentity:
+            break
+        }
+        let n = shape.blockSize
+        for k in 0 ..< shape.blockCount {
+            let offset = k * n
+            let s = params + shape.scaleOffset + offset
+            let g = params + shape.gaussianOffset + offset
+            let b = params + shape.signOffset + offset
+            var gaussian = SplitMix64(seed: seed, purpose: .gaussian, block: k)
+            var noise = SplitMix64(seed: seed, purpose: .chi, block: k)
+            if preset == .variance {
+                var signs = SplitMix64(seed: seed, purpose: .signs, block: k)
+                var bits: UInt64 = 0
+                var sumOfSquares = 0.0
+                for i in 0 ..< n {
+                    if i % 64 == 0 { bits = signs.next() }
+                    b[i] = (bits >> UInt64(i % 64)) & 1 == 0 ? 1 : -1
+                    let z = gaussian.nextGaussianPair().0
+                    g[i] = T(z)
+                    sumOfSquares += z * z
+                }
+                let scale = value / (sumOfSquares.squareRoot() * Double(shape.inFeatures).squareRoot())
+                for i in 0 ..< n { s[i] = T(scale) }
+            } else {
+                for i in 0 ..< n {
+                    b[i] = 1
+                    g[i] = T(1 + value * gaussian.nextGaussianPair().0)
+                    s[i] = T((1 + value * noise.nextGaussianPair().0) / Double(n))
+                }
+            }
+        }
+        if shape.hasBias {
+            (params + shape.biasOffset).update(repeating: 0, count: shape.outFeatures)
+        }
+    }
+}
+
+extension FastfoodLayer {
+    public func initializeParameters(preset: InitPreset, seed: UInt64, value: Double, into params: UnsafeMutablePointer<Float>) {
+        Initialization.fill(shape, preset: preset, seed: seed, value: value, params: params)
+    }
+
+    public func initializeParameters(preset: InitPreset, seed: UInt64, value: Double, into params: UnsafeMutablePointer<Double>) {
+        Initialization.fill(shape, preset: preset, seed: seed, value: value, params: params)
+    }
+}

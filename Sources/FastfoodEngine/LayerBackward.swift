@@ -11,6 +11,8 @@ enum LayerBackward {
         var lddx: Int
         var dparams: UnsafeMutablePointer<T>?
         var accumulate: Bool
+        var sections = GradientSections.all
+        var dropout: Dropout? = nil
     }
 
     static func run<T: EngineScalar>(
@@ -43,11 +45,19 @@ enum LayerBackward {
             let other = job.partial(group)
             for i in 0 ..< shape.parameterCount { sum[i] += other[i] }
         }
-        if outputs.accumulate {
-            for i in 0 ..< shape.parameterCount { dparams[i] += sum[i] }
-        } else {
-            dparams.update(from: sum, count: shape.parameterCount)
+        // Only the requested sections are written; skipped ones keep what the caller had.
+        func write(_ range: Range<Int>) {
+            if outputs.accumulate {
+                for i in range { dparams[i] += sum[i] }
+            } else {
+                (dparams + range.lowerBound).update(from: sum + range.lowerBound, count: range.count)
+            }
         }
+        let kd = shape.diagonalLength
+        if outputs.sections.scale { write(shape.scaleOffset ..< shape.scaleOffset + kd) }
+        if outputs.sections.gaussian { write(shape.gaussianOffset ..< shape.gaussianOffset + kd) }
+        if outputs.sections.sign { write(shape.signOffset ..< shape.signOffset + kd) }
+        if shape.hasBias { write(shape.biasOffset ..< shape.parameterCount) }
     }
 
     /// One call's work for the pool: task = unit of rows, or group of units when parameter
@@ -80,12 +90,17 @@ enum LayerBackward {
             for unit in units {
                 let rows = plan.rows(ofUnit: unit)
                 let first = rows.lowerBound
-                T.backward(BackwardUnit(
+                var work = BackwardUnit(
                     layer: layer, params: params, x: wantsGradient ? x.map { $0 + first * ldx } : nil, ldx: ldx,
                     dy: dy + first * lddy, lddy: lddy, dx: outputs.dx.map { $0 + first * outputs.lddx },
-                    lddx: outputs.lddx, rows: rows.count, interleaved: plan.isInterleaved(rows),
+                    lddx: outputs.lddx, rows: rows.count,
+                    interleaved: outputs.dropout == nil && plan.isInterleaved(rows),
                     accumulateDX: outputs.accumulate, gradient: gradient,
-                    work: scratch + workStart + worker * workBytes))
+                    work: scratch + workStart + worker * workBytes)
+                work.sections = outputs.sections
+                work.dropout = outputs.dropout
+                work.firstRow = first
+                T.backward(work)
             }
         }
     }
@@ -96,20 +111,24 @@ extension FastfoodLayer {
     public func backward(
         params: UnsafePointer<Float>, batch: Int, x: UnsafePointer<Float>?, ldx: Int,
         dy: UnsafePointer<Float>, lddy: Int, dx: UnsafeMutablePointer<Float>?, lddx: Int,
-        dparams: UnsafeMutablePointer<Float>?, accumulate: Bool
+        dparams: UnsafeMutablePointer<Float>?, accumulate: Bool, sections: GradientSections = .all,
+        dropout: Dropout? = nil
     ) throws(ComputeFailure) {
         try LayerBackward.run(
             self, params: params, batch: batch, x: x, ldx: ldx, dy: dy, lddy: lddy,
-            outputs: .init(dx: dx, lddx: lddx, dparams: dparams, accumulate: accumulate))
+            outputs: .init(dx: dx, lddx: lddx, dparams: dparams, accumulate: accumulate, sections: sections,
+                           dropout: dropout))
     }
 
     public func backward(
         params: UnsafePointer<Double>, batch: Int, x: UnsafePointer<Double>?, ldx: Int,
         dy: UnsafePointer<Double>, lddy: Int, dx: UnsafeMutablePointer<Double>?, lddx: Int,
-        dparams: UnsafeMutablePointer<Double>?, accumulate: Bool
+        dparams: UnsafeMutablePointer<Double>?, accumulate: Bool, sections: GradientSections = .all,
+        dropout: Dropout? = nil
     ) throws(ComputeFailure) {
         try LayerBackward.run(
             self, params: params, batch: batch, x: x, ldx: ldx, dy: dy, lddy: lddy,
-            outputs: .init(dx: dx, lddx: lddx, dparams: dparams, accumulate: accumulate))
+            outputs: .init(dx: dx, lddx: lddx, dparams: dparams, accumulate: accumulate, sections: sections,
+                           dropout: dropout))
     }
 }

@@ -8,7 +8,7 @@ public enum ComputeFailure: Error, Equatable {
 enum LayerForward {
     static func run<T: EngineScalar>(
         _ layer: FastfoodLayer, params: UnsafePointer<T>, batch: Int,
-        x: UnsafePointer<T>, ldx: Int, y: UnsafeMutablePointer<T>, ldy: Int
+        x: UnsafePointer<T>, ldx: Int, y: UnsafeMutablePointer<T>, ldy: Int, dropout: Dropout? = nil
     ) throws(ComputeFailure) {
         let plan = BatchPlan(batch: batch, tileRows: T.tileRows)
         let workers = min(Threading.threadCount, plan.unitCount)
@@ -19,7 +19,7 @@ enum LayerForward {
         else { throw .outOfMemory }
         WorkerPool.shared.run(tasks: plan.unitCount, maxWorkers: workers, Job(
             layer: layer.kernelLayer, params: params, x: x, ldx: ldx, y: y, ldy: ldy, plan: plan,
-            scratch: scratch, workBytes: workBytes))
+            scratch: scratch, workBytes: workBytes, dropout: dropout))
     }
 
     /// One call's work for the pool: task = unit of rows.
@@ -30,13 +30,17 @@ enum LayerForward {
         let y: UnsafeMutablePointer<T>, ldy: Int
         let plan: BatchPlan
         let scratch: UnsafeMutableRawPointer, workBytes: Int
+        let dropout: Dropout?
 
         func run(task unit: Int, worker: Int) {
             let rows = plan.rows(ofUnit: unit)
-            T.forward(ForwardUnit(
+            var work = ForwardUnit(
                 layer: layer, params: params, x: x + rows.lowerBound * ldx, ldx: ldx,
                 y: y + rows.lowerBound * ldy, ldy: ldy, rows: rows.count,
-                interleaved: plan.isInterleaved(rows), work: scratch + worker * workBytes))
+                interleaved: dropout == nil && plan.isInterleaved(rows), work: scratch + worker * workBytes)
+            work.dropout = dropout
+            work.firstRow = rows.lowerBound
+            T.forward(work)
         }
     }
 }
@@ -45,15 +49,15 @@ extension FastfoodLayer {
     /// y[r] = layer(params, x[r]) for every row. Sizes are the caller's (boundary's) to validate.
     public func forward(
         params: UnsafePointer<Float>, batch: Int, x: UnsafePointer<Float>, ldx: Int,
-        y: UnsafeMutablePointer<Float>, ldy: Int
+        y: UnsafeMutablePointer<Float>, ldy: Int, dropout: Dropout? = nil
     ) throws(ComputeFailure) {
-        try LayerForward.run(self, params: params, batch: batch, x: x, ldx: ldx, y: y, ldy: ldy)
+        try LayerForward.run(self, params: params, batch: batch, x: x, ldx: ldx, y: y, ldy: ldy, dropout: dropout)
     }
 
     public func forward(
         params: UnsafePointer<Double>, batch: Int, x: UnsafePointer<Double>, ldx: Int,
-        y: UnsafeMutablePointer<Double>, ldy: Int
+        y: UnsafeMutablePointer<Double>, ldy: Int, dropout: Dropout? = nil
     ) throws(ComputeFailure) {
-        try LayerForward.run(self, params: params, batch: batch, x: x, ldx: ldx, y: y, ldy: ldy)
+        try LayerForward.run(self, params: params, batch: batch, x: x, ldx: ldx, y: y, ldy: ldy, dropout: dropout)
     }
 }

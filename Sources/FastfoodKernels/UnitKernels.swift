@@ -22,7 +22,15 @@ enum ForwardKernels {
     static func run<T: FastfoodFloat>(_ unit: ForwardUnit<T>) {
         let n = unit.layer.shape.blockSize
         let work = Work<T>(at: unit.work, blockSize: n)
-        if unit.interleaved {
+        if let dropout = unit.dropout {
+            let u = UnsafeMutableRawPointer(work.u).bindMemory(to: T.self, capacity: n)
+            let v = UnsafeMutableRawPointer(work.v).bindMemory(to: T.self, capacity: n)
+            for row in 0 ..< unit.rows {
+                TrainingKernels.forwardRow(unit.layer, params: unit.params, x: unit.x + row * unit.ldx,
+                                           y: unit.y + row * unit.ldy, u: u, v: v, dropout: dropout,
+                                           key: dropout.rowKey(unit.firstRow + row))
+            }
+        } else if unit.interleaved {
             forwardTile(unit.layer, params: unit.params, x: unit.x, ldx: unit.ldx, y: unit.y, ldy: unit.ldy,
                         rows: unit.rows, work: work)
         } else {
@@ -129,15 +137,24 @@ enum BackwardKernels {
     @inline(__always)
     static func run<T: FastfoodFloat>(_ unit: BackwardUnit<T>) {
         let work = Work<T>(at: unit.work, blockSize: unit.layer.shape.blockSize)
-        if unit.interleaved {
+        if let dropout = unit.dropout {
+            for r in 0 ..< unit.rows {
+                TrainingKernels.backwardRow(
+                    unit.layer, params: unit.params, x: unit.x.map { $0 + r * unit.ldx },
+                    dy: unit.dy + r * unit.lddy, dx: unit.dx.map { $0 + r * unit.lddx },
+                    accumulateDX: unit.accumulateDX, gradient: unit.gradient, sections: unit.sections,
+                    work: work, dropout: dropout, key: dropout.rowKey(unit.firstRow + r))
+            }
+        } else if unit.interleaved {
             backwardTile(unit.layer, params: unit.params, x: unit.x, ldx: unit.ldx, dy: unit.dy, lddy: unit.lddy,
                          dx: unit.dx, lddx: unit.lddx, rows: unit.rows, accumulateDX: unit.accumulateDX,
-                         gradient: unit.gradient, work: work)
+                         gradient: unit.gradient, sections: unit.sections, work: work)
         } else {
             for r in 0 ..< unit.rows {
                 backwardRow(unit.layer, params: unit.params, x: unit.x.map { $0 + r * unit.ldx },
                             dy: unit.dy + r * unit.lddy, dx: unit.dx.map { $0 + r * unit.lddx },
-                            accumulateDX: unit.accumulateDX, gradient: unit.gradient, work: work)
+                            accumulateDX: unit.accumulateDX, gradient: unit.gradient, sections: unit.sections,
+                            work: work)
             }
         }
     }
@@ -147,7 +164,7 @@ enum BackwardKernels {
     static func backwardTile<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?, ldx: Int,
         dy: UnsafePointer<T>, lddy: Int, dx: UnsafeMutablePointer<T>?, lddx: Int, rows: Int,
-        accumulateDX: Bool, gradient: UnsafeMutablePointer<T>?, work: Work<T>
+        accumulateDX: Bool, gradient: UnsafeMutablePointer<T>?, sections: GradientSections, work: Work<T>
     ) {
         typealias V = T.Vector
         let shape = layer.shape
@@ -194,7 +211,7 @@ enum BackwardKernels {
                 transform(w, from: 4)
                 TileKernels.gatherOutputGradient(
                     dy + block.offset, ld: lddy, rows: rows, count: outputs, total: n, w: w, scale: block.scale,
-                    dS: gradient + shape.scaleOffset + block.offset,
+                    dS: sections.scale ? gradient + shape.scaleOffset + block.offset : nil,
                     dBias: shape.hasBias ? gradient + shape.biasOffset + block.offset : nil, tile: tile)
             } else {
                 // w = S dy (truncated outputs have zero gradient)
@@ -203,14 +220,14 @@ enum BackwardKernels {
             }
             // w = du3 = H S dy
             transform(w)
-            if let (gradient, _) = gradientAndX {
+            if let (gradient, _) = gradientAndX, sections.gaussian {
                 TileKernels.reduce(w, times: v, count: n, rows: rows,
                                    into: gradient + shape.gaussianOffset + block.offset, tile: tile)
             }
             // u = du0 = H PI^T G du3, PI^T as a gather through the inverse permutation
             permute(w, block.inversePermutation, block.gaussian, bySource: true, into: u, copy: nil)
             transform(u, from: 4)
-            if let (gradient, _) = gradientAndX {
+            if let (gradient, _) = gradientAndX, sections.sign {
                 TileKernels.reduce(u, times: input, count: inputs, rows: rows,
                                    into: gradient + shape.signOffset + block.offset, tile: tile)
             }
@@ -236,7 +253,7 @@ enum BackwardKernels {
     static func backwardRow<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?,
         dy: UnsafePointer<T>, dx: UnsafeMutablePointer<T>?, accumulateDX: Bool,
-        gradient: UnsafeMutablePointer<T>?, work: Work<T>
+        gradient: UnsafeMutablePointer<T>?, sections: GradientSections, work: Work<T>
     ) {
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures, log2n = shape.log2BlockSize
@@ -253,8 +270,10 @@ enum BackwardKernels {
                 for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] }
                 for i in 0 ..< n { w[i] = v[i] * block.gaussian[i] }
                 WalshHadamard.transform(w, log2Length: log2n)
-                let ds = gradient + shape.scaleOffset + block.offset
-                for i in 0 ..< outputs { ds[i] += dyk[i] * w[i] }
+                if sections.scale {
+                    let ds = gradient + shape.scaleOffset + block.offset
+                    for i in 0 ..< outputs { ds[i] += dyk[i] * w[i] }
+                }
                 if shape.hasBias {
                     let dbias = gradient + shape.biasOffset + block.offset
                     for i in 0 ..< outputs { dbias[i] += dyk[i] }
@@ -264,14 +283,14 @@ enum BackwardKernels {
             for i in 0 ..< outputs { w[i] = dyk[i] * block.scale[i] }
             (w + outputs).update(repeating: 0, count: n - outputs)
             WalshHadamard.transform(w, log2Length: log2n)
-            if let gradient, x != nil {
+            if let gradient, x != nil, sections.gaussian {
                 let dg = gradient + shape.gaussianOffset + block.offset
                 for i in 0 ..< n { dg[i] += w[i] * v[i] }
             }
             // u = du0 = H PI^T G du3
             for i in 0 ..< n { u[Int(block.permutation[i])] = w[i] * block.gaussian[i] }
             WalshHadamard.transform(u, log2Length: log2n)
-            if let gradient, let x {
+            if let gradient, let x, sections.sign {
                 let db = gradient + shape.signOffset + block.offset
                 for i in 0 ..< inputs { db[i] += u[i] * x[i] }
             }

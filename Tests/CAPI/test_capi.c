@@ -432,7 +432,7 @@ static void test_backward(void) {
     CHECK_STATUS(BW(layer, params, batch, x, 36, dy, lddy, dx, lddx, dp, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "ldx (36)");
     CHECK_STATUS(BW(layer, params, batch, x, ldx, dy, 99, dx, lddx, dp, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "lddy (99)");
     CHECK_STATUS(BW(layer, params, batch, x, ldx, dy, lddy, dx, 1, dp, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "lddx (1)");
-    CHECK_STATUS(BW(layer, params, batch, x, ldx, dy, lddy, dx, lddx, dp, 0x2u), FASTFOOD_ERROR_INVALID_ARGUMENT, "unknown bits 0x2");
+    CHECK_STATUS(BW(layer, params, batch, x, ldx, dy, lddy, dx, lddx, dp, 0x10u), FASTFOOD_ERROR_INVALID_ARGUMENT, "unknown bits 0x10");
     CHECK_STATUS(BW(layer, params, SIZE_MAX / 100, x, ldx, dy, lddy, dx, lddx, dp, 0), FASTFOOD_ERROR_SIZE_OVERFLOW, "dy would span");
     CHECK(all_canary_d(dx, batch * lddx) && all_canary_d(dp, n));
 

@@ -57,7 +57,10 @@ static void call(const char *name, ffi_type *rtype, unsigned nargs, ffi_type **t
         return;
     }
     ffi_call(&cif, fn, result, values);
+    for (int i = 0; i < called_count; i++)
+        if (strcmp(called[i], name) == 0) return; /* each name once */
     if (called_count < 64) snprintf(called[called_count++], sizeof called[0], "%s", name);
+    else failed++; /* the table is full: raise its size */
 }
 
 static int status_of(ffi_arg raw) { return (int32_t)raw; }
@@ -194,10 +197,130 @@ int main(int argc, char **argv) {
             free(a);                                                                                  \
             free(b);                                                                                  \
         }                                                                                             \
+        {                                                                                             \
+            uint32_t preset = FASTFOOD_INIT_VARIANCE;                                                 \
+            double gain = 1.25;                                                                       \
+            ffi_type *t[] = {FFI_PTR, &ffi_type_uint32, &ffi_type_uint64, &ffi_type_double, FFI_PTR};  \
+            void *v[] = {&layer, &preset, &seed, &gain, &p};                                          \
+            call("fastfood_init_params_preset_" #SUFFIX, &ffi_type_sint32, 5, t, v, &r);             \
+            CHECK(status_of(r) == FASTFOOD_OK);                                                       \
+            CHECK(fastfood_init_params_preset_##SUFFIX(direct, preset, seed, gain, pd) == FASTFOOD_OK); \
+            CHECK(memcmp(p, pd, n * sizeof(T)) == 0);                                                 \
+        }                                                                                             \
+        {                                                                                             \
+            double r_in = 0.1, r_pi = 0.2, r_out = 0.3;                                               \
+            uint64_t dseed = 0xfedcba9876543210ULL, step = 42;                                       \
+            ffi_type *t[] = {FFI_PTR, FFI_PTR, FFI_SIZE, FFI_PTR, FFI_SIZE, FFI_PTR, FFI_SIZE,         \
+                             &ffi_type_double, &ffi_type_double, &ffi_type_double, &ffi_type_uint64, &ffi_type_uint64}; \
+            void *v[] = {&layer, &p, &batch, &x, &in, &y, &out, &r_in, &r_pi, &r_out, &dseed, &step};  \
+            call("fastfood_forward_train_" #SUFFIX, &ffi_type_sint32, 12, t, v, &r);                   \
+            CHECK(status_of(r) == FASTFOOD_OK);                                                       \
+            CHECK(fastfood_forward_train_##SUFFIX(direct, pd, batch, x, in, yd, out, r_in, r_pi, r_out, dseed, step) == FASTFOOD_OK); \
+            CHECK(memcmp(y, yd, batch * out * sizeof(T)) == 0);                                       \
+            uint32_t flags = FASTFOOD_SKIP_GRAD_G;                                                    \
+            ffi_type *tb[] = {FFI_PTR, FFI_PTR, FFI_SIZE, FFI_PTR, FFI_SIZE, FFI_PTR, FFI_SIZE, FFI_PTR, \
+                              FFI_SIZE, FFI_PTR, &ffi_type_uint32, &ffi_type_double, &ffi_type_double, \
+                              &ffi_type_double, &ffi_type_uint64, &ffi_type_uint64};                 \
+            void *vb[] = {&layer, &p, &batch, &x, &in, &y, &out, &dx, &in, &dp, &flags, &r_in, &r_pi,   \
+                          &r_out, &dseed, &step};                                                     \
+            memset(dp, 0, n * sizeof(T)); memset(dpd, 0, n * sizeof(T));                             \
+            call("fastfood_backward_train_" #SUFFIX, &ffi_type_sint32, 16, tb, vb, &r);                \
+            CHECK(status_of(r) == FASTFOOD_OK);                                                       \
+            CHECK(fastfood_backward_train_##SUFFIX(direct, pd, batch, x, in, yd, out, dxd, in, dpd, flags, \
+                                                   r_in, r_pi, r_out, dseed, step) == FASTFOOD_OK);  \
+            CHECK(memcmp(dx, dxd, batch * in * sizeof(T)) == 0 && memcmp(dp, dpd, n * sizeof(T)) == 0); \
+        }                                                                                             \
+        {                                                                                             \
+            size_t ldphi = 2 * out;                                                                   \
+            T *phi = malloc(batch * ldphi * sizeof(T)), *phid = malloc(batch * ldphi * sizeof(T));    \
+            ffi_type *t[] = {FFI_PTR, FFI_PTR, FFI_SIZE, FFI_PTR, FFI_SIZE, FFI_PTR, FFI_SIZE};        \
+            void *v[] = {&layer, &p, &batch, &x, &in, &phi, &ldphi};                                  \
+            call("fastfood_features_forward_" #SUFFIX, &ffi_type_sint32, 7, t, v, &r);                 \
+            CHECK(status_of(r) == FASTFOOD_OK);                                                       \
+            CHECK(fastfood_features_forward_##SUFFIX(direct, pd, batch, x, in, phid, ldphi) == FASTFOOD_OK); \
+            CHECK(memcmp(phi, phid, batch * ldphi * sizeof(T)) == 0);                                 \
+            uint32_t flags = 0;                                                                       \
+            ffi_type *tb[] = {FFI_PTR, FFI_PTR, FFI_SIZE, FFI_PTR, FFI_SIZE, FFI_PTR, FFI_SIZE, FFI_PTR, \
+                              FFI_SIZE, FFI_PTR, &ffi_type_uint32};                                   \
+            void *vb[] = {&layer, &p, &batch, &x, &in, &phi, &ldphi, &dx, &in, &dp, &flags};          \
+            call("fastfood_features_backward_" #SUFFIX, &ffi_type_sint32, 11, tb, vb, &r);             \
+            CHECK(status_of(r) == FASTFOOD_OK);                                                       \
+            CHECK(fastfood_features_backward_##SUFFIX(direct, pd, batch, x, in, phid, ldphi, dxd, in, dpd, 0) == FASTFOOD_OK); \
+            CHECK(memcmp(dx, dxd, batch * in * sizeof(T)) == 0 && memcmp(dp, dpd, n * sizeof(T)) == 0); \
+            free(phi); free(phid);                                                                    \
+        }                                                                                             \
+        {                                                                                             \
+            size_t size = 0;                                                                          \
+            CHECK(fastfood_save_size(direct, TYPE_CODE, &size) == FASTFOOD_OK);                       \
+            void *buffer = malloc(size), *bufferd = malloc(size);                                     \
+            ffi_type *t[] = {FFI_PTR, FFI_PTR, FFI_PTR, FFI_SIZE};                                    \
+            void *v[] = {&layer, &p, &buffer, &size};                                                 \
+            call("fastfood_save_" #SUFFIX, &ffi_type_sint32, 4, t, v, &r);                             \
+            CHECK(status_of(r) == FASTFOOD_OK && fastfood_save_##SUFFIX(direct, pd, bufferd, size) == FASTFOOD_OK); \
+            CHECK(memcmp(buffer, bufferd, size) == 0);                                                \
+            fastfood_layer *loaded = NULL, **out_layer = &loaded;                                     \
+            size_t count = n;                                                                         \
+            ffi_type *tl[] = {FFI_PTR, FFI_SIZE, FFI_PTR, FFI_PTR, FFI_SIZE};                         \
+            void *vl[] = {&buffer, &size, &out_layer, &pd, &count};                                   \
+            call("fastfood_load_" #SUFFIX, &ffi_type_sint32, 5, tl, vl, &r);                           \
+            CHECK(status_of(r) == FASTFOOD_OK && loaded != NULL && memcmp(p, pd, n * sizeof(T)) == 0); \
+            fastfood_layer_destroy(loaded);                                                           \
+            const char *path = "/tmp/fastfood_ffi_" #SUFFIX ".layer";                                 \
+            ffi_type *tf[] = {FFI_PTR, FFI_PTR, FFI_PTR};                                             \
+            void *vf[] = {&layer, &p, &path};                                                         \
+            call("fastfood_save_file_" #SUFFIX, &ffi_type_sint32, 3, tf, vf, &r);                      \
+            CHECK(status_of(r) == FASTFOOD_OK);                                                       \
+            loaded = NULL;                                                                            \
+            ffi_type *tlf[] = {FFI_PTR, FFI_PTR, FFI_PTR, FFI_SIZE};                                  \
+            void *vlf[] = {&path, &out_layer, &pd, &count};                                           \
+            call("fastfood_load_file_" #SUFFIX, &ffi_type_sint32, 4, tlf, vlf, &r);                     \
+            CHECK(status_of(r) == FASTFOOD_OK && loaded != NULL && memcmp(p, pd, n * sizeof(T)) == 0); \
+            fastfood_layer_destroy(loaded);                                                           \
+            remove(path);                                                                             \
+            free(buffer); free(bufferd);                                                              \
+        }                                                                                             \
         free(p); free(pd); free(x); free(y); free(yd); free(dx); free(dxd); free(dp); free(dpd);     \
     }
+#define TYPE_CODE FASTFOOD_TYPE_F32
     COMPUTE(float, f32, ffi_type_float)
+#undef TYPE_CODE
+#define TYPE_CODE FASTFOOD_TYPE_F64
     COMPUTE(double, f64, ffi_type_double)
+#undef TYPE_CODE
+
+    /* ---- save size and the header queries ---- */
+    {
+        uint32_t type = FASTFOOD_TYPE_F64;
+        size_t size = 0, size_direct = 0, *size_out = &size;
+        ffi_type *t[] = {FFI_PTR, &ffi_type_uint32, FFI_PTR};
+        void *v[] = {&layer, &type, &size_out};
+        call("fastfood_save_size", &ffi_type_sint32, 3, t, v, &r);
+        CHECK(status_of(r) == FASTFOOD_OK && fastfood_save_size(direct, type, &size_direct) == FASTFOOD_OK && size == size_direct);
+        double *params = calloc(n, sizeof *params);
+        void *buffer = malloc(size);
+        CHECK(fastfood_save_f64(direct, params, buffer, size) == FASTFOOD_OK);
+        const char *path = "/tmp/fastfood_ffi_info.layer";
+        CHECK(fastfood_save_file_f64(direct, params, path) == FASTFOOD_OK);
+        size_t in = 0, out = 0, count = 0;
+        uint64_t seed = 0;
+        uint32_t flags = 0, element = 0;
+        size_t *pin = &in, *pout = &out, *pcount = &count;
+        uint64_t *pseed = &seed;
+        uint32_t *pflags = &flags, *pelement = &element;
+        ffi_type *ti[] = {FFI_PTR, FFI_SIZE, FFI_PTR, FFI_PTR, FFI_PTR, FFI_PTR, FFI_PTR, FFI_PTR};
+        void *vi[] = {&buffer, &size, &pin, &pout, &pseed, &pflags, &pelement, &pcount};
+        call("fastfood_load_info", &ffi_type_sint32, 8, ti, vi, &r);
+        CHECK(status_of(r) == FASTFOOD_OK && in == 100 && out == 300 && seed == 0x123456789abcdef0ULL &&
+              flags == FASTFOOD_LAYER_BIAS && element == FASTFOOD_TYPE_F64 && count == n);
+        in = 0;
+        ffi_type *tf[] = {FFI_PTR, FFI_PTR, FFI_PTR, FFI_PTR, FFI_PTR, FFI_PTR, FFI_PTR};
+        void *vf[] = {&path, &pin, &pout, &pseed, &pflags, &pelement, &pcount};
+        call("fastfood_load_file_info", &ffi_type_sint32, 7, tf, vf, &r);
+        CHECK(status_of(r) == FASTFOOD_OK && in == 100);
+        remove(path);
+        free(params);
+        free(buffer);
+    }
 
     /* ---- threads and kernels ---- */
     {

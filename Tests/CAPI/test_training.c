@@ -1,0 +1,513 @@
+/*
+ * test_training.c - the training features through <fastfood.h>: dropout inside the transform,
+ * random-feature maps, initialisation presets, partly adaptive backward, save / load.
+ *
+ * The documented dropout masks and the CRC-64/XZ checksum are re-implemented here from the
+ * header's text, so the header's descriptions are tested too.
+ * Prints "N passed, M failed"; exit status 1 on failure.
+ */
+#define _GNU_SOURCE
+#include <fastfood.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int passed = 0, failed = 0;
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        if (cond) passed++;                                                           \
+        else {                                                                        \
+            failed++;                                                                 \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                    \
+        }                                                                             \
+    } while (0)
+#define CHECK_STATUS(call, expected, needle)                                          \
+    do {                                                                              \
+        fastfood_status s_ = (call);                                                  \
+        CHECK(s_ == (expected));                                                      \
+        if (s_ != FASTFOOD_OK && strstr(fastfood_last_error_message(), (needle)) == NULL) { \
+            failed++;                                                                 \
+            printf("FAIL %s:%d: message \"%s\" lacks \"%s\"\n", __FILE__, __LINE__,   \
+                   fastfood_last_error_message(), (needle));                          \
+        }                                                                             \
+    } while (0)
+
+static void *xmalloc(size_t bytes) {
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) { printf("out of memory in test\n"); exit(2); }
+    return p;
+}
+
+static uint64_t rng = 0x1234567887654321ULL;
+static double uniform(void) { /* [-1, 1) */
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (double)(rng >> 11) * 0x1p-52 - 1.0;
+}
+static double gaussian(void) {
+    double u = (uniform() + 1) / 2 + 1e-300, v = (uniform() + 1) / 2;
+    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
+static fastfood_layer *make_layer(size_t in, size_t out, uint64_t seed, uint32_t flags) {
+    fastfood_layer *layer = NULL;
+    if (fastfood_layer_create(in, out, seed, flags, &layer) != FASTFOOD_OK) exit(2);
+    return layer;
+}
+
+/* ---- the documented dropout masks ---- */
+static uint64_t mix(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+static int kept(uint64_t seed, uint64_t step, uint64_t row, uint64_t site, uint64_t index, double rate) {
+    uint64_t k = mix(mix(mix(seed ^ 0xd1b54a32d192ed03ULL) ^ step) ^ row);
+    return (double)(mix(k ^ (site << 62) ^ index) >> 11) * 0x1p-53 >= rate;
+}
+
+static void test_dropout(void) {
+    const size_t in = 100, out = 300, batch = 40;
+    fastfood_layer *layer = make_layer(in, out, 3, 0); /* no bias: outputs are exactly S H G ... */
+    size_t n = fastfood_layer_param_count(layer);
+    double *p = xmalloc(n * sizeof *p), *x = xmalloc(batch * in * sizeof *x), *xm = xmalloc(batch * in * sizeof *xm);
+    double *y = xmalloc(batch * out * sizeof *y), *yt = xmalloc(batch * out * sizeof *yt);
+    fastfood_init_params_f64(layer, 1, 1.0, p);
+    for (size_t i = 0; i < batch * in; i++) x[i] = uniform();
+
+    /* Rates 0: the plain forward, bit for bit. */
+    CHECK(fastfood_forward_f64(layer, p, batch, x, in, y, out) == FASTFOOD_OK);
+    CHECK(fastfood_forward_train_f64(layer, p, batch, x, in, yt, out, 0, 0, 0, 9, 1) == FASTFOOD_OK);
+    CHECK(memcmp(y, yt, batch * out * sizeof *y) == 0);
+
+    /* Input dropout is the plain forward of the documented masked and scaled input. */
+    const double rate = 0.3;
+    for (size_t r = 0; r < batch; r++)
+        for (size_t i = 0; i < in; i++)
+            xm[r * in + i] = x[r * in + i] * (kept(9, 5, r, 1, i, rate) ? 1 / (1 - rate) : 0);
+    CHECK(fastfood_forward_f64(layer, p, batch, xm, in, y, out) == FASTFOOD_OK);
+    CHECK(fastfood_forward_train_f64(layer, p, batch, x, in, yt, out, rate, 0, 0, 9, 5) == FASTFOOD_OK);
+    CHECK(memcmp(y, yt, batch * out * sizeof *y) == 0);
+
+    /* Output dropout: y scaled or zeroed as documented; the kept fraction is 1 - rate. */
+    CHECK(fastfood_forward_f64(layer, p, batch, x, in, y, out) == FASTFOOD_OK);
+    CHECK(fastfood_forward_train_f64(layer, p, batch, x, in, yt, out, 0, 0, rate, 9, 6) == FASTFOOD_OK);
+    int exact = 1;
+    size_t zeros = 0;
+    for (size_t r = 0; r < batch; r++)
+        for (size_t j = 0; j < out; j++) {
+            double want = kept(9, 6, r, 3, j, rate) ? y[r * out + j] * (1 / (1 - rate)) : 0;
+            if (yt[r * out + j] != want) exact = 0;
+            zeros += yt[r * out + j] == 0;
+        }
+    CHECK(exact);
+    double fraction = (double)zeros / (double)(batch * out), sd = sqrt(rate * (1 - rate) / (double)(batch * out));
+    CHECK(fabs(fraction - rate) < 5 * sd);
+
+    /* Dropout after PI: about that fraction of the permuted values is dropped, which changes y;
+     * another step gives other masks, the same step the same result. */
+    double *y2 = xmalloc(batch * out * sizeof *y2);
+    CHECK(fastfood_forward_train_f64(layer, p, batch, x, in, yt, out, 0, 0.5, 0, 9, 7) == FASTFOOD_OK);
+    CHECK(fastfood_forward_train_f64(layer, p, batch, x, in, y2, out, 0, 0.5, 0, 9, 7) == FASTFOOD_OK);
+    CHECK(memcmp(yt, y2, batch * out * sizeof *y2) == 0);
+    CHECK(fastfood_forward_train_f64(layer, p, batch, x, in, y2, out, 0, 0.5, 0, 9, 8) == FASTFOOD_OK);
+    CHECK(memcmp(yt, y2, batch * out * sizeof *y2) != 0);
+    size_t kept_pi = 0, total_pi = 0;
+    for (size_t r = 0; r < batch; r++)
+        for (size_t i = 0; i < 3 * 128; i++, total_pi++) kept_pi += kept(9, 7, r, 2, i, 0.5);
+    CHECK(fabs((double)kept_pi / (double)total_pi - 0.5) < 5 * sqrt(0.25 / (double)total_pi));
+
+    /* Thread count does not matter. */
+    size_t threads = fastfood_get_num_threads();
+    CHECK(fastfood_set_num_threads(1) == FASTFOOD_OK);
+    CHECK(fastfood_forward_train_f64(layer, p, batch, x, in, y2, out, 0.1, 0.2, 0.3, 11, 12) == FASTFOOD_OK);
+    CHECK(fastfood_set_num_threads(3) == FASTFOOD_OK);
+    CHECK(fastfood_forward_train_f64(layer, p, batch, x, in, yt, out, 0.1, 0.2, 0.3, 11, 12) == FASTFOOD_OK);
+    CHECK(memcmp(yt, y2, batch * out * sizeof *y2) == 0);
+    CHECK(fastfood_set_num_threads(threads) == FASTFOOD_OK);
+
+    /* Rates are checked. */
+    CHECK_STATUS(fastfood_forward_train_f64(layer, p, batch, x, in, yt, out, 1.0, 0, 0, 1, 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "drop_input (1.0)");
+    CHECK_STATUS(fastfood_forward_train_f64(layer, p, batch, x, in, yt, out, 0, -0.1, 0, 1, 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "drop_permuted");
+    CHECK_STATUS(fastfood_backward_train_f64(layer, p, batch, x, in, y, out, NULL, 0, NULL, 0, 0, 0, NAN, 1, 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "drop_output");
+    free(p); free(x); free(xm); free(y); free(yt); free(y2);
+    fastfood_layer_destroy(layer);
+}
+
+/* L = sum(w * layer_train(x)); central differences over x and every parameter, float64. */
+static void test_dropout_gradients(void) {
+    const size_t in = 37, out = 90, batch = 3;
+    const double r_in = 0.2, r_pi = 0.3, r_out = 0.25;
+    const uint64_t seed = 4, step = 77;
+    fastfood_layer *layer = make_layer(in, out, 8, FASTFOOD_LAYER_BIAS);
+    size_t n = fastfood_layer_param_count(layer);
+    double *p = xmalloc(n * sizeof *p), *x = xmalloc(batch * in * sizeof *x), *w = xmalloc(batch * out * sizeof *w);
+    double *y = xmalloc(batch * out * sizeof *y), *dx = xmalloc(batch * in * sizeof *dx), *dp = xmalloc(n * sizeof *dp);
+    fastfood_init_params_f64(layer, 2, 1.0, p);
+    for (size_t i = 0; i < n; i++) p[i] += 0.1 * uniform();
+    for (size_t i = 0; i < batch * in; i++) x[i] = uniform();
+    for (size_t i = 0; i < batch * out; i++) w[i] = uniform();
+    CHECK(fastfood_backward_train_f64(layer, p, batch, x, in, w, out, dx, in, dp, 0, r_in, r_pi, r_out, seed, step) == FASTFOOD_OK);
+#define LOSS(result)                                                                                 \
+    do {                                                                                             \
+        fastfood_forward_train_f64(layer, p, batch, x, in, y, out, r_in, r_pi, r_out, seed, step);    \
+        result = 0;                                                                                  \
+        for (size_t q = 0; q < batch * out; q++) result += w[q] * y[q];                               \
+    } while (0)
+    double worst = 0, scale = 0, plus, minus;
+    const double h = 1e-3;
+    for (size_t i = 0; i < n; i++) {
+        double saved = p[i];
+        p[i] = saved + h; LOSS(plus);
+        p[i] = saved - h; LOSS(minus);
+        p[i] = saved;
+        double numeric = (plus - minus) / (2 * h);
+        worst = fmax(worst, fabs(numeric - dp[i]));
+        scale = fmax(scale, fabs(numeric));
+    }
+    for (size_t i = 0; i < batch * in; i++) {
+        double saved = x[i];
+        x[i] = saved + h; LOSS(plus);
+        x[i] = saved - h; LOSS(minus);
+        x[i] = saved;
+        double numeric = (plus - minus) / (2 * h);
+        worst = fmax(worst, fabs(numeric - dx[i]));
+        scale = fmax(scale, fabs(numeric));
+    }
+#undef LOSS
+    printf("  dropout gradient check: max error / max gradient = %.2e\n", worst / scale);
+    CHECK(scale > 0 && worst / scale < 1e-7);
+    free(p); free(x); free(w); free(y); free(dx); free(dp);
+    fastfood_layer_destroy(layer);
+}
+
+/* phi(x) . phi(x') against exp(-|x - x'|^2 / (2 sigma^2)), Fastfood against dense random features. */
+static void test_features(void) {
+    const size_t d = 16, pairs = 300;
+    const double sigma = 2.0;
+    double *x = xmalloc(2 * pairs * d * sizeof *x);
+    for (size_t i = 0; i < 2 * pairs * d; i++) x[i] = 0.8 * uniform();
+    double previous = INFINITY, first = 0, last = 0;
+    int comparable = 1;
+    for (size_t features = 64; features <= 4096; features *= 4) {
+        fastfood_layer *layer = make_layer(d, features, 100 + features, 0);
+        size_t n = fastfood_layer_param_count(layer);
+        double *p = xmalloc(n * sizeof *p), *phi = xmalloc(2 * pairs * 2 * features * sizeof *phi);
+        CHECK(fastfood_init_params_f64(layer, 5, sigma, p) == FASTFOOD_OK);
+        CHECK(fastfood_features_forward_f64(layer, p, 2 * pairs, x, d, phi, 2 * features) == FASTFOOD_OK);
+        /* Dense Gaussian random features of the same size. */
+        double *wd = xmalloc(features * d * sizeof *wd);
+        for (size_t i = 0; i < features * d; i++) wd[i] = gaussian() / sigma;
+        double error_ff = 0, error_dense = 0;
+        for (size_t q = 0; q < pairs; q++) {
+            const double *a = x + 2 * q * d, *b = a + d;
+            double dist = 0;
+            for (size_t i = 0; i < d; i++) dist += (a[i] - b[i]) * (a[i] - b[i]);
+            const double exact = exp(-dist / (2 * sigma * sigma));
+            double dot = 0;
+            for (size_t j = 0; j < 2 * features; j++) dot += phi[2 * q * 2 * features + j] * phi[(2 * q + 1) * 2 * features + j];
+            double dense = 0;
+            for (size_t j = 0; j < features; j++) {
+                double za = 0, zb = 0;
+                for (size_t i = 0; i < d; i++) { za += wd[j * d + i] * a[i]; zb += wd[j * d + i] * b[i]; }
+                dense += cos(za - zb); /* cos za cos zb + sin za sin zb */
+            }
+            dense /= (double)features;
+            error_ff += (dot - exact) * (dot - exact);
+            error_dense += (dense - exact) * (dense - exact);
+        }
+        error_ff /= (double)pairs;
+        error_dense /= (double)pairs;
+        printf("  random features n=%4zu: mean squared kernel error fastfood %.2e, dense %.2e\n", features, error_ff, error_dense);
+        if (features == 64) first = error_ff;
+        last = error_ff;
+        CHECK(error_ff < previous); /* falls with n */
+        previous = error_ff;
+        comparable &= error_ff < 4 * error_dense;
+        free(p); free(phi); free(wd);
+        fastfood_layer_destroy(layer);
+    }
+    CHECK(last < first / 16); /* 64x the features: the error falls like 1/n */
+    CHECK(comparable);
+
+    /* Gradients of the feature map: central differences. */
+    fastfood_layer *layer = make_layer(5, 24, 2, FASTFOOD_LAYER_BIAS);
+    size_t n = fastfood_layer_param_count(layer), batch = 2;
+    double *p = xmalloc(n * sizeof *p), *xs = xmalloc(batch * 5 * sizeof *xs), *w = xmalloc(batch * 48 * sizeof *w);
+    double *phi = xmalloc(batch * 48 * sizeof *phi), *dx = xmalloc(batch * 5 * sizeof *dx), *dp = xmalloc(n * sizeof *dp);
+    fastfood_init_params_f64(layer, 3, 1.0, p);
+    for (size_t i = 0; i < n; i++) p[i] += 0.1 * uniform();
+    for (size_t i = 0; i < batch * 5; i++) xs[i] = uniform();
+    for (size_t i = 0; i < batch * 48; i++) w[i] = uniform();
+    CHECK(fastfood_features_backward_f64(layer, p, batch, xs, 5, w, 48, dx, 5, dp, 0) == FASTFOOD_OK);
+    double worst = 0, scale = 0;
+    const double h = 1e-5;
+    for (size_t i = 0; i < n + batch * 5; i++) {
+        double *slot = i < n ? &p[i] : &xs[i - n], saved = *slot, plus = 0, minus = 0;
+        *slot = saved + h;
+        fastfood_features_forward_f64(layer, p, batch, xs, 5, phi, 48);
+        for (size_t q = 0; q < batch * 48; q++) plus += w[q] * phi[q];
+        *slot = saved - h;
+        fastfood_features_forward_f64(layer, p, batch, xs, 5, phi, 48);
+        for (size_t q = 0; q < batch * 48; q++) minus += w[q] * phi[q];
+        *slot = saved;
+        double numeric = (plus - minus) / (2 * h), analytic = i < n ? dp[i] : dx[i - n];
+        worst = fmax(worst, fabs(numeric - analytic));
+        scale = fmax(scale, fabs(numeric));
+    }
+    printf("  feature gradient check: max error / max gradient = %.2e\n", worst / scale);
+    CHECK(scale > 0 && worst / scale < 1e-6);
+    CHECK_STATUS(fastfood_features_forward_f64(layer, p, batch, xs, 5, phi, 47), FASTFOOD_ERROR_INVALID_ARGUMENT, "ldphi (47) is smaller than 2 * out_features (48)");
+    CHECK_STATUS(fastfood_features_backward_f64(layer, p, batch, NULL, 5, w, 48, dx, 5, NULL, 0), FASTFOOD_ERROR_NULL_POINTER, "x (required");
+    free(x); free(p); free(xs); free(w); free(phi); free(dx); free(dp);
+    fastfood_layer_destroy(layer);
+}
+
+static void test_presets(void) {
+    /* Variance preserving: mean output square = gain^2 * input variance. */
+    const size_t batch = 64;
+    const size_t ins[] = {1024, 1000};
+    for (int c = 0; c < 2; c++) {
+        size_t in = ins[c], out = 4096;
+        fastfood_layer *layer = make_layer(in, out, 21 + c, 0);
+        size_t n = fastfood_layer_param_count(layer);
+        double *p = xmalloc(n * sizeof *p), *x = xmalloc(batch * in * sizeof *x), *y = xmalloc(batch * out * sizeof *y);
+        CHECK(fastfood_init_params_preset_f64(layer, FASTFOOD_INIT_VARIANCE, 3, 1.5, p) == FASTFOOD_OK);
+        for (size_t i = 0; i < batch * in; i++) x[i] = gaussian();
+        CHECK(fastfood_forward_f64(layer, p, batch, x, in, y, out) == FASTFOOD_OK);
+        double square = 0, input = 0;
+        for (size_t i = 0; i < batch * out; i++) square += y[i] * y[i];
+        for (size_t i = 0; i < batch * in; i++) input += x[i] * x[i];
+        double ratio = (square / (double)(batch * out)) / (input / (double)(batch * in));
+        printf("  variance preset, in %zu: output variance / input variance = %.4f (gain^2 = 2.25)\n", in, ratio);
+        CHECK(fabs(ratio / 2.25 - 1) < 0.05);
+        free(p); free(x); free(y);
+        fastfood_layer_destroy(layer);
+    }
+    /* Near identity: epsilon 0 is exactly norm preserving (in = out = D); small epsilon nearly. */
+    fastfood_layer *layer = make_layer(256, 256, 4, 0);
+    size_t n = fastfood_layer_param_count(layer);
+    double *p = xmalloc(n * sizeof *p), *x = xmalloc(8 * 256 * sizeof *x), *y = xmalloc(8 * 256 * sizeof *y);
+    for (size_t i = 0; i < 8 * 256; i++) x[i] = gaussian();
+    const double epsilons[] = {0.0, 0.01};
+    for (int e = 0; e < 2; e++) {
+        CHECK(fastfood_init_params_preset_f64(layer, FASTFOOD_INIT_NEAR_IDENTITY, 5, epsilons[e], p) == FASTFOOD_OK);
+        int constant = 1;
+        for (size_t i = 0; i < 256; i++)
+            constant &= p[2 * 256 + i] == 1 && fabs(p[256 + i] - 1) <= 5 * epsilons[e] && fabs(p[i] * 256 - 1) <= 5 * epsilons[e];
+        CHECK(constant);
+        CHECK(fastfood_forward_f64(layer, p, 8, x, 256, y, 256) == FASTFOOD_OK);
+        double nx = 0, ny = 0;
+        for (size_t i = 0; i < 8 * 256; i++) { nx += x[i] * x[i]; ny += y[i] * y[i]; }
+        CHECK(fabs(ny / nx - 1) < (epsilons[e] == 0 ? 1e-12 : 0.05));
+    }
+    /* RBF preset = fastfood_init_params; errors. */
+    double *q = xmalloc(n * sizeof *q);
+    CHECK(fastfood_init_params_preset_f64(layer, FASTFOOD_INIT_RBF, 9, 2.0, p) == FASTFOOD_OK);
+    CHECK(fastfood_init_params_f64(layer, 9, 2.0, q) == FASTFOOD_OK);
+    CHECK(memcmp(p, q, n * sizeof *p) == 0);
+    CHECK_STATUS(fastfood_init_params_preset_f64(layer, 3, 9, 1.0, p), FASTFOOD_ERROR_INVALID_ARGUMENT, "preset (3)");
+    CHECK_STATUS(fastfood_init_params_preset_f64(layer, FASTFOOD_INIT_VARIANCE, 9, 0.0, p), FASTFOOD_ERROR_INVALID_ARGUMENT, "gain");
+    CHECK_STATUS(fastfood_init_params_preset_f32(layer, FASTFOOD_INIT_NEAR_IDENTITY, 9, -1.0, (float *)q), FASTFOOD_ERROR_INVALID_ARGUMENT, "epsilon");
+    free(p); free(q); free(x); free(y);
+    fastfood_layer_destroy(layer);
+}
+
+static void test_skip_flags(void) {
+    const size_t in = 100, out = 300, batch = 20;
+    fastfood_layer *layer = make_layer(in, out, 6, FASTFOOD_LAYER_BIAS);
+    size_t n = fastfood_layer_param_count(layer), kd = 3 * 128;
+    float *p = xmalloc(n * sizeof *p), *x = xmalloc(batch * in * sizeof *x), *dy = xmalloc(batch * out * sizeof *dy);
+    float *full = xmalloc(n * sizeof *full), *part = xmalloc(n * sizeof *part);
+    fastfood_init_params_f32(layer, 1, 1.0, p);
+    for (size_t i = 0; i < batch * in; i++) x[i] = (float)uniform();
+    for (size_t i = 0; i < batch * out; i++) dy[i] = (float)uniform();
+    CHECK(fastfood_backward_f32(layer, p, batch, x, in, dy, out, NULL, 0, full, 0) == FASTFOOD_OK);
+    const uint32_t skips[] = {FASTFOOD_SKIP_GRAD_S, FASTFOOD_SKIP_GRAD_G, FASTFOOD_SKIP_GRAD_B,
+                              FASTFOOD_SKIP_GRAD_S | FASTFOOD_SKIP_GRAD_G | FASTFOOD_SKIP_GRAD_B};
+    for (int s = 0; s < 4; s++) {
+        for (int accumulate = 0; accumulate <= 1; accumulate++) {
+            for (size_t i = 0; i < n; i++) part[i] = 7.0f;
+            CHECK(fastfood_backward_f32(layer, p, batch, x, in, dy, out, NULL, 0, part,
+                                        skips[s] | (accumulate ? FASTFOOD_ACCUMULATE : 0)) == FASTFOOD_OK);
+            int ok = 1;
+            for (size_t i = 0; i < n; i++) {
+                int section = i < kd ? 0 : i < 2 * kd ? 1 : i < 3 * kd ? 2 : 3;
+                int skipped = section < 3 && (skips[s] & (FASTFOOD_SKIP_GRAD_S << section));
+                float want = skipped ? 7.0f : accumulate ? 7.0f + full[i] : full[i];
+                if (part[i] != want) ok = 0;
+            }
+            CHECK(ok);
+        }
+    }
+    free(p); free(x); free(dy); free(full); free(part);
+    fastfood_layer_destroy(layer);
+}
+
+/* ---- save / load ---- */
+
+static uint64_t crc64(const unsigned char *data, size_t size) { /* CRC-64/XZ, from its definition */
+    uint64_t crc = ~0ULL;
+    for (size_t i = 0; i < size; i++) {
+        crc ^= data[i];
+        for (int b = 0; b < 8; b++) crc = (crc & 1) ? (crc >> 1) ^ 0xc96c5795d7870f42ULL : crc >> 1;
+    }
+    return ~crc;
+}
+static void reseal(unsigned char *data, size_t size) { /* recompute the trailing checksum */
+    uint64_t c = crc64(data, size - 8);
+    for (int i = 0; i < 8; i++) data[size - 8 + i] = (unsigned char)(c >> (8 * i));
+}
+
+static void test_round_trips(void) {
+    static const struct { size_t in, out; uint32_t flags; } shapes[] = {
+        {100, 300, FASTFOOD_LAYER_BIAS}, {64, 200, 0}, {1, 1, 0}, {257, 1030, FASTFOOD_LAYER_BIAS}};
+    for (size_t s = 0; s < 4; s++) {
+        fastfood_layer *layer = make_layer(shapes[s].in, shapes[s].out, 0xabcdef12345ULL + s, shapes[s].flags);
+        size_t n = fastfood_layer_param_count(layer), size32 = 0, size64 = 0;
+        float *p32 = xmalloc(n * sizeof *p32), *q32 = xmalloc(n * sizeof *q32);
+        double *p64 = xmalloc(n * sizeof *p64), *q64 = xmalloc(n * sizeof *q64);
+        fastfood_init_params_f32(layer, 3, 1.0, p32);
+        fastfood_init_params_f64(layer, 3, 1.0, p64);
+        for (size_t i = 0; i < n; i++) { p32[i] += (float)uniform(); p64[i] += uniform(); }
+        CHECK(fastfood_save_size(layer, FASTFOOD_TYPE_F32, &size32) == FASTFOOD_OK && size32 == 72 + 4 * n);
+        CHECK(fastfood_save_size(layer, FASTFOOD_TYPE_F64, &size64) == FASTFOOD_OK && size64 == 72 + 8 * n);
+        unsigned char *b32 = xmalloc(size32), *b64 = xmalloc(size64);
+        CHECK(fastfood_save_f32(layer, p32, b32, size32) == FASTFOOD_OK);
+        CHECK(fastfood_save_f64(layer, p64, b64, size64) == FASTFOOD_OK);
+        CHECK(memcmp(b32, "FFLAYER", 8) == 0 && crc64(b32, size32 - 8) == *(uint64_t *)(b32 + size32 - 8));
+        size_t in = 0, out = 0, count = 0;
+        uint64_t seed = 0;
+        uint32_t flags = 9, type = 0;
+        CHECK(fastfood_load_info(b64, size64, &in, &out, &seed, &flags, &type, &count) == FASTFOOD_OK);
+        CHECK(in == shapes[s].in && out == shapes[s].out && seed == 0xabcdef12345ULL + s &&
+              flags == shapes[s].flags && type == FASTFOOD_TYPE_F64 && count == n);
+        fastfood_layer *l32 = NULL, *l64 = NULL;
+        CHECK(fastfood_load_f32(b32, size32, &l32, q32, n) == FASTFOOD_OK);
+        CHECK(fastfood_load_f64(b64, size64, &l64, q64, n) == FASTFOOD_OK);
+        CHECK(memcmp(p32, q32, n * sizeof *p32) == 0 && memcmp(p64, q64, n * sizeof *p64) == 0);
+        size_t kd = fastfood_layer_num_blocks(layer) * fastfood_layer_block_size(layer);
+        size_t *pa = xmalloc(kd * sizeof *pa), *pb = xmalloc(kd * sizeof *pb);
+        fastfood_layer_permutation(layer, pa);
+        fastfood_layer_permutation(l64, pb);
+        CHECK(memcmp(pa, pb, kd * sizeof *pa) == 0 && fastfood_layer_param_count(l32) == n);
+        /* Files too. */
+        char path[] = "/tmp/fastfood_test_XXXXXX";
+        int fd = mkstemp(path);
+        CHECK(fd >= 0);
+        close(fd);
+        CHECK(fastfood_save_file_f64(layer, p64, path) == FASTFOOD_OK);
+        fastfood_layer *lf = NULL;
+        for (size_t i = 0; i < n; i++) q64[i] = 0;
+        CHECK(fastfood_load_file_info(path, &in, NULL, NULL, NULL, &type, NULL) == FASTFOOD_OK && type == FASTFOOD_TYPE_F64);
+        CHECK(fastfood_load_file_f64(path, &lf, q64, n) == FASTFOOD_OK);
+        CHECK(memcmp(p64, q64, n * sizeof *p64) == 0);
+        unlink(path);
+        free(p32); free(q32); free(p64); free(q64); free(b32); free(b64); free(pa); free(pb);
+        fastfood_layer_destroy(layer); fastfood_layer_destroy(l32); fastfood_layer_destroy(l64); fastfood_layer_destroy(lf);
+    }
+}
+
+static void test_bad_data(void) {
+    fastfood_layer *layer = make_layer(10, 20, 5, FASTFOOD_LAYER_BIAS);
+    size_t n = fastfood_layer_param_count(layer), size = 0;
+    float *p = xmalloc(n * sizeof *p), *q = xmalloc(n * sizeof *q);
+    fastfood_init_params_f32(layer, 1, 1.0, p);
+    fastfood_save_size(layer, FASTFOOD_TYPE_F32, &size);
+    unsigned char *good = xmalloc(size), *bad = xmalloc(size);
+    CHECK(fastfood_save_f32(layer, p, good, size) == FASTFOOD_OK);
+    fastfood_layer *const sentinel = (fastfood_layer *)(uintptr_t)0x99;
+    fastfood_layer *out = sentinel;
+    for (size_t i = 0; i < n; i++) q[i] = -3.0f;
+#define UNTOUCHED() (out == sentinel && q[0] == -3.0f && q[n - 1] == -3.0f)
+
+    /* A too-small buffer to save into: refused, nothing written. */
+    memset(bad, 0xee, size);
+    CHECK_STATUS(fastfood_save_f32(layer, p, bad, size - 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "buffer_size");
+    CHECK(bad[0] == 0xee);
+    /* Truncated at several lengths. */
+    const size_t lengths[] = {0, 1, 8, 63, 64, 71, 72, size - 8, size - 1};
+    for (size_t l = 0; l < sizeof lengths / sizeof lengths[0]; l++) {
+        CHECK_STATUS(fastfood_load_f32(good, lengths[l], &out, q, n), FASTFOOD_ERROR_BAD_FORMAT, "");
+        CHECK(UNTOUCHED());
+    }
+    /* Bit flips: header, parameters, checksum. */
+    const size_t bits[] = {0, 70, 100, 130, 8 * 40, 8 * 64 + 3, 8 * size - 1, 8 * (size - 8) + 5};
+    for (size_t b = 0; b < sizeof bits / sizeof bits[0]; b++) {
+        memcpy(bad, good, size);
+        bad[bits[b] / 8] ^= (unsigned char)(1u << (bits[b] % 8));
+        fastfood_status st = fastfood_load_f32(bad, size, &out, q, n);
+        CHECK(st == FASTFOOD_ERROR_BAD_FORMAT || st == FASTFOOD_ERROR_UNSUPPORTED_VERSION);
+        CHECK(UNTOUCHED());
+    }
+    /* Wrong magic; future version; a lying header (huge shape, resealed); a wrong digest. */
+    memcpy(bad, good, size);
+    bad[0] = 'X';
+    reseal(bad, size);
+    CHECK_STATUS(fastfood_load_f32(bad, size, &out, q, n), FASTFOOD_ERROR_BAD_FORMAT, "magic");
+    memcpy(bad, good, size);
+    bad[8] = 2;
+    reseal(bad, size);
+    CHECK_STATUS(fastfood_load_f32(bad, size, &out, q, n), FASTFOOD_ERROR_UNSUPPORTED_VERSION, "format version 2");
+    memcpy(bad, good, size);
+    bad[24 + 5] = 1; /* out_features = 2^40 + 20 */
+    reseal(bad, size);
+    CHECK_STATUS(fastfood_load_f32(bad, size, &out, q, n), FASTFOOD_ERROR_BAD_FORMAT, "");
+    memcpy(bad, good, size);
+    bad[56] ^= 1;
+    reseal(bad, size);
+    CHECK_STATUS(fastfood_load_f32(bad, size, &out, q, n), FASTFOOD_ERROR_BAD_FORMAT, "digest");
+    CHECK(UNTOUCHED());
+    /* Mismatched element type and count. */
+    CHECK_STATUS(fastfood_load_f64(good, size, &out, (double *)q, n), FASTFOOD_ERROR_INVALID_ARGUMENT, "float32 parameters");
+    CHECK_STATUS(fastfood_load_f32(good, size, &out, q, n + 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "param_count");
+    CHECK(UNTOUCHED());
+    CHECK_STATUS(fastfood_load_info(good, size - 1, NULL, NULL, NULL, NULL, NULL, NULL), FASTFOOD_ERROR_BAD_FORMAT, "bytes");
+    CHECK_STATUS(fastfood_load_f32(NULL, size, &out, q, n), FASTFOOD_ERROR_NULL_POINTER, "buffer");
+    CHECK_STATUS(fastfood_save_size(layer, 3, &size), FASTFOOD_ERROR_INVALID_ARGUMENT, "element_type (3)");
+
+    /* Files: missing, a directory, and a failed save leaves the old file intact. */
+    CHECK_STATUS(fastfood_load_file_f32("/nonexistent/fastfood.layer", &out, q, n), FASTFOOD_ERROR_IO, "cannot open");
+    CHECK_STATUS(fastfood_load_file_f32("/tmp", &out, q, n), FASTFOOD_ERROR_IO, "not a regular file");
+    CHECK_STATUS(fastfood_save_file_f32(layer, p, "/nonexistent/dir/fastfood.layer"), FASTFOOD_ERROR_IO, "temporary file");
+    char dir[] = "/tmp/fastfood_dir_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/layer", dir);
+    CHECK(fastfood_save_file_f32(layer, p, path) == FASTFOOD_OK);
+    struct stat before, after;
+    CHECK(stat(path, &before) == 0);
+    /* Saving over a directory fails at the rename: the temporary file is removed, nothing else changes. */
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    CHECK(mkdir(sub, 0700) == 0);
+    CHECK_STATUS(fastfood_save_file_f32(layer, p, sub), FASTFOOD_ERROR_IO, "rename");
+    char command[400];
+    snprintf(command, sizeof command, "test $(ls %s | wc -l) -eq 2", dir); /* layer and sub only */
+    CHECK(system(command) == 0);
+    CHECK(stat(path, &after) == 0 && after.st_size == before.st_size);
+    fastfood_layer *loaded = NULL;
+    CHECK(fastfood_load_file_f32(path, &loaded, q, n) == FASTFOOD_OK && memcmp(p, q, n * sizeof *p) == 0);
+    fastfood_layer_destroy(loaded);
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    CHECK(system(command) == 0);
+#undef UNTOUCHED
+    free(p); free(q); free(good); free(bad);
+    fastfood_layer_destroy(layer);
+}
+
+int main(void) {
+    test_dropout();
+    test_dropout_gradients();
+    test_features();
+    test_presets();
+    test_skip_flags();
+    test_round_trips();
+    test_bad_data();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
