@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# Compiles and runs the first C example of README.md against the built library, so the README's
-# code stays true. Usage: readme_example.sh README.md build-dir "cc and flags"
-set -euo pipefail
+# Compiles and runs every complete C example of README.md (each ```c block with a main function)
+# against the built library, so the README's code stays true. Each must exit with status 0.
+# Usage: readme_example.sh README.md build-dir "cc and flags"
+set -u
 readme=$1
 build=$2
 cc=$3
-source="$build/readme_example.c"
-awk '/^```c$/ { inside = 1; next } /^```$/ { if (inside) exit } inside { print }' "$readme" > "$source"
-[ -s "$source" ] || { echo "FAIL no C example found in $readme"; exit 1; }
-$cc -Iinclude "$source" -o "$build/bin/readme_example" -L"$build/lib" -lfastfood \
-    -Wl,-rpath,"$(cd "$build/lib" && pwd)"
-output=$("$build/bin/readme_example")
-echo "$output"
-case "$output" in
-    "y[5] = "*", dS[5] = "*) echo "README example ran" ;;
-    *) echo "FAIL README example printed something unexpected"; exit 1 ;;
-esac
+mkdir -p "$build/readme"
+awk -v dir="$build/readme" '
+    /^```c$/ { inside = 1; n++; file = sprintf("%s/example_%d.c", dir, n); printf "" > file; next }
+    /^```$/ { if (inside) close(file); inside = 0; next }
+    inside { print >> file }' "$readme"
+passed=0; failed=0
+for source in "$build"/readme/example_*.c; do
+    grep -q "int main" "$source" || continue
+    binary=${source%.c}
+    if $cc -Iinclude "$source" -o "$binary" -L"$build/lib" -lfastfood -Wl,-rpath,"$(cd "$build/lib" && pwd)" \
+       && "$binary"; then
+        passed=$((passed + 1)); echo "ok   README example $(basename "$source")"
+    else
+        failed=$((failed + 1)); echo "FAIL README example $(basename "$source")"
+    fi
+done
+[ "$passed" -gt 0 ] || { echo "FAIL no complete C example found in $readme"; failed=$((failed + 1)); }
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
