@@ -54,7 +54,7 @@ SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*
 
 C_LINK       := -L$(LIBDIR_BUILD) -lfastfood -Wl,-rpath,$(abspath $(LIBDIR_BUILD)) -lm
 EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
-C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training
+C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress
 
 .PHONY: all lib demo test test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
 
@@ -128,6 +128,8 @@ test-c: $(C_TESTS)
 	$(BINDIR_BUILD)/test_threads
 	$(BINDIR_BUILD)/test_no_alloc
 	$(BINDIR_BUILD)/test_training
+	$(BINDIR_BUILD)/test_hostile_files
+	$(BINDIR_BUILD)/test_stress
 	bash Tests/CAPI/variants.sh $(BINDIR_BUILD)/test_variants $(CPU_VARIANTS)
 	for cpu in $(CPU_VARIANTS); do echo "== C API tests, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_capi || exit 1; done
 

@@ -229,7 +229,9 @@ public enum FileIO {
     /// Reads a layer file into memory from `malloc` (the caller frees it). The header is read and
     /// checked against the file's real size first, so only a consistent file is read in full.
     public static func readLayerFile(_ path: String) throws(LoadFailure) -> (UnsafeMutableRawPointer, Int) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (it is rejected just below);
+        // on a regular file the flag changes nothing.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .io(describe("cannot open", path).message) }
         defer { close(fd) }
         var status = stat()

@@ -1,0 +1,233 @@
+/*
+ * test_hostile_files.c - saved data that is truncated, corrupted or hostile, paths that are not
+ * files, and saves that fail: every case is rejected cleanly, the caller's buffers are untouched,
+ * and a failed save leaves the previous file byte-identical.
+ *
+ * Prints "N passed, M failed" (and SKIP lines, with the reason, for cases this machine cannot
+ * set up); exit status 1 on failure.
+ */
+#define _GNU_SOURCE
+#include <fastfood.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int passed = 0, failed = 0;
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        if (cond) passed++;                                                           \
+        else {                                                                        \
+            failed++;                                                                 \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                    \
+        }                                                                             \
+    } while (0)
+
+static uint64_t crc64(const unsigned char *data, size_t size) {
+    uint64_t crc = ~0ULL;
+    for (size_t i = 0; i < size; i++) {
+        crc ^= data[i];
+        for (int b = 0; b < 8; b++) crc = (crc & 1) ? (crc >> 1) ^ 0xc96c5795d7870f42ULL : crc >> 1;
+    }
+    return ~crc;
+}
+static void reseal(unsigned char *data, size_t size) {
+    uint64_t c = crc64(data, size - 8);
+    for (int i = 0; i < 8; i++) data[size - 8 + i] = (unsigned char)(c >> (8 * i));
+}
+
+static unsigned char *good;
+static size_t size, count;
+static float *params;
+static fastfood_layer *const SENTINEL = (fastfood_layer *)(uintptr_t)0x5a5a;
+
+/* Loading `data` through every entry point fails (with one of the allowed statuses), leaving the
+ * outputs untouched; also through a file holding the same bytes. */
+static int rejected(const unsigned char *data, size_t length, const char *file) {
+    fastfood_layer *out = SENTINEL;
+    float *q = malloc((count + 1) * sizeof *q);
+    double *d = malloc((count + 1) * sizeof *d);
+    size_t in = 77;
+    if (!q || !d) exit(2);
+    for (size_t i = 0; i <= count; i++) { q[i] = -1.0f; d[i] = -1.0; }
+    int ok = 1;
+    fastfood_status s[4];
+    s[0] = fastfood_load_info(data, length, &in, NULL, NULL, NULL, NULL, NULL);
+    s[1] = fastfood_load_f32(data, length, &out, q, count);
+    s[2] = fastfood_load_f64(data, length, &out, d, count);
+    FILE *f = fopen(file, "wb");
+    if (!f || fwrite(data, 1, length, f) != length || fclose(f) != 0) exit(2);
+    s[3] = fastfood_load_file_f32(file, &out, q, count);
+    for (int i = 0; i < 4; i++)
+        ok &= s[i] == FASTFOOD_ERROR_BAD_FORMAT || s[i] == FASTFOOD_ERROR_UNSUPPORTED_VERSION ||
+              (i == 2 && s[i] == FASTFOOD_ERROR_INVALID_ARGUMENT); /* valid data of the other type */
+    ok &= out == SENTINEL && in == 77 && fastfood_last_error_message()[0] != '\0';
+    for (size_t i = 0; i <= count; i++) ok &= q[i] == -1.0f && d[i] == -1.0;
+    free(q);
+    free(d);
+    return ok;
+}
+
+static int file_equals(const char *path, const unsigned char *data, size_t length) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    unsigned char *buffer = malloc(length + 1);
+    size_t got = fread(buffer, 1, length + 1, f);
+    fclose(f);
+    int same = got == length && memcmp(buffer, data, length) == 0;
+    free(buffer);
+    return same;
+}
+
+static int directory_entries(const char *dir) {
+    char command[512];
+    snprintf(command, sizeof command, "ls -A %s | wc -l", dir);
+    FILE *p = popen(command, "r");
+    int n = -1;
+    if (p && fscanf(p, "%d", &n) != 1) n = -1;
+    if (p) pclose(p);
+    return n;
+}
+
+/* A save that fails must leave the previous file byte-identical and no temporary file behind. */
+static void check_failed_save(const char *dir, const char *path, const char *why) {
+    fastfood_layer *big = NULL;
+    CHECK(fastfood_layer_create(300, 900, 9, FASTFOOD_LAYER_BIAS, &big) == FASTFOOD_OK);
+    size_t n = fastfood_layer_param_count(big);
+    float *p = calloc(n, sizeof *p);
+    fastfood_status st = fastfood_save_file_f32(big, p, path);
+    if (st != FASTFOOD_ERROR_IO) printf("  %s: status %d (%s)\n", why, st, fastfood_last_error_message());
+    CHECK(st == FASTFOOD_ERROR_IO);
+    CHECK(file_equals(path, good, size));
+    CHECK(directory_entries(dir) == 1);
+    free(p);
+    fastfood_layer_destroy(big);
+}
+
+int main(void) {
+    fastfood_layer *layer = NULL;
+    CHECK(fastfood_layer_create(3, 5, 1234, FASTFOOD_LAYER_BIAS, &layer) == FASTFOOD_OK);
+    count = fastfood_layer_param_count(layer);
+    params = malloc(count * sizeof *params);
+    CHECK(fastfood_init_params_f32(layer, 2, 1.0, params) == FASTFOOD_OK);
+    CHECK(fastfood_save_size(layer, FASTFOOD_TYPE_F32, &size) == FASTFOOD_OK);
+    good = malloc(size);
+    unsigned char *bad = malloc(size + 64);
+    CHECK(fastfood_save_f32(layer, params, good, size) == FASTFOOD_OK);
+
+    char dir[] = "/tmp/fastfood_hostile_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char scratch[256], path[256];
+    snprintf(scratch, sizeof scratch, "%s/scratch.layer", dir);
+
+    /* Truncated at every length, and one byte too long. */
+    int all = 1;
+    for (size_t length = 0; length < size; length++) all &= rejected(good, length, scratch);
+    memcpy(bad, good, size);
+    bad[size] = 0;
+    all &= rejected(bad, size + 1, scratch);
+    CHECK(all);
+    printf("  %zu truncations and one extension rejected\n", size);
+
+    /* Every single bit flipped. */
+    all = 1;
+    for (size_t bit = 0; bit < 8 * size; bit++) {
+        memcpy(bad, good, size);
+        bad[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        all &= rejected(bad, size, scratch);
+    }
+    CHECK(all);
+    printf("  %zu single-bit flips rejected\n", 8 * size);
+
+    /* Header fields set to extreme values, with a correct checksum. */
+    static const struct { size_t offset, width; } fields[] = {
+        {8, 4}, {12, 4}, {16, 8}, {24, 8}, {32, 8}, {40, 4}, {44, 4}, {48, 8}, {56, 8}};
+    static const uint64_t extremes[] = {0, 1, 2, 0x7fffffffULL, 0x80000000ULL, 0xffffffffULL,
+                                        0x7fffffffffffffffULL, 0x8000000000000000ULL, ~0ULL, 1ULL << 40};
+    all = 1;
+    int cases = 0;
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+        for (size_t e = 0; e < sizeof extremes / sizeof extremes[0]; e++) {
+            memcpy(bad, good, size);
+            uint64_t value = extremes[e];
+            for (size_t b = 0; b < fields[f].width; b++) bad[fields[f].offset + b] = (unsigned char)(value >> (8 * b));
+            if (memcmp(bad, good, size - 8) == 0) continue; /* the original value */
+            reseal(bad, size);
+            all &= rejected(bad, size, scratch);
+            cases++;
+        }
+    CHECK(all);
+    printf("  %d extreme header values rejected\n", cases);
+
+    /* Paths that are not regular files, or nothing. */
+    fastfood_layer *out = SENTINEL;
+    float q[64];
+    CHECK(fastfood_load_file_f32(dir, &out, q, count) == FASTFOOD_ERROR_IO);
+    CHECK(strstr(fastfood_last_error_message(), "not a regular file") != NULL);
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    CHECK(fastfood_load_file_f32(path, &out, q, count) == FASTFOOD_ERROR_IO); /* must not block */
+    CHECK(fastfood_load_file_info(path, NULL, NULL, NULL, NULL, NULL, NULL) == FASTFOOD_ERROR_IO);
+    CHECK(unlink(path) == 0);
+    snprintf(path, sizeof path, "%s/missing", dir);
+    CHECK(fastfood_load_file_f32(path, &out, q, count) == FASTFOOD_ERROR_IO);
+    CHECK(fastfood_load_file_f32("", &out, q, count) == FASTFOOD_ERROR_IO);
+    CHECK(out == SENTINEL);
+    CHECK(unlink(scratch) == 0);
+
+    /* Failed saves leave the previous file byte-identical. */
+    snprintf(path, sizeof path, "%s/layer", dir);
+    CHECK(fastfood_save_file_f32(layer, params, path) == FASTFOOD_OK);
+    CHECK(file_equals(path, good, size));
+    {
+        /* The file size limit: the write fails part way (EFBIG). */
+        struct rlimit old, limit;
+        CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+        signal(SIGXFSZ, SIG_IGN);
+        limit = old;
+        limit.rlim_cur = 4096;
+        CHECK(setrlimit(RLIMIT_FSIZE, &limit) == 0);
+        check_failed_save(dir, path, "file size limit");
+        CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+        signal(SIGXFSZ, SIG_DFL);
+    }
+    /* A read-only directory (only meaningful when permissions apply, i.e. not as root). */
+    if (geteuid() != 0) {
+        CHECK(chmod(dir, 0500) == 0);
+        check_failed_save(dir, path, "read-only directory");
+        CHECK(chmod(dir, 0700) == 0);
+    } else {
+        printf("SKIP read-only directory: running as root, which ignores directory permissions "
+               "(the file size limit and the full filesystem cover failed saves)\n");
+    }
+    /* A deliberately full small filesystem. */
+    char small[300], small_path[320];
+    snprintf(small, sizeof small, "%s/small", dir);
+    CHECK(mkdir(small, 0700) == 0);
+    if (mount("tmpfs", small, "tmpfs", 0, "size=16k") == 0) {
+        snprintf(small_path, sizeof small_path, "%s/layer", small);
+        CHECK(fastfood_save_file_f32(layer, params, small_path) == FASTFOOD_OK);
+        check_failed_save(small, small_path, "full filesystem");
+        CHECK(umount(small) == 0);
+    } else {
+        printf("SKIP full filesystem: mounting a small tmpfs is not permitted here (%s)\n", strerror(errno));
+    }
+
+    char command[300];
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    CHECK(system(command) == 0);
+    free(params);
+    free(good);
+    free(bad);
+    fastfood_layer_destroy(layer);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
