@@ -69,7 +69,11 @@ final class WorkerPool: @unchecked Sendable {
         while busy { pthread_cond_wait(&jobFinished, &mutex) }
         configured = count
         if started > count - 1 {
-            // Ask the surplus threads to exit and wait until they have.
+            // Ask the surplus threads to exit and wait until they have. The pool counts as busy
+            // meanwhile (the wait releases the mutex): a concurrent call then runs on its own
+            // thread instead of starting pool threads, which could be miscounted as leaving and
+            // leave two threads with one index (one scratch slot).
+            busy = true
             keep = count - 1
             exited = 0
             let leaving = started - (count - 1)
@@ -77,6 +81,8 @@ final class WorkerPool: @unchecked Sendable {
             while exited < leaving { pthread_cond_wait(&jobFinished, &mutex) }
             started = count - 1
             keep = Int.max
+            busy = false
+            pthread_cond_broadcast(&jobFinished)
         }
         pthread_mutex_unlock(&mutex)
     }
