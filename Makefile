@@ -56,7 +56,7 @@ C_LINK       := -L$(LIBDIR_BUILD) -lfastfood -Wl,-rpath,$(abspath $(LIBDIR_BUILD
 EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
 C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress
 
-.PHONY: all lib demo test test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
+.PHONY: all lib demo test test-sanitizers test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
 
 all: lib
 lib: $(LIB_LINK)
@@ -111,13 +111,44 @@ test-bindings: $(BINDIR_BUILD)/test_cpp $(BINDIR_BUILD)/ffi_conformance
 	bash Tests/Consumers/run.sh $(BUILD) "$(MAKE)"
 	bash bindings/torch/run_tests.sh $(BUILD) "$(MAKE)"
 
+# Sanitizers and valgrind over the C tests and examples. The library itself is Swift and not
+# instrumented; ASan's allocator and LeakSanitizer still see all its allocations.
+SANITIZE     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CHECKED      := test_capi test_threads test_training test_hostile_files test_stress gradient_check fc_replacement
+ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+$(BUILD)/asan/%: Tests/CAPI/%.c include/fastfood.h $(LIB_LINK)
+	@mkdir -p $(BUILD)/asan
+	$(CC) $(SANITIZE) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lpthread
+
+$(BUILD)/asan/%: examples/%.c include/fastfood.h $(LIB_LINK)
+	@mkdir -p $(BUILD)/asan
+	$(CC) $(SANITIZE) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK)
+
+test-sanitizers: $(addprefix $(BUILD)/asan/,$(CHECKED))
+	@for p in $(CHECKED); do echo "== AddressSanitizer + UndefinedBehaviorSanitizer: $$p"; \
+	  $(ASAN_ENV) $(BUILD)/asan/$$p --quiet > $(BUILD)/asan/$$p.log 2>&1 || { cat $(BUILD)/asan/$$p.log; exit 1; }; \
+	  tail -n 1 $(BUILD)/asan/$$p.log; done
+
+# valgrind cannot decode AVX-512: the generic kernels run (FASTFOOD_CPU=generic). It cannot read
+# the library's DWARF 5 either, so it runs a copy without debug information.
+VALGRIND     := valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+                --show-leak-kinds=definite,indirect
+test-valgrind: $(C_TESTS) $(EXAMPLES)
+	@mkdir -p $(BUILD)/valgrind-lib
+	objcopy --strip-debug $(LIB_REAL) $(BUILD)/valgrind-lib/libfastfood.so.$(SOVERSION)
+	@for p in $(CHECKED); do echo "== valgrind memcheck: $$p"; \
+	  LD_LIBRARY_PATH=$(BUILD)/valgrind-lib FASTFOOD_CPU=generic $(VALGRIND) $(BINDIR_BUILD)/$$p --quiet \
+	    > $(BUILD)/valgrind-lib/$$p.log 2>&1 || { cat $(BUILD)/valgrind-lib/$$p.log; exit 1; }; \
+	  tail -n 1 $(BUILD)/valgrind-lib/$$p.log; done
+
 examples: $(EXAMPLES)
 
 demo: $(EXAMPLES)
 	$(BINDIR_BUILD)/fc_replacement
 	$(BINDIR_BUILD)/gradient_check
 
-test: $(BINDIR_BUILD)/bench test-abi test-c test-examples test-bindings test-swift
+test: $(BINDIR_BUILD)/bench test-abi test-c test-examples test-bindings test-sanitizers test-valgrind test-swift
 
 # Engine tests, in release mode: they check the code that ships, SIMD paths included.
 test-swift:
