@@ -7,6 +7,7 @@
 #   make bench      build and run benchmarks/bench.c (fastfood vs OpenBLAS dense, one line per figure)
 #   make install    install library, headers, pkg-config and CMake files (PREFIX, LIBDIR, INCLUDEDIR, DESTDIR)
 #   make uninstall  remove them again
+#   make fuzz       run the libFuzzer targets for FUZZ_SECONDS each (default 600)
 #   make clean
 #
 # Options:
@@ -56,7 +57,7 @@ C_LINK       := -L$(LIBDIR_BUILD) -lfastfood -Wl,-rpath,$(abspath $(LIBDIR_BUILD
 EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
 C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress
 
-.PHONY: all lib demo test test-sanitizers test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
+.PHONY: all lib demo test fuzz test-fuzz test-sanitizers test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
 
 all: lib
 lib: $(LIB_LINK)
@@ -142,13 +143,51 @@ test-valgrind: $(C_TESTS) $(EXAMPLES)
 	    > $(BUILD)/valgrind-lib/$$p.log 2>&1 || { cat $(BUILD)/valgrind-lib/$$p.log; exit 1; }; \
 	  tail -n 1 $(BUILD)/valgrind-lib/$$p.log; done
 
+# Fuzzing (libFuzzer). The targets link a separate build of the library instrumented with
+# AddressSanitizer and libFuzzer's coverage (swiftc -sanitize=address,fuzzer), so the fuzzer
+# sees the library's branches and ASan checks the library's own memory accesses. Seed corpora are
+# in Tests/Fuzz/corpus; the fuzzers work on copies under build/fuzz. Leak checking is off
+# there: the Swift runtime keeps caches for the life of the process.
+FUZZ_CC      ?= $(shell dirname $$(readlink -f $$(command -v $(SWIFT))))/clang
+FUZZ_LIB     := $(BUILD)/fuzz-lib/libfastfood.so.$(SOVERSION)
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_ENV     := ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=0
+
+$(FUZZ_LIB): $(SWIFT_SOURCES) $(EXPORT_MAP)
+	$(SWIFT) build -c release --scratch-path .build-fuzz --product fastfood -Xswiftc -sanitize=address \
+	  -Xswiftc -sanitize=fuzzer -Xlinker --version-script=$(abspath $(EXPORT_MAP))
+	@mkdir -p $(BUILD)/fuzz-lib
+	cp $$($(SWIFT) build -c release --scratch-path .build-fuzz --product fastfood -Xswiftc -sanitize=address \
+	  -Xswiftc -sanitize=fuzzer --show-bin-path)/libfastfood.so $@
+
+$(BUILD)/fuzz/fuzz_%: Tests/Fuzz/fuzz_%.c include/fastfood.h $(FUZZ_LIB)
+	@mkdir -p $(BUILD)/fuzz
+	$(FUZZ_CC) -g -O1 -fuse-ld=lld -fsanitize=fuzzer,address,undefined -Iinclude $< -o $@ \
+	  -L$(BUILD)/fuzz-lib -l:libfastfood.so.$(SOVERSION) -Wl,-rpath,$(abspath $(BUILD)/fuzz-lib)
+
+FUZZ_TARGETS := api load
+fuzz-run = @for t in $(FUZZ_TARGETS); do echo "== fuzz_$$t for $(1) s"; mkdir -p $(BUILD)/fuzz/corpus-$$t; \
+	  cp -n Tests/Fuzz/corpus/$$t/* $(BUILD)/fuzz/corpus-$$t/ 2>/dev/null; \
+	  $(FUZZ_ENV) $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(1) -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/corpus-$$t > $(BUILD)/fuzz/$$t.log 2>&1 \
+	    || { tail -n 60 $(BUILD)/fuzz/$$t.log; exit 1; }; \
+	  grep -E "^(Done|stat::number_of_executed_units)" $(BUILD)/fuzz/$$t.log; done
+
+# make fuzz: each target for FUZZ_SECONDS (default 600). make test runs a short smoke.
+fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
+	$(call fuzz-run,$(FUZZ_SECONDS))
+
+test-fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
+	$(call fuzz-run,$(FUZZ_SMOKE_SECONDS))
+
 examples: $(EXAMPLES)
 
 demo: $(EXAMPLES)
 	$(BINDIR_BUILD)/fc_replacement
 	$(BINDIR_BUILD)/gradient_check
 
-test: $(BINDIR_BUILD)/bench test-abi test-c test-examples test-bindings test-sanitizers test-valgrind test-swift
+test: $(BINDIR_BUILD)/bench test-abi test-c test-examples test-bindings test-sanitizers test-valgrind test-fuzz test-swift
 
 # Engine tests, in release mode: they check the code that ships, SIMD paths included.
 test-swift:
@@ -201,4 +240,4 @@ uninstall:
 	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
 
 clean:
-	rm -rf $(BUILD) .build-lib
+	rm -rf $(BUILD) .build-lib .build-fuzz
