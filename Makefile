@@ -55,7 +55,7 @@ SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*
 
 C_LINK       := -L$(LIBDIR_BUILD) -lfastfood -Wl,-rpath,$(abspath $(LIBDIR_BUILD)) -lm
 EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
-C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress
+C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs
 
 .PHONY: all lib demo test fuzz test-fuzz test-sanitizers test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
 
@@ -115,7 +115,7 @@ test-bindings: $(BINDIR_BUILD)/test_cpp $(BINDIR_BUILD)/ffi_conformance
 # Sanitizers and valgrind over the C tests and examples. The library itself is Swift and not
 # instrumented; ASan's allocator and LeakSanitizer still see all its allocations.
 SANITIZE     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-CHECKED      := test_capi test_threads test_training test_hostile_files test_stress gradient_check fc_replacement
+CHECKED      := test_capi test_bad_inputs test_threads test_training test_hostile_files test_stress gradient_check fc_replacement
 ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 $(BUILD)/asan/%: Tests/CAPI/%.c include/fastfood.h $(LIB_LINK)
@@ -200,6 +200,7 @@ test-c: $(C_TESTS)
 	$(BINDIR_BUILD)/test_training
 	$(BINDIR_BUILD)/test_hostile_files
 	$(BINDIR_BUILD)/test_stress
+	$(BINDIR_BUILD)/test_bad_inputs
 	bash Tests/CAPI/variants.sh $(BINDIR_BUILD)/test_variants $(CPU_VARIANTS)
 	for cpu in $(CPU_VARIANTS); do echo "== C API tests, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_capi || exit 1; done
 

@@ -34,7 +34,7 @@ private func transformArguments<T>(
     guard n & (n - 1) == 0 else {
         throw .invalidArgument("n (\(n)) is not a power of two")
     }
-    try Validate.rowCount(count)
+    try Validate.rowCount(count, "count")
     if count == 0 { return nil }
     let data = try Validate.nonNull(data, "data")
     // With a single vector the stride is never used.

@@ -36,10 +36,10 @@ enum Validate {
         }
     }
 
-    /// `batch` as a count of rows: any value below 2^63 is acceptable.
-    static func rowCount(_ batch: Int) throws(BoundaryError) {
-        guard batch >= 0 else {
-            throw .sizeOverflow("batch (\(unsigned(batch))) is larger than any addressable array")
+    /// A count of rows (`name`: the argument): any value below 2^63 is acceptable.
+    static func rowCount(_ rows: Int, _ name: String = "batch") throws(BoundaryError) {
+        guard rows >= 0 else {
+            throw .sizeOverflow("\(name) (\(unsigned(rows))) is larger than any addressable array")
         }
     }
 }
