@@ -81,7 +81,7 @@ $(BINDIR_BUILD)/%: examples/%.c include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK)
 
-$(BINDIR_BUILD)/test_%: Tests/CAPI/test_%.c include/fastfood.h $(LIB_LINK)
+$(BINDIR_BUILD)/test_%: Tests/CAPI/test_%.c Tests/CAPI/check.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lpthread
 
@@ -118,7 +118,7 @@ SANITIZE     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno
 CHECKED      := test_capi test_bad_inputs test_threads test_training test_hostile_files test_stress gradient_check fc_replacement
 ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-$(BUILD)/asan/%: Tests/CAPI/%.c include/fastfood.h $(LIB_LINK)
+$(BUILD)/asan/%: Tests/CAPI/%.c Tests/CAPI/check.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BUILD)/asan
 	$(CC) $(SANITIZE) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lpthread
 

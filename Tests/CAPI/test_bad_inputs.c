@@ -17,15 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed = 0, failed = 0, rows = 0;
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (cond) passed++;                                                           \
-        else {                                                                        \
-            failed++;                                                                 \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                    \
-        }                                                                             \
-    } while (0)
+#include "check.h"
+
+static int rows = 0;
 
 enum { CAP = 8192 };
 static float out32[CAP], outb32[CAP];
@@ -249,6 +243,5 @@ int main(void) {
     printf("%d table rows\n", rows);
     free(p32); free(x32); free(dy32); free(p64); free(x64); free(dy64); free(image);
     fastfood_layer_destroy(L);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

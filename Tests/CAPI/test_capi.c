@@ -19,17 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed = 0, failed = 0;
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (cond) {                                                                   \
-            passed++;                                                                 \
-        } else {                                                                      \
-            failed++;                                                                 \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                    \
-        }                                                                             \
-    } while (0)
+#include "check.h"
 
 /* The status is `expected` and the thread's message mentions `needle`. */
 #define CHECK_STATUS(call, expected, needle)                                          \
@@ -208,14 +198,9 @@ static void test_layer_queries(void) {
 
 /* The generator exactly as the header documents it, written independently of the library. */
 __extension__ typedef unsigned __int128 u128;
-static uint64_t mix(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 static uint64_t draw(uint64_t *state) {
     *state += 0x9e3779b97f4a7c15ULL;
-    return mix(*state);
+    return splitmix64_mix(*state);
 }
 static uint64_t draw_below(uint64_t *state, uint64_t bound) {
     u128 m = (u128)draw(state) * bound;
@@ -230,7 +215,7 @@ static uint64_t draw_below(uint64_t *state, uint64_t bound) {
     return (uint64_t)(m >> 64);
 }
 static void documented_permutation(uint64_t seed, size_t block, size_t d, size_t *perm) {
-    uint64_t state = mix(seed ^ mix(mix(1) + block));
+    uint64_t state = splitmix64_mix(seed ^ splitmix64_mix(splitmix64_mix(1) + block));
     for (size_t i = 0; i < d; i++) perm[i] = i;
     for (size_t i = d - 1; i > 0; i--) {
         size_t j = (size_t)draw_below(&state, i + 1);
@@ -616,6 +601,5 @@ int main(void) {
     test_backward();
     test_fwht();
     test_concurrent_use();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

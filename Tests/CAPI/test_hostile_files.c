@@ -21,28 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int passed = 0, failed = 0;
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (cond) passed++;                                                           \
-        else {                                                                        \
-            failed++;                                                                 \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                    \
-        }                                                                             \
-    } while (0)
+#include "check.h"
 
-static uint64_t crc64(const unsigned char *data, size_t size) {
-    uint64_t crc = ~0ULL;
-    for (size_t i = 0; i < size; i++) {
-        crc ^= data[i];
-        for (int b = 0; b < 8; b++) crc = (crc & 1) ? (crc >> 1) ^ 0xc96c5795d7870f42ULL : crc >> 1;
-    }
-    return ~crc;
-}
-static void reseal(unsigned char *data, size_t size) {
-    uint64_t c = crc64(data, size - 8);
-    for (int i = 0; i < 8; i++) data[size - 8 + i] = (unsigned char)(c >> (8 * i));
-}
 
 static unsigned char *good;
 static size_t size, count;
@@ -228,6 +208,5 @@ int main(void) {
     free(good);
     free(bad);
     fastfood_layer_destroy(layer);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

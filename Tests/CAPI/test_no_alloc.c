@@ -47,15 +47,7 @@ int posix_memalign(void **out, size_t alignment, size_t n) {
 }
 void free(void *p) { __libc_free(p); }
 
-static int passed = 0, failed = 0;
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (cond) passed++;                                                           \
-        else {                                                                        \
-            failed++;                                                                 \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                    \
-        }                                                                             \
-    } while (0)
+#include "check.h"
 
 enum { IN = 300, OUT = 700, BATCH = 40 };
 
@@ -112,6 +104,5 @@ int main(void) {
 
     fastfood_layer_destroy(layer);
     free(p32); free(d32); free(p64); free(d64); free(x32); free(y32); free(x64); free(y64);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

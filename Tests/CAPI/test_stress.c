@@ -16,15 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed = 0, failed = 0;
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (cond) passed++;                                                           \
-        else {                                                                        \
-            failed++;                                                                 \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                    \
-        }                                                                             \
-    } while (0)
+#include "check.h"
 
 enum { IN = 300, OUT = 700, BATCH = 37, ITERATIONS = 300 };
 
@@ -128,6 +120,5 @@ int main(void) {
     CHECK(atomic_load(&mismatches) == 0);
     fastfood_layer_destroy(shared);
     free(params); free(x); free(dy); free(y_ref); free(dx_ref); free(dp_ref);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

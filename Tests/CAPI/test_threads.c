@@ -16,15 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed = 0, failed = 0;
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (cond) passed++;                                                           \
-        else {                                                                        \
-            failed++;                                                                 \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                    \
-        }                                                                             \
-    } while (0)
+#include "check.h"
 
 static uint64_t rng = 0x853c49e6748fea9bULL;
 static double uniform(void) {
@@ -132,6 +124,5 @@ int main(void) {
     check_case(5, 3, 9, FASTFOOD_LAYER_BIAS);        /* tiny block (D = 8) */
 
     CHECK(fastfood_set_num_threads(initial) == FASTFOOD_OK);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

@@ -17,15 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int passed = 0, failed = 0;
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (cond) passed++;                                                           \
-        else {                                                                        \
-            failed++;                                                                 \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                    \
-        }                                                                             \
-    } while (0)
+#include "check.h"
 #define CHECK_STATUS(call, expected, needle)                                          \
     do {                                                                              \
         fastfood_status s_ = (call);                                                  \
@@ -60,14 +52,9 @@ static fastfood_layer *make_layer(size_t in, size_t out, uint64_t seed, uint32_t
 }
 
 /* ---- the documented dropout masks ---- */
-static uint64_t mix(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 static int kept(uint64_t seed, uint64_t step, uint64_t row, uint64_t site, uint64_t index, double rate) {
-    uint64_t k = mix(mix(mix(seed ^ 0xd1b54a32d192ed03ULL) ^ step) ^ row);
-    return (double)(mix(k ^ (site << 62) ^ index) >> 11) * 0x1p-53 >= rate;
+    uint64_t k = splitmix64_mix(splitmix64_mix(splitmix64_mix(seed ^ 0xd1b54a32d192ed03ULL) ^ step) ^ row);
+    return (double)(splitmix64_mix(k ^ (site << 62) ^ index) >> 11) * 0x1p-53 >= rate;
 }
 
 static void test_dropout(void) {
@@ -350,18 +337,6 @@ static void test_skip_flags(void) {
 
 /* ---- save / load ---- */
 
-static uint64_t crc64(const unsigned char *data, size_t size) { /* CRC-64/XZ, from its definition */
-    uint64_t crc = ~0ULL;
-    for (size_t i = 0; i < size; i++) {
-        crc ^= data[i];
-        for (int b = 0; b < 8; b++) crc = (crc & 1) ? (crc >> 1) ^ 0xc96c5795d7870f42ULL : crc >> 1;
-    }
-    return ~crc;
-}
-static void reseal(unsigned char *data, size_t size) { /* recompute the trailing checksum */
-    uint64_t c = crc64(data, size - 8);
-    for (int i = 0; i < 8; i++) data[size - 8 + i] = (unsigned char)(c >> (8 * i));
-}
 
 static void test_round_trips(void) {
     static const struct { size_t in, out; uint32_t flags; } shapes[] = {
@@ -381,7 +356,7 @@ static void test_round_trips(void) {
         CHECK(fastfood_save_f64(layer, p64, b64, size64) == FASTFOOD_OK);
         uint64_t stored_crc;
         memcpy(&stored_crc, b32 + size32 - 8, sizeof stored_crc); /* unaligned: copy, do not cast */
-        CHECK(memcmp(b32, "FFLAYER", 8) == 0 && crc64(b32, size32 - 8) == stored_crc);
+        CHECK(memcmp(b32, "FFLAYER", 8) == 0 && crc64_xz(b32, size32 - 8) == stored_crc);
         size_t in = 0, out = 0, count = 0;
         uint64_t seed = 0;
         uint32_t flags = 9, type = 0;
@@ -510,6 +485,5 @@ int main(void) {
     test_skip_flags();
     test_round_trips();
     test_bad_data();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }
