@@ -7,14 +7,24 @@ import Glibc
 /// initialisation of bandwidth sigma. Backward: dz = sqrt(1 / out) (cos(z) dsin - sin(z) dcos),
 /// then the layer's backward. The z of the batch lives in temporary memory for the call.
 enum RandomFeatures {
+    /// z = layer(x) for the batch, in fresh memory the caller frees (AlignedMemory.free).
+    private static func layerOutputs<T: EngineScalar>(
+        _ layer: FastfoodLayer, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int
+    ) throws(ComputeFailure) -> UnsafeMutablePointer<T> {
+        let out = layer.shape.outFeatures
+        guard let z = AlignedMemory.allocate(T.self, count: batch * out) else { throw .outOfMemory }
+        do { try LayerForward.run(layer, params: params, batch: batch, x: x, ldx: ldx, y: z, ldy: out) }
+        catch { AlignedMemory.free(z); throw error }
+        return z
+    }
+
     static func forward<T: EngineScalar>(
         _ layer: FastfoodLayer, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int,
         phi: UnsafeMutablePointer<T>, ldphi: Int
     ) throws(ComputeFailure) {
         let out = layer.shape.outFeatures
-        guard let z = AlignedMemory.allocate(T.self, count: batch * out) else { throw .outOfMemory }
+        let z = try layerOutputs(layer, params: params, batch: batch, x: x, ldx: ldx)
         defer { AlignedMemory.free(z) }
-        try LayerForward.run(layer, params: params, batch: batch, x: x, ldx: ldx, y: z, ldy: out)
         let scale = T(1 / Double(out).squareRoot())
         for r in 0 ..< batch {
             let row = phi + r * ldphi
@@ -31,9 +41,8 @@ enum RandomFeatures {
         dphi: UnsafePointer<T>, lddphi: Int, outputs: LayerBackward.Outputs<T>
     ) throws(ComputeFailure) {
         let out = layer.shape.outFeatures
-        guard let z = AlignedMemory.allocate(T.self, count: batch * out) else { throw .outOfMemory }
+        let z = try layerOutputs(layer, params: params, batch: batch, x: x, ldx: ldx)
         defer { AlignedMemory.free(z) }
-        try LayerForward.run(layer, params: params, batch: batch, x: x, ldx: ldx, y: z, ldy: out)
         let scale = T(1 / Double(out).squareRoot())
         for r in 0 ..< batch {
             let row = dphi + r * lddphi

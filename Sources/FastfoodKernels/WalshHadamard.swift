@@ -125,50 +125,15 @@ enum WalshHadamard {
 
     /// Stages h and 2h on groups of four vectors h apart, in registers. (Radix 8 would save
     /// memory traffic, but LLVM splits its 512-bit butterflies into 128-bit pieces.)
-    @inline(never)
+    @inline(__always)
     static func radix4<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, stride h: Int, _: T.Type) {
-        typealias V = T.Vector
-        let vectorBytes = MemoryLayout<V>.stride
-        let hb = h * vectorBytes
-        var group = 0
-        while group < count {
-            var q = p + group * vectorBytes
-            let end = q + hb
-            while q < end {
-                let a0 = q.loadUnaligned(as: V.self)
-                let a1 = (q + hb).loadUnaligned(as: V.self)
-                let a2 = (q + 2 * hb).loadUnaligned(as: V.self)
-                let a3 = (q + 3 * hb).loadUnaligned(as: V.self)
-                let b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = a2 - a3
-                q.storeBytes(of: b0 + b2, as: V.self)
-                (q + hb).storeBytes(of: b1 + b3, as: V.self)
-                (q + 2 * hb).storeBytes(of: b0 - b2, as: V.self)
-                (q + 3 * hb).storeBytes(of: b1 - b3, as: V.self)
-                q += vectorBytes
-            }
-            group += 4 * h
-        }
+        radix4(p, count: count, stride: h, T.self, columns: 0 ..< h, segment: h)
     }
 
     /// Stage h.
     @inline(__always)
     static func radix2<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, stride h: Int, _: T.Type) {
-        typealias V = T.Vector
-        let vectorBytes = MemoryLayout<V>.stride
-        let hb = h * vectorBytes
-        var group = 0
-        while group < count {
-            var q = p + group * vectorBytes
-            let end = q + hb
-            while q < end {
-                let a0 = q.loadUnaligned(as: V.self)
-                let a1 = (q + hb).loadUnaligned(as: V.self)
-                q.storeBytes(of: a0 + a1, as: V.self)
-                (q + hb).storeBytes(of: a0 - a1, as: V.self)
-                q += vectorBytes
-            }
-            group += 2 * h
-        }
+        radix2(p, count: count, stride: h, T.self, columns: 0 ..< h, segment: h)
     }
 
     /// Textbook radix-2 loops for lengths below one vector.
@@ -191,8 +156,8 @@ enum WalshHadamard {
 }
 
 extension WalshHadamard {
-    /// radix4 restricted to the vectors whose offset within their segment (of `segment`
-    /// vectors, stride >= segment) lies in `columns`.
+    /// Stages h and 2h on the vectors whose offset within their segment (of `segment`
+    /// vectors, h >= segment) lies in `columns` (all of them: columns 0 ..< h, segment h).
     @inline(never)
     static func radix4<T: FastfoodFloat>(
         _ p: UnsafeMutableRawPointer, count: Int, stride h: Int, _: T.Type, columns: Range<Int>, segment: Int
@@ -224,7 +189,7 @@ extension WalshHadamard {
         }
     }
 
-    /// radix2 restricted to a block of columns, as radix4 above.
+    /// Stage h on a block of columns, as radix4 above.
     @inline(never)
     static func radix2<T: FastfoodFloat>(
         _ p: UnsafeMutableRawPointer, count: Int, stride h: Int, _: T.Type, columns: Range<Int>, segment: Int
