@@ -124,6 +124,34 @@ int main() {
     compare_with_c<float>();
     compare_with_c<double>();
 
+    // Training mode, presets and saving through the wrapper.
+    {
+        fastfood::Layer t(20, 50, 4, true);
+        std::vector<double> p(t.param_count()), x(3 * 20, 0.25), y(3 * 50), y2(3 * 50), dp(p.size());
+        t.init_params_preset(p.data(), FASTFOOD_INIT_VARIANCE, 1, 1.0);
+        fastfood::Layer::Dropout none;
+        t.forward_train(p.data(), 3, x.data(), 20, y.data(), 50, none);
+        t.forward(p, x, y2, 3);
+        CHECK(y == y2); // rates 0: the plain forward
+        fastfood::Layer::Dropout drop{0.1, 0.2, 0.3, 9, 1};
+        t.forward_train(p.data(), 3, x.data(), 20, y.data(), 50, drop);
+        t.backward_train(p.data(), 3, x.data(), 20, y.data(), 50, nullptr, 20, dp.data(), FASTFOOD_SKIP_GRAD_B, drop);
+        CHECK_THROWS(t.forward_train(p.data(), 3, x.data(), 20, y.data(), 50, fastfood::Layer::Dropout{1.5, 0, 0, 0, 0}),
+                     FASTFOOD_ERROR_INVALID_ARGUMENT, "drop_input");
+        auto bytes = t.save(p.data());
+        std::vector<double> q;
+        fastfood::Layer u = fastfood::Layer::load(bytes.data(), bytes.size(), q);
+        CHECK(q == p && u.seed() == 4 && u.in_features() == 20);
+        std::vector<float> wrong;
+        CHECK_THROWS(fastfood::Layer::load(bytes.data(), bytes.size(), wrong), FASTFOOD_ERROR_INVALID_ARGUMENT, "other element type");
+        bytes[70] ^= 1;
+        CHECK_THROWS(fastfood::Layer::load(bytes.data(), bytes.size(), q), FASTFOOD_ERROR_BAD_FORMAT, "checksum");
+        t.save_file(p.data(), "/tmp/fastfood_cpp_test.layer");
+        fastfood::Layer v = fastfood::Layer::load_file("/tmp/fastfood_cpp_test.layer", q);
+        CHECK(q == p && v.out_features() == 50);
+        std::remove("/tmp/fastfood_cpp_test.layer");
+    }
+
     // FWHT: applying it twice multiplies by n.
     std::array<double, 8> v{1, 2, 3, 4, 5, 6, 7, 8};
     fastfood::fwht(v.data(), v.size());

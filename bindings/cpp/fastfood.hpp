@@ -71,8 +71,39 @@ inline fastfood_status backward(const fastfood_layer *l, const double *p, std::s
                                 const double *dy, std::size_t lddy, double *dx, std::size_t lddx, double *dp, std::uint32_t f) {
     return fastfood_backward_f64(l, p, b, x, ldx, dy, lddy, dx, lddx, dp, f);
 }
+inline fastfood_status preset(const fastfood_layer *l, std::uint32_t k, std::uint64_t s, double v, float *p) { return fastfood_init_params_preset_f32(l, k, s, v, p); }
+inline fastfood_status preset(const fastfood_layer *l, std::uint32_t k, std::uint64_t s, double v, double *p) { return fastfood_init_params_preset_f64(l, k, s, v, p); }
+inline fastfood_status forward_train(const fastfood_layer *l, const float *p, std::size_t b, const float *x, std::size_t ldx, float *y, std::size_t ldy, double r0, double r1, double r2, std::uint64_t s, std::uint64_t t) {
+    return fastfood_forward_train_f32(l, p, b, x, ldx, y, ldy, r0, r1, r2, s, t);
+}
+inline fastfood_status forward_train(const fastfood_layer *l, const double *p, std::size_t b, const double *x, std::size_t ldx, double *y, std::size_t ldy, double r0, double r1, double r2, std::uint64_t s, std::uint64_t t) {
+    return fastfood_forward_train_f64(l, p, b, x, ldx, y, ldy, r0, r1, r2, s, t);
+}
+inline fastfood_status backward_train(const fastfood_layer *l, const float *p, std::size_t b, const float *x, std::size_t ldx, const float *dy, std::size_t lddy, float *dx, std::size_t lddx, float *dp, std::uint32_t f, double r0, double r1, double r2, std::uint64_t s, std::uint64_t t) {
+    return fastfood_backward_train_f32(l, p, b, x, ldx, dy, lddy, dx, lddx, dp, f, r0, r1, r2, s, t);
+}
+inline fastfood_status backward_train(const fastfood_layer *l, const double *p, std::size_t b, const double *x, std::size_t ldx, const double *dy, std::size_t lddy, double *dx, std::size_t lddx, double *dp, std::uint32_t f, double r0, double r1, double r2, std::uint64_t s, std::uint64_t t) {
+    return fastfood_backward_train_f64(l, p, b, x, ldx, dy, lddy, dx, lddx, dp, f, r0, r1, r2, s, t);
+}
+inline fastfood_status save(const fastfood_layer *l, const float *p, void *b, std::size_t n) { return fastfood_save_f32(l, p, b, n); }
+inline fastfood_status save(const fastfood_layer *l, const double *p, void *b, std::size_t n) { return fastfood_save_f64(l, p, b, n); }
+inline fastfood_status save_file(const fastfood_layer *l, const float *p, const char *path) { return fastfood_save_file_f32(l, p, path); }
+inline fastfood_status save_file(const fastfood_layer *l, const double *p, const char *path) { return fastfood_save_file_f64(l, p, path); }
+inline fastfood_status load(const void *b, std::size_t n, fastfood_layer **l, float *p, std::size_t c) { return fastfood_load_f32(b, n, l, p, c); }
+inline fastfood_status load(const void *b, std::size_t n, fastfood_layer **l, double *p, std::size_t c) { return fastfood_load_f64(b, n, l, p, c); }
+inline fastfood_status load_file(const char *path, fastfood_layer **l, float *p, std::size_t c) { return fastfood_load_file_f32(path, l, p, c); }
+inline fastfood_status load_file(const char *path, fastfood_layer **l, double *p, std::size_t c) { return fastfood_load_file_f64(path, l, p, c); }
+template <class T> constexpr std::uint32_t type_code() { return std::is_same_v<T, float> ? FASTFOOD_TYPE_F32 : FASTFOOD_TYPE_F64; }
 inline fastfood_status fwht(float *d, std::size_t n, std::size_t c, std::size_t s) { return fastfood_fwht_f32(d, n, c, s); }
 inline fastfood_status fwht(double *d, std::size_t n, std::size_t c, std::size_t s) { return fastfood_fwht_f64(d, n, c, s); }
+
+// A non-deduced context: T comes from the other arguments, so nullptr can be passed here.
+template <class T>
+struct identity {
+    using type = T;
+};
+template <class T>
+using same_t = typename identity<T>::type;
 
 template <class C>
 using element_t = std::remove_cv_t<std::remove_pointer_t<decltype(std::data(std::declval<C &>()))>>;
@@ -118,6 +149,11 @@ public:
     Layer(const Layer &) = delete;
     Layer &operator=(const Layer &) = delete;
 
+private:
+    Layer() = default; // for load: filled in by the C call
+
+public:
+
     /// The C handle, for calls this wrapper does not cover. Null after a move.
     const fastfood_layer *get() const noexcept { return handle_; }
 
@@ -150,8 +186,9 @@ public:
 
     /// dx or dparams may be null (not wanted); accumulate adds instead of overwriting.
     template <class T>
-    void backward(const T *params, std::size_t batch, const T *x, std::size_t ldx, const T *dy, std::size_t lddy,
-                  T *dx, std::size_t lddx, T *dparams, bool accumulate = false) const {
+    void backward(const T *params, std::size_t batch, const detail::same_t<T> *x, std::size_t ldx,
+                  const detail::same_t<T> *dy, std::size_t lddy, detail::same_t<T> *dx, std::size_t lddx,
+                  detail::same_t<T> *dparams, bool accumulate = false) const {
         check(detail::backward(handle_, params, batch, x, ldx, dy, lddy, dx, lddx, dparams,
                                accumulate ? FASTFOOD_ACCUMULATE : 0u));
     }
@@ -204,6 +241,78 @@ public:
         backward(std::data(params), batch, static_cast<const detail::element_t<DX> *>(nullptr), in_features(),
                  std::data(dy), out_features(), std::data(dx), in_features(),
                  static_cast<detail::element_t<DX> *>(nullptr), accumulate);
+    }
+
+    // ---- training, presets, saving (pointer interface, as the C calls; see fastfood.h) ----------
+
+    /// Dropout rates (each in [0, 1)) at the paper's three places, and the masks' seed and step.
+    struct Dropout {
+        double input = 0, permuted = 0, output = 0;
+        std::uint64_t seed = 0, step = 0;
+    };
+
+    template <class T>
+    void forward_train(const T *params, std::size_t batch, const T *x, std::size_t ldx, T *y, std::size_t ldy,
+                       const Dropout &d) const {
+        check(detail::forward_train(handle_, params, batch, x, ldx, y, ldy, d.input, d.permuted, d.output, d.seed, d.step));
+    }
+
+    /// flags: FASTFOOD_ACCUMULATE, FASTFOOD_SKIP_GRAD_S / _G / _B.
+    template <class T>
+    void backward_train(const T *params, std::size_t batch, const detail::same_t<T> *x, std::size_t ldx,
+                        const detail::same_t<T> *dy, std::size_t lddy, detail::same_t<T> *dx, std::size_t lddx,
+                        detail::same_t<T> *dparams, std::uint32_t flags, const Dropout &d) const {
+        check(detail::backward_train(handle_, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags, d.input,
+                                     d.permuted, d.output, d.seed, d.step));
+    }
+
+    /// One of the FASTFOOD_INIT_* presets; value is its sigma, gain or epsilon.
+    template <class T>
+    void init_params_preset(T *params, std::uint32_t preset, std::uint64_t seed, double value) const {
+        check(detail::preset(handle_, preset, seed, value, params));
+    }
+
+    /// The saved form of this layer with `params` (element type T), ready to embed anywhere.
+    template <class T>
+    std::vector<unsigned char> save(const T *params) const {
+        std::size_t size = 0;
+        check(fastfood_save_size(handle_, detail::type_code<T>(), &size));
+        std::vector<unsigned char> bytes(size);
+        check(detail::save(handle_, params, bytes.data(), bytes.size()));
+        return bytes;
+    }
+
+    /// Atomic save to a file.
+    template <class T>
+    void save_file(const T *params, const std::string &path) const {
+        check(detail::save_file(handle_, params, path.c_str()));
+    }
+
+    /// Loads saved bytes: the layer, with its parameters (element type T) in `params`.
+    template <class T>
+    static Layer load(const void *bytes, std::size_t size, std::vector<T> &params) {
+        std::size_t count = 0;
+        std::uint32_t type = 0;
+        check(fastfood_load_info(bytes, size, nullptr, nullptr, nullptr, nullptr, &type, &count));
+        detail::require(type == detail::type_code<T>(), "the data holds the other element type");
+        std::vector<T> loaded(count);
+        Layer layer;
+        check(detail::load(bytes, size, &layer.handle_, loaded.data(), loaded.size()));
+        params = std::move(loaded);
+        return layer;
+    }
+
+    template <class T>
+    static Layer load_file(const std::string &path, std::vector<T> &params) {
+        std::size_t count = 0;
+        std::uint32_t type = 0;
+        check(fastfood_load_file_info(path.c_str(), nullptr, nullptr, nullptr, nullptr, &type, &count));
+        detail::require(type == detail::type_code<T>(), "the file holds the other element type");
+        std::vector<T> loaded(count);
+        Layer layer;
+        check(detail::load_file(path.c_str(), &layer.handle_, loaded.data(), loaded.size()));
+        params = std::move(loaded);
+        return layer;
     }
 
 private:
