@@ -46,10 +46,14 @@ private func presetArguments<T>(
 private func dropoutArguments(
     _ input: Double, _ permuted: Double, _ output: Double, seed: UInt64, step: UInt64
 ) throws(BoundaryError) -> Dropout {
-    for (name, rate) in [("drop_input", input), ("drop_permuted", permuted), ("drop_output", output)]
-    where !(rate.isFinite && rate >= 0 && rate < 1) {
-        throw .invalidArgument("\(name) (\(rate)) must be a rate in [0, 1)")
+    func check(_ rate: Double, _ name: String) throws(BoundaryError) {
+        guard rate.isFinite && rate >= 0 && rate < 1 else {
+            throw .invalidArgument("\(name) (\(rate)) must be a rate in [0, 1)")
+        }
     }
+    try check(input, "drop_input")
+    try check(permuted, "drop_permuted")
+    try check(output, "drop_output")
     return Dropout(input: input, permuted: permuted, output: output, seed: seed, step: step)
 }
 

@@ -199,6 +199,10 @@ public enum FileIO {
             return mkstemp(base)
         }
         guard fd >= 0 else { throw describe("cannot create a temporary file next to", path) }
+        // mkstemp makes the file private (0600): give it the mode of the file it replaces, or the
+        // usual 0644 for a new one.
+        var existing = stat()
+        fchmod(fd, stat(path, &existing) == 0 ? existing.st_mode & 0o777 : 0o644)
         let temporary = template.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { String(cString: $0) } ?? path }
         var failure: Failure?
         var written = 0

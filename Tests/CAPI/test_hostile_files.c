@@ -168,6 +168,14 @@ int main(void) {
     CHECK(fastfood_save_file_f32(layer, params, path) == FASTFOOD_OK);
     CHECK(file_equals(path, good, size));
     {
+        /* A new file gets the usual 0644, a replaced one keeps its mode. */
+        struct stat mode;
+        CHECK(stat(path, &mode) == 0 && (mode.st_mode & 0777) == 0644);
+        CHECK(chmod(path, 0640) == 0);
+        CHECK(fastfood_save_file_f32(layer, params, path) == FASTFOOD_OK);
+        CHECK(stat(path, &mode) == 0 && (mode.st_mode & 0777) == 0640);
+    }
+    {
         /* The file size limit: the write fails part way (EFBIG). */
         struct rlimit old, limit;
         CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
