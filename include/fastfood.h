@@ -625,6 +625,7 @@ FASTFOOD_API fastfood_status fastfood_save_f64(const fastfood_layer *layer, cons
  * the same directory, which is flushed to disk and then renamed over path (and the directory
  * flushed). On any failure the temporary file is removed and a previous file at path is left
  * exactly as it was.
+ * The file gets the permissions of the file it replaces, or 0644 for a new one.
  *
  * @param path  file name; must not be NULL.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_IO (the message gives the
