@@ -182,13 +182,31 @@ private func load(_ bytes: UnsafeRawPointer, _ size: Int, _ type: LayerFile.Elem
     destination.pointee = LayerHandle.make(layer)
 }
 
+/// The buffer loads: the buffer and its size checked, then load.
+private func loadBuffer(_ buffer: UnsafeRawPointer?, _ size: Int, _ type: LayerFile.ElementType,
+                        _ outLayer: UnsafeMutablePointer<OpaquePointer?>?, _ params: UnsafeMutableRawPointer?,
+                        _ paramCount: Int) throws(BoundaryError) {
+    let bytes = try Validate.nonNull(buffer, "buffer")
+    guard size >= 0 else { throw .sizeOverflow("size (\(unsigned(size))) is larger than any addressable buffer") }
+    try load(bytes, size, type, outLayer, params, paramCount)
+}
+
+/// The file loads: the outputs checked before any I/O (a bad call reads nothing), then load.
+private func loadFile(_ path: UnsafePointer<CChar>?, _ type: LayerFile.ElementType,
+                      _ outLayer: UnsafeMutablePointer<OpaquePointer?>?, _ params: UnsafeMutableRawPointer?,
+                      _ paramCount: Int) throws(BoundaryError) {
+    _ = try Validate.nonNull(outLayer, "out_layer")
+    _ = try Validate.nonNull(params, "params")
+    let (image, size) = try readFile(path)
+    defer { free(image) }
+    try load(image, size, type, outLayer, params, paramCount)
+}
+
 @c @implementation
 public func fastfood_load_f32(_ buffer: UnsafeRawPointer?, _ size: Int, _ out_layer: UnsafeMutablePointer<OpaquePointer?>?,
                               _ params: UnsafeMutablePointer<Float>?, _ param_count: Int) -> fastfood_status {
     exported("fastfood_load_f32") { () throws(BoundaryError) in
-        let bytes = try Validate.nonNull(buffer, "buffer")
-        guard size >= 0 else { throw .sizeOverflow("size (\(unsigned(size))) is larger than any addressable buffer") }
-        try load(bytes, size, .float32, out_layer, params.map(UnsafeMutableRawPointer.init), param_count)
+        try loadBuffer(buffer, size, .float32, out_layer, params.map(UnsafeMutableRawPointer.init), param_count)
     }
 }
 
@@ -196,9 +214,7 @@ public func fastfood_load_f32(_ buffer: UnsafeRawPointer?, _ size: Int, _ out_la
 public func fastfood_load_f64(_ buffer: UnsafeRawPointer?, _ size: Int, _ out_layer: UnsafeMutablePointer<OpaquePointer?>?,
                               _ params: UnsafeMutablePointer<Double>?, _ param_count: Int) -> fastfood_status {
     exported("fastfood_load_f64") { () throws(BoundaryError) in
-        let bytes = try Validate.nonNull(buffer, "buffer")
-        guard size >= 0 else { throw .sizeOverflow("size (\(unsigned(size))) is larger than any addressable buffer") }
-        try load(bytes, size, .float64, out_layer, params.map(UnsafeMutableRawPointer.init), param_count)
+        try loadBuffer(buffer, size, .float64, out_layer, params.map(UnsafeMutableRawPointer.init), param_count)
     }
 }
 
@@ -206,11 +222,7 @@ public func fastfood_load_f64(_ buffer: UnsafeRawPointer?, _ size: Int, _ out_la
 public func fastfood_load_file_f32(_ path: UnsafePointer<CChar>?, _ out_layer: UnsafeMutablePointer<OpaquePointer?>?,
                                    _ params: UnsafeMutablePointer<Float>?, _ param_count: Int) -> fastfood_status {
     exported("fastfood_load_file_f32") { () throws(BoundaryError) in
-        _ = try Validate.nonNull(out_layer, "out_layer")
-        _ = try Validate.nonNull(params, "params")
-        let (image, size) = try readFile(path)
-        defer { free(image) }
-        try load(image, size, .float32, out_layer, params.map(UnsafeMutableRawPointer.init), param_count)
+        try loadFile(path, .float32, out_layer, params.map(UnsafeMutableRawPointer.init), param_count)
     }
 }
 
@@ -218,10 +230,6 @@ public func fastfood_load_file_f32(_ path: UnsafePointer<CChar>?, _ out_layer: U
 public func fastfood_load_file_f64(_ path: UnsafePointer<CChar>?, _ out_layer: UnsafeMutablePointer<OpaquePointer?>?,
                                    _ params: UnsafeMutablePointer<Double>?, _ param_count: Int) -> fastfood_status {
     exported("fastfood_load_file_f64") { () throws(BoundaryError) in
-        _ = try Validate.nonNull(out_layer, "out_layer")
-        _ = try Validate.nonNull(params, "params")
-        let (image, size) = try readFile(path)
-        defer { free(image) }
-        try load(image, size, .float64, out_layer, params.map(UnsafeMutableRawPointer.init), param_count)
+        try loadFile(path, .float64, out_layer, params.map(UnsafeMutableRawPointer.init), param_count)
     }
 }
