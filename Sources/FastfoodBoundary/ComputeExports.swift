@@ -80,7 +80,8 @@ struct ForwardArguments<T> {
 
     init?(
         _ handle: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
-        _ x: UnsafePointer<T>?, _ ldx: Int, _ y: UnsafeMutablePointer<T>?, _ ldy: Int
+        _ x: UnsafePointer<T>?, _ ldx: Int, _ y: UnsafeMutablePointer<T>?, _ ldy: Int,
+        outputWidthFactor: Int = 1, yName: String = "y", yStrideName: String = "ldy"
     ) throws(BoundaryError) {
         layer = try LayerHandle.layer(handle)
         self.params = try Validate.nonNull(params, "params")
@@ -88,11 +89,12 @@ struct ForwardArguments<T> {
         if batch == 0 { return nil }
         let shape = layer.shape
         self.x = try Validate.nonNull(x, "x")
-        self.y = try Validate.nonNull(y, "y")
+        self.y = try Validate.nonNull(y, yName)
         try Validate.matrix(T.self, rows: batch, width: shape.inFeatures, stride: ldx,
                             name: "x", strideName: "ldx", widthName: "in_features")
-        try Validate.matrix(T.self, rows: batch, width: shape.outFeatures, stride: ldy,
-                            name: "y", strideName: "ldy", widthName: "out_features")
+        try Validate.matrix(T.self, rows: batch, width: outputWidthFactor * shape.outFeatures, stride: ldy,
+                            name: yName, strideName: yStrideName,
+                            widthName: outputWidthName(outputWidthFactor))
     }
 }
 
@@ -133,7 +135,7 @@ struct BackwardArguments<T: BinaryFloatingPoint> {
         self.dy = try Validate.nonNull(dy, dyName)
         try Validate.matrix(T.self, rows: batch, width: outputWidthFactor * shape.outFeatures, stride: lddy,
                             name: dyName, strideName: dyStrideName,
-                            widthName: outputWidthFactor == 1 ? "out_features" : "\(outputWidthFactor) * out_features")
+                            widthName: outputWidthName(outputWidthFactor))
         if dparams != nil {
             guard x != nil else {
                 throw .nullPointer("x (required when dparams is not NULL)")
@@ -146,4 +148,9 @@ struct BackwardArguments<T: BinaryFloatingPoint> {
                                 name: "dx", strideName: "lddx", widthName: "in_features")
         }
     }
+}
+
+/// How messages name an output's width: out_features, or a multiple of it (random features).
+private func outputWidthName(_ factor: Int) -> String {
+    factor == 1 ? "out_features" : "\(factor) * out_features"
 }

@@ -125,34 +125,17 @@ public func fastfood_backward_train_f64(
     }
 }
 
-/// The layer forward's arguments with phi (2 out wide) in place of y.
-private func featureArguments<T>(
-    _ handle: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int, _ x: UnsafePointer<T>?, _ ldx: Int,
-    _ phi: UnsafeMutablePointer<T>?, _ ldphi: Int, phiName: String, strideName: String
-) throws(BoundaryError) -> (FastfoodLayer, UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>)? {
-    let layer = try LayerHandle.layer(handle)
-    let params = try Validate.nonNull(params, "params")
-    try Validate.rowCount(batch)
-    if batch == 0 { return nil }
-    let x = try Validate.nonNull(x, "x")
-    let phi = try Validate.nonNull(phi, phiName)
-    try Validate.matrix(T.self, rows: batch, width: layer.shape.inFeatures, stride: ldx,
-                        name: "x", strideName: "ldx", widthName: "in_features")
-    try Validate.matrix(T.self, rows: batch, width: 2 * layer.shape.outFeatures, stride: ldphi,
-                        name: phiName, strideName: strideName, widthName: "2 * out_features")
-    return (layer, params, x, phi)
-}
-
 @c @implementation
 public func fastfood_features_forward_f32(
     _ layer: OpaquePointer?, _ params: UnsafePointer<Float>?, _ batch: Int, _ x: UnsafePointer<Float>?, _ ldx: Int,
     _ phi: UnsafeMutablePointer<Float>?, _ ldphi: Int
 ) -> fastfood_status {
     exported("fastfood_features_forward_f32") { () throws(BoundaryError) in
-        guard let (layer, params, x, phi) = try featureArguments(layer, params, batch, x, ldx, phi, ldphi,
-                                                                 phiName: "phi", strideName: "ldphi") else { return }
-        do { try layer.featuresForward(params: params, batch: batch, x: x, ldx: ldx, phi: phi, ldphi: ldphi) }
-        catch { throw .outOfMemory("could not allocate \(batch) x \(layer.shape.outFeatures) temporary values") }
+        // phi is 2 out_features wide; otherwise the arguments are the forward's.
+        guard let a = try ForwardArguments(layer, params, batch, x, ldx, phi, ldphi,
+                                           outputWidthFactor: 2, yName: "phi", yStrideName: "ldphi") else { return }
+        do { try a.layer.featuresForward(params: a.params, batch: batch, x: a.x, ldx: ldx, phi: a.y, ldphi: ldphi) }
+        catch { throw .outOfMemory("could not allocate \(batch) x \(a.layer.shape.outFeatures) temporary values") }
     }
 }
 
@@ -162,10 +145,11 @@ public func fastfood_features_forward_f64(
     _ phi: UnsafeMutablePointer<Double>?, _ ldphi: Int
 ) -> fastfood_status {
     exported("fastfood_features_forward_f64") { () throws(BoundaryError) in
-        guard let (layer, params, x, phi) = try featureArguments(layer, params, batch, x, ldx, phi, ldphi,
-                                                                 phiName: "phi", strideName: "ldphi") else { return }
-        do { try layer.featuresForward(params: params, batch: batch, x: x, ldx: ldx, phi: phi, ldphi: ldphi) }
-        catch { throw .outOfMemory("could not allocate \(batch) x \(layer.shape.outFeatures) temporary values") }
+        // phi is 2 out_features wide; otherwise the arguments are the forward's.
+        guard let a = try ForwardArguments(layer, params, batch, x, ldx, phi, ldphi,
+                                           outputWidthFactor: 2, yName: "phi", yStrideName: "ldphi") else { return }
+        do { try a.layer.featuresForward(params: a.params, batch: batch, x: a.x, ldx: ldx, phi: a.y, ldphi: ldphi) }
+        catch { throw .outOfMemory("could not allocate \(batch) x \(a.layer.shape.outFeatures) temporary values") }
     }
 }
 
@@ -217,7 +201,7 @@ private struct FeatureBackwardArguments<T: BinaryFloatingPoint> {
         _ dphi: UnsafePointer<T>?, _ lddphi: Int, _ dx: UnsafeMutablePointer<T>?, _ lddx: Int,
         _ dparams: UnsafeMutablePointer<T>?, _ flags: UInt32
     ) throws(BoundaryError) {
-        // dphi stands in for dy in the common checks (its width is checked below).
+        // dphi stands in for dy in the common checks; x is required here (checked below).
         guard let common = try BackwardArguments(handle, params, batch, x, ldx, dphi, lddphi, dx, lddx, dparams, flags,
                                                  outputWidthFactor: 2, dyName: "dphi", dyStrideName: "lddphi")
         else { return nil }
