@@ -97,11 +97,11 @@ bench: $(BINDIR_BUILD)/bench
 CXX          ?= c++
 CXXWARNINGS  := -std=c++17 -Wall -Wextra -Wpedantic -Wshadow -Werror
 
-$(BINDIR_BUILD)/test_cpp: Tests/CPP/test_cpp.cpp bindings/cpp/fastfood.hpp include/fastfood.h $(LIB_LINK)
+$(BINDIR_BUILD)/test_cpp: Tests/CPP/test_cpp.cpp Tests/CAPI/check.h bindings/cpp/fastfood.hpp include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CXX) $(CFLAGS) $(CXXWARNINGS) -Iinclude -Ibindings/cpp $< -o $@ $(C_LINK)
 
-$(BINDIR_BUILD)/ffi_conformance: bindings/ffi/ffi_conformance.c include/fastfood.h $(LIB_LINK)
+$(BINDIR_BUILD)/ffi_conformance: bindings/ffi/ffi_conformance.c Tests/CAPI/check.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lffi -ldl
 

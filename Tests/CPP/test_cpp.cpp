@@ -10,16 +10,8 @@
 #include <type_traits>
 #include <vector>
 
-static int passed = 0, failed = 0;
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (cond) passed++;                                                      \
-        else {                                                                   \
-            failed++;                                                            \
-            std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
-        }                                                                        \
-    } while (0)
-
+// CHECK and report(): the harness the C tests share.
+#include "../CAPI/check.h"
 // The expression throws fastfood::Error with this status and a message containing `needle`.
 #define CHECK_THROWS(expr, expected, needle)                                     \
     do {                                                                         \
@@ -166,6 +158,5 @@ int main() {
     CHECK_THROWS(fastfood::set_num_threads(100000), FASTFOOD_ERROR_INVALID_ARGUMENT, "n (100000)");
     fastfood::set_num_threads(threads);
 
-    std::printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }

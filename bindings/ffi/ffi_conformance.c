@@ -25,16 +25,8 @@ _Static_assert(sizeof(size_t) == 8, "size_t is mapped to ffi_type_uint64");
 #define FFI_SIZE (&ffi_type_uint64)
 #define FFI_PTR (&ffi_type_pointer)
 
-static int passed = 0, failed = 0;
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (cond) passed++;                                                           \
-        else {                                                                        \
-            failed++;                                                                 \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                    \
-        }                                                                             \
-    } while (0)
-
+/* CHECK and report(): the harness the C tests share. */
+#include "../../Tests/CAPI/check.h"
 static void *library;
 static char called[64][64];
 static int called_count;
@@ -372,6 +364,5 @@ int main(int argc, char **argv) {
     if (header) fclose(header);
     CHECK(declared > 20); /* the header was parsed, not skipped */
     printf("%d functions declared, all called through libffi\n", declared);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return report();
 }
