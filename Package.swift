@@ -3,7 +3,8 @@
 // fastfood: the Adaptive Fastfood transform (Yang et al., "Deep Fried Convnets", 2015) as a
 // Swift engine behind a stable C ABI.
 //
-//   FastfoodCore            shared data types: layer shape, batch plan, kernel work units
+//   FastfoodCore            shared data types: layer shape, batch plan, kernel work units,
+//                           dropout masks and the SplitMix64 generator they and the engine use
 //   FastfoodKernels         the compute kernels (FWHT, interleaved tiles), baseline x86-64
 //   FastfoodKernelsAVX2     the same sources (symbolic links), compiled for AVX2 + FMA
 //   FastfoodKernelsAVX512   the same sources, compiled for AVX-512

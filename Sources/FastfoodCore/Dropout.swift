@@ -24,23 +24,15 @@ public struct Dropout: Sendable {
         case input = 1, permuted = 2, output = 3
     }
 
-    @inline(__always)
-    public static func mix(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-
     /// The per-row key k.
     @inline(__always)
     public func rowKey(_ row: Int) -> UInt64 {
-        Dropout.mix(Dropout.mix(Dropout.mix(seed ^ 0xd1b5_4a32_d192_ed03) ^ step) ^ UInt64(truncatingIfNeeded: row))
+        SplitMix64.mix(SplitMix64.mix(SplitMix64.mix(seed ^ 0xd1b5_4a32_d192_ed03) ^ step) ^ UInt64(truncatingIfNeeded: row))
     }
 
     @inline(__always)
     public static func kept(_ key: UInt64, _ site: Site, _ index: Int, rate: Double) -> Bool {
-        let draw = Dropout.mix(key ^ (site.rawValue << 62) ^ UInt64(truncatingIfNeeded: index))
+        let draw = SplitMix64.mix(key ^ (site.rawValue << 62) ^ UInt64(truncatingIfNeeded: index))
         return Double(draw >> 11) * 0x1p-53 >= rate
     }
 }
