@@ -4,6 +4,16 @@ import Glibc
 /// B_i = +-1, G_i ~ N(0, 1), S_i = s_i / ||G_k|| / (sigma sqrt(D)) with s_i ~ chi(D), bias 0.
 /// Computed in Double and rounded once, so the Float result is the rounded Double result.
 enum Initialization {
+    /// B of block k: bit i % 64 of the (i / 64)-th draw of its signs stream, 0 giving +1.
+    static func randomSigns<T: BinaryFloatingPoint>(_ b: UnsafeMutablePointer<T>, count n: Int, seed: UInt64, block k: Int) {
+        var signs = SplitMix64(seed: seed, purpose: .signs, block: k)
+        var bits: UInt64 = 0
+        for i in 0 ..< n {
+            if i % 64 == 0 { bits = signs.next() }
+            b[i] = (bits >> UInt64(i % 64)) & 1 == 0 ? 1 : -1
+        }
+    }
+
     static func fill<T: BinaryFloatingPoint>(
         _ shape: LayerShape, seed: UInt64, sigma: Double, params: UnsafeMutablePointer<T>
     ) {
@@ -15,12 +25,7 @@ enum Initialization {
             let g = params + shape.gaussianOffset + offset
             let b = params + shape.signOffset + offset
 
-            var signs = SplitMix64(seed: seed, purpose: .signs, block: k)
-            var bits: UInt64 = 0
-            for i in 0 ..< n {
-                if i % 64 == 0 { bits = signs.next() }
-                b[i] = (bits >> UInt64(i % 64)) & 1 == 0 ? 1 : -1
-            }
+            randomSigns(b, count: n, seed: seed, block: k)
 
             var gaussian = SplitMix64(seed: seed, purpose: .gaussian, block: k)
             var sumOfSquares = 0.0
@@ -93,12 +98,9 @@ extension Initialization {
             var gaussian = SplitMix64(seed: seed, purpose: .gaussian, block: k)
             var noise = SplitMix64(seed: seed, purpose: .chi, block: k)
             if preset == .variance {
-                var signs = SplitMix64(seed: seed, purpose: .signs, block: k)
-                var bits: UInt64 = 0
+                randomSigns(b, count: n, seed: seed, block: k)
                 var sumOfSquares = 0.0
                 for i in 0 ..< n {
-                    if i % 64 == 0 { bits = signs.next() }
-                    b[i] = (bits >> UInt64(i % 64)) & 1 == 0 ? 1 : -1
                     let z = gaussian.nextGaussianPair().0
                     g[i] = T(z)
                     sumOfSquares += z * z
