@@ -36,7 +36,7 @@ enum WalshHadamard {
         _ p: UnsafeMutableRawPointer, count: Int, _: T.Type, withinVectors: Bool, firstStride: Int = 1
     ) {
         let vectorBytes = MemoryLayout<T.Vector>.stride
-        let chunk = min(count, max(8, cacheBlockBytes / vectorBytes))
+        let chunk = chunkLength(count: count, vectorBytes: vectorBytes)
         var base = 0
         while base < count {
             stages(p + base * vectorBytes, count: chunk, firstStride: firstStride, T.self, withinVectors: withinVectors)
@@ -45,6 +45,18 @@ enum WalshHadamard {
         if chunk < count {
             outerStages(p, count: count, firstStride: chunk, T.self)
         }
+    }
+
+    /// Vectors per L1 chunk: at most cacheBlockBytes, and chosen so that the stages left for
+    /// outerStages are even in number. Both parts then run as radix-4 passes only, with any
+    /// odd stage out done by a radix-2 pass inside L1 (at 1024 vectors, 512-vector chunks would
+    /// cost two radix-2 sweeps, one of them over L2, for no stage more).
+    @inline(__always)
+    static func chunkLength(count: Int, vectorBytes: Int) -> Int {
+        let limit = max(8, cacheBlockBytes / vectorBytes)
+        guard count > limit else { return count }
+        let outerStages = (count / limit).trailingZeroBitCount
+        return outerStages % 2 == 0 ? limit : limit / 2
     }
 
     /// The stages of stride firstStride ... count / 2 when one segment of firstStride vectors no
