@@ -16,17 +16,30 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// the upper one lo - hi, bit for bit what the scalar butterfly computes.
     static func hadamardWithinVector(_ v: Vector) -> Vector
 
-    /// Lane sums of W = Vector.scalarCount vectors at `t` (contents destroyed): lane j of the
-    /// result is the sum of the lanes of t[bitReversed(j)]. A tree of two-source shuffles and
-    /// adds: 2W - 2 shuffles for W sums, half of what a transpose costs.
-    static func laneSums(_ t: UnsafeMutablePointer<Vector>) -> Vector
+    /// Lane sums of W = Vector.scalarCount vectors: lane j of the result is the sum of the lanes
+    /// of load(j). A tree of two-source shuffles and adds: 2W - 2 shuffles for W sums, half of
+    /// what a transpose costs. The first level reads the inputs directly (leaf i holds input
+    /// i with its log2(W) bits reversed); later levels go through `t`, W / 2 vectors of scratch,
+    /// because kept in registers LLVM splits them into 128-bit pieces.
+    static func laneSums(_ load: (Int) -> Vector, scratch t: UnsafeMutablePointer<Vector>) -> Vector
 
-    /// i with its log2(W) bits reversed.
-    static func bitReversed(_ i: Int) -> Int
+    /// Transposes the W x W matrix whose row i is load(i): store(j, column j). The first step
+    /// reads the rows and the last one writes the columns; the steps between go through
+    /// `scratch` (W vectors), which keeps LLVM from fusing all steps into one long shuffle chain
+    /// per column (what it does with them in registers, at four times the shuffles). Rows i
+    /// and i + W/2 are loaded before scratch[i] and scratch[i + W/2] are written, and
+    /// scratch[j] is read before store(j): load, store and scratch may address the same vectors.
+    static func transposeTile(
+        _ load: (Int) -> Vector, _ store: (Int, Vector) -> Void, scratch: UnsafeMutablePointer<Vector>
+    )
+}
 
-    /// Transposes the Vector.scalarCount x Vector.scalarCount matrix held in
-    /// Vector.scalarCount consecutive vectors at `tile` (row i = tile[i]).
-    static func transposeTile(_ tile: UnsafeMutablePointer<Vector>)
+extension FastfoodFloat {
+    /// Transposes the W x W matrix held in W consecutive vectors at `tile` (row i = tile[i]).
+    @inline(__always)
+    static func transposeTile(_ tile: UnsafeMutablePointer<Vector>) {
+        transposeTile({ tile[$0] }, { tile[$0] = $1 }, scratch: tile)
+    }
 }
 
 extension Float: FastfoodFloat {
@@ -50,10 +63,12 @@ extension Float: FastfoodFloat {
     /// Recursive block swap: at step s, rows i and i+s exchange their off-diagonal s x s blocks.
     /// Every new row is one two-source shuffle.
     @inline(__always)
-    static func transposeTile(_ t: UnsafeMutablePointer<SIMD16<Float>>) {
+    static func transposeTile(
+        _ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void, scratch t: UnsafeMutablePointer<SIMD16<Float>>
+    ) {
         typealias V = SIMD16<Float>
         for i in 0 ..< 8 {
-            let a = t[i], b = t[i + 8]
+            let a = load(i), b = load(i + 8)
             t[i] = V(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
             t[i + 8] = V(a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
         }
@@ -69,19 +84,28 @@ extension Float: FastfoodFloat {
         }
         for i in stride(from: 0, to: 16, by: 2) {
             let a = t[i], b = t[i + 1]
-            t[i] = V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6], a[8], b[8], a[10], b[10], a[12], b[12], a[14], b[14])
-            t[i + 1] = V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7], a[9], b[9], a[11], b[11], a[13], b[13], a[15], b[15])
+            store(i, V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6], a[8], b[8], a[10], b[10], a[12], b[12], a[14], b[14]))
+            store(i + 1, V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7], a[9], b[9], a[11], b[11], a[13], b[13], a[15], b[15]))
         }
     }
 
     @inline(__always)
-    static func laneSums(_ t: UnsafeMutablePointer<SIMD16<Float>>) -> SIMD16<Float> {
+    static func laneSums(
+        _ load: (Int) -> SIMD16<Float>, scratch t: UnsafeMutablePointer<SIMD16<Float>>
+    ) -> SIMD16<Float> {
         typealias V = SIMD16<Float>
-        for k in 0 ..< 8 {
-            let a = t[2 * k], b = t[2 * k + 1]
-            t[k] = V(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
+        @inline(__always) func pairSum(_ a: V, _ b: V) -> V {
+            V(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
                 + V(a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
         }
+        t[0] = pairSum(load(0), load(8))
+        t[1] = pairSum(load(4), load(12))
+        t[2] = pairSum(load(2), load(10))
+        t[3] = pairSum(load(6), load(14))
+        t[4] = pairSum(load(1), load(9))
+        t[5] = pairSum(load(5), load(13))
+        t[6] = pairSum(load(3), load(11))
+        t[7] = pairSum(load(7), load(15))
         for k in 0 ..< 4 {
             let a = t[2 * k], b = t[2 * k + 1]
             t[k] = V(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], a[8], a[9], a[10], a[11], b[8], b[9], b[10], b[11])
@@ -95,11 +119,6 @@ extension Float: FastfoodFloat {
         let a = t[0], b = t[1]
         return V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6], a[8], b[8], a[10], b[10], a[12], b[12], a[14], b[14])
             + V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7], a[9], b[9], a[11], b[11], a[13], b[13], a[15], b[15])
-    }
-
-    @inline(__always)
-    static func bitReversed(_ i: Int) -> Int {
-        ((i & 1) << 3) | ((i & 2) << 1) | ((i & 4) >> 1) | ((i & 8) >> 3)
     }
 }
 
@@ -117,10 +136,12 @@ extension Double: FastfoodFloat {
     }
 
     @inline(__always)
-    static func transposeTile(_ t: UnsafeMutablePointer<SIMD8<Double>>) {
+    static func transposeTile(
+        _ load: (Int) -> SIMD8<Double>, _ store: (Int, SIMD8<Double>) -> Void, scratch t: UnsafeMutablePointer<SIMD8<Double>>
+    ) {
         typealias V = SIMD8<Double>
         for i in 0 ..< 4 {
-            let a = t[i], b = t[i + 4]
+            let a = load(i), b = load(i + 4)
             t[i] = V(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
             t[i + 4] = V(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7])
         }
@@ -131,28 +152,28 @@ extension Double: FastfoodFloat {
         }
         for i in stride(from: 0, to: 8, by: 2) {
             let a = t[i], b = t[i + 1]
-            t[i] = V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6])
-            t[i + 1] = V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7])
+            store(i, V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6]))
+            store(i + 1, V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7]))
         }
     }
 
     @inline(__always)
-    static func laneSums(_ t: UnsafeMutablePointer<SIMD8<Double>>) -> SIMD8<Double> {
+    static func laneSums(
+        _ load: (Int) -> SIMD8<Double>, scratch t: UnsafeMutablePointer<SIMD8<Double>>
+    ) -> SIMD8<Double> {
         typealias V = SIMD8<Double>
-        for k in 0 ..< 4 {
-            let a = t[2 * k], b = t[2 * k + 1]
-            t[k] = V(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]) + V(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7])
+        @inline(__always) func pairSum(_ a: V, _ b: V) -> V {
+            V(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]) + V(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7])
         }
+        t[0] = pairSum(load(0), load(4))
+        t[1] = pairSum(load(2), load(6))
+        t[2] = pairSum(load(1), load(5))
+        t[3] = pairSum(load(3), load(7))
         for k in 0 ..< 2 {
             let a = t[2 * k], b = t[2 * k + 1]
             t[k] = V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5]) + V(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7])
         }
         let a = t[0], b = t[1]
         return V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6]) + V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7])
-    }
-
-    @inline(__always)
-    static func bitReversed(_ i: Int) -> Int {
-        ((i & 1) << 2) | (i & 2) | ((i & 4) >> 2)
     }
 }

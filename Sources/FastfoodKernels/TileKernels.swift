@@ -16,13 +16,16 @@ enum TileKernels {
         let width = V.scalarCount
         var c = 0
         while c + width <= count {
-            for l in 0 ..< width {
-                dst[c + l] = l < rows ? UnsafeRawPointer(src + l * ld + c).loadUnaligned(as: V.self) : V()
-            }
-            T.transposeTile(dst + c)
-            if let scale {
-                let target = scaled ?? dst
-                for j in 0 ..< width { target[c + j] = dst[c + j] * scale[c + j] }
+            let row = { (l: Int) in l < rows ? UnsafeRawPointer(src + l * ld + c).loadUnaligned(as: V.self) : V() }
+            if let scale, let scaled {
+                // Two outputs: finishing the transpose in place, then scaling, measured faster
+                // (by 3% of a backward pass) than storing both from the last step.
+                T.transposeTile(row, { dst[c + $0] = $1 }, scratch: dst + c)
+                for j in 0 ..< width { scaled[c + j] = dst[c + j] * scale[c + j] }
+            } else if let scale {
+                T.transposeTile(row, { dst[c + $0] = $1 * scale[c + $0] }, scratch: dst + c)
+            } else {
+                T.transposeTile(row, { dst[c + $0] = $1 }, scratch: dst + c)
             }
             c += width
         }
@@ -42,8 +45,8 @@ enum TileKernels {
     }
 
     /// Row l < rows of dst (columns 0 ..< count) = lane l of src[0 ..< count], stored or added.
-    /// With `scale` (and `bias`), src[i] * scale[i] (+ bias[i]) is what is written. Transposes
-    /// src in place: its contents are consumed.
+    /// With `scale` (and `bias`), src[i] * scale[i] (+ bias[i]) is what is written. src serves
+    /// as the transposes' scratch: its contents are consumed.
     @inline(__always)
     static func scatter<T: FastfoodFloat>(
         _ src: UnsafeMutablePointer<T.Vector>, count: Int, rows: Int,
@@ -52,27 +55,22 @@ enum TileKernels {
     ) {
         typealias V = T.Vector
         let width = V.scalarCount
-        @inline(__always) func prepare(_ range: Range<Int>) {
-            guard let scale else { return }
-            if let bias {
-                for i in range { src[i] = src[i] * scale[i] + bias[i] }
-            } else {
-                for i in range { src[i] = src[i] * scale[i] }
-            }
+        @inline(__always) func prepared(_ i: Int) -> V {
+            guard let scale else { return src[i] }
+            if let bias { return src[i] * scale[i] + bias[i] }
+            return src[i] * scale[i]
         }
         var c = 0
         while c + width <= count {
-            prepare(c ..< c + width)
-            T.transposeTile(src + c)
-            for l in 0 ..< rows {
+            T.transposeTile({ prepared(c + $0) }, { l, row in
+                guard l < rows else { return }
                 let p = UnsafeMutableRawPointer(dst + l * ld + c)
-                p.storeBytes(of: add ? p.loadUnaligned(as: V.self) + src[c + l] : src[c + l], as: V.self)
-            }
+                p.storeBytes(of: add ? p.loadUnaligned(as: V.self) + row : row, as: V.self)
+            }, scratch: src + c)
             c += width
         }
-        prepare(c ..< count)
         while c < count {
-            let v = src[c]
+            let v = prepared(c)
             for l in 0 ..< rows { dst[l * ld + c] = add ? dst[l * ld + c] + v[l] : v[l] }
             c += 1
         }
@@ -91,16 +89,13 @@ enum TileKernels {
         if rows == width {
             // Full tile: a shuffle-add tree over all lanes.
             while c + width <= count {
-                if let b {
-                    for i in 0 ..< width {
-                        let j = c + T.bitReversed(i)
-                        tile[i] = a[j] * b[j]
-                    }
+                let sums = if let b {
+                    T.laneSums({ a[c + $0] * b[c + $0] }, scratch: tile)
                 } else {
-                    for i in 0 ..< width { tile[i] = a[c + T.bitReversed(i)] }
+                    T.laneSums({ a[c + $0] }, scratch: tile)
                 }
                 let p = UnsafeMutableRawPointer(gradient + c)
-                p.storeBytes(of: p.loadUnaligned(as: V.self) + T.laneSums(tile), as: V.self)
+                p.storeBytes(of: p.loadUnaligned(as: V.self) + sums, as: V.self)
                 c += width
             }
         }
@@ -177,10 +172,8 @@ extension TileKernels {
         let columns = tile, products = tile + width
         var c = 0
         while c + width <= count {
-            for l in 0 ..< width {
-                columns[l] = l < rows ? UnsafeRawPointer(dy + l * ld + c).loadUnaligned(as: V.self) : V()
-            }
-            T.transposeTile(columns)
+            let row = { (l: Int) in l < rows ? UnsafeRawPointer(dy + l * ld + c).loadUnaligned(as: V.self) : V() }
+            T.transposeTile(row, { columns[$0] = $1 }, scratch: columns)
             if let dS {
                 reduce(columns, times: w + c, count: width, rows: rows, into: dS + c, tile: products)
             }
