@@ -126,18 +126,18 @@ enum TileKernels {
 
 extension TileKernels {
     /// dst = the first two transform stages (vector strides 1 and 2) of g[i] = src[p[i]] * s(i)
-    /// for i < count (a multiple of 4): the permutation, the diagonal and one radix-4 pass in a
+    /// for i in `range` (bounds multiples of 4): the permutation, the diagonal and one radix-4 pass in a
     /// single sweep; continue with firstStride 4. s(i) is scale[i], or scale[p[i]] with
     /// `scaleBySource` (PI^T G w as a gather through the inverse permutation). With `copy`,
     /// copy[i] = src[p[i]] (unscaled) as well.
     @inline(__always)
     static func permutedFirstStages<T: FastfoodFloat>(
         _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>,
-        scaleBySource: Bool = false, count: Int, into dst: UnsafeMutablePointer<T.Vector>,
+        scaleBySource: Bool = false, range: Range<Int>, into dst: UnsafeMutablePointer<T.Vector>,
         copy: UnsafeMutablePointer<T.Vector>? = nil
     ) {
-        var i = 0
-        while i < count {
+        var i = range.lowerBound
+        while i < range.upperBound {
             let j0 = Int(p[i]), j1 = Int(p[i + 1]), j2 = Int(p[i + 2]), j3 = Int(p[i + 3])
             let g0 = src[j0], g1 = src[j1], g2 = src[j2], g3 = src[j3]
             if let copy {

@@ -53,27 +53,32 @@ enum ForwardKernels {
         let n = shape.blockSize, inputs = shape.inFeatures
         let input = work.input, u = work.u, v = work.v
         // One block: B is applied during the transpose. Several: transpose once, scale per block.
+        // Transposes and permutations fill the transforms chunk by chunk (see transformVectors).
         let singleBlock = shape.blockCount == 1
-        if singleBlock {
-            TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: u,
-                               scale: params + shape.signOffset)
-        } else {
+        if !singleBlock {
             TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
         }
         for k in 0 ..< shape.blockCount {
             let block = BlockView(layer, params, block: k)
             // u = H B x_pad
-            if !singleBlock {
-                for i in 0 ..< inputs { u[i] = input[i] * block.sign[i] }
-                (u + inputs).update(repeating: T.Vector(), count: n - inputs)
+            WalshHadamard.transformVectors(UnsafeMutableRawPointer(u), count: n, T.self, withinVectors: false) {
+                range in
+                let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
+                if singleBlock {
+                    TileKernels.gather(x + first, ld: ldx, rows: rows, count: columns, total: range.count,
+                                       into: u + first, scale: block.sign + first)
+                } else {
+                    for i in first ..< first + columns { u[i] = input[i] * block.sign[i] }
+                    (u + first + columns).update(repeating: T.Vector(), count: range.count - columns)
+                }
             }
-            WalshHadamard.transformVectors(UnsafeMutableRawPointer(u), count: n, T.self, withinVectors: false)
             // v = H G PI u
             if n >= 4 {
-                TileKernels.permutedFirstStages(u, permutation: block.permutation, scale: block.gaussian,
-                                                count: n, into: v)
-                WalshHadamard.transformVectors(UnsafeMutableRawPointer(v), count: n, T.self,
-                                               withinVectors: false, firstStride: 4)
+                WalshHadamard.transformVectors(UnsafeMutableRawPointer(v), count: n, T.self, withinVectors: false,
+                                               firstStride: 4) { range in
+                    TileKernels.permutedFirstStages(u, permutation: block.permutation, scale: block.gaussian,
+                                                    range: range, into: v)
+                }
             } else {
                 for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] * block.gaussian[i] }
                 WalshHadamard.transformVectors(UnsafeMutableRawPointer(v), count: n, T.self, withinVectors: false)
@@ -172,61 +177,73 @@ enum BackwardKernels {
         let (input, u, v, w, dxT, tile) = (work.input, work.u, work.v, work.w, work.dx, work.tile)
         let singleBlock = shape.blockCount == 1
         let gradientAndX: (UnsafeMutablePointer<T>, UnsafePointer<T>)? = gradient.flatMap { g in x.map { (g, $0) } }
-        func transform(_ p: UnsafeMutablePointer<V>, from firstStride: Int = 1) {
+        /// p = H applied to what `fill` produces, chunk by chunk (see transformVectors).
+        func transform(_ p: UnsafeMutablePointer<V>, fill: (Range<Int>) -> Void) {
             WalshHadamard.transformVectors(UnsafeMutableRawPointer(p), count: n, T.self, withinVectors: false,
-                                           firstStride: n >= 4 ? firstStride : 1)
+                                           fill: fill)
         }
-        /// dst = (the first stages of) src[p[i]] * scale(...), continued by transform(dst, from: 4).
-        func permute(_ src: UnsafeMutablePointer<V>, _ p: UnsafePointer<UInt32>, _ scale: UnsafePointer<T>,
-                     bySource: Bool, into dst: UnsafeMutablePointer<V>, copy: UnsafeMutablePointer<V>?) {
+        /// dst = H (src[p[i]] * scale(...)), the permutation fused with the first stages.
+        func permuteAndTransform(_ src: UnsafeMutablePointer<V>, _ p: UnsafePointer<UInt32>,
+                                 _ scale: UnsafePointer<T>, bySource: Bool, into dst: UnsafeMutablePointer<V>,
+                                 copy: UnsafeMutablePointer<V>?) {
             if n >= 4 {
-                TileKernels.permutedFirstStages(src, permutation: p, scale: scale, scaleBySource: bySource,
-                                                count: n, into: dst, copy: copy)
+                WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false,
+                                               firstStride: 4) { range in
+                    TileKernels.permutedFirstStages(src, permutation: p, scale: scale, scaleBySource: bySource,
+                                                    range: range, into: dst, copy: copy)
+                }
             } else {
                 for i in 0 ..< n {
                     let j = Int(p[i])
                     copy?[i] = src[j]
                     dst[i] = src[j] * scale[bySource ? j : i]
                 }
+                WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false)
             }
         }
-        if let (_, x) = gradientAndX {
-            // With one block, B x is formed during the transpose too.
-            TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input,
-                               scale: singleBlock ? params + shape.signOffset : nil,
-                               scaledInto: singleBlock ? u : nil)
+        if let (_, x) = gradientAndX, !singleBlock {
+            TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
         }
         for k in 0 ..< shape.blockCount {
             let block = BlockView(layer, params, block: k)
             let outputs = block.outputs
-            if let (gradient, _) = gradientAndX {
-                // Recompute u2 (kept in v) and u4 (in w), then transpose dy in: dS and dbias are
-                // reduced on the way, and w becomes S dy.
-                if !singleBlock {
-                    for i in 0 ..< inputs { u[i] = input[i] * block.sign[i] }
-                    (u + inputs).update(repeating: V(), count: n - inputs)
+            if let (_, x) = gradientAndX {
+                // Recompute u2 (kept in v) and u4 (in w).
+                transform(u) { range in
+                    let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
+                    if singleBlock {
+                        // B x is formed during the transpose, x itself kept for dB.
+                        TileKernels.gather(x + first, ld: ldx, rows: rows, count: columns, total: range.count,
+                                           into: input + first, scale: block.sign + first, scaledInto: u + first)
+                    } else {
+                        for i in first ..< first + columns { u[i] = input[i] * block.sign[i] }
+                        (u + first + columns).update(repeating: V(), count: range.count - columns)
+                    }
                 }
-                transform(u)
-                permute(u, block.permutation, block.gaussian, bySource: false, into: w, copy: v)
-                transform(w, from: 4)
-                TileKernels.gatherOutputGradient(
-                    dy + block.offset, ld: lddy, rows: rows, count: outputs, total: n, w: w, scale: block.scale,
-                    dS: sections.scale ? gradient + shape.scaleOffset + block.offset : nil,
-                    dBias: shape.hasBias ? gradient + shape.biasOffset + block.offset : nil, tile: tile)
-            } else {
-                // w = S dy (truncated outputs have zero gradient)
-                TileKernels.gather(dy + block.offset, ld: lddy, rows: rows, count: outputs, total: n, into: w,
-                                   scale: block.scale)
+                permuteAndTransform(u, block.permutation, block.gaussian, bySource: false, into: w, copy: v)
             }
-            // w = du3 = H S dy
-            transform(w)
+            // w = du3 = H S dy (truncated outputs have zero gradient). With parameter gradients,
+            // w holds u4 on entry: dS and dbias are reduced as dy is transposed in.
+            transform(w) { range in
+                let first = range.lowerBound, columns = max(0, min(range.count, outputs - first))
+                let dyBlock = dy + block.offset + first
+                if let (gradient, _) = gradientAndX {
+                    TileKernels.gatherOutputGradient(
+                        dyBlock, ld: lddy, rows: rows, count: columns, total: range.count, w: w + first,
+                        scale: block.scale + first,
+                        dS: sections.scale ? gradient + shape.scaleOffset + block.offset + first : nil,
+                        dBias: shape.hasBias ? gradient + shape.biasOffset + block.offset + first : nil, tile: tile)
+                } else {
+                    TileKernels.gather(dyBlock, ld: lddy, rows: rows, count: columns, total: range.count,
+                                       into: w + first, scale: block.scale + first)
+                }
+            }
             if let (gradient, _) = gradientAndX, sections.gaussian {
                 TileKernels.reduce(w, times: v, count: n, rows: rows,
                                    into: gradient + shape.gaussianOffset + block.offset, tile: tile)
             }
             // u = du0 = H PI^T G du3, PI^T as a gather through the inverse permutation
-            permute(w, block.inversePermutation, block.gaussian, bySource: true, into: u, copy: nil)
-            transform(u, from: 4)
+            permuteAndTransform(w, block.inversePermutation, block.gaussian, bySource: true, into: u, copy: nil)
             if let (gradient, _) = gradientAndX, sections.sign {
                 TileKernels.reduce(u, times: input, count: inputs, rows: rows,
                                    into: gradient + shape.signOffset + block.offset, tile: tile)

@@ -31,14 +31,19 @@ enum WalshHadamard {
     /// is an independent transform of length `count`. With `withinVectors`, the in-register
     /// stages are applied first, which makes it a row transform of count * width scalars.
     /// `firstStride` > 1 skips stages a caller has already applied (see permutedFirstStages).
+    /// `fill`, when given, produces the vectors of each L1 chunk (a range of vector indices)
+    /// just before the chunk's stages run, so they are transformed while still in L1 instead
+    /// of being written out to L2 by one sweep and read back by the next.
     @inline(__always)
     static func transformVectors<T: FastfoodFloat>(
-        _ p: UnsafeMutableRawPointer, count: Int, _: T.Type, withinVectors: Bool, firstStride: Int = 1
+        _ p: UnsafeMutableRawPointer, count: Int, _: T.Type, withinVectors: Bool, firstStride: Int = 1,
+        fill: (Range<Int>) -> Void = { _ in }
     ) {
         let vectorBytes = MemoryLayout<T.Vector>.stride
         let chunk = chunkLength(count: count, vectorBytes: vectorBytes)
         var base = 0
         while base < count {
+            fill(base ..< base + chunk)
             stages(p + base * vectorBytes, count: chunk, firstStride: firstStride, T.self, withinVectors: withinVectors)
             base += chunk
         }
