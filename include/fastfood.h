@@ -361,6 +361,10 @@ FASTFOOD_API fastfood_status fastfood_backward_f64(const fastfood_layer *layer,
  * integer, else the number of online CPUs. Results are bitwise identical for every thread count:
  * work is split by batch size alone and parameter gradients are summed in a fixed order.
  *
+ * After a parallel call, pool threads poll for the next one for 0.1 ms before they sleep (waking
+ * a sleeping thread takes about as long as a small layer's share of work), so back-to-back calls
+ * start at once; with n = 1 no pool thread runs at all.
+ *
  * @param n  1 .. 1024, or 0 for one thread per online CPU.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_INVALID_ARGUMENT (n > 1024).
  * Thread safety: any thread, at any time; a call in progress finishes with the threads it started

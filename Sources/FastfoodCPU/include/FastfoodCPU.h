@@ -9,4 +9,12 @@
  * builtins). Internal: hidden from the shared library's symbol table. */
 __attribute__((visibility("hidden"))) int fastfood_internal_cpu_features(void);
 
+/* A spin-wait hint (PAUSE on x86): lets the sibling hyperthread run and saves power while a pool
+ * thread polls for its next job. Inline, so nothing is exported. */
+static inline void fastfood_internal_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 #endif
