@@ -52,42 +52,73 @@ enum WalshHadamard {
         }
     }
 
-    /// Vectors per L1 chunk: at most cacheBlockBytes, and chosen so that the stages left for
-    /// outerStages are even in number. Both parts then run as radix-4 passes only, with any
-    /// odd stage out done by a radix-2 pass inside L1 (at 1024 vectors, 512-vector chunks would
-    /// cost two radix-2 sweeps, one of them over L2, for no stage more).
+    /// Vectors per L1 chunk: cacheBlockBytes or half of it, whichever costs fewer trips through
+    /// L2 for the outer stages (see outerStageGroup), then fewer radix-2 passes. At 1024 vectors,
+    /// 512-vector chunks would cost two radix-2 passes for no trip less; at 4096, 256-vector
+    /// chunks would cost a second trip.
     @inline(__always)
     static func chunkLength(count: Int, vectorBytes: Int) -> Int {
         let limit = max(8, cacheBlockBytes / vectorBytes)
         guard count > limit else { return count }
-        let outerStages = (count / limit).trailingZeroBitCount
-        return outerStages % 2 == 0 ? limit : limit / 2
+        func cost(_ chunk: Int) -> Int {
+            var outer = (count / chunk).trailingZeroBitCount, trips = 0, radix2 = chunk.trailingZeroBitCount % 2
+            while outer > 0 {
+                let stages = outerStageGroup(outer)
+                trips += 1
+                radix2 += stages % 2
+                outer -= stages
+            }
+            return 4 * trips + radix2
+        }
+        return cost(limit / 2) < cost(limit) ? limit / 2 : limit
+    }
+
+    /// How many of the `remaining` outer stages the next trip through L2 applies: at most four,
+    /// i.e. at most 16 segments at a time, spread evenly over the fewest trips (5 = 3 + 2,
+    /// 6 = 3 + 3). Segments are a multiple of 4 KiB apart, so their vectors in one column share
+    /// an L1 set: 16 of them (of 12 ways) still ran well at D = 4096, but all six outer stages
+    /// of D = 16384 in one trip (64 segments) took 14% longer for a whole layer.
+    @inline(__always)
+    static func outerStageGroup(_ remaining: Int) -> Int {
+        let trips = (remaining + 3) / 4
+        return (remaining + trips - 1) / trips
     }
 
     /// The stages of stride firstStride ... count / 2 when one segment of firstStride vectors no
-    /// longer fits in L1: the array is count / firstStride segments, and these stages combine
-    /// only vectors in the same column (offset within a segment). So all of them run on a block
-    /// of columns at a time, small enough that every segment's slice of it stays in L1: one
-    /// trip through L2 instead of one per pass.
+    /// longer fits in L1. A stage of stride h combines only vectors in the same column (offset
+    /// within a segment of h vectors). So a group of up to four stages (outerStageGroup) runs
+    /// on the 2 to 16 segments it combines a block of columns at a time, small enough to stay
+    /// in L1 across the group's passes: one trip through L2 per group instead of one per pass.
     @inline(__always)
     static func outerStages<T: FastfoodFloat>(
         _ p: UnsafeMutableRawPointer, count: Int, firstStride: Int, _: T.Type
     ) {
         let vectorBytes = MemoryLayout<T.Vector>.stride
-        let segments = count / firstStride
-        let columns = max(1, min(firstStride, cacheBlockBytes / (vectorBytes * segments)))
-        var first = 0
-        while first < firstStride {
-            let block = first ..< first + columns
-            var stride = firstStride
-            while stride * 4 <= count {
-                radix4(p, count: count, stride: stride, T.self, columns: block, segment: firstStride)
-                stride *= 4
+        var stride = firstStride
+        while stride < count {
+            let stages = outerStageGroup((count / stride).trailingZeroBitCount)
+            let span = stride << stages
+            let columns = max(1, min(stride, cacheBlockBytes / (vectorBytes << stages)))
+            var base = 0
+            while base < count {
+                let q = p + base * vectorBytes
+                var first = 0
+                while first < stride {
+                    let block = first ..< first + columns
+                    if stages >= 2 {
+                        radix4(q, count: span, stride: stride, T.self, columns: block, segment: stride)
+                    }
+                    if stages == 4 {
+                        radix4(q, count: span, stride: 4 * stride, T.self, columns: block, segment: stride)
+                    } else if stages % 2 == 1 {
+                        let last = stride << (stages - 1)
+                        radix2(q, count: span, stride: last, T.self, columns: block, segment: stride)
+                    }
+                    first += columns
+                }
+                base += span
             }
-            if stride * 2 <= count {
-                radix2(p, count: count, stride: stride, T.self, columns: block, segment: firstStride)
-            }
-            first += columns
+            stride = span
         }
     }
 
