@@ -16,6 +16,15 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// the upper one lo - hi, bit for bit what the scalar butterfly computes.
     static func hadamardWithinVector(_ v: Vector) -> Vector
 
+    /// H of order 2W on the 2W elements of a then b, in place, in registers: the strides 1 ..
+    /// W within the vectors and then between them. Constant geometry (Good's factorisation of a
+    /// Kronecker power): every step is (evens + odds, evens - odds) of the pair, two two-source
+    /// shuffles and two adds for two vectors, against a shuffle, a multiply and an add per
+    /// vector per stage for hadamardWithinVector. Step k pairs exactly the elements that stage
+    /// 2^k pairs, with the lower one first, so the results are bit for bit those of the
+    /// increasing-stride radix-2 loops.
+    static func hadamardPair(_ a: inout Vector, _ b: inout Vector)
+
     /// Lane sums of W = Vector.scalarCount vectors: lane j of the result is the sum of the lanes
     /// of load(j). A tree of two-source shuffles and adds: 2W - 2 shuffles for W sums, half of
     /// what a transpose costs. The first level reads the inputs directly (leaf i holds input
@@ -44,6 +53,17 @@ extension FastfoodFloat {
 
 extension Float: FastfoodFloat {
     typealias Vector = SIMD16<Float>
+
+    @inline(__always)
+    static func hadamardPair(_ a: inout SIMD16<Float>, _ b: inout SIMD16<Float>) {
+        typealias V = SIMD16<Float>
+        for _ in 0 ..< 5 {
+            let evens = V(a[0], a[2], a[4], a[6], a[8], a[10], a[12], a[14], b[0], b[2], b[4], b[6], b[8], b[10], b[12], b[14])
+            let odds = V(a[1], a[3], a[5], a[7], a[9], a[11], a[13], a[15], b[1], b[3], b[5], b[7], b[9], b[11], b[13], b[15])
+            a = evens + odds
+            b = evens - odds
+        }
+    }
 
     @inline(__always)
     static func hadamardWithinVector(_ v: SIMD16<Float>) -> SIMD16<Float> {
@@ -124,6 +144,17 @@ extension Float: FastfoodFloat {
 
 extension Double: FastfoodFloat {
     typealias Vector = SIMD8<Double>
+
+    @inline(__always)
+    static func hadamardPair(_ a: inout SIMD8<Double>, _ b: inout SIMD8<Double>) {
+        typealias V = SIMD8<Double>
+        for _ in 0 ..< 4 {
+            let evens = V(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6])
+            let odds = V(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7])
+            a = evens + odds
+            b = evens - odds
+        }
+    }
 
     @inline(__always)
     static func hadamardWithinVector(_ v: SIMD8<Double>) -> SIMD8<Double> {

@@ -131,15 +131,30 @@ enum WalshHadamard {
         var within = withinVectors
         if within && count < 4 {
             let vectorBytes = MemoryLayout<T.Vector>.stride
-            for i in 0 ..< count {
-                let q = p + i * vectorBytes
-                q.storeBytes(of: T.hadamardWithinVector(q.loadUnaligned(as: T.Vector.self)), as: T.Vector.self)
+            if count == 1 {
+                p.storeBytes(of: T.hadamardWithinVector(p.loadUnaligned(as: T.Vector.self)), as: T.Vector.self)
+            } else {
+                var a = p.loadUnaligned(as: T.Vector.self), b = (p + vectorBytes).loadUnaligned(as: T.Vector.self)
+                T.hadamardPair(&a, &b)
+                p.storeBytes(of: a, as: T.Vector.self)
+                (p + vectorBytes).storeBytes(of: b, as: T.Vector.self)
+                stride = 2
             }
             within = false
         }
         if within, count >= 4 {
-            radix4WithinVectors(p, count: count, T.self)
-            stride = 4
+            // The first sweep takes as many vector strides as leaves an even number for radix 4.
+            let vectorStages = count.trailingZeroBitCount
+            if count >= 16 && vectorStages % 2 == 0 {
+                radix16WithinVectors(p, count: count, T.self)
+                stride = 16
+            } else if count >= 8 && vectorStages % 2 == 1 {
+                radix8WithinVectors(p, count: count, T.self)
+                stride = 8
+            } else {
+                radix4WithinVectors(p, count: count, T.self)
+                stride = 4
+            }
         }
         while stride * 4 <= count {
             radix4(p, count: count, stride: stride, T.self)
@@ -150,7 +165,8 @@ enum WalshHadamard {
         }
     }
 
-    /// The in-register stages of four consecutive vectors, then vector strides 1 and 2.
+    /// The in-register stages and vector stride 1 of each pair of vectors (hadamardPair), then
+    /// vector stride 2, four vectors at a time.
     @inline(never)
     static func radix4WithinVectors<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, _: T.Type) {
         typealias V = T.Vector
@@ -158,17 +174,87 @@ enum WalshHadamard {
         var q = p
         let end = p + count * vectorBytes
         while q < end {
-            let a0 = T.hadamardWithinVector(q.loadUnaligned(as: V.self))
-            let a1 = T.hadamardWithinVector((q + vectorBytes).loadUnaligned(as: V.self))
-            let a2 = T.hadamardWithinVector((q + 2 * vectorBytes).loadUnaligned(as: V.self))
-            let a3 = T.hadamardWithinVector((q + 3 * vectorBytes).loadUnaligned(as: V.self))
-            let b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = a2 - a3
-            q.storeBytes(of: b0 + b2, as: V.self)
-            (q + vectorBytes).storeBytes(of: b1 + b3, as: V.self)
-            (q + 2 * vectorBytes).storeBytes(of: b0 - b2, as: V.self)
-            (q + 3 * vectorBytes).storeBytes(of: b1 - b3, as: V.self)
+            var a0 = q.loadUnaligned(as: V.self), a1 = (q + vectorBytes).loadUnaligned(as: V.self)
+            var a2 = (q + 2 * vectorBytes).loadUnaligned(as: V.self), a3 = (q + 3 * vectorBytes).loadUnaligned(as: V.self)
+            T.hadamardPair(&a0, &a1)
+            T.hadamardPair(&a2, &a3)
+            q.storeBytes(of: a0 + a2, as: V.self)
+            (q + vectorBytes).storeBytes(of: a1 + a3, as: V.self)
+            (q + 2 * vectorBytes).storeBytes(of: a0 - a2, as: V.self)
+            (q + 3 * vectorBytes).storeBytes(of: a1 - a3, as: V.self)
             q += 4 * vectorBytes
         }
+    }
+
+    /// As radix4WithinVectors, eight vectors at a time: vector strides 2 and 4 in registers too.
+    @inline(never)
+    static func radix8WithinVectors<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, _: T.Type) {
+        typealias V = T.Vector
+        let vectorBytes = MemoryLayout<V>.stride
+        var q = p
+        let end = p + count * vectorBytes
+        while q < end {
+            let base = q
+            func load(_ i: Int) -> V { (base + i * vectorBytes).loadUnaligned(as: V.self) }
+            func store(_ i: Int, _ v: V) { (base + i * vectorBytes).storeBytes(of: v, as: V.self) }
+            var a0 = load(0), a1 = load(1), a2 = load(2), a3 = load(3)
+            var a4 = load(4), a5 = load(5), a6 = load(6), a7 = load(7)
+            T.hadamardPair(&a0, &a1)
+            T.hadamardPair(&a2, &a3)
+            T.hadamardPair(&a4, &a5)
+            T.hadamardPair(&a6, &a7)
+            butterfly(&a0, &a2); butterfly(&a1, &a3); butterfly(&a4, &a6); butterfly(&a5, &a7)
+            butterfly(&a0, &a4); butterfly(&a1, &a5); butterfly(&a2, &a6); butterfly(&a3, &a7)
+            store(0, a0); store(1, a1); store(2, a2); store(3, a3)
+            store(4, a4); store(5, a5); store(6, a6); store(7, a7)
+            q += 8 * vectorBytes
+        }
+    }
+
+    /// As radix4WithinVectors, sixteen vectors at a time: vector strides 2, 4 and 8 in
+    /// registers too.
+    @inline(never)
+    static func radix16WithinVectors<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, _: T.Type) {
+        typealias V = T.Vector
+        let vectorBytes = MemoryLayout<V>.stride
+        var q = p
+        let end = p + count * vectorBytes
+        while q < end {
+            let base = q
+            func load(_ i: Int) -> V { (base + i * vectorBytes).loadUnaligned(as: V.self) }
+            func store(_ i: Int, _ v: V) { (base + i * vectorBytes).storeBytes(of: v, as: V.self) }
+            var a0 = load(0), a1 = load(1), a2 = load(2), a3 = load(3)
+            var a4 = load(4), a5 = load(5), a6 = load(6), a7 = load(7)
+            var a8 = load(8), a9 = load(9), a10 = load(10), a11 = load(11)
+            var a12 = load(12), a13 = load(13), a14 = load(14), a15 = load(15)
+            T.hadamardPair(&a0, &a1)
+            T.hadamardPair(&a2, &a3)
+            T.hadamardPair(&a4, &a5)
+            T.hadamardPair(&a6, &a7)
+            T.hadamardPair(&a8, &a9)
+            T.hadamardPair(&a10, &a11)
+            T.hadamardPair(&a12, &a13)
+            T.hadamardPair(&a14, &a15)
+            butterfly(&a0, &a2); butterfly(&a1, &a3); butterfly(&a4, &a6); butterfly(&a5, &a7)
+            butterfly(&a8, &a10); butterfly(&a9, &a11); butterfly(&a12, &a14); butterfly(&a13, &a15)
+            butterfly(&a0, &a4); butterfly(&a1, &a5); butterfly(&a2, &a6); butterfly(&a3, &a7)
+            butterfly(&a8, &a12); butterfly(&a9, &a13); butterfly(&a10, &a14); butterfly(&a11, &a15)
+            butterfly(&a0, &a8); butterfly(&a1, &a9); butterfly(&a2, &a10); butterfly(&a3, &a11)
+            butterfly(&a4, &a12); butterfly(&a5, &a13); butterfly(&a6, &a14); butterfly(&a7, &a15)
+            store(0, a0); store(1, a1); store(2, a2); store(3, a3)
+            store(4, a4); store(5, a5); store(6, a6); store(7, a7)
+            store(8, a8); store(9, a9); store(10, a10); store(11, a11)
+            store(12, a12); store(13, a13); store(14, a14); store(15, a15)
+            q += 16 * vectorBytes
+        }
+    }
+
+    /// (x, y) = (x + y, x - y).
+    @inline(__always)
+    static func butterfly<V: SIMD>(_ x: inout V, _ y: inout V) where V.Scalar: FloatingPoint {
+        let sum = x + y
+        y = x - y
+        x = sum
     }
 
     /// Stages h and 2h on groups of four vectors h apart, in registers. (Radix 8 would save
