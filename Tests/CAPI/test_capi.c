@@ -530,6 +530,77 @@ static void test_fwht(void) {
     CHECK(exact);
 }
 
+/* Every FWHT path (in-register pairs, wide first sweeps, L1 chunks, outer trips through L2)
+ * applies the stages in increasing stride order with the same butterfly, so the result must be
+ * bit for bit the textbook radix-2 loop's. Lengths 1 .. 2^17 cover every path for both types. */
+#define TEXTBOOK_FWHT(name, type)                                                    \
+    static void name(type *v, size_t n) {                                            \
+        for (size_t h = 1; h < n; h *= 2)                                            \
+            for (size_t s = 0; s < n; s += 2 * h)                                    \
+                for (size_t i = s; i < s + h; i++) {                                 \
+                    type a = v[i], b = v[i + h];                                     \
+                    v[i] = a + b;                                                    \
+                    v[i + h] = a - b;                                                \
+                }                                                                    \
+    }
+TEXTBOOK_FWHT(textbook_fwht_f, float)
+TEXTBOOK_FWHT(textbook_fwht_d, double)
+
+static void test_fwht_bitwise(void) {
+    size_t max = (size_t)1 << 17;
+    float *f = xmalloc(max * sizeof *f), *fr = xmalloc(max * sizeof *fr);
+    double *d = xmalloc(max * sizeof *d), *dr = xmalloc(max * sizeof *dr);
+    int same_f = 1, same_d = 1;
+    for (size_t n = 1; n <= max; n *= 2) {
+        for (size_t i = 0; i < n; i++) {
+            d[i] = dr[i] = uniform();
+            f[i] = fr[i] = (float)uniform();
+        }
+        textbook_fwht_f(fr, n);
+        textbook_fwht_d(dr, n);
+        if (fastfood_fwht_f32(f, n, 1, n) != FASTFOOD_OK || memcmp(f, fr, n * sizeof *f) != 0) {
+            printf("  float32 FWHT of length %zu differs from the radix-2 loop\n", n);
+            same_f = 0;
+        }
+        if (fastfood_fwht_f64(d, n, 1, n) != FASTFOOD_OK || memcmp(d, dr, n * sizeof *d) != 0) {
+            printf("  float64 FWHT of length %zu differs from the radix-2 loop\n", n);
+            same_d = 0;
+        }
+    }
+    CHECK(same_f);
+    CHECK(same_d);
+    free(f); free(fr); free(d); free(dr);
+}
+
+/* A row's outputs do not depend on which path ran it: 16 rows (8 for double) go through the
+ * interleaved tile kernels, a batch of one row through the row kernels. */
+static void test_row_and_tile_paths_agree(void) {
+    fastfood_layer *layer = make_layer(1000, 1500, 17, FASTFOOD_LAYER_BIAS); /* D = 1024, K = 2 */
+    size_t in = 1000, out = 1500, batch = 16, n = fastfood_layer_param_count(layer);
+    float *p = xmalloc(n * sizeof *p), *x = xmalloc(batch * in * sizeof *x);
+    float *y = xmalloc(batch * out * sizeof *y), *row = xmalloc(out * sizeof *row);
+    double *pd = xmalloc(n * sizeof *pd), *xd = xmalloc(batch * in * sizeof *xd);
+    double *yd = xmalloc(batch * out * sizeof *yd), *rowd = xmalloc(out * sizeof *rowd);
+    CHECK(fastfood_init_params_f64(layer, 3, 1.0, pd) == FASTFOOD_OK);
+    for (size_t i = 0; i < n; i++) p[i] = (float)pd[i];
+    for (size_t i = 0; i < batch * in; i++) x[i] = (float)(xd[i] = uniform());
+    CHECK(fastfood_forward_f32(layer, p, batch, x, in, y, out) == FASTFOOD_OK);
+    CHECK(fastfood_forward_f64(layer, pd, 8, xd, in, yd, out) == FASTFOOD_OK);
+    int same_f = 1, same_d = 1;
+    for (size_t r = 0; r < batch; r++) {
+        CHECK(fastfood_forward_f32(layer, p, 1, x + r * in, in, row, out) == FASTFOOD_OK);
+        if (memcmp(row, y + r * out, out * sizeof *row) != 0) same_f = 0;
+        if (r < 8) {
+            CHECK(fastfood_forward_f64(layer, pd, 1, xd + r * in, in, rowd, out) == FASTFOOD_OK);
+            if (memcmp(rowd, yd + r * out, out * sizeof *rowd) != 0) same_d = 0;
+        }
+    }
+    CHECK(same_f);
+    CHECK(same_d);
+    free(p); free(x); free(y); free(row); free(pd); free(xd); free(yd); free(rowd);
+    fastfood_layer_destroy(layer);
+}
+
 /* ---- concurrency --------------------------------------------------------------------------- */
 
 typedef struct {
@@ -600,6 +671,8 @@ int main(void) {
     test_forward();
     test_backward();
     test_fwht();
+    test_fwht_bitwise();
+    test_row_and_tile_paths_agree();
     test_concurrent_use();
     return report();
 }
