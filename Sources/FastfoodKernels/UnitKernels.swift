@@ -177,28 +177,31 @@ enum BackwardKernels {
         let (input, u, v, w, dxT, tile) = (work.input, work.u, work.v, work.w, work.dx, work.tile)
         let singleBlock = shape.blockCount == 1
         let gradientAndX: (UnsafeMutablePointer<T>, UnsafePointer<T>)? = gradient.flatMap { g in x.map { (g, $0) } }
-        /// p = H applied to what `fill` produces, chunk by chunk (see transformVectors).
-        func transform(_ p: UnsafeMutablePointer<V>, fill: (Range<Int>) -> Void) {
+        /// p = H applied to what `fill` produces, chunk by chunk; `drain` reads the result while
+        /// it is in L1 (see transformVectors).
+        func transform(_ p: UnsafeMutablePointer<V>, fill: (Range<Int>) -> Void,
+                       drain: (Range<Int>) -> Void = { _ in }) {
             WalshHadamard.transformVectors(UnsafeMutableRawPointer(p), count: n, T.self, withinVectors: false,
-                                           fill: fill)
+                                           fill: fill, drain: drain)
         }
         /// dst = H (src[p[i]] * scale(...)), the permutation fused with the first stages.
         func permuteAndTransform(_ src: UnsafeMutablePointer<V>, _ p: UnsafePointer<UInt32>,
                                  _ scale: UnsafePointer<T>, bySource: Bool, into dst: UnsafeMutablePointer<V>,
-                                 copy: UnsafeMutablePointer<V>?) {
+                                 copy: UnsafeMutablePointer<V>?, drain: (Range<Int>) -> Void = { _ in }) {
             if n >= 4 {
                 WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false,
-                                               firstStride: 4) { range in
+                                               firstStride: 4, fill: { range in
                     TileKernels.permutedFirstStages(src, permutation: p, scale: scale, scaleBySource: bySource,
                                                     range: range, into: dst, copy: copy)
-                }
+                }, drain: drain)
             } else {
                 for i in 0 ..< n {
                     let j = Int(p[i])
                     copy?[i] = src[j]
                     dst[i] = src[j] * scale[bySource ? j : i]
                 }
-                WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false)
+                WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false,
+                                               drain: drain)
             }
         }
         if let (_, x) = gradientAndX, !singleBlock {
@@ -209,7 +212,7 @@ enum BackwardKernels {
             let outputs = block.outputs
             if let (_, x) = gradientAndX {
                 // Recompute u2 (kept in v) and u4 (in w).
-                transform(u) { range in
+                transform(u, fill: { range in
                     let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
                     if singleBlock {
                         // B x is formed during the transpose, x itself kept for dB.
@@ -219,12 +222,13 @@ enum BackwardKernels {
                         for i in first ..< first + columns { u[i] = input[i] * block.sign[i] }
                         (u + first + columns).update(repeating: V(), count: range.count - columns)
                     }
-                }
+                })
                 permuteAndTransform(u, block.permutation, block.gaussian, bySource: false, into: w, copy: v)
             }
             // w = du3 = H S dy (truncated outputs have zero gradient). With parameter gradients,
-            // w holds u4 on entry: dS and dbias are reduced as dy is transposed in.
-            transform(w) { range in
+            // w holds u4 on entry: dS and dbias are reduced as dy is transposed in, and dG as
+            // du3 is finished.
+            transform(w, fill: { range in
                 let first = range.lowerBound, columns = max(0, min(range.count, outputs - first))
                 let dyBlock = dy + block.offset + first
                 if let (gradient, _) = gradientAndX {
@@ -237,16 +241,20 @@ enum BackwardKernels {
                     TileKernels.gather(dyBlock, ld: lddy, rows: rows, count: columns, total: range.count,
                                        into: w + first, scale: block.scale + first)
                 }
-            }
-            if let (gradient, _) = gradientAndX, sections.gaussian {
-                TileKernels.reduce(w, times: v, count: n, rows: rows,
-                                   into: gradient + shape.gaussianOffset + block.offset, tile: tile)
-            }
-            // u = du0 = H PI^T G du3, PI^T as a gather through the inverse permutation
-            permuteAndTransform(w, block.inversePermutation, block.gaussian, bySource: true, into: u, copy: nil)
-            if let (gradient, _) = gradientAndX, sections.sign {
-                TileKernels.reduce(u, times: input, count: inputs, rows: rows,
-                                   into: gradient + shape.signOffset + block.offset, tile: tile)
+            }, drain: { range in
+                guard let (gradient, _) = gradientAndX, sections.gaussian else { return }
+                let first = range.lowerBound
+                TileKernels.reduce(w + first, times: v + first, count: range.count, rows: rows,
+                                   into: gradient + shape.gaussianOffset + block.offset + first, tile: tile)
+            })
+            // u = du0 = H PI^T G du3, PI^T as a gather through the inverse permutation; dB is
+            // reduced as du0 is finished.
+            permuteAndTransform(w, block.inversePermutation, block.gaussian, bySource: true, into: u, copy: nil) {
+                range in
+                guard let (gradient, _) = gradientAndX, sections.sign else { return }
+                let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
+                TileKernels.reduce(u + first, times: input + first, count: columns, rows: rows,
+                                   into: gradient + shape.signOffset + block.offset + first, tile: tile)
             }
             guard let dx else { continue }
             // dx = sum_k B_k du0_k

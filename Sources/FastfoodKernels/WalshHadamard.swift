@@ -33,11 +33,14 @@ enum WalshHadamard {
     /// `firstStride` > 1 skips stages a caller has already applied (see permutedFirstStages).
     /// `fill`, when given, produces the vectors of each L1 chunk (a range of vector indices)
     /// just before the chunk's stages run, so they are transformed while still in L1 instead
-    /// of being written out to L2 by one sweep and read back by the next.
+    /// of being written out to L2 by one sweep and read back by the next. `drain`, likewise,
+    /// reads finished vectors while they are in L1: it is called once for each range of a
+    /// partition of 0 ..< count, each range starting at a multiple of 32 vectors and a multiple of
+    /// 32 long, or all of count.
     @inline(__always)
     static func transformVectors<T: FastfoodFloat>(
         _ p: UnsafeMutableRawPointer, count: Int, _: T.Type, withinVectors: Bool, firstStride: Int = 1,
-        fill: (Range<Int>) -> Void = { _ in }
+        fill: (Range<Int>) -> Void = { _ in }, drain: (Range<Int>) -> Void = { _ in }
     ) {
         let vectorBytes = MemoryLayout<T.Vector>.stride
         let chunk = chunkLength(count: count, vectorBytes: vectorBytes)
@@ -48,7 +51,9 @@ enum WalshHadamard {
             base += chunk
         }
         if chunk < count {
-            outerStages(p, count: count, firstStride: chunk, T.self)
+            outerStages(p, count: count, firstStride: chunk, T.self, drain: drain)
+        } else {
+            drain(0 ..< count)
         }
     }
 
@@ -89,9 +94,10 @@ enum WalshHadamard {
     /// within a segment of h vectors). So a group of up to four stages (outerStageGroup) runs
     /// on the 2 to 16 segments it combines a block of columns at a time, small enough to stay
     /// in L1 across the group's passes: one trip through L2 per group instead of one per pass.
+    /// The last trip hands each block to `drain` as soon as its columns are final.
     @inline(__always)
     static func outerStages<T: FastfoodFloat>(
-        _ p: UnsafeMutableRawPointer, count: Int, firstStride: Int, _: T.Type
+        _ p: UnsafeMutableRawPointer, count: Int, firstStride: Int, _: T.Type, drain: (Range<Int>) -> Void
     ) {
         let vectorBytes = MemoryLayout<T.Vector>.stride
         var stride = firstStride
@@ -113,6 +119,13 @@ enum WalshHadamard {
                     } else if stages % 2 == 1 {
                         let last = stride << (stages - 1)
                         radix2(q, count: span, stride: last, T.self, columns: block, segment: stride)
+                    }
+                    if span == count {
+                        // The last trip: these columns are final in every segment.
+                        for segment in 0 ..< 1 << stages {
+                            let start = base + segment * stride + first
+                            drain(start ..< start + columns)
+                        }
                     }
                     first += columns
                 }
