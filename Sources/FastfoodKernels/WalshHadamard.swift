@@ -3,12 +3,13 @@
 /// Everything is built on "vertical" stages over arrays of vectors: a butterfly on two whole
 /// vectors (a + b, a - b). Two users:
 ///   - a row transform of n contiguous scalars: the stages of stride below the vector width run
-///     inside registers (`hadamardWithinVector`), fused into the first vertical pass; the rest
-///     are vertical stages over the n / width vectors;
+///     inside registers on pairs of vectors (`hadamardPair`), fused with the first vector strides
+///     into the first sweep; the rest are vertical stages over the n / width vectors;
 ///   - the layer's interleaved tiles, where lane l of every vector belongs to row l, so every
 ///     stage is vertical.
-/// Vertical stages run three at a time (radix 8: eight vectors in registers, one sweep over
-/// memory per three stages), in blocks of `cacheBlockBytes` first so the early stages stay in L1.
+/// Vertical stages run two at a time (radix 4: four vectors in registers, one sweep over memory
+/// per two stages): first in chunks of at most `cacheBlockBytes`, so they stay in L1, then the
+/// outer stages in groups that make one trip through L2 each (outerStages).
 ///
 /// Every path applies the stages in increasing stride order with the same butterfly, so all of
 /// them produce bit-identical results.
@@ -270,8 +271,9 @@ enum WalshHadamard {
         x = sum
     }
 
-    /// Stages h and 2h on groups of four vectors h apart, in registers. (Radix 8 would save
-    /// memory traffic, but LLVM splits its 512-bit butterflies into 128-bit pieces.)
+    /// Stages h and 2h on groups of four vectors h apart, in registers. (A radix-16 pass for the
+    /// outer stages was measured slower: its sixteen vectors, multiples of 4 KiB apart, share
+    /// one 12-way L1 set.)
     @inline(__always)
     static func radix4<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, stride h: Int, _: T.Type) {
         radix4(p, count: count, stride: h, T.self, columns: 0 ..< h, segment: h)
