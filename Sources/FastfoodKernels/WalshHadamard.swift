@@ -200,28 +200,53 @@ enum WalshHadamard {
         }
     }
 
+    /// Eight vectors held in registers.
+    typealias Octet<V> = (V, V, V, V, V, V, V, V)
+
+    /// The eight vectors at p, p + 1, ... (in vectors), and back.
+    @inline(__always)
+    static func loadOctet<V: SIMD>(_ p: UnsafeMutableRawPointer) -> Octet<V> {
+        let b = MemoryLayout<V>.stride
+        return (p.loadUnaligned(as: V.self), (p + b).loadUnaligned(as: V.self),
+                (p + 2 * b).loadUnaligned(as: V.self), (p + 3 * b).loadUnaligned(as: V.self),
+                (p + 4 * b).loadUnaligned(as: V.self), (p + 5 * b).loadUnaligned(as: V.self),
+                (p + 6 * b).loadUnaligned(as: V.self), (p + 7 * b).loadUnaligned(as: V.self))
+    }
+
+    @inline(__always)
+    static func storeOctet<V: SIMD>(_ a: Octet<V>, _ p: UnsafeMutableRawPointer) {
+        let b = MemoryLayout<V>.stride
+        p.storeBytes(of: a.0, as: V.self)
+        (p + b).storeBytes(of: a.1, as: V.self)
+        (p + 2 * b).storeBytes(of: a.2, as: V.self)
+        (p + 3 * b).storeBytes(of: a.3, as: V.self)
+        (p + 4 * b).storeBytes(of: a.4, as: V.self)
+        (p + 5 * b).storeBytes(of: a.5, as: V.self)
+        (p + 6 * b).storeBytes(of: a.6, as: V.self)
+        (p + 7 * b).storeBytes(of: a.7, as: V.self)
+    }
+
+    /// The in-register stages and vector strides 1, 2 and 4 of eight consecutive vectors.
+    @inline(__always)
+    static func hadamardOctet<T: FastfoodFloat>(_ a: inout Octet<T.Vector>, _: T.Type) {
+        T.hadamardPair(&a.0, &a.1)
+        T.hadamardPair(&a.2, &a.3)
+        T.hadamardPair(&a.4, &a.5)
+        T.hadamardPair(&a.6, &a.7)
+        butterfly(&a.0, &a.2); butterfly(&a.1, &a.3); butterfly(&a.4, &a.6); butterfly(&a.5, &a.7)
+        butterfly(&a.0, &a.4); butterfly(&a.1, &a.5); butterfly(&a.2, &a.6); butterfly(&a.3, &a.7)
+    }
+
     /// As radix4WithinVectors, eight vectors at a time: vector strides 2 and 4 in registers too.
     @inline(never)
     static func radix8WithinVectors<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, _: T.Type) {
-        typealias V = T.Vector
-        let vectorBytes = MemoryLayout<V>.stride
+        let octetBytes = 8 * MemoryLayout<T.Vector>.stride
         var q = p
-        let end = p + count * vectorBytes
-        while q < end {
-            let base = q
-            func load(_ i: Int) -> V { (base + i * vectorBytes).loadUnaligned(as: V.self) }
-            func store(_ i: Int, _ v: V) { (base + i * vectorBytes).storeBytes(of: v, as: V.self) }
-            var a0 = load(0), a1 = load(1), a2 = load(2), a3 = load(3)
-            var a4 = load(4), a5 = load(5), a6 = load(6), a7 = load(7)
-            T.hadamardPair(&a0, &a1)
-            T.hadamardPair(&a2, &a3)
-            T.hadamardPair(&a4, &a5)
-            T.hadamardPair(&a6, &a7)
-            butterfly(&a0, &a2); butterfly(&a1, &a3); butterfly(&a4, &a6); butterfly(&a5, &a7)
-            butterfly(&a0, &a4); butterfly(&a1, &a5); butterfly(&a2, &a6); butterfly(&a3, &a7)
-            store(0, a0); store(1, a1); store(2, a2); store(3, a3)
-            store(4, a4); store(5, a5); store(6, a6); store(7, a7)
-            q += 8 * vectorBytes
+        while q < p + count * MemoryLayout<T.Vector>.stride {
+            var a: Octet<T.Vector> = loadOctet(q)
+            hadamardOctet(&a, T.self)
+            storeOctet(a, q)
+            q += octetBytes
         }
     }
 
@@ -229,37 +254,17 @@ enum WalshHadamard {
     /// registers too.
     @inline(never)
     static func radix16WithinVectors<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, _: T.Type) {
-        typealias V = T.Vector
-        let vectorBytes = MemoryLayout<V>.stride
+        let octetBytes = 8 * MemoryLayout<T.Vector>.stride
         var q = p
-        let end = p + count * vectorBytes
-        while q < end {
-            let base = q
-            func load(_ i: Int) -> V { (base + i * vectorBytes).loadUnaligned(as: V.self) }
-            func store(_ i: Int, _ v: V) { (base + i * vectorBytes).storeBytes(of: v, as: V.self) }
-            var a0 = load(0), a1 = load(1), a2 = load(2), a3 = load(3)
-            var a4 = load(4), a5 = load(5), a6 = load(6), a7 = load(7)
-            var a8 = load(8), a9 = load(9), a10 = load(10), a11 = load(11)
-            var a12 = load(12), a13 = load(13), a14 = load(14), a15 = load(15)
-            T.hadamardPair(&a0, &a1)
-            T.hadamardPair(&a2, &a3)
-            T.hadamardPair(&a4, &a5)
-            T.hadamardPair(&a6, &a7)
-            T.hadamardPair(&a8, &a9)
-            T.hadamardPair(&a10, &a11)
-            T.hadamardPair(&a12, &a13)
-            T.hadamardPair(&a14, &a15)
-            butterfly(&a0, &a2); butterfly(&a1, &a3); butterfly(&a4, &a6); butterfly(&a5, &a7)
-            butterfly(&a8, &a10); butterfly(&a9, &a11); butterfly(&a12, &a14); butterfly(&a13, &a15)
-            butterfly(&a0, &a4); butterfly(&a1, &a5); butterfly(&a2, &a6); butterfly(&a3, &a7)
-            butterfly(&a8, &a12); butterfly(&a9, &a13); butterfly(&a10, &a14); butterfly(&a11, &a15)
-            butterfly(&a0, &a8); butterfly(&a1, &a9); butterfly(&a2, &a10); butterfly(&a3, &a11)
-            butterfly(&a4, &a12); butterfly(&a5, &a13); butterfly(&a6, &a14); butterfly(&a7, &a15)
-            store(0, a0); store(1, a1); store(2, a2); store(3, a3)
-            store(4, a4); store(5, a5); store(6, a6); store(7, a7)
-            store(8, a8); store(9, a9); store(10, a10); store(11, a11)
-            store(12, a12); store(13, a13); store(14, a14); store(15, a15)
-            q += 16 * vectorBytes
+        while q < p + count * MemoryLayout<T.Vector>.stride {
+            var a: Octet<T.Vector> = loadOctet(q), b: Octet<T.Vector> = loadOctet(q + octetBytes)
+            hadamardOctet(&a, T.self)
+            hadamardOctet(&b, T.self)
+            butterfly(&a.0, &b.0); butterfly(&a.1, &b.1); butterfly(&a.2, &b.2); butterfly(&a.3, &b.3)
+            butterfly(&a.4, &b.4); butterfly(&a.5, &b.5); butterfly(&a.6, &b.6); butterfly(&a.7, &b.7)
+            storeOctet(a, q)
+            storeOctet(b, q + octetBytes)
+            q += 2 * octetBytes
         }
     }
 
