@@ -59,9 +59,9 @@ enum WalshHadamard {
     }
 
     /// Vectors per L1 chunk: cacheBlockBytes or half of it, whichever costs fewer trips through
-    /// L2 for the outer stages (see outerStageGroup), then fewer radix-2 passes. At 1024 vectors,
-    /// 512-vector chunks would cost two radix-2 passes for no trip less; at 4096, 256-vector
-    /// chunks would cost a second trip.
+    /// L2 for the outer stages (see outerStageGroup), then fewer radix-2 passes. At 1024 and 4096
+    /// vectors, 512-vector chunks would cost two radix-2 passes (one in L1, one in the outer
+    /// trip) for no trip less.
     @inline(__always)
     static func chunkLength(count: Int, vectorBytes: Int) -> Int {
         let limit = max(8, cacheBlockBytes / vectorBytes)
