@@ -19,8 +19,8 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// H of order 2W on the 2W elements of a then b, in place, in registers: the strides 1 ..
     /// W within the vectors and then between them. Constant geometry (Good's factorisation of a
     /// Kronecker power): every step is (evens + odds, evens - odds) of the pair, two two-source
-    /// shuffles and two adds for two vectors, against a shuffle, a multiply and an add per
-    /// vector per stage for hadamardWithinVector. Step k pairs exactly the elements that stage
+    /// shuffles and two adds for two vectors, where LLVM makes two or three shuffles, an add, a
+    /// subtract and a blend per vector of each stage of hadamardWithinVector. Step k pairs exactly the elements that stage
     /// 2^k pairs, with the lower one first, so the results are bit for bit those of the
     /// increasing-stride radix-2 loops.
     static func hadamardPair(_ a: inout Vector, _ b: inout Vector)

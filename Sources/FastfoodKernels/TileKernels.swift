@@ -1,6 +1,6 @@
 /// Moving data between row-major batches and interleaved tiles, where vector i holds element i of
-/// up to W = Vector.scalarCount rows (lane l = row l). Full W x W blocks go through in-register
-/// transposes; leftover columns go lane by lane.
+/// up to W = Vector.scalarCount rows (lane l = row l). Full W x W blocks go through block-swap
+/// transposes (FastfoodFloat.transposeTile); leftover columns go lane by lane.
 enum TileKernels {
     /// dst[i] = (src[0][i], src[1][i], ...) for i < count, lanes >= rows zero; dst[count ..< total] = 0.
     /// With `scale`, dst[i] is multiplied by scale[i] while it is still in L1; with `scale` and
