@@ -20,9 +20,9 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// W within the vectors and then between them. Constant geometry (Good's factorisation of a
     /// Kronecker power): every step is (evens + odds, evens - odds) of the pair, two two-source
     /// shuffles and two adds for two vectors, where LLVM makes two or three shuffles, an add, a
-    /// subtract and a blend per vector of each stage of hadamardWithinVector. Step k pairs exactly the elements that stage
-    /// 2^k pairs, with the lower one first, so the results are bit for bit those of the
-    /// increasing-stride radix-2 loops.
+    /// subtract and a blend per vector of each stage of hadamardWithinVector. Step k pairs
+    /// exactly the elements that stage 2^k pairs, with the lower one first, so the results are
+    /// bit for bit those of the increasing-stride radix-2 loops.
     static func hadamardPair(_ a: inout Vector, _ b: inout Vector)
 
     /// Lane sums of W = Vector.scalarCount vectors: lane j of the result is the sum of the lanes
