@@ -276,9 +276,10 @@ enum WalshHadamard {
         x = sum
     }
 
-    /// Stages h and 2h on groups of four vectors h apart, in registers. (A radix-16 pass for the
-    /// outer stages was measured slower: its sixteen vectors, multiples of 4 KiB apart, share
-    /// one 12-way L1 set.)
+    /// Stages h and 2h on groups of four vectors h apart, in registers. (Radix-16 passes were
+    /// measured slower, in L1 and from L2: LLVM splits part of a purely vertical 16-point
+    /// add/sub network into 128-bit pieces. The first sweep escapes that: its constant-geometry
+    /// shuffles break the chain.)
     @inline(__always)
     static func radix4<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, stride h: Int, _: T.Type) {
         radix4(p, count: count, stride: h, T.self, columns: 0 ..< h, segment: h)
