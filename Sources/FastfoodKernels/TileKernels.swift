@@ -203,3 +203,31 @@ extension TileKernels {
         (w + count).update(repeating: V(), count: total - count)
     }
 }
+
+extension TileKernels {
+    /// dst = H (src[p[i]] * s(i)) for i < count, s as in permutedFirstStages: the permutation,
+    /// the diagonal and the first two stages fill each L1 chunk of the transform, which then
+    /// runs the rest (`drain` as in transformVectors). Below 4 vectors: permute, then transform.
+    @inline(__always)
+    static func permuteAndTransform<T: FastfoodFloat>(
+        _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>,
+        scaleBySource: Bool = false, count n: Int, into dst: UnsafeMutablePointer<T.Vector>,
+        copy: UnsafeMutablePointer<T.Vector>? = nil, drain: (Range<Int>) -> Void = { _ in }
+    ) {
+        if n >= 4 {
+            WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false,
+                                           firstStride: 4, fill: { range in
+                permutedFirstStages(src, permutation: p, scale: scale, scaleBySource: scaleBySource,
+                                    range: range, into: dst, copy: copy)
+            }, drain: drain)
+        } else {
+            for i in 0 ..< n {
+                let j = Int(p[i])
+                copy?[i] = src[j]
+                dst[i] = src[j] * scale[scaleBySource ? j : i]
+            }
+            WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false,
+                                           drain: drain)
+        }
+    }
+}

@@ -73,16 +73,8 @@ enum ForwardKernels {
                 }
             }
             // v = H G PI u
-            if n >= 4 {
-                WalshHadamard.transformVectors(UnsafeMutableRawPointer(v), count: n, T.self, withinVectors: false,
-                                               firstStride: 4) { range in
-                    TileKernels.permutedFirstStages(u, permutation: block.permutation, scale: block.gaussian,
-                                                    range: range, into: v)
-                }
-            } else {
-                for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] * block.gaussian[i] }
-                WalshHadamard.transformVectors(UnsafeMutableRawPointer(v), count: n, T.self, withinVectors: false)
-            }
+            TileKernels.permuteAndTransform(u, permutation: block.permutation, scale: block.gaussian, count: n,
+                                            into: v)
             // y_k = S v (+ bias), truncated
             let bias = shape.hasBias ? params + shape.biasOffset + block.offset : nil
             TileKernels.scatter(v, count: block.outputs, rows: rows, into: y + block.offset, ld: ldy,
@@ -184,26 +176,6 @@ enum BackwardKernels {
             WalshHadamard.transformVectors(UnsafeMutableRawPointer(p), count: n, T.self, withinVectors: false,
                                            fill: fill, drain: drain)
         }
-        /// dst = H (src[p[i]] * scale(...)), the permutation fused with the first stages.
-        func permuteAndTransform(_ src: UnsafeMutablePointer<V>, _ p: UnsafePointer<UInt32>,
-                                 _ scale: UnsafePointer<T>, bySource: Bool, into dst: UnsafeMutablePointer<V>,
-                                 copy: UnsafeMutablePointer<V>?, drain: (Range<Int>) -> Void = { _ in }) {
-            if n >= 4 {
-                WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false,
-                                               firstStride: 4, fill: { range in
-                    TileKernels.permutedFirstStages(src, permutation: p, scale: scale, scaleBySource: bySource,
-                                                    range: range, into: dst, copy: copy)
-                }, drain: drain)
-            } else {
-                for i in 0 ..< n {
-                    let j = Int(p[i])
-                    copy?[i] = src[j]
-                    dst[i] = src[j] * scale[bySource ? j : i]
-                }
-                WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false,
-                                               drain: drain)
-            }
-        }
         if let (_, x) = gradientAndX, !singleBlock {
             TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
         }
@@ -223,7 +195,8 @@ enum BackwardKernels {
                         (u + first + columns).update(repeating: V(), count: range.count - columns)
                     }
                 })
-                permuteAndTransform(u, block.permutation, block.gaussian, bySource: false, into: w, copy: v)
+                TileKernels.permuteAndTransform(u, permutation: block.permutation, scale: block.gaussian, count: n,
+                                                into: w, copy: v)
             }
             // w = du3 = H S dy (truncated outputs have zero gradient). With parameter gradients,
             // w holds u4 on entry: dS and dbias are reduced as dy is transposed in, and dG as
@@ -249,8 +222,8 @@ enum BackwardKernels {
             })
             // u = du0 = H PI^T G du3, PI^T as a gather through the inverse permutation; dB is
             // reduced as du0 is finished.
-            permuteAndTransform(w, block.inversePermutation, block.gaussian, bySource: true, into: u, copy: nil) {
-                range in
+            TileKernels.permuteAndTransform(w, permutation: block.inversePermutation, scale: block.gaussian,
+                                            scaleBySource: true, count: n, into: u) { range in
                 guard let (gradient, _) = gradientAndX, sections.sign else { return }
                 let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
                 TileKernels.reduce(u + first, times: input + first, count: columns, rows: rows,
