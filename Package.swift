@@ -5,6 +5,8 @@
 //
 //   FastfoodCore            shared data types: layer shape, batch plan, kernel work units,
 //                           dropout masks and the SplitMix64 generator they and the engine use
+//   FastfoodSIMD            vector +, -, * as single LLVM vector operations (built with
+//                           -parse-stdlib for the compiler builtins; see VectorArithmetic.swift)
 //   FastfoodKernels         the compute kernels (FWHT, interleaved tiles), baseline x86-64
 //   FastfoodKernelsAVX2     the same sources (symbolic links), compiled for AVX2 + FMA
 //   FastfoodKernelsAVX512   the same sources, compiled for AVX-512
@@ -15,8 +17,9 @@
 //   FastfoodBoundary        the C ABI: implements include/fastfood.h, validates, maps errors
 //
 // Distribution link flags (static Swift runtime, SONAME, export list) live in the Makefile.
-// The kernel variants need per-target CPU flags, which SwiftPM only takes as unsafeFlags: this
-// package can be used as a local or branch dependency, not as a versioned one.
+// The kernel variants need per-target CPU flags, and FastfoodSIMD -parse-stdlib, which SwiftPM
+// only takes as unsafeFlags: this package can be used as a local or branch dependency, not as a
+// versioned one. FASTFOOD_AVX2 / FASTFOOD_AVX512 tell a variant how many vector registers it has.
 import PackageDescription
 
 let package = Package(
@@ -27,13 +30,14 @@ let package = Package(
     ],
     targets: [
         .target(name: "FastfoodCore"),
-        .target(name: "FastfoodKernels", dependencies: ["FastfoodCore"]),
+        .target(name: "FastfoodSIMD", swiftSettings: [.unsafeFlags(["-parse-stdlib"])]),
+        .target(name: "FastfoodKernels", dependencies: ["FastfoodCore", "FastfoodSIMD"]),
         .target(
-            name: "FastfoodKernelsAVX2", dependencies: ["FastfoodCore"],
-            swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
+            name: "FastfoodKernelsAVX2", dependencies: ["FastfoodCore", "FastfoodSIMD"],
+            swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]), .define("FASTFOOD_AVX2")]),
         .target(
-            name: "FastfoodKernelsAVX512", dependencies: ["FastfoodCore"],
-            swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"])]),
+            name: "FastfoodKernelsAVX512", dependencies: ["FastfoodCore", "FastfoodSIMD"],
+            swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"]), .define("FASTFOOD_AVX512")]),
         .target(name: "FastfoodCPU"),
         .target(
             name: "FastfoodEngine",

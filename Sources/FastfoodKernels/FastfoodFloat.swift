@@ -7,8 +7,10 @@
 /// Lanes are always named explicitly (`Vector(v[1], v[0], ...)`): LLVM turns such patterns into
 /// single shuffle instructions, while the generic `evenHalf` / `lowHalf` helpers compile to
 /// scalar code.
+import FastfoodSIMD
+
 protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
-    associatedtype Vector: SIMD where Vector.Scalar == Self
+    associatedtype Vector: VectorArithmetic where Vector.Scalar == Self
 
     /// Applies the Walsh-Hadamard stages of strides 1, 2, ..., Vector.scalarCount / 2 (in that
     /// order) to one vector, i.e. multiplies it by H of order Vector.scalarCount in registers.

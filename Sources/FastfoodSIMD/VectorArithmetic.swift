@@ -1,0 +1,66 @@
+/// Element-wise vector arithmetic that compiles to one vector instruction per operation.
+///
+/// Why this module exists: in Swift 6.3 the standard library's `+`, `-` and `*` on floating-point
+/// SIMD types are generic loops over the lanes, and LLVM's SLP vectorizer has to rebuild the
+/// vector operations from the scalar ones. For the small networks of a radix-4 butterfly it
+/// rebuilds them whole; for larger add/sub networks (radix 8 and 16, lane-sum trees) it splits
+/// part of them into 128-bit pieces with extracts and inserts, several times slower. These
+/// operators apply LLVM's vector `fadd`/`fsub`/`fmul` directly, through the compiler builtins,
+/// which is why this one file is compiled with `-parse-stdlib` (see Package.swift). Lane by lane
+/// they are the same IEEE operations as the standard library's, so results do not change by a bit.
+import Swift
+
+/// A SIMD vector type whose `+`, `-` and `*` are single vector operations. Generic code
+/// constrained to it gets these operators: a protocol requirement of a protocol refining SIMD
+/// ranks above the standard library's generic SIMD extension operators.
+public protocol VectorArithmetic: SIMD where Scalar: FloatingPoint {
+    static func + (a: Self, b: Self) -> Self
+    static func - (a: Self, b: Self) -> Self
+    static func * (a: Self, b: Self) -> Self
+}
+
+extension SIMD16: VectorArithmetic where Scalar == Float {
+    @_transparent
+    public static func + (a: Self, b: Self) -> Self {
+        var result = a
+        result._storage._value = Builtin.fadd_Vec16xFPIEEE32(a._storage._value, b._storage._value)
+        return result
+    }
+
+    @_transparent
+    public static func - (a: Self, b: Self) -> Self {
+        var result = a
+        result._storage._value = Builtin.fsub_Vec16xFPIEEE32(a._storage._value, b._storage._value)
+        return result
+    }
+
+    @_transparent
+    public static func * (a: Self, b: Self) -> Self {
+        var result = a
+        result._storage._value = Builtin.fmul_Vec16xFPIEEE32(a._storage._value, b._storage._value)
+        return result
+    }
+}
+
+extension SIMD8: VectorArithmetic where Scalar == Double {
+    @_transparent
+    public static func + (a: Self, b: Self) -> Self {
+        var result = a
+        result._storage._value = Builtin.fadd_Vec8xFPIEEE64(a._storage._value, b._storage._value)
+        return result
+    }
+
+    @_transparent
+    public static func - (a: Self, b: Self) -> Self {
+        var result = a
+        result._storage._value = Builtin.fsub_Vec8xFPIEEE64(a._storage._value, b._storage._value)
+        return result
+    }
+
+    @_transparent
+    public static func * (a: Self, b: Self) -> Self {
+        var result = a
+        result._storage._value = Builtin.fmul_Vec8xFPIEEE64(a._storage._value, b._storage._value)
+        return result
+    }
+}
