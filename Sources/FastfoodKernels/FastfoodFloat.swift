@@ -29,10 +29,9 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
 
     /// Lane sums of W = Vector.scalarCount vectors: lane j of the result is the sum of the lanes
     /// of load(j). A tree of two-source shuffles and adds: 2W - 2 shuffles for W sums, half of
-    /// what a transpose costs. The first level reads the inputs directly (leaf i holds input
-    /// i with its log2(W) bits reversed); later levels go through `t`, W / 2 vectors of scratch,
-    /// because kept in registers LLVM splits them into 128-bit pieces.
-    static func laneSums(_ load: (Int) -> Vector, scratch t: UnsafeMutablePointer<Vector>) -> Vector
+    /// what a transpose costs, all in registers. Leaf i holds input i with its log2(W) bits
+    /// reversed, so every level pairs neighbours.
+    static func laneSums(_ load: (Int) -> Vector) -> Vector
 
     /// Transposes the W x W matrix whose row i is load(i): store(j, column j). The first step
     /// reads the rows and the last one writes the columns; the steps between go through
@@ -113,32 +112,26 @@ extension Float: FastfoodFloat {
 
     @inline(__always)
     static func laneSums(
-        _ load: (Int) -> SIMD16<Float>, scratch t: UnsafeMutablePointer<SIMD16<Float>>
+        _ load: (Int) -> SIMD16<Float>
     ) -> SIMD16<Float> {
         typealias V = SIMD16<Float>
         @inline(__always) func pairSum(_ a: V, _ b: V) -> V {
             V(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
                 + V(a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
         }
-        t[0] = pairSum(load(0), load(8))
-        t[1] = pairSum(load(4), load(12))
-        t[2] = pairSum(load(2), load(10))
-        t[3] = pairSum(load(6), load(14))
-        t[4] = pairSum(load(1), load(9))
-        t[5] = pairSum(load(5), load(13))
-        t[6] = pairSum(load(3), load(11))
-        t[7] = pairSum(load(7), load(15))
-        for k in 0 ..< 4 {
-            let a = t[2 * k], b = t[2 * k + 1]
-            t[k] = V(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], a[8], a[9], a[10], a[11], b[8], b[9], b[10], b[11])
+        @inline(__always) func quadSum(_ a: V, _ b: V) -> V {
+            V(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], a[8], a[9], a[10], a[11], b[8], b[9], b[10], b[11])
                 + V(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7], a[12], a[13], a[14], a[15], b[12], b[13], b[14], b[15])
         }
-        for k in 0 ..< 2 {
-            let a = t[2 * k], b = t[2 * k + 1]
-            t[k] = V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5], a[8], a[9], b[8], b[9], a[12], a[13], b[12], b[13])
+        @inline(__always) func octSum(_ a: V, _ b: V) -> V {
+            V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5], a[8], a[9], b[8], b[9], a[12], a[13], b[12], b[13])
                 + V(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7], a[10], a[11], b[10], b[11], a[14], a[15], b[14], b[15])
         }
-        let a = t[0], b = t[1]
+        let u0 = quadSum(pairSum(load(0), load(8)), pairSum(load(4), load(12)))
+        let u1 = quadSum(pairSum(load(2), load(10)), pairSum(load(6), load(14)))
+        let u2 = quadSum(pairSum(load(1), load(9)), pairSum(load(5), load(13)))
+        let u3 = quadSum(pairSum(load(3), load(11)), pairSum(load(7), load(15)))
+        let a = octSum(u0, u1), b = octSum(u2, u3)
         return V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6], a[8], b[8], a[10], b[10], a[12], b[12], a[14], b[14])
             + V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7], a[9], b[9], a[11], b[11], a[13], b[13], a[15], b[15])
     }
@@ -192,21 +185,17 @@ extension Double: FastfoodFloat {
 
     @inline(__always)
     static func laneSums(
-        _ load: (Int) -> SIMD8<Double>, scratch t: UnsafeMutablePointer<SIMD8<Double>>
+        _ load: (Int) -> SIMD8<Double>
     ) -> SIMD8<Double> {
         typealias V = SIMD8<Double>
         @inline(__always) func pairSum(_ a: V, _ b: V) -> V {
             V(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]) + V(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7])
         }
-        t[0] = pairSum(load(0), load(4))
-        t[1] = pairSum(load(2), load(6))
-        t[2] = pairSum(load(1), load(5))
-        t[3] = pairSum(load(3), load(7))
-        for k in 0 ..< 2 {
-            let a = t[2 * k], b = t[2 * k + 1]
-            t[k] = V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5]) + V(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7])
+        @inline(__always) func quadSum(_ a: V, _ b: V) -> V {
+            V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5]) + V(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7])
         }
-        let a = t[0], b = t[1]
+        let a = quadSum(pairSum(load(0), load(4)), pairSum(load(2), load(6)))
+        let b = quadSum(pairSum(load(1), load(5)), pairSum(load(3), load(7)))
         return V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6]) + V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7])
     }
 }

@@ -90,9 +90,9 @@ enum TileKernels {
             // Full tile: a shuffle-add tree over all lanes.
             while c + width <= count {
                 let sums = if let b {
-                    T.laneSums({ a[c + $0] * b[c + $0] }, scratch: tile)
+                    T.laneSums({ a[c + $0] * b[c + $0] })
                 } else {
-                    T.laneSums({ a[c + $0] }, scratch: tile)
+                    T.laneSums({ a[c + $0] })
                 }
                 let p = UnsafeMutableRawPointer(gradient + c)
                 p.storeBytes(of: p.loadUnaligned(as: V.self) + sums, as: V.self)
@@ -125,34 +125,26 @@ enum TileKernels {
 }
 
 extension TileKernels {
-    /// dst = the first two transform stages (vector strides 1 and 2) of g[i] = src[p[i]] * s(i)
-    /// for i in `range` (bounds multiples of 4): the permutation, the diagonal and one radix-4 pass in a
-    /// single sweep; continue with firstStride 4. s(i) is scale[i], or scale[p[i]] with
-    /// `scaleBySource` (PI^T G w as a gather through the inverse permutation). With `copy`,
-    /// copy[i] = src[p[i]] (unscaled) as well.
+    /// dst = the first N.stages transform stages (vector strides 1, 2, ...) of
+    /// g[i] = src[p[i]] * s(i) for i in `range` (bounds multiples of 2^N.stages): the
+    /// permutation, the diagonal and one sweep in one; continue with firstStride 2^N.stages.
+    /// s(i) is scale[i], or scale[p[i]] with `scaleBySource` (PI^T G w as a gather through the
+    /// inverse permutation). With `copy`, copy[i] = src[p[i]] (unscaled) as well.
     @inline(__always)
-    static func permutedFirstStages<T: FastfoodFloat>(
+    static func permutedFirstStages<T: FastfoodFloat, N: VerticalNetwork>(
         _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>,
         scaleBySource: Bool = false, range: Range<Int>, into dst: UnsafeMutablePointer<T.Vector>,
-        copy: UnsafeMutablePointer<T.Vector>? = nil
+        copy: UnsafeMutablePointer<T.Vector>? = nil, _: N.Type
     ) {
         var i = range.lowerBound
         while i < range.upperBound {
-            let j0 = Int(p[i]), j1 = Int(p[i + 1]), j2 = Int(p[i + 2]), j3 = Int(p[i + 3])
-            let g0 = src[j0], g1 = src[j1], g2 = src[j2], g3 = src[j3]
-            if let copy {
-                copy[i] = g0; copy[i + 1] = g1; copy[i + 2] = g2; copy[i + 3] = g3
-            }
-            let a0 = g0 * scale[scaleBySource ? j0 : i]
-            let a1 = g1 * scale[scaleBySource ? j1 : i + 1]
-            let a2 = g2 * scale[scaleBySource ? j2 : i + 2]
-            let a3 = g3 * scale[scaleBySource ? j3 : i + 3]
-            let b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = a2 - a3
-            dst[i] = b0 + b2
-            dst[i + 1] = b1 + b3
-            dst[i + 2] = b0 - b2
-            dst[i + 3] = b1 - b3
-            i += 4
+            N.apply({ k in
+                let j = Int(p[i + k])
+                let g = src[j]
+                copy?[i + k] = g
+                return g * scale[scaleBySource ? j : i + k]
+            }, { k, v in dst[i + k] = v })
+            i += 1 << N.stages
         }
     }
 }
@@ -206,21 +198,29 @@ extension TileKernels {
 
 extension TileKernels {
     /// dst = H (src[p[i]] * s(i)) for i < count, s as in permutedFirstStages: the permutation,
-    /// the diagonal and the first two stages fill each L1 chunk of the transform, which then
-    /// runs the rest (`drain` as in transformVectors). Below 4 vectors: permute, then transform.
+    /// the diagonal and the first sweep's stages (as many as WalshHadamard.sweepStages takes)
+    /// fill each L1 chunk of the transform, which then runs the rest (`drain` as in
+    /// transformVectors). Below 2 vectors: permute, then transform.
     @inline(__always)
     static func permuteAndTransform<T: FastfoodFloat>(
         _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>,
         scaleBySource: Bool = false, count n: Int, into dst: UnsafeMutablePointer<T.Vector>,
         copy: UnsafeMutablePointer<T.Vector>? = nil, drain: (Range<Int>) -> Void = { _ in }
     ) {
-        if n >= 4 {
+        func run<N: VerticalNetwork>(_: N.Type) {
             WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false,
-                                           firstStride: 4, fill: { range in
+                                           firstStride: 1 << N.stages, fill: { range in
                 permutedFirstStages(src, permutation: p, scale: scale, scaleBySource: scaleBySource,
-                                    range: range, into: dst, copy: copy)
+                                    range: range, into: dst, copy: copy, N.self)
             }, drain: drain)
-        } else {
+        }
+        let chunk = WalshHadamard.chunkLength(count: n, vectorBytes: MemoryLayout<T.Vector>.stride)
+        switch WalshHadamard.sweepStages(chunk.trailingZeroBitCount) {
+        case 4: run(WalshHadamard.Radix16.self)
+        case 3: run(WalshHadamard.Radix8.self)
+        case 2: run(WalshHadamard.Radix4.self)
+        case 1: run(WalshHadamard.Radix2.self)
+        default:
             for i in 0 ..< n {
                 let j = Int(p[i])
                 copy?[i] = src[j]

@@ -117,10 +117,12 @@ extension WalshHadamard {
 
 // MARK: - Vertical sweeps
 
-/// One to four vertical stages on 2^stages vectors `hb` bytes apart, in registers.
+/// One to four vertical stages on 2^stages vectors in registers: vector k comes from load(k)
+/// and goes to store(k, _). Stage s pairs k and k + 2^s, so with vectors h apart these are the
+/// stages h, 2h, ... of a transform.
 protocol VerticalNetwork {
     static var stages: Int { get }
-    static func apply<V: VectorArithmetic>(_ q: UnsafeMutableRawPointer, stride hb: Int, _: V.Type)
+    static func apply<V: VectorArithmetic>(_ load: (Int) -> V, _ store: (Int, V) -> Void)
 }
 
 extension WalshHadamard {
@@ -128,10 +130,10 @@ extension WalshHadamard {
         static var stages: Int { 1 }
 
         @inline(__always)
-        static func apply<V: VectorArithmetic>(_ q: UnsafeMutableRawPointer, stride hb: Int, _: V.Type) {
-            let a0 = q.loadUnaligned(as: V.self), a1 = (q + hb).loadUnaligned(as: V.self)
-            q.storeBytes(of: a0 + a1, as: V.self)
-            (q + hb).storeBytes(of: a0 - a1, as: V.self)
+        static func apply<V: VectorArithmetic>(_ load: (Int) -> V, _ store: (Int, V) -> Void) {
+            let a0 = load(0), a1 = load(1)
+            store(0, a0 + a1)
+            store(1, a0 - a1)
         }
     }
 
@@ -139,14 +141,13 @@ extension WalshHadamard {
         static var stages: Int { 2 }
 
         @inline(__always)
-        static func apply<V: VectorArithmetic>(_ q: UnsafeMutableRawPointer, stride hb: Int, _: V.Type) {
-            let a0 = q.loadUnaligned(as: V.self), a1 = (q + hb).loadUnaligned(as: V.self)
-            let a2 = (q + 2 * hb).loadUnaligned(as: V.self), a3 = (q + 3 * hb).loadUnaligned(as: V.self)
+        static func apply<V: VectorArithmetic>(_ load: (Int) -> V, _ store: (Int, V) -> Void) {
+            let a0 = load(0), a1 = load(1), a2 = load(2), a3 = load(3)
             let b0 = a0 + a1, b1 = a0 - a1, b2 = a2 + a3, b3 = a2 - a3
-            q.storeBytes(of: b0 + b2, as: V.self)
-            (q + hb).storeBytes(of: b1 + b3, as: V.self)
-            (q + 2 * hb).storeBytes(of: b0 - b2, as: V.self)
-            (q + 3 * hb).storeBytes(of: b1 - b3, as: V.self)
+            store(0, b0 + b2)
+            store(1, b1 + b3)
+            store(2, b0 - b2)
+            store(3, b1 - b3)
         }
     }
 
@@ -154,11 +155,12 @@ extension WalshHadamard {
         static var stages: Int { 3 }
 
         @inline(__always)
-        static func apply<V: VectorArithmetic>(_ q: UnsafeMutableRawPointer, stride hb: Int, _: V.Type) {
-            var a: Octet<V> = loadOctet(q, stride: hb)
+        static func apply<V: VectorArithmetic>(_ load: (Int) -> V, _ store: (Int, V) -> Void) {
+            var a = (load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7))
             butterfly(&a.0, &a.1); butterfly(&a.2, &a.3); butterfly(&a.4, &a.5); butterfly(&a.6, &a.7)
             strides2And4(&a)
-            storeOctet(a, q, stride: hb)
+            store(0, a.0); store(1, a.1); store(2, a.2); store(3, a.3)
+            store(4, a.4); store(5, a.5); store(6, a.6); store(7, a.7)
         }
     }
 
@@ -166,15 +168,18 @@ extension WalshHadamard {
         static var stages: Int { 4 }
 
         @inline(__always)
-        static func apply<V: VectorArithmetic>(_ q: UnsafeMutableRawPointer, stride hb: Int, _: V.Type) {
-            var a: Octet<V> = loadOctet(q, stride: hb), b: Octet<V> = loadOctet(q + 8 * hb, stride: hb)
+        static func apply<V: VectorArithmetic>(_ load: (Int) -> V, _ store: (Int, V) -> Void) {
+            var a = (load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7))
+            var b = (load(8), load(9), load(10), load(11), load(12), load(13), load(14), load(15))
             butterfly(&a.0, &a.1); butterfly(&a.2, &a.3); butterfly(&a.4, &a.5); butterfly(&a.6, &a.7)
             butterfly(&b.0, &b.1); butterfly(&b.2, &b.3); butterfly(&b.4, &b.5); butterfly(&b.6, &b.7)
             strides2And4(&a)
             strides2And4(&b)
             stride8(&a, &b)
-            storeOctet(a, q, stride: hb)
-            storeOctet(b, q + 8 * hb, stride: hb)
+            store(0, a.0); store(1, a.1); store(2, a.2); store(3, a.3)
+            store(4, a.4); store(5, a.5); store(6, a.6); store(7, a.7)
+            store(8, b.0); store(9, b.1); store(10, b.2); store(11, b.3)
+            store(12, b.4); store(13, b.5); store(14, b.6); store(15, b.7)
         }
     }
 
@@ -197,7 +202,8 @@ extension WalshHadamard {
     static func sweep<T: FastfoodFloat, N: VerticalNetwork>(
         _ p: UnsafeMutableRawPointer, count: Int, stride h: Int, _: T.Type, _: N.Type, columns: Range<Int>, segment: Int
     ) {
-        let vectorBytes = MemoryLayout<T.Vector>.stride
+        typealias V = T.Vector
+        let vectorBytes = MemoryLayout<V>.stride
         let hb = h * vectorBytes
         var group = 0
         while group < count {
@@ -206,7 +212,7 @@ extension WalshHadamard {
                 var q = p + (start + columns.lowerBound) * vectorBytes
                 let end = q + columns.count * vectorBytes
                 while q < end {
-                    N.apply(q, stride: hb, T.Vector.self)
+                    N.apply({ (q + $0 * hb).loadUnaligned(as: V.self) }, { (q + $0 * hb).storeBytes(of: $1, as: V.self) })
                     q += vectorBytes
                 }
                 start += segment
