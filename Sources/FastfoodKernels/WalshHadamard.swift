@@ -3,8 +3,9 @@
 /// Everything is built on "vertical" stages over arrays of vectors: a butterfly on two whole
 /// vectors (a + b, a - b). Two users:
 ///   - a row transform of n contiguous scalars: the stages of stride below the vector width run
-///     inside registers on pairs of vectors (`hadamardPair`), fused with the first vector strides
-///     into the first sweep; the rest are vertical stages over the n / width vectors;
+///     inside each vector (`hadamardWithinVector`) as the first sweep loads it, and that sweep
+///     goes on with the first vector strides; the rest are vertical stages over the n / width
+///     vectors;
 ///   - the layer's interleaved tiles, where lane l of every vector belongs to row l, so every
 ///     stage is vertical.
 /// Vertical stages run up to four at a time (radix 16: sixteen vectors in registers, one sweep
@@ -167,39 +168,27 @@ enum WalshHadamard {
         }
     }
 
-    /// The stages of stride firstStride, 2 firstStride, ..., count / 2 (in vectors).
+    /// The stages of stride firstStride, 2 firstStride, ..., count / 2 (in vectors), after the
+    /// in-register ones when `withinVectors`, which the first sweep applies to each vector as
+    /// it loads it.
     @inline(__always)
     static func stages<T: FastfoodFloat>(
         _ p: UnsafeMutableRawPointer, count: Int, firstStride: Int, _: T.Type, withinVectors: Bool
     ) {
         var stride = firstStride
-        var within = withinVectors
-        if within && count < 4 {
-            let vectorBytes = MemoryLayout<T.Vector>.stride
-            if count == 1 {
-                p.storeBytes(of: T.hadamardWithinVector(p.loadUnaligned(as: T.Vector.self)), as: T.Vector.self)
-            } else {
-                var a = p.loadUnaligned(as: T.Vector.self), b = (p + vectorBytes).loadUnaligned(as: T.Vector.self)
-                T.hadamardPair(&a, &b)
-                p.storeBytes(of: a, as: T.Vector.self)
-                (p + vectorBytes).storeBytes(of: b, as: T.Vector.self)
-                stride = 2
-            }
-            within = false
-        }
-        if within, count >= 4 {
-            if count >= 16 {
-                radix16WithinVectors(p, count: count, T.self)
-                stride = 16
-            } else if count >= 8 {
-                radix8WithinVectors(p, count: count, T.self)
-                stride = 8
-            } else {
-                radix4WithinVectors(p, count: count, T.self)
-                stride = 4
-            }
-        }
         var remaining = (count / stride).trailingZeroBitCount
+        if withinVectors {
+            let n = sweepStages(remaining)
+            switch n {
+            case 0: p.storeBytes(of: T.hadamardWithinVector(p.loadUnaligned(as: T.Vector.self)), as: T.Vector.self)
+            case 1: withinVectorsSweep(p, count: count, T.self, Radix2.self)
+            case 2: withinVectorsSweep(p, count: count, T.self, Radix4.self)
+            case 3: withinVectorsSweep(p, count: count, T.self, Radix8.self)
+            default: withinVectorsSweep(p, count: count, T.self, Radix16.self)
+            }
+            stride <<= n
+            remaining -= n
+        }
         while remaining > 0 {
             let n = sweepStages(remaining)
             sweep(p, count: count, stride: stride, stages: n, T.self, columns: 0 ..< stride, segment: stride)

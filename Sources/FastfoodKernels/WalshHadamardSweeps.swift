@@ -6,27 +6,6 @@ extension WalshHadamard {
     /// Eight vectors held in registers.
     typealias Octet<V> = (V, V, V, V, V, V, V, V)
 
-    /// The eight vectors at p, p + b, ..., p + 7b (b in bytes, one vector by default), and back.
-    @inline(__always)
-    static func loadOctet<V: SIMD>(_ p: UnsafeMutableRawPointer, stride b: Int = MemoryLayout<V>.stride) -> Octet<V> {
-        return (p.loadUnaligned(as: V.self), (p + b).loadUnaligned(as: V.self),
-                (p + 2 * b).loadUnaligned(as: V.self), (p + 3 * b).loadUnaligned(as: V.self),
-                (p + 4 * b).loadUnaligned(as: V.self), (p + 5 * b).loadUnaligned(as: V.self),
-                (p + 6 * b).loadUnaligned(as: V.self), (p + 7 * b).loadUnaligned(as: V.self))
-    }
-
-    @inline(__always)
-    static func storeOctet<V: SIMD>(_ a: Octet<V>, _ p: UnsafeMutableRawPointer, stride b: Int = MemoryLayout<V>.stride) {
-        p.storeBytes(of: a.0, as: V.self)
-        (p + b).storeBytes(of: a.1, as: V.self)
-        (p + 2 * b).storeBytes(of: a.2, as: V.self)
-        (p + 3 * b).storeBytes(of: a.3, as: V.self)
-        (p + 4 * b).storeBytes(of: a.4, as: V.self)
-        (p + 5 * b).storeBytes(of: a.5, as: V.self)
-        (p + 6 * b).storeBytes(of: a.6, as: V.self)
-        (p + 7 * b).storeBytes(of: a.7, as: V.self)
-    }
-
     /// (x, y) = (x + y, x - y).
     @inline(__always)
     static func butterfly<V: VectorArithmetic>(_ x: inout V, _ y: inout V) {
@@ -53,64 +32,20 @@ extension WalshHadamard {
 // MARK: - The first sweep of a row transform
 
 extension WalshHadamard {
-    /// The in-register stages and vector stride 1 of each pair of vectors (hadamardPair), then
-    /// vector stride 2, four vectors at a time.
+    /// The in-register stages of every vector (hadamardWithinVector, as it is loaded), then N's
+    /// vector strides 1, 2, ... on consecutive groups of 2^N.stages vectors.
     @inline(never)
-    static func radix4WithinVectors<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, _: T.Type) {
+    static func withinVectorsSweep<T: FastfoodFloat, N: VerticalNetwork>(
+        _ p: UnsafeMutableRawPointer, count: Int, _: T.Type, _: N.Type
+    ) {
         typealias V = T.Vector
         let vectorBytes = MemoryLayout<V>.stride
         var q = p
         let end = p + count * vectorBytes
         while q < end {
-            var a0 = q.loadUnaligned(as: V.self), a1 = (q + vectorBytes).loadUnaligned(as: V.self)
-            var a2 = (q + 2 * vectorBytes).loadUnaligned(as: V.self), a3 = (q + 3 * vectorBytes).loadUnaligned(as: V.self)
-            T.hadamardPair(&a0, &a1)
-            T.hadamardPair(&a2, &a3)
-            q.storeBytes(of: a0 + a2, as: V.self)
-            (q + vectorBytes).storeBytes(of: a1 + a3, as: V.self)
-            (q + 2 * vectorBytes).storeBytes(of: a0 - a2, as: V.self)
-            (q + 3 * vectorBytes).storeBytes(of: a1 - a3, as: V.self)
-            q += 4 * vectorBytes
-        }
-    }
-
-    /// The in-register stages and vector strides 1, 2 and 4 of eight consecutive vectors.
-    @inline(__always)
-    static func hadamardOctet<T: FastfoodFloat>(_ a: inout Octet<T.Vector>, _: T.Type) {
-        T.hadamardPair(&a.0, &a.1)
-        T.hadamardPair(&a.2, &a.3)
-        T.hadamardPair(&a.4, &a.5)
-        T.hadamardPair(&a.6, &a.7)
-        strides2And4(&a)
-    }
-
-    /// As radix4WithinVectors, eight vectors at a time: vector strides 2 and 4 in registers too.
-    @inline(never)
-    static func radix8WithinVectors<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, _: T.Type) {
-        let octetBytes = 8 * MemoryLayout<T.Vector>.stride
-        var q = p
-        while q < p + count * MemoryLayout<T.Vector>.stride {
-            var a: Octet<T.Vector> = loadOctet(q)
-            hadamardOctet(&a, T.self)
-            storeOctet(a, q)
-            q += octetBytes
-        }
-    }
-
-    /// As radix4WithinVectors, sixteen vectors at a time: vector strides 2, 4 and 8 in
-    /// registers too.
-    @inline(never)
-    static func radix16WithinVectors<T: FastfoodFloat>(_ p: UnsafeMutableRawPointer, count: Int, _: T.Type) {
-        let octetBytes = 8 * MemoryLayout<T.Vector>.stride
-        var q = p
-        while q < p + count * MemoryLayout<T.Vector>.stride {
-            var a: Octet<T.Vector> = loadOctet(q), b: Octet<T.Vector> = loadOctet(q + octetBytes)
-            hadamardOctet(&a, T.self)
-            hadamardOctet(&b, T.self)
-            stride8(&a, &b)
-            storeOctet(a, q)
-            storeOctet(b, q + octetBytes)
-            q += 2 * octetBytes
+            N.apply({ T.hadamardWithinVector((q + $0 * vectorBytes).loadUnaligned(as: V.self)) },
+                    { (q + $0 * vectorBytes).storeBytes(of: $1, as: V.self) })
+            q += vectorBytes << N.stages
         }
     }
 }
