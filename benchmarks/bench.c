@@ -3,6 +3,10 @@
  *
  * Links libfastfood through <fastfood.h> and OpenBLAS through <cblas.h>. Prints one line per
  * figure:
+ *   clock                      the core clock, from a chain of dependent integer adds
+ *   memory                     in-place read+write bandwidth of an L1- and an L2-sized array
+ *                              (what a transform sweep does to each vector): the bounds the
+ *                              README compares the FWHT with
  *   fwht   <type> n=<n>        ns per transform, GFLOP/s (n log2 n add/subs per transform)
  *   layer  <shape> threads=<t> fastfood and dense (cblas_sgemm) milliseconds for forward,
  *                              backward (dX and dW/dparams) and forward+backward, and the
@@ -84,6 +88,55 @@ static void check(fastfood_status status, const char *what) {
     if (status != FASTFOOD_OK) {
         fprintf(stderr, "%s: %s\n", what, fastfood_last_error_message());
         exit(2);
+    }
+}
+
+/* ---- machine limits ------------------------------------------------------------------------ */
+
+/* A chain of dependent integer adds runs at one add per cycle: the core clock. */
+static void run_add_chain(void *c) {
+    unsigned long x = *(unsigned long *)c;
+    for (long i = 0; i < 10000000; i++) {
+        x += 1;
+        __asm__ volatile("" : "+r"(x));
+    }
+    *(unsigned long *)c = x;
+}
+
+typedef float vector16 __attribute__((vector_size(64)));
+
+/* a[i] += tiny over n 64-byte vectors: one read and one write of every line, as a transform
+ * sweep does. 512-bit where the CPU has it, so the loads and stores, not the adds, are the limit. */
+__attribute__((target("avx512f"))) static void add_in_place_avx512(vector16 *a, size_t n) {
+    for (size_t i = 0; i < n; i++) a[i] += 1e-7f;
+}
+static void add_in_place(vector16 *a, size_t n) {
+    for (size_t i = 0; i < n; i++) a[i] += 1e-7f;
+}
+
+typedef struct {
+    vector16 *a;
+    size_t n;
+    int wide;
+} memory_job;
+
+static void run_memory(void *c) {
+    memory_job *j = c;
+    if (j->wide) add_in_place_avx512(j->a, j->n);
+    else add_in_place(j->a, j->n);
+}
+
+static void bench_machine(void) {
+    unsigned long x = 0;
+    double hz = 1e7 / measure(run_add_chain, &x);
+    printf("clock  %.2f GHz (a chain of dependent integer adds)\n", hz * 1e-9);
+    for (size_t kib = 32; kib <= 256; kib *= 8) {
+        memory_job job = {xmalloc(kib * 1024), kib * 1024 / 64, __builtin_cpu_supports("avx512f")};
+        memset(job.a, 0, kib * 1024);
+        double bytes = 2.0 * (double)kib * 1024 / measure(run_memory, &job);
+        printf("memory in-place read+write of %3zu KiB (%s): %6.1f GB/s, %5.1f bytes per cycle\n", kib,
+               kib <= 32 ? "L1" : "L2", bytes * 1e-9, bytes / hz);
+        free(job.a);
     }
 }
 
@@ -202,6 +255,7 @@ int main(int argc, char **argv) {
            fastfood_version_string(), fastfood_cpu_variant(), openblas_get_corename(),
            sysconf(_SC_NPROCESSORS_ONLN));
     check(fastfood_set_num_threads(1), "set_num_threads");
+    bench_machine();
     bench_fwht(quick);
     static const struct { size_t batch, in, out; } shapes[] = {
         {128, 1024, 1024}, {128, 4096, 4096}, {128, 8192, 8192}, {256, 9216, 4096}, {128, 16384, 16384},
