@@ -61,8 +61,8 @@ enum ForwardKernels {
         for k in 0 ..< shape.blockCount {
             let block = BlockView(layer, params, block: k)
             // u = H B x_pad
-            WalshHadamard.transformVectors(UnsafeMutableRawPointer(u), count: n, T.self, withinVectors: false) {
-                range in
+            WalshHadamard.transformVectors(UnsafeMutableRawPointer(u), count: n, T.self, withinVectors: false,
+                                           zeroFrom: inputs) { range in
                 let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
                 if singleBlock {
                     TileKernels.gather(x + first, ld: ldx, rows: rows, count: columns, total: range.count,
@@ -171,10 +171,10 @@ enum BackwardKernels {
         let gradientAndX: (UnsafeMutablePointer<T>, UnsafePointer<T>)? = gradient.flatMap { g in x.map { (g, $0) } }
         /// p = H applied to what `fill` produces, chunk by chunk; `drain` reads the result while
         /// it is in L1 (see transformVectors).
-        func transform(_ p: UnsafeMutablePointer<V>, fill: (Range<Int>) -> Void,
+        func transform(_ p: UnsafeMutablePointer<V>, zeroFrom: Int, fill: (Range<Int>) -> Void,
                        drain: (Range<Int>) -> Void = { _ in }) {
             WalshHadamard.transformVectors(UnsafeMutableRawPointer(p), count: n, T.self, withinVectors: false,
-                                           fill: fill, drain: drain)
+                                           zeroFrom: zeroFrom, fill: fill, drain: drain)
         }
         if let (_, x) = gradientAndX, !singleBlock {
             TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
@@ -184,7 +184,7 @@ enum BackwardKernels {
             let outputs = block.outputs
             if let (_, x) = gradientAndX {
                 // Recompute u2 (kept in v) and u4 (in w).
-                transform(u, fill: { range in
+                transform(u, zeroFrom: inputs, fill: { range in
                     let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
                     if singleBlock {
                         // B x is formed during the transpose, x itself kept for dB.
@@ -201,7 +201,7 @@ enum BackwardKernels {
             // w = du3 = H S dy (truncated outputs have zero gradient). With parameter gradients,
             // w holds u4 on entry: dS and dbias are reduced as dy is transposed in, and dG as
             // du3 is finished.
-            transform(w, fill: { range in
+            transform(w, zeroFrom: outputs, fill: { range in
                 let first = range.lowerBound, columns = max(0, min(range.count, outputs - first))
                 let dyBlock = dy + block.offset + first
                 if let (gradient, _) = gradientAndX {

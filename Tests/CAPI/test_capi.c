@@ -572,33 +572,67 @@ static void test_fwht_bitwise(void) {
     free(f); free(fr); free(d); free(dr);
 }
 
-/* A row's outputs do not depend on which path ran it: 16 rows (8 for double) go through the
- * interleaved tile kernels, a batch of one row through the row kernels. */
-static void test_row_and_tile_paths_agree(void) {
-    fastfood_layer *layer = make_layer(1000, 1500, 17, FASTFOOD_LAYER_BIAS); /* D = 1024, K = 2 */
-    size_t in = 1000, out = 1500, batch = 16, n = fastfood_layer_param_count(layer);
-    float *p = xmalloc(n * sizeof *p), *x = xmalloc(batch * in * sizeof *x);
-    float *y = xmalloc(batch * out * sizeof *y), *row = xmalloc(out * sizeof *row);
-    double *pd = xmalloc(n * sizeof *pd), *xd = xmalloc(batch * in * sizeof *xd);
-    double *yd = xmalloc(batch * out * sizeof *yd), *rowd = xmalloc(out * sizeof *rowd);
+/* A row's results do not depend on which path ran it: 16 rows (8 for double) go through the
+ * interleaved tile kernels, a batch of one row through the row kernels. Forward y and backward
+ * dx agree bit for bit; the parameter gradient, summed over the rows in another order by the
+ * two paths, agrees to rounding. The shapes pad the input or truncate the output so that whole
+ * L1 chunks (D = 1024) and whole outer groups of the transform (D = 16384) are zero padding,
+ * which the tile kernels skip. */
+static void check_row_and_tile_paths(size_t in, size_t out) {
+    fastfood_layer *layer = make_layer(in, out, 17, FASTFOOD_LAYER_BIAS);
+    size_t batch = 16, n = fastfood_layer_param_count(layer);
+    float *p = xmalloc(n * sizeof *p), *x = xmalloc(batch * in * sizeof *x), *dy = xmalloc(batch * out * sizeof *dy);
+    float *y = xmalloc(batch * out * sizeof *y), *dx = xmalloc(batch * in * sizeof *dx);
+    float *dp = xmalloc(n * sizeof *dp), *dprow = xmalloc(n * sizeof *dprow), *dpsum = xmalloc(n * sizeof *dpsum);
+    float *row = xmalloc((in > out ? in : out) * sizeof *row);
+    double *pd = xmalloc(n * sizeof *pd), *xd = xmalloc(batch * in * sizeof *xd), *dyd = xmalloc(batch * out * sizeof *dyd);
+    double *yd = xmalloc(batch * out * sizeof *yd), *dxd = xmalloc(batch * in * sizeof *dxd);
+    double *rowd = xmalloc((in > out ? in : out) * sizeof *rowd);
     CHECK(fastfood_init_params_f64(layer, 3, 1.0, pd) == FASTFOOD_OK);
     for (size_t i = 0; i < n; i++) p[i] = (float)pd[i];
     for (size_t i = 0; i < batch * in; i++) x[i] = (float)(xd[i] = uniform());
+    for (size_t i = 0; i < batch * out; i++) dy[i] = (float)(dyd[i] = uniform());
     CHECK(fastfood_forward_f32(layer, p, batch, x, in, y, out) == FASTFOOD_OK);
     CHECK(fastfood_forward_f64(layer, pd, 8, xd, in, yd, out) == FASTFOOD_OK);
-    int same_f = 1, same_d = 1;
+    CHECK(fastfood_backward_f32(layer, p, batch, x, in, dy, out, dx, in, dp, 0) == FASTFOOD_OK);
+    CHECK(fastfood_backward_f64(layer, pd, 8, xd, in, dyd, out, dxd, in, NULL, 0) == FASTFOOD_OK);
+    memset(dpsum, 0, n * sizeof *dpsum);
+    int same_y = 1, same_yd = 1, same_dx = 1, same_dxd = 1;
     for (size_t r = 0; r < batch; r++) {
         CHECK(fastfood_forward_f32(layer, p, 1, x + r * in, in, row, out) == FASTFOOD_OK);
-        if (memcmp(row, y + r * out, out * sizeof *row) != 0) same_f = 0;
+        if (memcmp(row, y + r * out, out * sizeof *row) != 0) same_y = 0;
+        CHECK(fastfood_backward_f32(layer, p, 1, x + r * in, in, dy + r * out, out, row, in, dprow, 0) == FASTFOOD_OK);
+        if (memcmp(row, dx + r * in, in * sizeof *row) != 0) same_dx = 0;
+        for (size_t i = 0; i < n; i++) dpsum[i] += dprow[i];
         if (r < 8) {
             CHECK(fastfood_forward_f64(layer, pd, 1, xd + r * in, in, rowd, out) == FASTFOOD_OK);
-            if (memcmp(rowd, yd + r * out, out * sizeof *rowd) != 0) same_d = 0;
+            if (memcmp(rowd, yd + r * out, out * sizeof *rowd) != 0) same_yd = 0;
+            CHECK(fastfood_backward_f64(layer, pd, 1, xd + r * in, in, dyd + r * out, out, rowd, in, NULL, 0) ==
+                  FASTFOOD_OK);
+            if (memcmp(rowd, dxd + r * in, in * sizeof *rowd) != 0) same_dxd = 0;
         }
     }
-    CHECK(same_f);
-    CHECK(same_d);
-    free(p); free(x); free(y); free(row); free(pd); free(xd); free(yd); free(rowd);
+    CHECK(same_y);
+    CHECK(same_yd);
+    CHECK(same_dx);
+    CHECK(same_dxd);
+    double worst = 0, largest = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)dp[i] - (double)dpsum[i]);
+        if (e > worst) worst = e;
+        if (fabs((double)dpsum[i]) > largest) largest = fabs((double)dpsum[i]);
+    }
+    CHECK(largest > 0);
+    CHECK(worst <= 1e-4 * largest);
+    free(p); free(x); free(dy); free(y); free(dx); free(dp); free(dprow); free(dpsum); free(row);
+    free(pd); free(xd); free(dyd); free(yd); free(dxd); free(rowd);
     fastfood_layer_destroy(layer);
+}
+
+static void test_row_and_tile_paths_agree(void) {
+    check_row_and_tile_paths(1000, 1500); /* D = 1024, two blocks, the second truncated */
+    check_row_and_tile_paths(600, 300);   /* D = 1024: the last L1 chunk of x, the last two of dy, zero */
+    check_row_and_tile_paths(9216, 4096); /* D = 16384: whole outer groups of zero padding */
 }
 
 /* ---- concurrency --------------------------------------------------------------------------- */
