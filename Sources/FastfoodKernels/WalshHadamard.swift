@@ -42,10 +42,11 @@ enum WalshHadamard {
     /// of being written out to L2 by one sweep and read back by the next. `drain`, likewise,
     /// reads finished vectors while they are in L1: it is called once for each range of a
     /// partition of 0 ..< count, each range starting at a multiple of 32 vectors and a multiple of
-    /// 32 long, or all of count. `zeroFrom`: the caller promises that vectors zeroFrom ..< count
-    /// are +0 after `fill` (a layer's zero padding). A stage maps +0 and +0 to +0 and +0, so
-    /// the chunks and outer groups that lie wholly in that tail are left as they are: the same
-    /// bits, less work (9216 inputs padded to D = 16384).
+    /// 32 long, or all of count. `zeroFrom` (at least 1): the caller promises that vectors
+    /// zeroFrom ..< count are +0 (a layer's zero padding). `fill` is not called for the chunks
+    /// wholly in that tail: they are neither written nor transformed (a stage maps +0 and +0 to
+    /// +0 and +0) but read as +0 by the outer stages, which write them. The same bits, less work
+    /// (9216 inputs padded to D = 16384).
     @inline(__always)
     static func transformVectors<T: FastfoodFloat>(
         _ p: UnsafeMutableRawPointer, count: Int, _: T.Type, withinVectors: Bool, firstStride: Int = 1,
@@ -55,8 +56,8 @@ enum WalshHadamard {
         let chunk = chunkLength(count: count, vectorBytes: vectorBytes)
         var base = 0
         while base < count {
-            fill(base ..< base + chunk)
-            if base < zeroFrom {
+            if base < zeroFrom || chunk == count {
+                fill(base ..< base + chunk)
                 stages(p + base * vectorBytes, count: chunk, firstStride: firstStride, T.self, withinVectors: withinVectors)
             }
             base += chunk
@@ -134,8 +135,10 @@ enum WalshHadamard {
     /// within a segment of h vectors). So a group of up to three stages (outerStageGroup) runs
     /// on the 2 to 8 segments it combines a block of columns at a time, small enough to stay
     /// in L1 across the group's sweeps (one with AVX-512): one trip through L2 per group.
-    /// The last trip hands each block to `drain` as soon as its columns are final. Groups of
-    /// segments wholly at or past `zeroFrom` are zero and stay so (see transformVectors).
+    /// The last trip hands each block to `drain` as soon as its columns are final. Segments
+    /// that start at or past `zeroFrom` hold +0 that is not in memory (see transformVectors): a
+    /// group of only such segments is skipped, and a group with some reads them as +0 and
+    /// writes them.
     @inline(__always)
     static func outerStages<T: FastfoodFloat>(
         _ p: UnsafeMutableRawPointer, count: Int, firstStride: Int, _: T.Type, zeroFrom: Int,
@@ -143,16 +146,19 @@ enum WalshHadamard {
     ) {
         let vectorBytes = MemoryLayout<T.Vector>.stride
         var stride = firstStride
+        var zero = zeroFrom // segments that start here or later are +0, not in memory
         while stride < count {
             let stages = outerStageGroup((count / stride).trailingZeroBitCount)
             let span = stride << stages
             let columns = max(1, min(stride, cacheBlockBytes / (vectorBytes << stages)))
+            zero = zero >= count ? count : (zero + stride - 1) / stride * stride
             var base = 0
             while base < count {
-                if base >= zeroFrom {
+                if base >= zero {
                     base += span
                     continue
                 }
+                let live = min(1 << stages, (zero - base) / stride)
                 let q = p + base * vectorBytes
                 var first = 0
                 while first < stride {
@@ -160,7 +166,9 @@ enum WalshHadamard {
                     var h = stride, left = stages
                     while left > 0 {
                         let n = sweepStages(left)
-                        sweep(q, count: span, stride: h, stages: n, T.self, columns: block, segment: stride)
+                        // Only the group's first sweep can meet segments that are not in memory.
+                        sweep(q, count: span, stride: h, stages: n, T.self, columns: block, segment: stride,
+                              live: left == stages ? live : .max)
                         h <<= n
                         left -= n
                     }

@@ -120,35 +120,49 @@ extension WalshHadamard {
 
     /// `stages` (1 to 4) stages from stride h, in one sweep over the vectors whose offset
     /// within their segment (of `segment` vectors, h >= segment) lies in `columns` (all of
-    /// them: columns 0 ..< h, segment h).
+    /// them: columns 0 ..< h, segment h). With h == segment, `live` segments from p on are in
+    /// memory and the rest are +0 that is not (see transformVectors): they are read as +0.
     @inline(__always)
     static func sweep<T: FastfoodFloat>(
-        _ p: UnsafeMutableRawPointer, count: Int, stride h: Int, stages: Int, _: T.Type, columns: Range<Int>, segment: Int
+        _ p: UnsafeMutableRawPointer, count: Int, stride h: Int, stages: Int, _: T.Type, columns: Range<Int>,
+        segment: Int, live: Int = .max
     ) {
         switch stages {
-        case 1: sweep(p, count: count, stride: h, T.self, Radix2.self, columns: columns, segment: segment)
-        case 2: sweep(p, count: count, stride: h, T.self, Radix4.self, columns: columns, segment: segment)
-        case 3: sweep(p, count: count, stride: h, T.self, Radix8.self, columns: columns, segment: segment)
-        default: sweep(p, count: count, stride: h, T.self, Radix16.self, columns: columns, segment: segment)
+        case 1: sweep(p, count: count, stride: h, T.self, Radix2.self, columns: columns, segment: segment, live: live)
+        case 2: sweep(p, count: count, stride: h, T.self, Radix4.self, columns: columns, segment: segment, live: live)
+        case 3: sweep(p, count: count, stride: h, T.self, Radix8.self, columns: columns, segment: segment, live: live)
+        default: sweep(p, count: count, stride: h, T.self, Radix16.self, columns: columns, segment: segment, live: live)
         }
     }
 
     @inline(never)
     static func sweep<T: FastfoodFloat, N: VerticalNetwork>(
-        _ p: UnsafeMutableRawPointer, count: Int, stride h: Int, _: T.Type, _: N.Type, columns: Range<Int>, segment: Int
+        _ p: UnsafeMutableRawPointer, count: Int, stride h: Int, _: T.Type, _: N.Type, columns: Range<Int>,
+        segment: Int, live: Int
     ) {
         typealias V = T.Vector
         let vectorBytes = MemoryLayout<V>.stride
         let hb = h * vectorBytes
+        let radix = 1 << N.stages
         var group = 0
         while group < count {
+            // How many of this group's network inputs are in memory.
+            let inputs = live >= count / h ? radix : min(radix, max(0, live - group / h))
             var start = group
             while start < group + h {
                 var q = p + (start + columns.lowerBound) * vectorBytes
                 let end = q + columns.count * vectorBytes
-                while q < end {
-                    N.apply({ (q + $0 * hb).loadUnaligned(as: V.self) }, { (q + $0 * hb).storeBytes(of: $1, as: V.self) })
-                    q += vectorBytes
+                if inputs == radix {
+                    while q < end {
+                        N.apply({ (q + $0 * hb).loadUnaligned(as: V.self) }, { (q + $0 * hb).storeBytes(of: $1, as: V.self) })
+                        q += vectorBytes
+                    }
+                } else {
+                    while q < end {
+                        N.apply({ $0 < inputs ? (q + $0 * hb).loadUnaligned(as: V.self) : V() },
+                                { (q + $0 * hb).storeBytes(of: $1, as: V.self) })
+                        q += vectorBytes
+                    }
                 }
                 start += segment
             }
