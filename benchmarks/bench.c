@@ -127,9 +127,18 @@ static void run_memory(void *c) {
 }
 
 static void bench_machine(void) {
+    /* The fastest of many runs: another thread on the same core (this is a shared virtual
+     * machine) only ever slows the chain down. */
     unsigned long x = 0;
-    double hz = 1e7 / measure(run_add_chain, &x);
-    printf("clock  %.2f GHz (a chain of dependent integer adds)\n", hz * 1e-9);
+    double fastest = 1e9;
+    for (int i = 0; i < 50; i++) {
+        double start = now();
+        run_add_chain(&x);
+        double t = now() - start;
+        if (t < fastest) fastest = t;
+    }
+    double hz = 1e7 / fastest;
+    printf("clock  %.2f GHz (fastest of 50 chains of 10^7 dependent integer adds)\n", hz * 1e-9);
     for (size_t kib = 32; kib <= 256; kib *= 8) {
         memory_job job = {xmalloc(kib * 1024), kib * 1024 / 64, __builtin_cpu_supports("avx512f")};
         memset(job.a, 0, kib * 1024);
