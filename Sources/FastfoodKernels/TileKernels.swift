@@ -200,7 +200,7 @@ extension TileKernels {
     /// dst = H (src[p[i]] * s(i)) for i < count, s as in permutedFirstStages: the permutation,
     /// the diagonal and the first sweep's stages (as many as WalshHadamard.sweepStages takes)
     /// fill each L1 chunk of the transform, which then runs the rest (`drain` as in
-    /// transformVectors). Below 2 vectors: permute, then transform.
+    /// transformVectors).
     @inline(__always)
     static func permuteAndTransform<T: FastfoodFloat>(
         _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>,
@@ -216,18 +216,35 @@ extension TileKernels {
         }
         let chunk = WalshHadamard.chunkLength(count: n, vectorBytes: MemoryLayout<T.Vector>.stride)
         switch WalshHadamard.sweepStages(chunk.trailingZeroBitCount) {
-        case 4: run(WalshHadamard.Radix16.self)
-        case 3: run(WalshHadamard.Radix8.self)
-        case 2: run(WalshHadamard.Radix4.self)
+        case 0: run(WalshHadamard.Radix1.self)
         case 1: run(WalshHadamard.Radix2.self)
-        default:
-            for i in 0 ..< n {
-                let j = Int(p[i])
-                copy?[i] = src[j]
-                dst[i] = src[j] * scale[scaleBySource ? j : i]
-            }
-            WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false,
-                                           drain: drain)
+        case 2: run(WalshHadamard.Radix4.self)
+        case 3: run(WalshHadamard.Radix8.self)
+        default: run(WalshHadamard.Radix16.self)
+        }
+    }
+}
+
+extension TileKernels {
+    /// Chunk `range` of u = B x_pad for one block (B = `sign`, zero past `inputs`), as a
+    /// transform's fill. With one block, x is transposed straight from its rows, and with
+    /// `keepingX` the transposed x itself is stored in `input` too (for dB); with several,
+    /// `input` already holds x, transposed once for all blocks.
+    @inline(__always)
+    static func signedInput<T: FastfoodFloat>(
+        range: Range<Int>, x: UnsafePointer<T>, ldx: Int, rows: Int, inputs: Int, sign: UnsafePointer<T>,
+        singleBlock: Bool, keepingX: Bool, input: UnsafeMutablePointer<T.Vector>, into u: UnsafeMutablePointer<T.Vector>
+    ) {
+        let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
+        if !singleBlock {
+            for i in first ..< first + columns { u[i] = input[i] * sign[i] }
+            (u + first + columns).update(repeating: T.Vector(), count: range.count - columns)
+        } else if keepingX {
+            gather(x + first, ld: ldx, rows: rows, count: columns, total: range.count, into: input + first,
+                   scale: sign + first, scaledInto: u + first)
+        } else {
+            gather(x + first, ld: ldx, rows: rows, count: columns, total: range.count, into: u + first,
+                   scale: sign + first)
         }
     }
 }

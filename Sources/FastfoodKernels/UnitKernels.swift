@@ -63,14 +63,8 @@ enum ForwardKernels {
             // u = H B x_pad
             WalshHadamard.transformVectors(UnsafeMutableRawPointer(u), count: n, T.self, withinVectors: false,
                                            zeroFrom: inputs) { range in
-                let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
-                if singleBlock {
-                    TileKernels.gather(x + first, ld: ldx, rows: rows, count: columns, total: range.count,
-                                       into: u + first, scale: block.sign + first)
-                } else {
-                    for i in first ..< first + columns { u[i] = input[i] * block.sign[i] }
-                    (u + first + columns).update(repeating: T.Vector(), count: range.count - columns)
-                }
+                TileKernels.signedInput(range: range, x: x, ldx: ldx, rows: rows, inputs: inputs, sign: block.sign,
+                                        singleBlock: singleBlock, keepingX: false, input: input, into: u)
             }
             // v = H G PI u
             TileKernels.permuteAndTransform(u, permutation: block.permutation, scale: block.gaussian, count: n,
@@ -185,15 +179,8 @@ enum BackwardKernels {
             if let (_, x) = gradientAndX {
                 // Recompute u2 (kept in v) and u4 (in w).
                 transform(u, zeroFrom: inputs, fill: { range in
-                    let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
-                    if singleBlock {
-                        // B x is formed during the transpose, x itself kept for dB.
-                        TileKernels.gather(x + first, ld: ldx, rows: rows, count: columns, total: range.count,
-                                           into: input + first, scale: block.sign + first, scaledInto: u + first)
-                    } else {
-                        for i in first ..< first + columns { u[i] = input[i] * block.sign[i] }
-                        (u + first + columns).update(repeating: V(), count: range.count - columns)
-                    }
+                    TileKernels.signedInput(range: range, x: x, ldx: ldx, rows: rows, inputs: inputs, sign: block.sign,
+                                            singleBlock: singleBlock, keepingX: true, input: input, into: u)
                 })
                 TileKernels.permuteAndTransform(u, permutation: block.permutation, scale: block.gaussian, count: n,
                                                 into: w, copy: v)

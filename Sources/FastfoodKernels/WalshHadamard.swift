@@ -42,7 +42,7 @@ enum WalshHadamard {
     /// of being written out to L2 by one sweep and read back by the next. `drain`, likewise,
     /// reads finished vectors while they are in L1: it is called once for each range of a
     /// partition of 0 ..< count, each range starting at a multiple of 32 vectors and a multiple of
-    /// 32 long, or all of count. `zeroFrom` (at least 1): the caller promises that vectors
+    /// 32 long, or all of count. `zeroFrom`: the caller promises that vectors
     /// zeroFrom ..< count are +0 (a layer's zero padding). `fill` is not called for the chunks
     /// wholly in that tail: they are neither written nor transformed (a stage maps +0 and +0 to
     /// +0 and +0) but read as +0 by the outer stages, which write them. The same bits, less work
@@ -54,9 +54,10 @@ enum WalshHadamard {
     ) {
         let vectorBytes = MemoryLayout<T.Vector>.stride
         let chunk = chunkLength(count: count, vectorBytes: vectorBytes)
+        let zeroFrom = max(1, zeroFrom) // the first chunk always runs: the last trip starts there
         var base = 0
         while base < count {
-            if base < zeroFrom || chunk == count {
+            if base < zeroFrom {
                 fill(base ..< base + chunk)
                 stages(p + base * vectorBytes, count: chunk, firstStride: firstStride, T.self, withinVectors: withinVectors)
             }
@@ -199,7 +200,7 @@ enum WalshHadamard {
         if withinVectors {
             let n = sweepStages(remaining)
             switch n {
-            case 0: p.storeBytes(of: T.hadamardWithinVector(p.loadUnaligned(as: T.Vector.self)), as: T.Vector.self)
+            case 0: withinVectorsSweep(p, count: count, T.self, Radix1.self)
             case 1: withinVectorsSweep(p, count: count, T.self, Radix2.self)
             case 2: withinVectorsSweep(p, count: count, T.self, Radix4.self)
             case 3: withinVectorsSweep(p, count: count, T.self, Radix8.self)

@@ -61,6 +61,17 @@ protocol VerticalNetwork {
 }
 
 extension WalshHadamard {
+    /// No stage: what a sweep of a single vector reduces to (a row of one vector, a transform
+    /// of length 1).
+    enum Radix1: VerticalNetwork {
+        static var stages: Int { 0 }
+
+        @inline(__always)
+        static func apply<V: VectorArithmetic>(_ load: (Int) -> V, _ store: (Int, V) -> Void) {
+            store(0, load(0))
+        }
+    }
+
     enum Radix2: VerticalNetwork {
         static var stages: Int { 1 }
 
