@@ -530,7 +530,7 @@ static void test_fwht(void) {
     CHECK(exact);
 }
 
-/* Every FWHT path (in-register pairs, wide first sweeps, L1 chunks, outer trips through L2)
+/* Every FWHT path (in-register stages, wide first sweeps, L1 chunks, outer trips through L2)
  * applies the stages in increasing stride order with the same butterfly, so the result must be
  * bit for bit the textbook radix-2 loop's. Lengths 1 .. 2^17 cover every path for both types. */
 #define TEXTBOOK_FWHT(name, type)                                                    \
