@@ -17,7 +17,8 @@
 #   CC=...          C compiler for the examples and C tests (default cc).
 #   SWIFT=...       swift driver (default: swift on PATH, else /opt/swift/usr/bin/swift).
 
-VERSION      := 1.0.0
+# The version is defined once, in the header.
+VERSION      := $(shell sed -n 's/^#define FASTFOOD_VERSION_STRING "\(.*\)"/\1/p' include/fastfood.h)
 SOVERSION    := 1
 SWIFT        ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 CC           ?= cc
@@ -55,7 +56,7 @@ SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*
 
 C_LINK       := -L$(LIBDIR_BUILD) -lfastfood -Wl,-rpath,$(abspath $(LIBDIR_BUILD)) -lm
 EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
-C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs
+C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized
 
 .PHONY: all lib demo test fuzz test-fuzz test-sanitizers test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
 
@@ -201,6 +202,8 @@ test-c: $(C_TESTS)
 	$(BINDIR_BUILD)/test_hostile_files
 	$(BINDIR_BUILD)/test_stress
 	$(BINDIR_BUILD)/test_bad_inputs
+	$(BINDIR_BUILD)/test_in_place
+	$(BINDIR_BUILD)/test_normalized
 	bash Tests/CAPI/variants.sh $(BINDIR_BUILD)/test_variants $(CPU_VARIANTS)
 	for cpu in $(CPU_VARIANTS); do echo "== C API tests, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_capi || exit 1; done
 

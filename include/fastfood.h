@@ -83,12 +83,12 @@ extern "C" {
 
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
-#define FASTFOOD_VERSION_MINOR 0
+#define FASTFOOD_VERSION_MINOR 1
 #define FASTFOOD_VERSION_PATCH 0
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10000
+#define FASTFOOD_VERSION_NUMBER 10100
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.0.0"
+#define FASTFOOD_VERSION_STRING "1.1.0"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.
@@ -166,6 +166,32 @@ typedef struct fastfood_layer fastfood_layer;
 /** Layer flag: the layer has a bias vector of out_features numbers at the end of its parameters. */
 #define FASTFOOD_LAYER_BIAS 0x1u
 
+/**
+ * Layer flag (since 1.1): orthonormal transforms. Each H is replaced by H / sqrt(D), so block k
+ * computes
+ *
+ *     y_k = S_k (H / sqrt(D)) G_k PI_k (H / sqrt(D)) B_k x_pad  =  (S_k / D) H G_k PI_k H B_k x_pad.
+ *
+ * Why: with the unnormalised H a block has gain ~D, so S must start near 1/D while its gradient
+ * is ~D times the natural scale, and one learning rate cannot serve S, G and B (SGD with
+ * momentum diverges within a few steps). With this flag S, G, B and their gradients are all
+ * O(1), as the weights of a dense layer are: train every parameter with one learning rate, plain
+ * SGD, momentum, weight decay or Adam, exactly as for the dense layer it replaces. Use it for any
+ * layer you train; leave it off to keep the 1.0 parameterisation (e.g. to load old checkpoints'
+ * S values unchanged).
+ *
+ * Everything else is unchanged: the parameter layout and count, the permutations, dropout and
+ * the backward flags. The gradients are those of the normalised layer (dS = dy * u4 / D, where
+ * u4 is the unnormalised H G PI H B x). The initialisations describe the same function as for an
+ * unnormalised layer with the same seed: every S value is multiplied by D (so S is O(1): about
+ * gain * sqrt(D / in_features) for FASTFOOD_INIT_VARIANCE, 1 for FASTFOOD_INIT_NEAR_IDENTITY).
+ * D is a power of two, so a normalised layer with parameters P computes bit for bit what an
+ * unnormalised layer computes with P's S section divided by D (barring underflow to subnormal
+ * numbers). The flag is stored in saved files; files without it load as before. Costs: one pass
+ * over the parameters per call (scaling a copy of S), negligible next to a batch.
+ */
+#define FASTFOOD_LAYER_NORMALIZED 0x2u
+
 /** Largest accepted in_features (and block size): 2^30. */
 #define FASTFOOD_MAX_IN_FEATURES 1073741824u
 
@@ -183,7 +209,8 @@ typedef struct fastfood_layer fastfood_layer;
  * @param in_features   input width, 1 .. FASTFOOD_MAX_IN_FEATURES.
  * @param out_features  output width, >= 1. Any value is valid; memory grows as ceil(out/D)*D.
  * @param seed          any 64-bit value; selects the permutations.
- * @param flags         0 or FASTFOOD_LAYER_BIAS; any other bit is rejected.
+ * @param flags         0 or any of FASTFOOD_LAYER_BIAS and FASTFOOD_LAYER_NORMALIZED (since 1.1);
+ *                      any other bit is rejected.
  * @param out_layer     receives the new layer; must not be NULL. Unchanged on failure.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER (out_layer NULL);
  *         FASTFOOD_ERROR_INVALID_ARGUMENT (a width 0, in_features too large, unknown flag bits);
@@ -573,7 +600,8 @@ FASTFOOD_API fastfood_status fastfood_features_backward_f64(const fastfood_layer
  *         16     8  in_features
  *         24     8  out_features
  *         32     8  seed
- *         40     4  layer flags (FASTFOOD_LAYER_BIAS)
+ *         40     4  layer flags (FASTFOOD_LAYER_BIAS, FASTFOOD_LAYER_NORMALIZED; a reader older
+ *                   than 1.1 rejects a file with the second as BAD_FORMAT)
  *         44     4  element type: FASTFOOD_TYPE_F32 (1) or FASTFOOD_TYPE_F64 (2), IEEE 754
  *         48     8  parameter count (3*K*D, + out_features with a bias)
  *         56     8  permutation digest: FNV-1a 64 of all K*D permutation entries, each written as

@@ -10,11 +10,12 @@ public func fastfood_layer_create(
 ) -> fastfood_status {
     exported("fastfood_layer_create") { () throws(BoundaryError) in
         let destination = try Validate.nonNull(out_layer, "out_layer")
-        try Validate.flags(flags, allowed: FASTFOOD_LAYER_BIAS, "flags")
+        try Validate.flags(flags, allowed: FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, "flags")
         let shape: LayerShape
         do throws(LayerShape.Failure) {
             shape = try LayerShape(inFeatures: in_features, outFeatures: out_features,
-                                   hasBias: flags & FASTFOOD_LAYER_BIAS != 0)
+                                   hasBias: flags & FASTFOOD_LAYER_BIAS != 0,
+                                   isNormalized: flags & FASTFOOD_LAYER_NORMALIZED != 0)
         } catch {
             throw describe(error, in_features: in_features, out_features: out_features)
         }
@@ -74,7 +75,7 @@ public func fastfood_layer_param_count(_ layer: OpaquePointer?) -> Int {
 @c @implementation
 public func fastfood_layer_flags(_ layer: OpaquePointer?) -> UInt32 {
     guard let layer = LayerHandle.layerIfAny(layer) else { return 0 }
-    return layer.shape.hasBias ? FASTFOOD_LAYER_BIAS : 0
+    return layer.shape.flagBits
 }
 
 @c @implementation

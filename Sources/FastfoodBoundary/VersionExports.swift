@@ -11,7 +11,7 @@ public func fastfood_version_number() -> UInt32 {
 
 @c @implementation
 public func fastfood_version_string() -> UnsafePointer<CChar>? {
-    cString("1.0.0")
+    cString("1.1.0")  // FASTFOOD_VERSION_STRING; test_capi compares the two
 }
 
 @c @implementation

@@ -8,6 +8,9 @@ public struct LayerShape: Sendable, Equatable {
     /// K = ceil(outFeatures / D).
     public let blockCount: Int
     public let hasBias: Bool
+    /// Each H is orthonormal (H / sqrt(D)): the layer computes (S / D) H G PI H B x, so S, G, B
+    /// and their gradients are all O(1) (FASTFOOD_LAYER_NORMALIZED).
+    public let isNormalized: Bool
 
     /// Largest accepted inFeatures (and block size). Keeps permutation entries in 32 bits.
     public static let maxInFeatures = 1 << 30
@@ -20,7 +23,7 @@ public struct LayerShape: Sendable, Equatable {
         case parameterCountOverflows
     }
 
-    public init(inFeatures: Int, outFeatures: Int, hasBias: Bool) throws(Failure) {
+    public init(inFeatures: Int, outFeatures: Int, hasBias: Bool, isNormalized: Bool = false) throws(Failure) {
         // Negative values are sizes >= 2^63 seen through a C size_t: too large, not zero.
         guard inFeatures != 0 else { throw .zeroInFeatures }
         guard outFeatures != 0 else { throw .zeroOutFeatures }
@@ -43,6 +46,7 @@ public struct LayerShape: Sendable, Equatable {
         self.log2BlockSize = log2
         self.blockCount = blockCount
         self.hasBias = hasBias
+        self.isNormalized = isNormalized
     }
 
     /// K * D: the length of each of the S, G and B sections.
@@ -61,4 +65,13 @@ public struct LayerShape: Sendable, Equatable {
     public func outputsOfBlock(_ k: Int) -> Int {
         min(blockSize, outFeatures - k * blockSize)
     }
+}
+
+extension LayerShape {
+    /// The layer flag bits as fastfood.h and the file format spell them.
+    public static let biasFlag: UInt32 = 0x1
+    public static let normalizedFlag: UInt32 = 0x2
+    public static let knownFlagBits: UInt32 = biasFlag | normalizedFlag
+
+    public var flagBits: UInt32 { (hasBias ? LayerShape.biasFlag : 0) | (isNormalized ? LayerShape.normalizedFlag : 0) }
 }

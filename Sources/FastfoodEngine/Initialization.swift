@@ -18,7 +18,7 @@ enum Initialization {
         _ shape: LayerShape, seed: UInt64, sigma: Double, params: UnsafeMutablePointer<T>
     ) {
         let n = shape.blockSize
-        let scale = 1 / (sigma * Double(n).squareRoot())
+        let scale = 1 / (sigma * Double(n).squareRoot()) * shape.initialScaleFactor
         for k in 0 ..< shape.blockCount {
             let offset = k * n
             let s = params + shape.scaleOffset + offset
@@ -106,12 +106,13 @@ extension Initialization {
                     sumOfSquares += z * z
                 }
                 let scale = value / (sumOfSquares.squareRoot() * Double(shape.inFeatures).squareRoot())
+                    * shape.initialScaleFactor
                 for i in 0 ..< n { s[i] = T(scale) }
             } else {
                 for i in 0 ..< n {
                     b[i] = 1
                     g[i] = T(1 + value * gaussian.nextGaussianPair().0)
-                    s[i] = T((1 + value * noise.nextGaussianPair().0) / Double(n))
+                    s[i] = T((1 + value * noise.nextGaussianPair().0) / Double(n) * shape.initialScaleFactor)
                 }
             }
         }
@@ -129,4 +130,11 @@ extension FastfoodLayer {
     public func initializeParameters(preset: InitPreset, seed: UInt64, value: Double, into params: UnsafeMutablePointer<Double>) {
         Initialization.fill(shape, preset: preset, seed: seed, value: value, params: params)
     }
+}
+
+extension LayerShape {
+    /// Every initialisation describes one function of x. A normalised layer divides S by D in
+    /// the forward, so its S starts D times larger (exact: D is a power of two) and the layer
+    /// computes what the unnormalised one does with the same seed.
+    var initialScaleFactor: Double { isNormalized ? Double(blockSize) : 1 }
 }

@@ -20,23 +20,35 @@ enum LayerBackward {
         x: UnsafePointer<T>?, ldx: Int, dy: UnsafePointer<T>, lddy: Int, outputs: Outputs<T>
     ) throws(ComputeFailure) {
         let shape = layer.shape
+        guard batch > 0 else {
+            // The sum over an empty batch is zero, in the sections that are computed.
+            if let dparams = outputs.dparams, !outputs.accumulate {
+                forEachWrittenSection(shape, outputs.sections) { range in
+                    (dparams + range.lowerBound).update(repeating: 0, count: range.count)
+                }
+            }
+            return
+        }
         let plan = BatchPlan(batch: batch, tileRows: T.tileRows)
         // Parameter gradients need x; the boundary rejects dparams without x.
         let wantsGradient = outputs.dparams != nil && x != nil
         let tasks = wantsGradient ? plan.groupCount : plan.unitCount
         let workers = min(Threading.threadCount, tasks)
 
-        // All scratch (partial gradients, then every worker's) before any output is written.
+        // All scratch (scaled parameters, partial gradients, then every worker's) before any
+        // output is written.
         let partialCount = wantsGradient ? plan.groupCount : 0
         guard let workBytes = WorkSize.backward(blockSize: shape.blockSize),
+              let paramBytes = Normalization.scratchBytes(shape, T.self),
               let partialBytes = ScratchSize.region(T.self, count: shape.parameterCount),
-              let partialsTotal = ScratchSize.total(0, plus: partialCount, times: partialBytes),
+              let partialsTotal = ScratchSize.total(paramBytes, plus: partialCount, times: partialBytes),
               let total = ScratchSize.total(partialsTotal, plus: workers, times: workBytes),
               let scratch = ThreadScratch.buffer(bytes: total)
         else { throw .outOfMemory }
-        let job = Job(layer: layer.kernelLayer, params: params, x: x, ldx: ldx, dy: dy, lddy: lddy,
-                      outputs: outputs, plan: plan, wantsGradient: wantsGradient, scratch: scratch,
-                      partialBytes: partialBytes, workStart: partialsTotal, workBytes: workBytes)
+        let kernelParams = Normalization.kernelParameters(shape, params, scratch: scratch)
+        let job = Job(layer: layer.kernelLayer, params: kernelParams, x: x, ldx: ldx, dy: dy, lddy: lddy,
+                      outputs: outputs, plan: plan, wantsGradient: wantsGradient, scratch: scratch + paramBytes,
+                      partialBytes: partialBytes, workStart: partialsTotal - paramBytes, workBytes: workBytes)
         WorkerPool.shared.run(tasks: tasks, maxWorkers: workers, job)
 
         guard wantsGradient, let dparams = outputs.dparams else { return }
@@ -45,19 +57,26 @@ enum LayerBackward {
             let other = job.partial(group)
             for i in 0 ..< shape.parameterCount { sum[i] += other[i] }
         }
+        Normalization.scaleGradient(shape, sum)
         // Only the requested sections are written; skipped ones keep what the caller had.
-        func write(_ range: Range<Int>) {
+        forEachWrittenSection(shape, outputs.sections) { range in
             if outputs.accumulate {
                 for i in range { dparams[i] += sum[i] }
             } else {
                 (dparams + range.lowerBound).update(from: sum + range.lowerBound, count: range.count)
             }
         }
+    }
+
+    /// The parameter-gradient ranges a backward call writes: the requested ones of dS, dG, dB,
+    /// and dbias whenever the layer has a bias.
+    /// (A closure, not an array: nothing allocates after a call's first.)
+    static func forEachWrittenSection(_ shape: LayerShape, _ sections: GradientSections, _ body: (Range<Int>) -> Void) {
         let kd = shape.diagonalLength
-        if outputs.sections.scale { write(shape.scaleOffset ..< shape.scaleOffset + kd) }
-        if outputs.sections.gaussian { write(shape.gaussianOffset ..< shape.gaussianOffset + kd) }
-        if outputs.sections.sign { write(shape.signOffset ..< shape.signOffset + kd) }
-        if shape.hasBias { write(shape.biasOffset ..< shape.parameterCount) }
+        if sections.scale { body(shape.scaleOffset ..< shape.scaleOffset + kd) }
+        if sections.gaussian { body(shape.gaussianOffset ..< shape.gaussianOffset + kd) }
+        if sections.sign { body(shape.signOffset ..< shape.signOffset + kd) }
+        if shape.hasBias { body(shape.biasOffset ..< shape.parameterCount) }
     }
 
     /// One call's work for the pool: task = unit of rows, or group of units when parameter

@@ -9,7 +9,7 @@ import Glibc
 ///         16     8  in_features
 ///         24     8  out_features
 ///         32     8  seed
-///         40     4  layer flags (FASTFOOD_LAYER_BIAS)
+///         40     4  layer flags (FASTFOOD_LAYER_BIAS 1, FASTFOOD_LAYER_NORMALIZED 2)
 ///         44     4  element type: 1 = float32, 2 = float64 (IEEE 754)
 ///         48     8  parameter count (must be 3*K*D (+ out_features), as the shape says)
 ///         56     8  permutation digest: FNV-1a 64 of every permutation entry as a 4-byte LE integer
@@ -39,7 +39,7 @@ public enum LayerFile {
         public let seed: UInt64
         public let elementType: ElementType
         public let permutationDigest: UInt64
-        public var flags: UInt32 { shape.hasBias ? 1 : 0 }
+        public var flags: UInt32 { shape.flagBits }
     }
 
     public enum Failure: Error, Equatable {
@@ -69,7 +69,7 @@ public enum LayerFile {
         put64(UInt64(shape.inFeatures))
         put64(UInt64(shape.outFeatures))
         put64(layer.seed)
-        put32(shape.hasBias ? 1 : 0)
+        put32(shape.flagBits)
         put32(type.rawValue)
         put64(UInt64(shape.parameterCount))
         put64(permutationDigest(layer))
@@ -110,7 +110,9 @@ public enum LayerFile {
             throw .badFormat("header size \(u32(12)) is not \(headerSize)")
         }
         let flags = u32(40)
-        guard flags & ~1 == 0 else { throw .badFormat("unknown layer flag bits 0x\(String(flags & ~1, radix: 16))") }
+        guard flags & ~LayerShape.knownFlagBits == 0 else {
+            throw .badFormat("unknown layer flag bits 0x\(String(flags & ~LayerShape.knownFlagBits, radix: 16))")
+        }
         guard let type = ElementType(rawValue: u32(44)) else {
             throw .badFormat("element type \(u32(44)) is neither 1 (float32) nor 2 (float64)")
         }
@@ -120,7 +122,8 @@ public enum LayerFile {
         }
         let shape: LayerShape
         do {
-            shape = try LayerShape(inFeatures: Int(inRaw), outFeatures: Int(outRaw), hasBias: flags & 1 != 0)
+            shape = try LayerShape(inFeatures: Int(inRaw), outFeatures: Int(outRaw), hasBias: flags & LayerShape.biasFlag != 0,
+                               isNormalized: flags & LayerShape.normalizedFlag != 0)
         } catch {
             throw .badFormat("in_features \(inRaw) and out_features \(outRaw) do not describe a valid layer")
         }

@@ -10,16 +10,37 @@ enum LayerForward {
         _ layer: FastfoodLayer, params: UnsafePointer<T>, batch: Int,
         x: UnsafePointer<T>, ldx: Int, y: UnsafeMutablePointer<T>, ldy: Int, dropout: Dropout? = nil
     ) throws(ComputeFailure) {
+        guard batch > 0 else { return }
+        let shape = layer.shape
         let plan = BatchPlan(batch: batch, tileRows: T.tileRows)
         let workers = min(Threading.threadCount, plan.unitCount)
+        // In place with several blocks: block 0's outputs would overwrite x before the later
+        // blocks read it, so each unit first copies its rows of x into its worker's scratch.
+        let copiesInput = shape.blockCount > 1 && overlaps(x, batch, ldx, y, ldy)
         // All scratch, for every worker, before any output is written.
-        guard let workBytes = WorkSize.forward(blockSize: layer.shape.blockSize),
-              let total = ScratchSize.total(0, plus: workers, times: workBytes),
+        guard let kernelWork = WorkSize.forward(blockSize: shape.blockSize),
+              let inputBytes = copiesInput ? ScratchSize.region(T.self, count: plan.tileRows * shape.inFeatures) : 0,
+              case let (workBytes, overflow) = kernelWork.addingReportingOverflow(inputBytes), !overflow,
+              let paramBytes = Normalization.scratchBytes(shape, T.self),
+              let total = ScratchSize.total(paramBytes, plus: workers, times: workBytes),
               let scratch = ThreadScratch.buffer(bytes: total)
         else { throw .outOfMemory }
+        let kernelParams = Normalization.kernelParameters(shape, params, scratch: scratch)
         WorkerPool.shared.run(tasks: plan.unitCount, maxWorkers: workers, Job(
-            layer: layer.kernelLayer, params: params, x: x, ldx: ldx, y: y, ldy: ldy, plan: plan,
-            scratch: scratch, workBytes: workBytes, dropout: dropout))
+            layer: layer.kernelLayer, params: kernelParams, x: x, ldx: ldx, y: y, ldy: ldy, plan: plan,
+            scratch: scratch + paramBytes, workBytes: workBytes, inputOffset: copiesInput ? kernelWork : nil,
+            dropout: dropout))
+    }
+
+    /// Whether the batch's x and y memory ranges share any byte.
+    private static func overlaps<T>(_ x: UnsafePointer<T>, _ batch: Int, _ ldx: Int,
+                                    _ y: UnsafeMutablePointer<T>, _ ldy: Int) -> Bool {
+        let xStart = UInt(bitPattern: x), yStart = UInt(bitPattern: y)
+        let size = UInt(MemoryLayout<T>.stride)
+        // The boundary guarantees batch * stride * size fits; the span ends at the last row's end.
+        let xEnd = xStart + UInt(batch) * UInt(ldx) * size
+        let yEnd = yStart + UInt(batch) * UInt(ldy) * size
+        return xStart < yEnd && yStart < xEnd
     }
 
     /// One call's work for the pool: task = unit of rows.
@@ -30,17 +51,27 @@ enum LayerForward {
         let y: UnsafeMutablePointer<T>, ldy: Int
         let plan: BatchPlan
         let scratch: UnsafeMutableRawPointer, workBytes: Int
+        /// Where in a worker's scratch its copy of the unit's input rows goes (in place only).
+        let inputOffset: Int?
         let dropout: Dropout?
 
         func run(task unit: Int, worker: Int) {
             let rows = plan.rows(ofUnit: unit)
-            var work = ForwardUnit(
-                layer: layer, params: params, x: x + rows.lowerBound * ldx, ldx: ldx,
+            let work = scratch + worker * workBytes
+            var input = x + rows.lowerBound * ldx, inputStride = ldx
+            if let inputOffset {
+                let width = layer.shape.inFeatures
+                let copy = (work + inputOffset).bindMemory(to: T.self, capacity: rows.count * width)
+                for r in 0 ..< rows.count { (copy + r * width).update(from: input + r * ldx, count: width) }
+                (input, inputStride) = (UnsafePointer(copy), width)
+            }
+            var unitWork = ForwardUnit(
+                layer: layer, params: params, x: input, ldx: inputStride,
                 y: y + rows.lowerBound * ldy, ldy: ldy, rows: rows.count,
-                interleaved: dropout == nil && plan.isInterleaved(rows), work: scratch + worker * workBytes)
-            work.dropout = dropout
-            work.firstRow = rows.lowerBound
-            T.forward(work)
+                interleaved: dropout == nil && plan.isInterleaved(rows), work: work)
+            unitWork.dropout = dropout
+            unitWork.firstRow = rows.lowerBound
+            T.forward(unitWork)
         }
     }
 }
