@@ -231,15 +231,15 @@ install: $(LIB_LINK)
 	install -m 755 $(LIB_REAL) $(DESTDIR)$(LIBDIR)/libfastfood.so.$(VERSION)
 	ln -sf libfastfood.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libfastfood.so.$(SOVERSION)
 	ln -sf libfastfood.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libfastfood.so
-	install -m 644 include/fastfood.h bindings/cpp/fastfood.hpp $(DESTDIR)$(INCLUDEDIR)/
-	$(SUBST) bindings/pkg-config/fastfood.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/fastfood.pc
-	$(SUBST) bindings/cmake/fastfoodConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/fastfoodConfig.cmake
-	$(SUBST) bindings/cmake/fastfoodConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/fastfoodConfigVersion.cmake
+	install -m 644 include/fastfood.h bindings/cpp/fastfood.hpp bindings/torch/fastfood_linear.h $(DESTDIR)$(INCLUDEDIR)/
+	$(SUBST) packaging/pkg-config/fastfood.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/fastfood.pc
+	$(SUBST) packaging/cmake/fastfoodConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/fastfoodConfig.cmake
+	$(SUBST) packaging/cmake/fastfoodConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/fastfoodConfigVersion.cmake
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libfastfood.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libfastfood.so.$(SOVERSION) \
 	      $(DESTDIR)$(LIBDIR)/libfastfood.so $(DESTDIR)$(INCLUDEDIR)/fastfood.h \
-	      $(DESTDIR)$(INCLUDEDIR)/fastfood.hpp $(DESTDIR)$(PKGCONFIGDIR)/fastfood.pc \
+	      $(DESTDIR)$(INCLUDEDIR)/fastfood.hpp $(DESTDIR)$(INCLUDEDIR)/fastfood_linear.h $(DESTDIR)$(PKGCONFIGDIR)/fastfood.pc \
 	      $(DESTDIR)$(CMAKEDIR)/fastfoodConfig.cmake $(DESTDIR)$(CMAKEDIR)/fastfoodConfigVersion.cmake
 	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
 

@@ -146,6 +146,13 @@ public:
         }
         return *this;
     }
+    /// Any FASTFOOD_LAYER_* flags (FASTFOOD_LAYER_BIAS, FASTFOOD_LAYER_NORMALIZED since 1.1).
+    static Layer with_flags(std::size_t in_features, std::size_t out_features, std::uint64_t seed,
+                            std::uint32_t flags) {
+        Layer layer;
+        check(fastfood_layer_create(in_features, out_features, seed, flags, &layer.handle_));
+        return layer;
+    }
     Layer(const Layer &) = delete;
     Layer &operator=(const Layer &) = delete;
 
@@ -164,6 +171,9 @@ public:
     std::size_t param_count() const noexcept { return fastfood_layer_param_count(handle_); }
     std::uint64_t seed() const noexcept { return fastfood_layer_seed(handle_); }
     bool has_bias() const noexcept { return (fastfood_layer_flags(handle_) & FASTFOOD_LAYER_BIAS) != 0; }
+    /// Orthonormal transforms (FASTFOOD_LAYER_NORMALIZED).
+    bool normalized() const noexcept { return (fastfood_layer_flags(handle_) & FASTFOOD_LAYER_NORMALIZED) != 0; }
+    std::uint32_t flags() const noexcept { return fastfood_layer_flags(handle_); }
 
     /// num_blocks * block_size entries: (PI_k v)[i] = v[perm[k*D + i]].
     std::vector<std::size_t> permutation() const {

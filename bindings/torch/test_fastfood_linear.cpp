@@ -2,8 +2,9 @@
 // torch operations (a dense Sylvester Hadamard matrix, index_select for the permutation),
 // finite differences in float64, save / load, and a short training run.
 // Prints "N passed, M failed"; exit status 1 on failure.
-#include "fastfood_linear.h"
+#include <fastfood_linear.h> // from the install prefix (fastfood::torch)
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -40,7 +41,9 @@ static torch::Tensor reference(FastfoodLinear &m, const torch::Tensor &x) {
         auto range = [&](const torch::Tensor &p) { return p.slice(0, b * d, (b + 1) * d); };
         auto u = torch::matmul(padded * range(m->B), h);                       // H B x
         auto v = torch::index_select(u, 1, range(m->permutation)) * range(m->G); // G PI H B x
-        blocks.push_back(torch::matmul(v, h) * range(m->S));                   // S H G PI H B x
+        // S H G PI H B x; normalised layers divide by D (each H / sqrt(D)).
+        const double norm = m->options.normalized() ? 1.0 / static_cast<double>(d) : 1.0;
+        blocks.push_back(torch::matmul(v, h) * range(m->S) * norm);
     }
     auto y = torch::cat(blocks, 1).slice(1, 0, out);
     if (m->options.bias()) y = y + m->bias;
@@ -56,8 +59,9 @@ static double relative_error(const torch::Tensor &a, const torch::Tensor &b) {
 
 // Forward and every gradient against autograd through the reference composition.
 static void check_against_reference(int64_t in, int64_t out, bool bias, torch::Dtype dtype, double tolerance,
-                                     std::vector<int64_t> batch_shape, bool non_contiguous) {
-    FastfoodLinear m(FastfoodLinearOptions(in, out).bias(bias).seed(17));
+                                     std::vector<int64_t> batch_shape, bool non_contiguous, bool normalized = true) {
+    FastfoodLinear m(FastfoodLinearOptions(in, out).bias(bias).seed(17).normalized(normalized));
+    EXPECT(m->layer().normalized() == normalized);
     m->to(dtype);
     // Perturb the parameters so no gradient is trivially structured.
     {
@@ -184,6 +188,150 @@ static void check_training() {
     EXPECT(last < 0.5 * first);
 }
 
+
+// Dropout inside the transform: train() applies the documented masks of (seed, step) exactly as
+// the C calls do, the step advances, eval() is the plain forward, gradients match the C backward.
+static void check_dropout() {
+    const int64_t in = 40, out = 100, batch = 6;
+    FastfoodLinear m(FastfoodLinearOptions(in, out).seed(4).dropout(0.1, 0.2, 0.3).dropout_seed(77));
+    m->to(torch::kDouble);
+    auto x = torch::randn({batch, in}, torch::kDouble).requires_grad_(true);
+    auto w = torch::randn({batch, out}, torch::kDouble);
+    EXPECT(m->dropout_state[0].item<int64_t>() == 77 && m->dropout_state[1].item<int64_t>() == 0);
+    m->train();
+    auto y0 = m(x);
+    EXPECT(m->dropout_state[1].item<int64_t>() == 1);
+    auto y1 = m(x);
+    EXPECT(m->dropout_state[1].item<int64_t>() == 2);
+    EXPECT(!torch::equal(y0, y1)); // a new step, new masks
+    (y1 * w).sum().backward();
+
+    // The same through the C API, step 1.
+    const auto &layer = m->layer();
+    auto params = torch::cat({m->S, m->G, m->B, m->bias}).detach().contiguous();
+    auto yc = torch::empty({batch, out}, torch::kDouble);
+    auto xd = x.detach().contiguous();
+    EXPECT(fastfood_forward_train_f64(layer.get(), params.data_ptr<double>(), batch, xd.data_ptr<double>(), in,
+                                      yc.data_ptr<double>(), out, 0.1, 0.2, 0.3, 77, 1) == FASTFOOD_OK);
+    EXPECT(torch::equal(yc, y1.detach()));
+    auto dparams = torch::empty_like(params), dx = torch::empty({batch, in}, torch::kDouble);
+    EXPECT(fastfood_backward_train_f64(layer.get(), params.data_ptr<double>(), batch, xd.data_ptr<double>(), in,
+                                       w.data_ptr<double>(), out, dx.data_ptr<double>(), in,
+                                       dparams.data_ptr<double>(), 0, 0.1, 0.2, 0.3, 77, 1) == FASTFOOD_OK);
+    EXPECT(torch::equal(dx, x.grad()));
+    EXPECT(torch::equal(dparams, torch::cat({m->S.grad(), m->G.grad(), m->B.grad(), m->bias.grad()})));
+
+    // eval(): the plain forward, the step does not move.
+    m->eval();
+    auto ye = m(x);
+    EXPECT(torch::allclose(ye, reference(m, x), 1e-12, 1e-12));
+    EXPECT(m->dropout_state[1].item<int64_t>() == 2);
+
+    // Reproducible: same seeds, same masks; the step is saved with the module.
+    FastfoodLinear twin(FastfoodLinearOptions(in, out).seed(4).dropout(0.1, 0.2, 0.3).dropout_seed(77));
+    twin->to(torch::kDouble);
+    twin->train();
+    EXPECT(torch::equal(twin(x), y0));
+    const auto path = (std::filesystem::temp_directory_path() / "fastfood_linear_dropout.pt").string();
+    torch::save(m, path);
+    torch::load(twin, path);
+    m->train();
+    twin->train();
+    EXPECT(torch::equal(twin(x), m(x))); // both at step 2
+    std::filesystem::remove(path);
+
+    // Bad rates are refused when the module is built.
+    bool refused = false;
+    try {
+        FastfoodLinear bad(FastfoodLinearOptions(in, out).dropout(0, 1.0, 0));
+    } catch (const c10::Error &) {
+        refused = true;
+    }
+    EXPECT(refused);
+
+    // A checkpoint of the other parameterisation is refused with a clear message.
+    FastfoodLinear plain(FastfoodLinearOptions(in, out).seed(4).normalized(false));
+    plain->to(torch::kDouble);
+    torch::save(m, path);
+    torch::load(plain, path);
+    refused = false;
+    try {
+        plain(x);
+    } catch (const std::runtime_error &e) {
+        refused = std::string(e.what()).find("flags") != std::string::npos;
+    }
+    EXPECT(refused);
+    std::filesystem::remove(path);
+}
+
+// requires_grad(false) on S, G, B: no gradient for them, the others' gradients unchanged.
+static void check_frozen() {
+    FastfoodLinear a(FastfoodLinearOptions(30, 70).seed(8)), b(FastfoodLinearOptions(30, 70).seed(8));
+    auto x = torch::randn({5, 30}).requires_grad_(true);
+    auto xb = x.detach().clone().requires_grad_(true);
+    auto w = torch::randn({5, 70});
+    (a(x) * w).sum().backward();
+    b->S.requires_grad_(false);
+    b->B.requires_grad_(false);
+    (b(xb) * w).sum().backward();
+    EXPECT(!b->S.grad().defined() && !b->B.grad().defined());
+    EXPECT(torch::equal(a->G.grad(), b->G.grad()) && torch::equal(a->bias.grad(), b->bias.grad()));
+    EXPECT(torch::equal(x.grad(), xb.grad()));
+    // Non-adaptive Fastfood: all three frozen, only the bias and the input get gradients.
+    FastfoodLinear c(FastfoodLinearOptions(30, 70).seed(8));
+    for (auto *p : {&c->S, &c->G, &c->B}) p->requires_grad_(false);
+    auto xc = x.detach().clone().requires_grad_(true);
+    (c(xc) * w).sum().backward();
+    EXPECT(!c->S.grad().defined() && !c->G.grad().defined() && !c->B.grad().defined());
+    EXPECT(torch::equal(a->bias.grad(), c->bias.grad()) && torch::equal(x.grad(), xc.grad()));
+}
+
+// The drop-in promise: at its defaults the layer trains with the optimisers a dense layer uses,
+// one learning rate for every parameter: Caffe's LeNet solver (SGD 0.01, momentum 0.9, weight
+// decay 5e-4) and Adam at its defaults. 1.0's unnormalised form diverges with the first.
+static double train_with(bool normalized, bool adam) {
+    torch::manual_seed(11);
+    struct Net : torch::nn::Module {
+        FastfoodLinear hidden{nullptr};
+        torch::nn::Linear output{nullptr};
+        explicit Net(bool normalized) {
+            hidden = register_module("hidden", FastfoodLinear(FastfoodLinearOptions(200, 1024).normalized(normalized)));
+            output = register_module("output", torch::nn::Linear(1024, 10));
+        }
+        torch::Tensor forward(const torch::Tensor &x) { return output(torch::relu(hidden(x))); }
+    };
+    auto net = std::make_shared<Net>(normalized);
+    auto centers = torch::randn({10, 200});
+    auto labels = torch::randint(0, 10, {256}, torch::kInt64);
+    auto x = centers.index_select(0, labels) + 2 * torch::randn({256, 200});
+    std::unique_ptr<torch::optim::Optimizer> optimiser;
+    if (adam) optimiser = std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(1e-3));
+    else optimiser = std::make_unique<torch::optim::SGD>(net->parameters(),
+                                                          torch::optim::SGDOptions(0.01).momentum(0.9).weight_decay(5e-4));
+    double first = 0, last = 0;
+    for (int step = 0; step < 60; step++) {
+        auto batch = torch::arange(step % 4 * 64, step % 4 * 64 + 64);
+        optimiser->zero_grad();
+        auto loss = torch::nn::functional::cross_entropy(net->forward(x.index_select(0, batch)), labels.index_select(0, batch));
+        loss.backward();
+        optimiser->step();
+        if (step == 0) first = loss.item<double>();
+        last = loss.item<double>();
+        if (!std::isfinite(last)) break;
+    }
+    std::printf("  %s, %s: loss %.4f -> %.4g\n", normalized ? "normalised" : "unnormalised (1.0)",
+                adam ? "Adam 1e-3" : "SGD 0.01 momentum 0.9 wd 5e-4", first, last);
+    return last / first;
+}
+
+static void check_one_learning_rate() {
+    const double sgd = train_with(true, false), adam = train_with(true, true);
+    EXPECT(std::isfinite(sgd) && sgd < 0.3);
+    EXPECT(std::isfinite(adam) && adam < 0.3);
+    const double old = train_with(false, false);
+    EXPECT(!(old < 0.3)); // why the default changed: NaN or no progress
+}
+
 int main() {
     torch::manual_seed(0);
     check_against_reference(5, 7, true, torch::kDouble, 1e-12, {3}, false);
@@ -191,6 +339,8 @@ int main() {
     check_against_reference(64, 200, false, torch::kDouble, 1e-12, {17}, true);    // no bias, strided input
     check_against_reference(100, 300, true, torch::kFloat, 1e-5, {20}, false);
     check_against_reference(37, 70, true, torch::kFloat, 1e-5, {2, 2, 5}, true);
+    check_against_reference(100, 300, true, torch::kDouble, 1e-12, {5}, false, /*normalized*/ false); // 1.0 form
+    check_against_reference(37, 70, true, torch::kFloat, 1e-5, {9}, true, /*normalized*/ false);
     check_finite_differences();
     check_save_load();
 
@@ -212,9 +362,13 @@ int main() {
         rejected = true;
     }
     EXPECT(rejected);
-    EXPECT(m->parameters().size() == 4 && m->buffers().size() == 2);
+    // Buffers: seed, layer_flags, permutation, dropout_step (1.0 had the first and the third).
+    EXPECT(m->parameters().size() == 4 && m->buffers().size() == 4);
 
     check_training();
+    check_dropout();
+    check_frozen();
+    check_one_learning_rate();
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
