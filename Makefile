@@ -58,7 +58,8 @@ C_LINK       := -L$(LIBDIR_BUILD) -lfastfood -Wl,-rpath,$(abspath $(LIBDIR_BUILD
 EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
 C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized
 
-.PHONY: all lib demo test fuzz test-fuzz test-sanitizers test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
+.PHONY: deps-test deps-demo
+.PHONY: all lib lenet test-training demo demo-run test test-all fuzz test-fuzz test-sanitizers test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
 
 all: lib
 lib: $(LIB_LINK)
@@ -85,6 +86,11 @@ $(BINDIR_BUILD)/%: examples/%.c include/fastfood.h $(LIB_LINK)
 $(BINDIR_BUILD)/test_%: Tests/CAPI/test_%.c Tests/CAPI/check.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lpthread
+
+# The MNIST example: OpenBLAS for its dense comparison, zlib for the gzip-compressed IDX files.
+$(BINDIR_BUILD)/mnist_mlp: examples/mnist_mlp.c examples/mnist_idx.h include/fastfood.h $(LIB_LINK)
+	@mkdir -p $(BINDIR_BUILD)
+	$(CC) $(CFLAGS) $(WARNINGS) -D_POSIX_C_SOURCE=200809L -Iinclude $< -o $@ $(C_LINK) -lopenblas -lz
 
 $(BINDIR_BUILD)/bench: benchmarks/bench.c include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
@@ -184,11 +190,25 @@ test-fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 
 examples: $(EXAMPLES)
 
-demo: $(EXAMPLES)
-	$(BINDIR_BUILD)/fc_replacement
+# make demo trains on MNIST when it finds it: MNIST_DIR=..., else data/mnist in this tree, else
+# ../shared/data/mnist beside it; with no MNIST it trains on a generated problem.
+MNIST_DIR    ?= $(firstword $(wildcard data/mnist ../shared/data/mnist))
+
+demo: deps-demo
+	$(MAKE) --no-print-directory demo-run
+
+demo-run: $(EXAMPLES) $(BINDIR_BUILD)/mnist_mlp
+	@if [ -n "$(MNIST_DIR)" ]; then echo "== MNIST from $(MNIST_DIR): Fastfood against dense as the hidden layer"; \
+	  $(BINDIR_BUILD)/mnist_mlp "$(MNIST_DIR)" --epochs 5; \
+	else echo "== no MNIST (set MNIST_DIR, or put the IDX files in data/mnist): a generated problem"; \
+	  $(BINDIR_BUILD)/fc_replacement; fi
 	$(BINDIR_BUILD)/gradient_check
 
-test: $(BINDIR_BUILD)/bench test-abi test-c test-examples test-bindings test-sanitizers test-valgrind test-fuzz test-swift
+test: deps-test
+	$(MAKE) --no-print-directory test-all
+
+# Everything make test runs, once the packages are there.
+test-all: $(BINDIR_BUILD)/bench test-abi test-c test-examples test-bindings test-training test-sanitizers test-valgrind test-fuzz test-swift
 
 # Engine tests, in release mode: they check the code that ships, SIMD paths included.
 test-swift:
@@ -245,3 +265,38 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD) .build-lib .build-fuzz
+
+# The paper's MNIST experiment (examples/lenet, C++ with libtorch), built as a user builds it:
+# against an installed copy (build/prefix) through find_package(fastfood 1.1 COMPONENTS torch).
+LENET        := $(BUILD)/lenet/lenet_mnist
+LENET_PREFIX := $(abspath $(BUILD)/prefix)
+
+$(LENET): examples/lenet/lenet_mnist.cpp examples/lenet/CMakeLists.txt examples/mnist_idx.h \
+          bindings/torch/fastfood_linear.h bindings/cpp/fastfood.hpp $(LIB_LINK)
+	$(MAKE) --no-print-directory install PREFIX=$(LENET_PREFIX) > $(BUILD)/prefix-install.log 2>&1
+	cmake -S examples/lenet -B $(BUILD)/lenet -DCMAKE_PREFIX_PATH=$(LENET_PREFIX) -DCMAKE_BUILD_TYPE=Release \
+	  > $(BUILD)/lenet-cmake.log 2>&1 || { cat $(BUILD)/lenet-cmake.log; exit 1; }
+	cmake --build $(BUILD)/lenet >> $(BUILD)/lenet-cmake.log 2>&1 || { tail -40 $(BUILD)/lenet-cmake.log; exit 1; }
+	touch $@
+
+lenet: $(LENET)
+
+# In make test: the deep fried LeNet (adaptive Fastfood 1024 with dropout) must learn MNIST in
+# 3 epochs (test error at most 5%), and the C example's Fastfood net in 3 (at most 12%).
+test-training: $(LENET) $(BINDIR_BUILD)/mnist_mlp
+	@if [ -z "$(MNIST_DIR)" ]; then \
+	  if [ "$${CI:-}" = true ]; then echo "FAIL test-training: no MNIST directory (../shared/data/mnist)"; exit 1; fi; \
+	  echo "SKIP test-training: no MNIST found (set MNIST_DIR or put the IDX files in data/mnist)"; exit 0; fi; \
+	echo "== deep fried LeNet on MNIST from $(MNIST_DIR), 3 epochs"; \
+	$(LENET) "$(MNIST_DIR)" --epochs 3 --seeds 1 --models aff1024 --max-error 5 > $(BUILD)/lenet-smoke.log \
+	  || { cat $(BUILD)/lenet-smoke.log; exit 1; }; tail -n 4 $(BUILD)/lenet-smoke.log; \
+	echo "== C MLP on MNIST, 3 epochs"; \
+	$(BINDIR_BUILD)/mnist_mlp "$(MNIST_DIR)" --epochs 3 --dropout 0.1 --max-error 12 > $(BUILD)/mnist-smoke.log \
+	  || { cat $(BUILD)/mnist-smoke.log; exit 1; }; tail -n 5 $(BUILD)/mnist-smoke.log
+
+# The README's two commands set up a fresh machine themselves: missing Debian packages are
+# installed (as root) or named with the command to install them.
+deps-test:
+	@bash tools/install-deps.sh test
+deps-demo:
+	@bash tools/install-deps.sh demo

@@ -65,7 +65,6 @@ static void make_data(float *x, int *labels, size_t n) {
 typedef struct {
     fastfood_layer *layer;
     float *ff, *dff;              /* Fastfood parameters [S|G|B|bias] and their gradient */
-    float *lr_scale;              /* per-parameter learning-rate factor (see main) */
     float w[CLASSES][HIDDEN], b[CLASSES];
     float dw[CLASSES][HIDDEN], db[CLASSES];
 } network;
@@ -116,7 +115,7 @@ static void train_step(network *net, const float *x, const int *labels, size_t n
     check(fastfood_backward_f32(net->layer, net->ff, n, x, IN, dh, HIDDEN, NULL, 0, net->dff, 0),
           "backward");
     size_t count = fastfood_layer_param_count(net->layer);
-    for (size_t i = 0; i < count; i++) net->ff[i] -= lr * net->lr_scale[i] * net->dff[i];
+    for (size_t i = 0; i < count; i++) net->ff[i] -= lr * net->dff[i];
     for (int c = 0; c < CLASSES; c++) {
         net->b[c] -= lr * net->db[c];
         for (int i = 0; i < HIDDEN; i++) net->w[c][i] -= lr * net->dw[c][i];
@@ -141,20 +140,15 @@ int main(int argc, char **argv) {
     make_data(test_x, test_y, TEST);
 
     static network net;
-    check(fastfood_layer_create(IN, HIDDEN, 7, FASTFOOD_LAYER_BIAS, &net.layer), "layer_create");
+    check(fastfood_layer_create(IN, HIDDEN, 7, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &net.layer),
+          "layer_create");
     size_t count = fastfood_layer_param_count(net.layer);
     net.ff = xcalloc(count, sizeof(float));
     net.dff = xcalloc(count, sizeof(float));
     /* sigma = sqrt(in): rows of V then have norm about 1, so hidden units start at unit scale. */
     check(fastfood_init_params_f32(net.layer, 11, sqrt((double)IN), net.ff), "init_params");
-    /* S starts about 1/(sigma sqrt D) while G and B are about 1, and H is unnormalised, so one
-     * learning rate cannot suit all three. SGD on S / s0 (s0 = rms of S at init) is SGD on S with
-     * its rate scaled by s0^2: each section then moves at the same relative speed. */
-    size_t kd = fastfood_layer_num_blocks(net.layer) * fastfood_layer_block_size(net.layer);
-    double s0_squared = 0;
-    for (size_t i = 0; i < kd; i++) s0_squared += (double)net.ff[i] * net.ff[i] / (double)kd;
-    net.lr_scale = xcalloc(count, sizeof(float));
-    for (size_t i = 0; i < count; i++) net.lr_scale[i] = i < kd ? (float)s0_squared : 1.0f;
+    /* Orthonormal transforms (FASTFOOD_LAYER_NORMALIZED): S, G, B and their gradients are O(1),
+     * so one learning rate trains every parameter, as it would a dense layer's weights. */
     for (int c = 0; c < CLASSES; c++)
         for (int i = 0; i < HIDDEN; i++) net.w[c][i] = (float)(gaussian() / sqrt((double)HIDDEN));
 
@@ -175,7 +169,7 @@ int main(int argc, char **argv) {
     printf("held-out loss %.4f -> %.4f, accuracy %.1f%% (chance 25%%)\n", initial, final, 100 * accuracy);
 
     fastfood_layer_destroy(net.layer);
-    free(net.ff); free(net.dff); free(net.lr_scale); free(train_x); free(test_x); free(train_y); free(test_y);
+    free(net.ff); free(net.dff); free(train_x); free(test_x); free(train_y); free(test_y);
     if (!(final < 0.5 * initial) || accuracy < 0.8) {
         printf("training did not converge as expected\n");
         return 1;

@@ -39,6 +39,8 @@ static const shape shapes[] = {
     {"100 -> 37, bias (padding, truncation)", 100, 37, 4, FASTFOOD_LAYER_BIAS},
     {"64 -> 200, bias (4 blocks)", 64, 200, 3, FASTFOOD_LAYER_BIAS},
     {"257 -> 1030, bias (3 blocks of 512)", 257, 1030, 2, FASTFOOD_LAYER_BIAS},
+    {"100 -> 300, bias, normalised (orthonormal H)", 100, 300, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED},
+    {"3 -> 5, normalised", 3, 5, 2, FASTFOOD_LAYER_NORMALIZED},
 };
 
 enum { SECTION_DX, SECTION_S, SECTION_G, SECTION_B, SECTION_BIAS, SECTIONS };

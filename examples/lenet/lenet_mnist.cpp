@@ -1,0 +1,235 @@
+// lenet_mnist.cpp - the paper's MNIST experiment (Yang et al. 2015, Table 1) with libtorch:
+// Caffe's LeNet against deep fried LeNets whose fully connected layer ip1 (800 -> 500) is
+// replaced by fastfood_torch::FastfoodLinear(800, 1024 or 2048), adaptive (S, G, B trained) and
+// non-adaptive (S, G, B fixed at their random initialisation), with and without dropout inside
+// the transform. Every model trains with Caffe's LeNet solver unchanged: SGD, learning rate 0.01
+// with the "inv" policy (gamma 1e-4, power 0.75), momentum 0.9, weight decay 5e-4, batch 64;
+// one optimizer and one learning rate for every parameter, Fastfood's included.
+//
+//   lenet_mnist MNIST_DIR [--epochs N] [--seeds K] [--models a,b,...] [--max-error PERCENT]
+//
+// Models: reference, ff1024-nd, aff1024-nd, ff2048-nd, aff2048-nd, ff1024, aff1024, ff2048,
+// aff2048 (ff = non-adaptive Fastfood, aff = adaptive, -nd = no dropout); default all.
+// MNIST_DIR holds the IDX files; with only the 10,000 test images the first 8,000 train and the
+// last 2,000 test (the output says which). Prints one line per epoch and a table: weights as the
+// paper counts them (no biases), test error (mean and spread over the seeds), seconds per epoch,
+// the paper's figures beside ours. --max-error: exit status 1 if any model's mean error is above.
+#include <fastfood_linear.h>
+
+extern "C" {
+#include "mnist_idx.h"
+}
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using fastfood_torch::FastfoodLinear;
+using fastfood_torch::FastfoodLinearOptions;
+
+struct ModelSpec {
+    std::string name, label;
+    int features;     // 0: the dense reference
+    bool adaptive, dropout;
+    double paper_error;
+    int64_t paper_weights;
+};
+
+static const std::vector<ModelSpec> all_models = {
+    {"reference", "Reference (Caffe LeNet)", 0, true, false, 0.87, 430500},
+    {"ff1024-nd", "Fastfood 1024 (ND)", 1024, false, false, 0.83, 38821},
+    {"aff1024-nd", "Adaptive Fastfood 1024 (ND)", 1024, true, false, 0.86, 38821},
+    {"ff2048-nd", "Fastfood 2048 (ND)", 2048, false, false, 0.90, 52124},
+    {"aff2048-nd", "Adaptive Fastfood 2048 (ND)", 2048, true, false, 0.92, 52124},
+    {"ff1024", "Fastfood 1024", 1024, false, true, 0.71, 38821},
+    {"aff1024", "Adaptive Fastfood 1024", 1024, true, true, 0.72, 38821},
+    {"ff2048", "Fastfood 2048", 2048, false, true, 0.71, 52124},
+    {"aff2048", "Adaptive Fastfood 2048", 2048, true, true, 0.73, 52124},
+};
+
+// Dropout inside the transform for the "with dropout" rows: after PI and after S.
+static constexpr double kDropPermuted = 0.1, kDropOutput = 0.3;
+
+struct LeNet : torch::nn::Module {
+    torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+    torch::nn::Linear ip1_dense{nullptr}, ip2{nullptr};
+    FastfoodLinear ip1_fastfood{nullptr};
+
+    LeNet(const ModelSpec &spec, int64_t seed) {
+        conv1 = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 20, 5)));
+        conv2 = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(20, 50, 5)));
+        int64_t hidden = 500;
+        if (spec.features == 0) {
+            ip1_dense = register_module("ip1", torch::nn::Linear(800, 500));
+        } else {
+            // The drop-in: FastfoodLinear where torch::nn::Linear(800, 500) was.
+            auto options = FastfoodLinearOptions(800, spec.features).seed(seed).dropout_seed(seed + 1);
+            if (spec.dropout) options.dropout(0, kDropPermuted, kDropOutput);
+            ip1_fastfood = register_module("ip1", FastfoodLinear(options));
+            if (!spec.adaptive) { // non-adaptive Fastfood: S, G, B stay as initialised
+                for (auto *p : {&ip1_fastfood->S, &ip1_fastfood->G, &ip1_fastfood->B}) p->requires_grad_(false);
+            }
+            hidden = spec.features;
+        }
+        ip2 = register_module("ip2", torch::nn::Linear(hidden, 10));
+    }
+
+    torch::Tensor forward(torch::Tensor x) {
+        x = torch::max_pool2d(conv1(x), 2);
+        x = torch::max_pool2d(conv2(x), 2).flatten(1);
+        x = ip1_dense ? ip1_dense(x) : ip1_fastfood(x);
+        return ip2(torch::relu(x));
+    }
+
+    // Weights as the paper counts them: no biases; Fastfood's S, G, B whether trained or not.
+    int64_t weight_count() const {
+        int64_t n = conv1->weight.numel() + conv2->weight.numel() + ip2->weight.numel();
+        return n + (ip1_dense ? ip1_dense->weight.numel() : ip1_fastfood->weight_count());
+    }
+};
+
+struct Result {
+    double error, seconds_per_epoch;
+    int64_t weights;
+};
+
+static torch::Tensor images_of(const mnist_set &set) {
+    return torch::from_blob(set.images, {static_cast<int64_t>(set.count), 1, 28, 28}, torch::kFloat32);
+}
+static torch::Tensor labels_of(const mnist_set &set) {
+    return torch::from_blob(set.labels, {static_cast<int64_t>(set.count)}, torch::kInt32).to(torch::kInt64);
+}
+
+static double test_error(LeNet &net, const torch::Tensor &x, const torch::Tensor &y) {
+    torch::NoGradGuard guard;
+    net.eval();
+    int64_t wrong = 0;
+    for (int64_t first = 0; first < x.size(0); first += 500) {
+        const int64_t last = std::min(first + 500, x.size(0));
+        auto predicted = net.forward(x.slice(0, first, last)).argmax(1);
+        wrong += (predicted != y.slice(0, first, last)).sum().item<int64_t>();
+    }
+    net.train();
+    return 100.0 * static_cast<double>(wrong) / static_cast<double>(x.size(0));
+}
+
+static Result train(const ModelSpec &spec, int64_t seed, int epochs, const mnist_data &data) {
+    torch::manual_seed(static_cast<uint64_t>(seed));
+    LeNet net(spec, seed);
+    const auto train_x = images_of(data.train), train_y = labels_of(data.train);
+    const auto test_x = images_of(data.test), test_y = labels_of(data.test);
+    const double base_lr = 0.01, gamma = 1e-4, power = 0.75;
+    torch::optim::SGD solver(net.parameters(), torch::optim::SGDOptions(base_lr).momentum(0.9).weight_decay(5e-4));
+    const int64_t batch = 64, count = train_x.size(0);
+    int64_t iteration = 0;
+    double seconds = 0;
+    for (int epoch = 0; epoch < epochs; epoch++) {
+        const auto start = std::chrono::steady_clock::now();
+        auto order = torch::randperm(count, torch::kInt64);
+        double loss_sum = 0;
+        int64_t batches = 0;
+        for (int64_t first = 0; first + batch <= count; first += batch, batches++, iteration++) {
+            // Caffe's "inv" learning-rate policy, per iteration.
+            const double lr = base_lr * std::pow(1 + gamma * static_cast<double>(iteration), -power);
+            for (auto &group : solver.param_groups()) static_cast<torch::optim::SGDOptions &>(group.options()).lr(lr);
+            auto index = order.slice(0, first, first + batch);
+            solver.zero_grad();
+            auto loss = torch::nn::functional::cross_entropy(net.forward(train_x.index_select(0, index)),
+                                                             train_y.index_select(0, index));
+            loss.backward();
+            solver.step();
+            loss_sum += loss.item<double>();
+        }
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double loss = loss_sum / static_cast<double>(batches);
+        std::printf("  %-28s seed %lld epoch %2d: training loss %.4f, test error %.2f%%\n", spec.label.c_str(),
+                    static_cast<long long>(seed), epoch + 1, loss, test_error(net, test_x, test_y));
+        std::fflush(stdout);
+        if (!std::isfinite(loss)) break;
+    }
+    return {test_error(net, test_x, test_y), seconds / epochs, net.weight_count()};
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || argv[1][0] == '-') {
+        std::fprintf(stderr, "usage: %s MNIST_DIR [--epochs N] [--seeds K] [--models a,b,...] [--max-error PERCENT]\n",
+                     argv[0]);
+        return 2;
+    }
+    int epochs = 10, seeds = 3;
+    double max_error = 100;
+    std::vector<ModelSpec> models = all_models;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        const std::string option = argv[i], value = argv[i + 1];
+        if (option == "--epochs") epochs = std::atoi(value.c_str());
+        else if (option == "--seeds") seeds = std::atoi(value.c_str());
+        else if (option == "--max-error") max_error = std::atof(value.c_str());
+        else if (option == "--models") {
+            models.clear();
+            std::stringstream list(value);
+            for (std::string name; std::getline(list, name, ',');) {
+                bool found = false;
+                for (const auto &m : all_models) {
+                    if (m.name == name) {
+                        models.push_back(m);
+                        found = true;
+                    }
+                }
+                if (!found) {
+                    std::fprintf(stderr, "unknown model %s\n", name.c_str());
+                    return 2;
+                }
+            }
+        } else {
+            std::fprintf(stderr, "unknown option %s\n", option.c_str());
+            return 2;
+        }
+    }
+    if (epochs < 1 || seeds < 1) {
+        std::fprintf(stderr, "--epochs and --seeds must be at least 1\n");
+        return 2;
+    }
+    mnist_data data;
+    if (!mnist_load(argv[1], &data)) return 2;
+    std::printf("MNIST: %s\n", data.split);
+    std::printf("Caffe LeNet solver (SGD lr 0.01 inv policy, momentum 0.9, weight decay 5e-4, batch 64), %d epochs, "
+                "%d seed(s); dropout rows: %.1f after PI, %.1f after S; libtorch %d thread(s), libfastfood %zu\n",
+                epochs, seeds, kDropPermuted, kDropOutput, torch::get_num_threads(), fastfood_get_num_threads());
+
+    struct Row {
+        ModelSpec spec;
+        std::vector<Result> runs;
+    };
+    std::vector<Row> rows;
+    bool ok = true;
+    for (const auto &spec : models) {
+        Row row{spec, {}};
+        for (int s = 0; s < seeds; s++) row.runs.push_back(train(spec, 1 + s, epochs, data));
+        rows.push_back(row);
+    }
+    std::printf("\n%s; %d epochs, mean over %d seed(s) (min - max)\n\n", data.split, epochs, seeds);
+    std::printf("| model | weights (ours) | weights (paper) | test error (ours) | test error (paper, 60k/10k) | s / epoch |\n");
+    std::printf("|---|---|---|---|---|---|\n");
+    for (const auto &row : rows) {
+        double mean = 0, low = 1e9, high = -1, seconds = 0;
+        for (const auto &r : row.runs) {
+            mean += r.error / static_cast<double>(row.runs.size());
+            seconds += r.seconds_per_epoch / static_cast<double>(row.runs.size());
+            low = std::min(low, r.error);
+            high = std::max(high, r.error);
+        }
+        std::printf("| %s | %lld | %lld | %.2f%% (%.2f - %.2f) | %.2f%% | %.2f |\n", row.spec.label.c_str(),
+                    static_cast<long long>(row.runs[0].weights), static_cast<long long>(row.spec.paper_weights), mean,
+                    low, high, row.spec.paper_error, seconds);
+        if (!(mean <= max_error)) {
+            std::printf("FAIL: %s: mean test error %.2f%% is above %.2f%%\n", row.spec.label.c_str(), mean, max_error);
+            ok = false;
+        }
+    }
+    mnist_free(&data);
+    return ok ? 0 : 1;
+}
