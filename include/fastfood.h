@@ -54,6 +54,27 @@
  * not write to the same output buffer (and no thread writes a buffer another call reads).
  * fastfood_layer_destroy() must not race with other uses of the same layer.
  *
+ * WHAT A CALLER MAY DO (since 1.1)
+ *
+ *   - fork(): allowed at any time, also while another thread is inside a call. In a child
+ *     process forked from a process that had loaded the library, every call works and runs on the
+ *     calling thread only (the parent's pool threads do not exist there, and the Swift runtime's
+ *     per-thread state is the parent's); fastfood_set_num_threads() records the count and
+ *     fastfood_get_num_threads() reports it. Results are the same as with threads. A process
+ *     that loads the library itself (e.g. after exec) uses threads normally.
+ *   - Thread cancellation: every call disables cancellation while it runs, so a pending
+ *     pthread_cancel() takes effect at the caller's next cancellation point after the call
+ *     returns; nothing is left locked, no temporary file or descriptor is left behind.
+ *   - Signals: the library installs no signal handler and blocks no signal. Its calls are not
+ *     async-signal-safe: do not call them from a signal handler. EINTR is retried.
+ *   - Floating-point mode: computation follows the calling thread's SSE control bits (rounding
+ *     mode, flush-to-zero, denormals-are-zero); a parallel call hands them to its pool threads,
+ *     so results are bitwise identical for every thread count in any mode. The caller's mode is
+ *     never changed.
+ *   - Stack: a calling thread needs at least 64 KiB of stack (the pool's own threads get the
+ *     system default).
+ *   - File names are bytes: they reach the system exactly as given (any encoding).
+ *
  * ABI
  *
  * Only <stddef.h> and <stdint.h> types cross the boundary; no struct is passed by value; flag
@@ -285,7 +306,9 @@ FASTFOOD_API fastfood_status fastfood_layer_permutation(const fastfood_layer *la
  * @param seed    any 64-bit value.
  * @param sigma   kernel bandwidth, finite and > 0 (1.0 is a sensible default).
  * @param params  receives fastfood_layer_param_count() elements; must not be NULL.
- * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (sigma).
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (sigma, or a
+ *         sigma whose parameters are not representable in the element type: a value that is
+ *         not finite, or S flushed to 0; nothing is written); FASTFOOD_ERROR_OUT_OF_MEMORY.
  * Thread safety: any thread, as long as params is not used concurrently.
  */
 FASTFOOD_API fastfood_status fastfood_init_params_f32(const fastfood_layer *layer, uint64_t seed,
@@ -309,7 +332,9 @@ FASTFOOD_API fastfood_status fastfood_init_params_f64(const fastfood_layer *laye
  * @param ldx     row stride of x in elements, >= in_features.
  * @param y       batch rows of out_features elements, row stride ldy. Must not overlap x or
  *                params, except exact in-place use (y == x and ldy == ldx, which needs
- *                ldx >= max(in_features, out_features)).
+ *                ldx >= max(in_features, out_features)); in place, a layer of several blocks
+ *                copies each tile's input rows first (correct since 1.1; 1.0 gave wrong
+ *                results for layers with out_features > D).
  * @param ldy     row stride of y in elements, >= out_features.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (a stride
  *         shorter than its row); FASTFOOD_ERROR_SIZE_OVERFLOW (batch * stride overflows);
@@ -657,9 +682,12 @@ FASTFOOD_API fastfood_status fastfood_save_f64(const fastfood_layer *layer, cons
  * the same directory, which is flushed to disk and then renamed over path (and the directory
  * flushed). On any failure the temporary file is removed and a previous file at path is left
  * exactly as it was.
- * The file gets the permissions of the file it replaces, or 0644 for a new one.
+ * The file gets the permissions of the file it replaces, or 0644 for a new one. The temporary
+ * file is named ".fastfood-XXXXXX" in that directory, so any valid file name (up to NAME_MAX
+ * bytes) can be saved. A symbolic link at path is followed (since 1.1): the file it points to is
+ * replaced and the link stays; a link to nothing is FASTFOOD_ERROR_IO.
  *
- * @param path  file name; must not be NULL.
+ * @param path  file name, as bytes in any encoding; must not be NULL.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_IO (the message gives the
  *         operation, the path and the system's reason); FASTFOOD_ERROR_OUT_OF_MEMORY.
  * Thread safety: any thread; concurrent saves to the same path leave one of the files whole.
@@ -687,7 +715,7 @@ FASTFOOD_API fastfood_status fastfood_load_info(const void *buffer, size_t size,
                                                 uint32_t *element_type, size_t *param_count);
 
 /** fastfood_load_info() for a file (FASTFOOD_ERROR_IO if it cannot be read; a path that is not a
- *  regular file is an I/O error). */
+ *  regular file is an I/O error; FASTFOOD_ERROR_OUT_OF_MEMORY if the file does not fit in memory). */
 FASTFOOD_API fastfood_status fastfood_load_file_info(const char *path, size_t *in_features, size_t *out_features,
                                                      uint64_t *seed, uint32_t *flags, uint32_t *element_type,
                                                      size_t *param_count);
@@ -715,7 +743,8 @@ FASTFOOD_API fastfood_status fastfood_load_f64(const void *buffer, size_t size, 
 
 /** fastfood_load_f32() from a file written by fastfood_save_file_f32 (or any copy of a saved
  *  buffer). Adds FASTFOOD_ERROR_IO for a file that cannot be read. The file's header is checked
- *  against its real size before the file is read in full. */
+ *  against its real size before the file is read in full; FASTFOOD_ERROR_OUT_OF_MEMORY if it does
+ *  not fit in memory. path: bytes in any encoding. */
 FASTFOOD_API fastfood_status fastfood_load_file_f32(const char *path, fastfood_layer **out_layer, float *params,
                                                     size_t param_count);
 

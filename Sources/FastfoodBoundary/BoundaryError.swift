@@ -1,5 +1,6 @@
 import CFastfood
 import FastfoodThreadLocal
+import Glibc
 
 /// A failure detected at the C boundary: the status to return and the sentence to record.
 struct BoundaryError: Error {
@@ -24,6 +25,12 @@ struct BoundaryError: Error {
 /// thread's buffer and returns the failure's status. Nothing here can trap or print.
 @inline(__always)
 func exported(_ function: StaticString, _ body: () throws(BoundaryError) -> Void) -> fastfood_status {
+    // No thread cancellation inside a call: a thread cancelled in a wait of the pool would leave
+    // its mutex locked, one cancelled in a save would leak its temporary file. A pending
+    // cancellation acts at the caller's next cancellation point after the call.
+    var cancelState: Int32 = 0
+    pthread_setcancelstate(Int32(PTHREAD_CANCEL_DISABLE), &cancelState)
+    defer { pthread_setcancelstate(cancelState, nil) }
     do {
         try body()
         return FASTFOOD_OK

@@ -98,7 +98,7 @@ public func fastfood_init_params_f32(
 ) -> fastfood_status {
     exported("fastfood_init_params_f32") { () throws(BoundaryError) in
         let (layer, params) = try initArguments(layer, sigma, params)
-        layer.initializeParameters(seed: seed, sigma: sigma, into: params)
+        try initializeChecked(layer, .rbf, seed: seed, value: sigma, valueName: "sigma", into: params)
     }
 }
 
@@ -108,7 +108,7 @@ public func fastfood_init_params_f64(
 ) -> fastfood_status {
     exported("fastfood_init_params_f64") { () throws(BoundaryError) in
         let (layer, params) = try initArguments(layer, sigma, params)
-        layer.initializeParameters(seed: seed, sigma: sigma, into: params)
+        try initializeChecked(layer, .rbf, seed: seed, value: sigma, valueName: "sigma", into: params)
     }
 }
 

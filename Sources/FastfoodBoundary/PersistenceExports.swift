@@ -60,7 +60,7 @@ private func saveFile(_ handle: OpaquePointer?, _ params: UnsafeRawPointer?, _ t
                       _ path: UnsafePointer<CChar>?) throws(BoundaryError) {
     let layer = try LayerHandle.layer(handle)
     let params = try Validate.nonNull(params, "params")
-    let path = String(cString: try Validate.nonNull(path, "path"))
+    let path = try Validate.nonNull(path, "path")
     let size = try fileSize(layer, type)
     guard let image = malloc(size) else { throw .outOfMemory("could not allocate \(size) bytes for the file's image") }
     defer { free(image) }
@@ -110,10 +110,11 @@ private func describe(_ failure: LayerFile.Failure) -> BoundaryError {
 
 /// Reads a file's image (header checked against the real size first); the caller frees it.
 private func readFile(_ path: UnsafePointer<CChar>?) throws(BoundaryError) -> (UnsafeMutableRawPointer, Int) {
-    let path = String(cString: try Validate.nonNull(path, "path"))
+    let path = try Validate.nonNull(path, "path")
     do { return try FileIO.readLayerFile(path) } catch {
         switch error {
         case .io(let message): throw BoundaryError(status: FASTFOOD_ERROR_IO, message: message)
+        case .outOfMemory(let message): throw .outOfMemory(message)
         case .format(let failure): throw describe(failure)
         }
     }

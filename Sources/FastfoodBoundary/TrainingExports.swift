@@ -1,5 +1,6 @@
 import CFastfood
 import FastfoodEngine
+import Glibc
 
 // Initialisation presets, training-mode dropout and random-feature maps.
 
@@ -9,7 +10,7 @@ public func fastfood_init_params_preset_f32(
 ) -> fastfood_status {
     exported("fastfood_init_params_preset_f32") { () throws(BoundaryError) in
         let (layer, preset, params) = try presetArguments(layer, preset, value, params)
-        layer.initializeParameters(preset: preset, seed: seed, value: value, into: params)
+        try initializeChecked(layer, preset, seed: seed, value: value, valueName: "value", into: params)
     }
 }
 
@@ -19,7 +20,7 @@ public func fastfood_init_params_preset_f64(
 ) -> fastfood_status {
     exported("fastfood_init_params_preset_f64") { () throws(BoundaryError) in
         let (layer, preset, params) = try presetArguments(layer, preset, value, params)
-        layer.initializeParameters(preset: preset, seed: seed, value: value, into: params)
+        try initializeChecked(layer, preset, seed: seed, value: value, valueName: "value", into: params)
     }
 }
 
@@ -211,4 +212,35 @@ private struct FeatureBackwardArguments<T: BinaryFloatingPoint> {
         (layer, self.params, self.x, self.dphi) = (common.layer, common.params, x, common.dy)
         (accumulate, sections) = (common.accumulate, common.sections)
     }
+}
+
+/// Fills params with an initialisation, or fails with params untouched: the values are computed
+/// into temporary memory first and must be representable in T (finite; S not flushed to 0 for
+/// the RBF and variance presets, where it cannot be 0). Extreme sigma or gain values (1e-300,
+/// DBL_MAX) would otherwise give inf or 0 parameters.
+func initializeChecked<T: BinaryFloatingPoint>(
+    _ layer: FastfoodLayer, _ preset: InitPreset, seed: UInt64, value: Double, valueName: StaticString,
+    into params: UnsafeMutablePointer<T>
+) throws(BoundaryError) {
+    let shape = layer.shape
+    let count = shape.parameterCount
+    guard let temporary = malloc(count * MemoryLayout<T>.stride)?.bindMemory(to: T.self, capacity: count) else {
+        throw .outOfMemory("could not allocate \(count) parameters of temporary memory")
+    }
+    defer { free(temporary) }
+    if let values = temporary as? UnsafeMutablePointer<Float> {
+        layer.initializeParameters(preset: preset, seed: seed, value: value, into: values)
+    } else if let values = temporary as? UnsafeMutablePointer<Double> {
+        layer.initializeParameters(preset: preset, seed: seed, value: value, into: values)
+    }
+    let scaleMustBeNormal = preset != .nearIdentity
+    for i in 0 ..< count {
+        let v = temporary[i]
+        let isScale = i < shape.diagonalLength
+        if !v.isFinite || (isScale && scaleMustBeNormal && !v.isNormal) {
+            let type = T.self == Float.self ? "float32" : "float64"
+            throw .invalidArgument("\(valueName) (\(value)) gives parameters that are not representable in \(type) (\(isScale ? "S" : "a parameter") = \(v))")
+        }
+    }
+    params.update(from: temporary, count: count)
 }

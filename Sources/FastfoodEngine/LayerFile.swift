@@ -177,26 +177,72 @@ enum CRC64 {
 }
 
 /// Whole-file reads and atomic writes with POSIX calls, reporting failures as sentences.
+///
+/// Paths are bytes, as POSIX has them: they go to the system exactly as the caller gave them
+/// (no UTF-8 decoding, which would turn "a\xff" into another name), and appear in messages with
+/// bytes that are not UTF-8 written as \xNN.
 public enum FileIO {
     public struct Failure: Error {
         public let message: String
     }
 
-    private static func describe(_ what: String, _ path: String) -> Failure {
-        Failure(message: "\(what) '\(path)': \(String(cString: strerror(errno)))")
+    /// A path for messages: its UTF-8 text, or with each byte >= 0x80 as \xNN if it is not UTF-8.
+    public static func printable(_ path: UnsafePointer<CChar>) -> String {
+        if let text = String(validatingCString: path) { return text }
+        var text = ""
+        var p = path
+        while p.pointee != 0 {
+            let byte = UInt8(bitPattern: p.pointee)
+            if byte < 0x80 {
+                text.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let hex = String(byte, radix: 16)
+                text += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+            }
+            p += 1
+        }
+        return text
+    }
+
+    private static func describe(_ what: String, _ path: UnsafePointer<CChar>) -> Failure {
+        let reason = String(cString: strerror(errno))
+        return Failure(message: "\(what) '\(printable(path))': \(reason)")
     }
 
     /// Writes `count` bytes to `path` atomically: a temporary file in the same directory,
     /// flushed to disk, renamed over `path`, and the directory flushed. On failure the
     /// temporary file is removed and any previous file at `path` is untouched.
-    public static func writeAtomically(_ path: String, _ bytes: UnsafeRawPointer, count: Int) throws(Failure) {
-        let directory: String
-        if let slash = path.lastIndex(of: "/") {
-            directory = slash == path.startIndex ? "/" : String(path[..<slash])
-        } else {
-            directory = "."
+    ///
+    /// A symbolic link at `path` is followed: the file it points to is replaced (atomically, in
+    /// that file's directory) and the link stays. The temporary file is ".fastfood-XXXXXX" in
+    /// that directory, so any valid file name (up to NAME_MAX bytes) can be saved.
+    public static func writeAtomically(_ path: UnsafePointer<CChar>, _ bytes: UnsafeRawPointer, count: Int) throws(Failure) {
+        var target = path
+        var resolved: UnsafeMutablePointer<CChar>? = nil
+        defer { free(resolved) }
+        var linkStatus = stat()
+        if lstat(path, &linkStatus) == 0 && linkStatus.st_mode & S_IFMT == S_IFLNK {
+            guard let real = realpath(path, nil) else {
+                throw describe("cannot follow the symbolic link", path)
+            }
+            resolved = real
+            target = UnsafePointer(real)
         }
-        var template = Array((path + ".tmp-XXXXXX").utf8CString)
+        // Directory part of the target, as bytes: "." without a slash, "/" for a root entry.
+        let length = strlen(target)
+        var slash = -1
+        for i in 0 ..< length where target[i] == 0x2f { slash = i }
+        var template: [CChar] = []
+        if slash < 0 {
+            template.append(0x2e)  // "."
+        } else {
+            for i in 0 ..< max(slash, 1) { template.append(target[i]) }
+        }
+        var directory = template
+        directory.append(0)
+        for byte in "/.fastfood-XXXXXX".utf8 { template.append(CChar(bitPattern: byte)) }
+        template.append(0)
+
         let fd = template.withUnsafeMutableBufferPointer { buffer -> Int32 in
             guard let base = buffer.baseAddress else { return -1 }
             return mkstemp(base)
@@ -205,37 +251,45 @@ public enum FileIO {
         // mkstemp makes the file private (0600): give it the mode of the file it replaces, or the
         // usual 0644 for a new one.
         var existing = stat()
-        fchmod(fd, stat(path, &existing) == 0 ? existing.st_mode & 0o777 : 0o644)
-        let temporary = template.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { String(cString: $0) } ?? path }
+        fchmod(fd, stat(target, &existing) == 0 ? existing.st_mode & 0o777 : 0o644)
         var failure: Failure?
-        var written = 0
-        while written < count && failure == nil {
-            let n = write(fd, bytes + written, count - written)
-            if n < 0 {
-                if errno == EINTR { continue }
-                failure = describe("cannot write", temporary)
-            } else {
-                written += n
+        template.withUnsafeBufferPointer { buffer in
+            guard let temporary = buffer.baseAddress else { return }
+            var written = 0
+            while written < count && failure == nil {
+                let n = write(fd, bytes + written, count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = describe("cannot write", temporary)
+                } else {
+                    written += n
+                }
             }
+            if failure == nil && fsync(fd) != 0 { failure = describe("cannot flush", temporary) }
+            if close(fd) != 0 && failure == nil { failure = describe("cannot close", temporary) }
+            if failure == nil && rename(temporary, target) != 0 {
+                failure = describe("cannot rename the temporary file to", path)
+            }
+            if failure != nil { unlink(temporary) }
         }
-        if failure == nil && fsync(fd) != 0 { failure = describe("cannot flush", temporary) }
-        if close(fd) != 0 && failure == nil { failure = describe("cannot close", temporary) }
-        if failure == nil && rename(temporary, path) != 0 { failure = describe("cannot rename the temporary file to", path) }
-        if let failure {
-            unlink(temporary)
-            throw failure
-        }
+        if let failure { throw failure }
         // Make the rename itself durable.
-        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY)
+        let directoryFD = directory.withUnsafeBufferPointer { open($0.baseAddress!, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         if directoryFD >= 0 {
             fsync(directoryFD)
             close(directoryFD)
         }
     }
 
+    public enum LoadFailure: Error {
+        case io(String)
+        case outOfMemory(String)
+        case format(LayerFile.Failure)
+    }
+
     /// Reads a layer file into memory from `malloc` (the caller frees it). The header is read and
     /// checked against the file's real size first, so only a consistent file is read in full.
-    public static func readLayerFile(_ path: String) throws(LoadFailure) -> (UnsafeMutableRawPointer, Int) {
+    public static func readLayerFile(_ path: UnsafePointer<CChar>) throws(LoadFailure) -> (UnsafeMutableRawPointer, Int) {
         // O_NONBLOCK: opening a FIFO must not wait for a writer (it is rejected just below);
         // on a regular file the flag changes nothing.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
@@ -243,36 +297,34 @@ public enum FileIO {
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw .io(describe("cannot stat", path).message) }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw .io("'\(path)' is not a regular file") }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw .io("'\(printable(path))' is not a regular file") }
         let size = Int(status.st_size)
         guard size >= LayerFile.headerSize + LayerFile.trailerSize else {
-            throw .format(.badFormat("'\(path)' is \(size) bytes, too short for a fastfood layer"))
+            throw .format(.badFormat("'\(printable(path))' is \(size) bytes, too short for a fastfood layer"))
         }
         // The header alone first: only a file whose header matches its real size is read in full.
-        guard let header = malloc(LayerFile.headerSize) else { throw .io("out of memory") }
+        guard let header = malloc(LayerFile.headerSize) else { throw .outOfMemory("cannot allocate a header buffer") }
         defer { free(header) }
         try readExactly(fd, header, count: LayerFile.headerSize, path: path)
         do throws(LayerFile.Failure) { _ = try LayerFile.validateHeader(UnsafeRawPointer(header), totalSize: size) }
         catch { throw .format(error) }
-        guard let buffer = malloc(size) else { throw .io("cannot allocate \(size) bytes to read '\(path)'") }
+        guard let buffer = malloc(size) else {
+            throw .outOfMemory("cannot allocate \(size) bytes to read '\(printable(path))'")
+        }
         buffer.copyMemory(from: header, byteCount: LayerFile.headerSize)
         do throws(LoadFailure) { try readExactly(fd, buffer + LayerFile.headerSize, count: size - LayerFile.headerSize, path: path) }
         catch { free(buffer); throw error }
         return (buffer, size)
     }
 
-    public enum LoadFailure: Error {
-        case io(String)
-        case format(LayerFile.Failure)
-    }
-
-    private static func readExactly(_ fd: Int32, _ destination: UnsafeMutableRawPointer, count: Int, path: String) throws(LoadFailure) {
+    private static func readExactly(_ fd: Int32, _ destination: UnsafeMutableRawPointer, count: Int,
+                                    path: UnsafePointer<CChar>) throws(LoadFailure) {
         var done = 0
         while done < count {
             let n = read(fd, destination + done, count - done)
             if n < 0 && errno == EINTR { continue }
             if n < 0 { throw .io(describe("cannot read", path).message) }
-            if n == 0 { throw .format(.badFormat("'\(path)' ended early (it changed while it was read)")) }
+            if n == 0 { throw .format(.badFormat("'\(printable(path))' ended early (it changed while it was read)")) }
             done += n
         }
     }

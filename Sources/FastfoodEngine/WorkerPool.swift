@@ -42,6 +42,12 @@ final class WorkerPool: @unchecked Sendable {
     private var taskCount = 0
     private var unfinished = 0
     private var workerLimit = 0
+    /// The caller's floating-point control bits (MXCSR) for the job in flight: pool threads
+    /// compute under them, so the rounding mode and flush-to-zero are the caller's on every thread.
+    private var fpControl: UInt32 = 0
+    /// `configured`, mirrored for a forked child, which must not touch the mutex (another thread
+    /// of the parent may have held it at the fork).
+    private let configuredHint = Atomic<Int>(1)
     /// Jobs posted so far (with `mutex` held), and its mirror for polling without the mutex.
     private var postedJobs = 0
     private let postedJobsHint = Atomic<Int>(0)
@@ -55,7 +61,14 @@ final class WorkerPool: @unchecked Sendable {
         pthread_cond_init(&workAvailable, nil)
         pthread_cond_init(&jobFinished, nil)
         configured = WorkerPool.defaultThreadCount()
+        configuredHint.store(configured, ordering: .relaxed)
     }
+
+    /// In a child process forked from the one that loaded the library the pool threads do not
+    /// exist, the mutex may be held by a thread that does not either, and the Swift runtime's
+    /// thread-local caches are the parent's: every call there runs on the calling thread, and
+    /// the thread count is only recorded.
+    private static var inForkedChild: Bool { fastfood_internal_in_forked_child() != 0 }
 
     /// FASTFOOD_NUM_THREADS if it is a positive integer, else the number of online CPUs.
     static func defaultThreadCount() -> Int {
@@ -73,6 +86,7 @@ final class WorkerPool: @unchecked Sendable {
     static let maxThreads = 1024
 
     var threadCount: Int {
+        if WorkerPool.inForkedChild { return configuredHint.load(ordering: .relaxed) }
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         return configured
@@ -81,9 +95,14 @@ final class WorkerPool: @unchecked Sendable {
     /// Sets the number of threads used by later calls (>= 1, <= maxThreads). Waits for a job in
     /// flight to finish. Surplus pool threads exit; new ones start with the next parallel job.
     func setThreadCount(_ count: Int) {
+        if WorkerPool.inForkedChild {
+            configuredHint.store(count, ordering: .relaxed)
+            return
+        }
         pthread_mutex_lock(&mutex)
         while busy { pthread_cond_wait(&jobFinished, &mutex) }
         configured = count
+        configuredHint.store(count, ordering: .relaxed)
         if started > count - 1 {
             // Ask the surplus threads to exit and wait until they have. The pool counts as busy
             // meanwhile (the wait releases the mutex): a concurrent call then runs on its own
@@ -107,7 +126,7 @@ final class WorkerPool: @unchecked Sendable {
     /// (worker indices 0 ..< maxWorkers; the caller is worker 0). Returns when all are done.
     func run<Job: PoolJob>(tasks: Int, maxWorkers: Int, _ job: Job) {
         let workers = min(maxWorkers, tasks)
-        if workers <= 1 {
+        if workers <= 1 || WorkerPool.inForkedChild {
             for task in 0 ..< tasks { job.run(task: task, worker: 0) }
             return
         }
@@ -129,6 +148,7 @@ final class WorkerPool: @unchecked Sendable {
             unfinished = tasks
             unfinishedHint.store(tasks, ordering: .releasing)
             workerLimit = min(workers, started + 1)
+            fpControl = UInt32(fastfood_internal_fp_control())
             postedJobs += 1
             postedJobsHint.store(postedJobs, ordering: .releasing)
             pthread_cond_broadcast(&workAvailable)
@@ -188,7 +208,9 @@ final class WorkerPool: @unchecked Sendable {
             if let job, let invoke, index < workerLimit, nextTask < taskCount {
                 let task = nextTask
                 nextTask += 1
+                let control = fpControl
                 pthread_mutex_unlock(&mutex)
+                fastfood_internal_set_fp_control(CUnsignedInt(control))
                 invoke(job, task, index)
                 pthread_mutex_lock(&mutex)
                 unfinished -= 1
@@ -232,9 +254,11 @@ private final class WorkerContext {
 /// The library-wide thread count (>= 1), used by every compute call.
 public enum Threading {
     public static var threadCount: Int { WorkerPool.shared.threadCount }
-    /// 0 means one thread per online CPU.
+    /// 0 means one thread per online CPU; counts are clamped to 1 ... maxThreadCount (a negative
+    /// count means 1).
     public static func setThreadCount(_ count: Int) {
-        WorkerPool.shared.setThreadCount(count == 0 ? WorkerPool.onlineProcessors() : min(count, WorkerPool.maxThreads))
+        let clamped = count == 0 ? WorkerPool.onlineProcessors() : max(1, min(count, WorkerPool.maxThreads))
+        WorkerPool.shared.setThreadCount(clamped)
     }
     public static let maxThreadCount = WorkerPool.maxThreads
 }

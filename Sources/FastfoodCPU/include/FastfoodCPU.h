@@ -1,13 +1,24 @@
 #ifndef FASTFOOD_CPU_H
 #define FASTFOOD_CPU_H
 
-/* Bits of fastfood_internal_cpu_features(). */
+/* Internal C helpers of the engine: CPU features, process and floating-point state.
+ * Bits of fastfood_internal_cpu_features(). */
 #define FASTFOOD_CPU_AVX2 1   /* AVX2 and FMA: what -target-cpu haswell code needs */
 #define FASTFOOD_CPU_AVX512 2 /* AVX-512 F, CD, BW, DQ, VL: what -target-cpu skylake-avx512 needs */
 
 /* The vector extensions this CPU and OS support (cpuid and XGETBV through the compiler's
  * builtins). Internal: hidden from the shared library's symbol table. */
 __attribute__((visibility("hidden"))) int fastfood_internal_cpu_features(void);
+
+/* 1 in a child process created by fork() from the process that loaded the library. */
+__attribute__((visibility("hidden"))) int fastfood_internal_in_forked_child(void);
+
+/* The floating-point control bits of SSE/AVX arithmetic (MXCSR: rounding mode, flush-to-zero,
+ * denormals-are-zero, exception masks; not the sticky status flags). A parallel call hands the
+ * caller's bits to its pool threads, so results do not depend on which thread computed what. */
+#define FASTFOOD_MXCSR_CONTROL 0xffc0u
+__attribute__((visibility("hidden"))) unsigned fastfood_internal_fp_control(void);
+__attribute__((visibility("hidden"))) void fastfood_internal_set_fp_control(unsigned control);
 
 /* A spin-wait hint (PAUSE on x86): lets the sibling hyperthread run and saves power while a pool
  * thread polls for its next job. Inline, so nothing is exported. */

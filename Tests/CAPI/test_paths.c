@@ -1,0 +1,181 @@
+/*
+ * test_paths.c - file names are bytes, as POSIX has them, and saving and loading behave as the
+ * header says for awkward paths:
+ *   - names that are not UTF-8 ("a\xff.layer") are saved and loaded under exactly those bytes,
+ *     two such names never collide, and messages show the bytes as \xNN;
+ *   - names of NAME_MAX (255) bytes save and load (the temporary file has a short name of its own);
+ *   - saving through a symbolic link replaces the file it points to and keeps the link;
+ *   - a file too large for the memory available is FASTFOOD_ERROR_OUT_OF_MEMORY, not an I/O error.
+ * Prints "N passed, M failed"; exit status 1 on failure.
+ */
+#define _GNU_SOURCE
+#include <fastfood.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static char dir[] = "/tmp/fastfood_paths_XXXXXX";
+
+static fastfood_layer *make(size_t in, size_t out, uint64_t seed, float **params) {
+    fastfood_layer *layer = NULL;
+    if (fastfood_layer_create(in, out, seed, FASTFOOD_LAYER_BIAS, &layer) != FASTFOOD_OK) exit(2);
+    size_t n = fastfood_layer_param_count(layer);
+    *params = malloc(n * sizeof **params);
+    if (!*params) exit(2);
+    fastfood_init_params_f32(layer, seed, 1.0, *params);
+    return layer;
+}
+
+/* Loads `path` and compares with (layer, params). */
+static int loads_as(const char *path, const fastfood_layer *layer, const float *params) {
+    size_t n = fastfood_layer_param_count(layer);
+    float *q = malloc(n * sizeof *q);
+    fastfood_layer *loaded = NULL;
+    int ok = q && fastfood_load_file_f32(path, &loaded, q, n) == FASTFOOD_OK &&
+             fastfood_layer_seed(loaded) == fastfood_layer_seed(layer) && memcmp(q, params, n * sizeof *q) == 0;
+    fastfood_layer_destroy(loaded);
+    free(q);
+    return ok;
+}
+
+static int entries(void) { /* in dir, without . and .. */
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+static void test_non_utf8(void) {
+    float *p1, *p2;
+    fastfood_layer *a = make(10, 20, 1, &p1), *b = make(10, 20, 2, &p2);
+    char ff[256], fe[256], replacement[256], missing[256];
+    snprintf(ff, sizeof ff, "%s/a\xff.layer", dir);
+    snprintf(fe, sizeof fe, "%s/a\xfe.layer", dir);
+    snprintf(replacement, sizeof replacement, "%s/a\xef\xbf\xbd.layer", dir);
+    snprintf(missing, sizeof missing, "%s/b\xff.layer", dir);
+    CHECK(fastfood_save_file_f32(a, p1, ff) == FASTFOOD_OK);
+    struct stat st;
+    CHECK(stat(ff, &st) == 0);               /* exactly these bytes */
+    CHECK(stat(replacement, &st) != 0);      /* not U+FFFD */
+    CHECK(fastfood_save_file_f32(b, p2, fe) == FASTFOOD_OK);
+    CHECK(loads_as(ff, a, p1));              /* not overwritten by the second save */
+    CHECK(loads_as(fe, b, p2));
+    CHECK(entries() == 2);
+    fastfood_layer *none = NULL;
+    CHECK(fastfood_load_file_f32(missing, &none, p1, fastfood_layer_param_count(a)) == FASTFOOD_ERROR_IO);
+    CHECK(strstr(fastfood_last_error_message(), "b\\xff.layer") != NULL);
+    unlink(ff);
+    unlink(fe);
+    fastfood_layer_destroy(a);
+    fastfood_layer_destroy(b);
+    free(p1);
+    free(p2);
+}
+
+static void test_name_max(void) {
+    float *p;
+    fastfood_layer *a = make(5, 7, 3, &p);
+    char path[512];
+    int prefix = snprintf(path, sizeof path, "%s/", dir);
+    for (int len = 245; len <= 255; len += 5) {
+        memset(path + prefix, 'n', (size_t)len);
+        memcpy(path + prefix + len - 6, ".layer", 7);
+        CHECK(fastfood_save_file_f32(a, p, path) == FASTFOOD_OK);
+        CHECK(loads_as(path, a, p));
+        unlink(path);
+    }
+    /* 256 bytes is not a valid name: an I/O error with the system's reason, nothing left over. */
+    memset(path + prefix, 'n', 256);
+    path[prefix + 256] = 0;
+    CHECK(fastfood_save_file_f32(a, p, path) == FASTFOOD_ERROR_IO);
+    CHECK(strstr(fastfood_last_error_message(), "too long") != NULL);
+    CHECK(entries() == 0);
+    fastfood_layer_destroy(a);
+    free(p);
+}
+
+static void test_symlink(void) {
+    float *p1, *p2;
+    fastfood_layer *a = make(10, 20, 1, &p1), *b = make(10, 20, 2, &p2);
+    char target[256], link[256], dangling[256];
+    snprintf(target, sizeof target, "%s/target.layer", dir);
+    snprintf(link, sizeof link, "%s/link.layer", dir);
+    snprintf(dangling, sizeof dangling, "%s/dangling.layer", dir);
+    CHECK(fastfood_save_file_f32(a, p1, target) == FASTFOOD_OK);
+    CHECK(symlink("target.layer", link) == 0);
+    CHECK(fastfood_save_file_f32(b, p2, link) == FASTFOOD_OK);
+    struct stat st;
+    CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode)); /* the link stays a link */
+    CHECK(loads_as(target, b, p2));                      /* its target was replaced */
+    CHECK(entries() == 2);
+    /* A link to nothing is refused (the library does not guess where to create the file). */
+    CHECK(symlink("nowhere/x.layer", dangling) == 0);
+    CHECK(fastfood_save_file_f32(a, p1, dangling) == FASTFOOD_ERROR_IO);
+    CHECK(strstr(fastfood_last_error_message(), "symbolic link") != NULL);
+    unlink(dangling);
+    unlink(link);
+    unlink(target);
+    fastfood_layer_destroy(a);
+    fastfood_layer_destroy(b);
+    free(p1);
+    free(p2);
+}
+
+/* A valid header for 768 MiB of parameters over a sparse file; loading needs that much memory. */
+static void test_out_of_memory(void) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/big.layer", dir);
+    const uint64_t out = 64ull << 20, count = 3 * out; /* in 1: D 1, K = out blocks */
+    unsigned char header[64] = "FFLAYER";
+    uint32_t version = 1, header_size = 64, flags = 0, type = FASTFOOD_TYPE_F32;
+    uint64_t in = 1, seed = 0, digest = 0;
+    memcpy(header + 8, &version, 4);
+    memcpy(header + 12, &header_size, 4);
+    memcpy(header + 16, &in, 8);
+    memcpy(header + 24, &out, 8);
+    memcpy(header + 32, &seed, 8);
+    memcpy(header + 40, &flags, 4);
+    memcpy(header + 44, &type, 4);
+    memcpy(header + 48, &count, 8);
+    memcpy(header + 56, &digest, 8);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int ok = fd >= 0 && write(fd, header, sizeof header) == (ssize_t)sizeof header &&
+             ftruncate(fd, (off_t)(64 + 4 * count + 8)) == 0;
+    if (fd >= 0) close(fd);
+    CHECK(ok);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) { /* in a child with 512 MiB of address space */
+        struct rlimit limit = {512ull << 20, 512ull << 20};
+        setrlimit(RLIMIT_AS, &limit);
+        size_t info_count = 0;
+        fastfood_status s = fastfood_load_file_info(path, NULL, NULL, NULL, NULL, NULL, &info_count);
+        if (s != FASTFOOD_ERROR_OUT_OF_MEMORY) printf("load_file_info: %d %s\n", s, fastfood_last_error_message());
+        _exit(s == FASTFOOD_ERROR_OUT_OF_MEMORY && strstr(fastfood_last_error_message(), "allocate") ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    unlink(path);
+}
+
+int main(void) {
+    if (!mkdtemp(dir)) return 2;
+    test_non_utf8();
+    test_name_max();
+    test_symlink();
+    test_out_of_memory();
+    rmdir(dir);
+    return report();
+}

@@ -1,0 +1,311 @@
+/*
+ * test_process.c - the library inside a real process: fork, floating-point modes, cancellation.
+ *
+ *   - fork: children of a parent that only loaded the library, or used 1, 2 or 4 threads, call
+ *     fastfood_set_num_threads(1, 2, 8, 0) and a forward, which must equal the parent's result;
+ *     20 children of a parent that only loaded the library each make a 2-thread forward. Every
+ *     child runs under alarm(): a hang is a failure, not a stalled test.
+ *   - floating-point modes: with flush-to-zero / denormals-are-zero or another rounding mode set
+ *     after the pool threads exist, results are bitwise the same for 1, 2 and 3 threads (and
+ *     differ from the default mode, so the test can fail).
+ *   - threads with a 64 KiB stack (the documented minimum) can make every call, first use included;
+ *   - initialisation values whose parameters are not representable (sigma 1e-300, DBL_MAX) are
+ *     refused with the output untouched;
+ *   - cancellation: a thread cancelled while it loops over 2-thread forwards, or over atomic
+ *     saves, leaves the library usable (no locked mutex), no temporary file and no descriptor.
+ * Prints "N passed, M failed"; exit status 1 on failure.
+ */
+#define _GNU_SOURCE
+#include <fastfood.h>
+
+#include <dirent.h>
+#include <fenv.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xmmintrin.h>
+
+#include "check.h"
+
+enum { IN = 1000, OUT = 3000, BATCH = 64 };
+static fastfood_layer *layer;
+static float *params, *x, *reference;
+
+static void *xmalloc(size_t bytes) {
+    void *p = malloc(bytes);
+    if (!p) { printf("out of memory in test\n"); exit(2); }
+    return p;
+}
+static float *xcalloc_floats(size_t count) {
+    float *p = calloc(count, sizeof(float));
+    if (!p) { printf("out of memory in test\n"); exit(2); }
+    return p;
+}
+
+static int forward_equals(const float *expected, size_t threads) {
+    float *y = xmalloc(sizeof(float) * BATCH * OUT);
+    if (fastfood_set_num_threads(threads) != FASTFOOD_OK) return 0;
+    int ok = fastfood_forward_f32(layer, params, BATCH, x, IN, y, OUT) == FASTFOOD_OK &&
+             memcmp(y, expected, sizeof(float) * BATCH * OUT) == 0;
+    free(y);
+    return ok;
+}
+
+/* Forks a child that runs `body` under a 20 s alarm; 1 if it exited with status 0. */
+static int in_child(int (*body)(void)) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) return 0;
+    if (pid == 0) {
+        alarm(20);
+        _exit(body() ? 0 : 1);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return 0;
+    if (WIFSIGNALED(status)) printf("child killed by signal %d (%s)\n", WTERMSIG(status),
+                                    WTERMSIG(status) == SIGALRM ? "hung" : "crashed");
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static int child_every_setting(void) {
+    static const size_t settings[] = {1, 2, 8, 0, 1};
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        if (!forward_equals(reference, settings[i])) return 0;
+        size_t expected = settings[i] ? settings[i] : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
+        if (fastfood_get_num_threads() != expected) return 0;
+    }
+    return 1;
+}
+
+static int child_two_threads(void) { return forward_equals(reference, 2); }
+
+static void test_fork(void) {
+    /* A parent that only loaded the library (and made no compute call). */
+    int all = 1;
+    for (int i = 0; i < 20; i++) all &= in_child(child_two_threads);
+    CHECK(all);
+    CHECK(in_child(child_every_setting));
+    /* Parents that used 1, 2 and 4 threads. */
+    for (size_t threads = 1; threads <= 4; threads *= 2) {
+        CHECK(forward_equals(reference, threads));
+        int ok = 1;
+        for (int i = 0; i < 3; i++) ok &= in_child(child_every_setting);
+        CHECK(ok);
+    }
+    CHECK(forward_equals(reference, 2)); /* the parent's pool still works */
+}
+
+/* ---- floating-point modes ---- */
+
+static void test_fp_modes(void) {
+    /* Denormal-heavy input, so flush-to-zero changes results. */
+    float *tiny = xmalloc(sizeof(float) * BATCH * IN);
+    for (size_t i = 0; i < (size_t)BATCH * IN; i++) tiny[i] = x[i] * 1e-38f;
+    float *base = xmalloc(sizeof(float) * BATCH * OUT), *y = xmalloc(sizeof(float) * BATCH * OUT);
+    fastfood_set_num_threads(2);
+    fastfood_forward_f32(layer, params, BATCH, tiny, IN, base, OUT); /* default mode; pool exists */
+
+    unsigned saved = _mm_getcsr();
+    static const unsigned modes[] = {0x8040 /* FTZ | DAZ */, 0x4000 /* round up, via MXCSR */};
+    for (int m = 0; m < 2; m++) {
+        _mm_setcsr((saved & ~0xe040u) | modes[m]);
+        float *one = xmalloc(sizeof(float) * BATCH * OUT);
+        fastfood_set_num_threads(1);
+        CHECK(fastfood_forward_f32(layer, params, BATCH, tiny, IN, one, OUT) == FASTFOOD_OK);
+        CHECK(memcmp(one, base, sizeof(float) * BATCH * OUT) != 0); /* the mode matters */
+        for (size_t threads = 2; threads <= 3; threads++) {
+            fastfood_set_num_threads(threads);
+            for (int repeat = 0; repeat < 3; repeat++) {
+                CHECK(fastfood_forward_f32(layer, params, BATCH, tiny, IN, y, OUT) == FASTFOOD_OK);
+                CHECK(memcmp(one, y, sizeof(float) * BATCH * OUT) == 0);
+            }
+        }
+        CHECK((_mm_getcsr() & 0xffc0u) == (((saved & ~0xe040u) | modes[m]) & 0xffc0u)); /* caller's mode kept */
+        _mm_setcsr(saved);
+        free(one);
+    }
+    /* fesetround sets the SSE rounding mode too. */
+    fesetround(FE_DOWNWARD);
+    float *one = xmalloc(sizeof(float) * BATCH * OUT);
+    fastfood_set_num_threads(1);
+    fastfood_forward_f32(layer, params, BATCH, x, IN, one, OUT);
+    fastfood_set_num_threads(2);
+    fastfood_forward_f32(layer, params, BATCH, x, IN, y, OUT);
+    CHECK(memcmp(one, y, sizeof(float) * BATCH * OUT) == 0);
+    fesetround(FE_TONEAREST);
+    /* Back in the default mode the pool threads follow again. */
+    CHECK(forward_equals(reference, 2));
+    free(one); free(tiny); free(base); free(y);
+}
+
+/* ---- cancellation ---- */
+
+static void *forward_loop(void *arg) {
+    (void)arg;
+    float *y = xmalloc(sizeof(float) * BATCH * OUT);
+    for (;;) {
+        fastfood_forward_f32(layer, params, BATCH, x, IN, y, OUT);
+        pthread_testcancel();
+    }
+    return NULL;
+}
+
+static const char *save_dir = "/tmp/fastfood_cancel_test";
+
+static void *save_loop(void *arg) {
+    (void)arg;
+    char path[256];
+    snprintf(path, sizeof path, "%s/layer.bin", save_dir);
+    for (;;) {
+        fastfood_save_file_f32(layer, params, path);
+        pthread_testcancel();
+    }
+    return NULL;
+}
+
+static int count_entries(const char *dir) { /* without . and .. */
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+static int child_survives_cancellation(void) {
+    int fds_before = count_entries("/proc/self/fd");
+    for (int round = 0; round < 20; round++) {
+        pthread_t t;
+        fastfood_set_num_threads(2);
+        pthread_create(&t, NULL, round % 2 ? save_loop : forward_loop, NULL);
+        usleep(2000 + 1000 * (unsigned)round);
+        pthread_cancel(t);
+        pthread_join(t, NULL);
+        /* Everything still works: the thread count (takes the pool mutex) and a parallel call. */
+        if (fastfood_set_num_threads(1) != FASTFOOD_OK || fastfood_get_num_threads() != 1) return 0;
+        if (!forward_equals(reference, 2)) return 0;
+    }
+    /* Only the saved file: no temporary file left behind, no descriptor leaked (the forward
+     * loop leaks its y buffer by design; memory is not what is checked). */
+    int files = count_entries(save_dir);
+    if (files != 1) printf("%d entries in %s after cancelled saves (want 1)\n", files, save_dir);
+    int fds_after = count_entries("/proc/self/fd");
+    if (fds_after != fds_before) printf("descriptors: %d before, %d after\n", fds_before, fds_after);
+    return files == 1 && fds_after == fds_before;
+}
+
+static void test_cancellation(void) {
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf %s && mkdir -p %s", save_dir, save_dir);
+    if (system(command) != 0) { CHECK(!"cannot make the save directory"); return; }
+    CHECK(in_child(child_survives_cancellation)); /* in a child: a hang is caught by alarm() */
+    snprintf(command, sizeof command, "rm -rf %s", save_dir);
+    if (system(command) != 0) printf("note: could not remove %s\n", save_dir);
+}
+
+static void test_extreme_init_values(void) {
+    fastfood_layer *small = NULL;
+    if (fastfood_layer_create(100, 200, 1, FASTFOOD_LAYER_BIAS, &small) != FASTFOOD_OK) return;
+    size_t n = fastfood_layer_param_count(small);
+    float *p = xmalloc(n * sizeof *p);
+    double *q = xmalloc(n * sizeof *q);
+    for (size_t i = 0; i < n; i++) p[i] = 7.0f;
+    /* 1e-300: S would overflow float; DBL_MAX: S would be 0. Refused, params untouched. */
+    CHECK(fastfood_init_params_f32(small, 1, 1e-300, p) == FASTFOOD_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(fastfood_last_error_message(), "not representable") != NULL);
+    CHECK(fastfood_init_params_f32(small, 1, 1.7976931348623157e308, p) == FASTFOOD_ERROR_INVALID_ARGUMENT);
+    CHECK(fastfood_init_params_preset_f32(small, FASTFOOD_INIT_VARIANCE, 1, 1e300, p) == FASTFOOD_ERROR_INVALID_ARGUMENT);
+    CHECK(fastfood_init_params_preset_f64(small, FASTFOOD_INIT_RBF, 1, 1.7976931348623157e308, q) == FASTFOOD_ERROR_INVALID_ARGUMENT);
+    int untouched = 1;
+    for (size_t i = 0; i < n; i++) untouched &= p[i] == 7.0f;
+    CHECK(untouched);
+    /* Representable in double, not in float: the f64 call accepts it. */
+    CHECK(fastfood_init_params_f64(small, 1, 1e-300, q) == FASTFOOD_OK);
+    CHECK(fastfood_init_params_f32(small, 1, 1e-3, p) == FASTFOOD_OK); /* ordinary small sigma */
+    free(p);
+    free(q);
+    fastfood_layer_destroy(small);
+}
+
+/* Every call from a thread with a 64 KiB stack (the documented minimum), first use included. */
+static void *small_stack_body(void *arg) {
+    (void)arg;
+    if (fastfood_layer_create(IN, OUT, 5, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &layer) != FASTFOOD_OK) return NULL;
+    params = xmalloc(sizeof(float) * fastfood_layer_param_count(layer));
+    x = xcalloc_floats((size_t)BATCH * IN);
+    if (fastfood_init_params_f32(layer, 2, 30.0, params) != FASTFOOD_OK) return NULL;
+    float *y = xmalloc(sizeof(float) * BATCH * OUT), *dx = xmalloc(sizeof(float) * BATCH * IN);
+    size_t n = fastfood_layer_param_count(layer);
+    float *g = xmalloc(sizeof(float) * n);
+    int ok = fastfood_forward_f32(layer, params, BATCH, x, IN, y, OUT) == FASTFOOD_OK &&
+             fastfood_backward_f32(layer, params, BATCH, x, IN, y, OUT, dx, IN, g, 0) == FASTFOOD_OK &&
+             fastfood_forward_train_f32(layer, params, BATCH, x, IN, y, OUT, 0.1, 0.1, 0.1, 1, 1) == FASTFOOD_OK &&
+             fastfood_features_forward_f32(layer, params, 2, x, IN, y, 2 * OUT) == FASTFOOD_OK &&
+             fastfood_save_file_f32(layer, params, "/tmp/fastfood_small_stack.layer") == FASTFOOD_OK;
+    fastfood_layer *loaded = NULL;
+    ok = ok && fastfood_load_file_f32("/tmp/fastfood_small_stack.layer", &loaded, g, n) == FASTFOOD_OK;
+    ok = ok && fastfood_layer_create(0, 1, 1, 0, &loaded) == FASTFOOD_ERROR_INVALID_ARGUMENT;
+    unlink("/tmp/fastfood_small_stack.layer");
+    free(y); free(dx); free(g);
+    return ok ? (void *)1 : NULL;
+}
+
+static int child_small_stack(void) {
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setstacksize(&attributes, 64 * 1024);
+    pthread_t t;
+    void *result = NULL;
+    fastfood_set_num_threads(2);
+    if (pthread_create(&t, &attributes, small_stack_body, NULL) != 0) return 0;
+    pthread_join(t, &result);
+    return result != NULL;
+}
+
+/* Runs this program again as a fresh process (nothing initialised) in small-stack mode. */
+static int exec_small_stack(void) {
+    execl("/proc/self/exe", "test_process", "--small-stack", (char *)NULL);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--small-stack") == 0) return child_small_stack() ? 0 : 1;
+    if (fastfood_layer_create(IN, OUT, 5, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &layer) != FASTFOOD_OK) return 2;
+    size_t n = fastfood_layer_param_count(layer);
+    params = xmalloc(sizeof(float) * n);
+    x = xmalloc(sizeof(float) * BATCH * IN);
+    reference = xmalloc(sizeof(float) * BATCH * OUT);
+    fastfood_init_params_preset_f32(layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, params);
+    for (size_t i = 0; i < (size_t)BATCH * IN; i++) x[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
+    /* The reference, computed in a child so the parent stays a process that only loaded the
+     * library (no pool, no lazy state) for the first fork test. */
+    int pipefd[2];
+    if (pipe(pipefd) != 0) return 2;
+    pid_t pid = fork();
+    if (pid == 0) {
+        float *y = xmalloc(sizeof(float) * BATCH * OUT);
+        fastfood_set_num_threads(1);
+        fastfood_forward_f32(layer, params, BATCH, x, IN, y, OUT);
+        ssize_t w = write(pipefd[1], y, sizeof(float) * BATCH * OUT);
+        _exit(w == (ssize_t)(sizeof(float) * BATCH * OUT) ? 0 : 1);
+    }
+    size_t got = 0;
+    while (got < sizeof(float) * BATCH * OUT) {
+        ssize_t r = read(pipefd[0], (char *)reference + got, sizeof(float) * BATCH * OUT - got);
+        if (r <= 0) return 2;
+        got += (size_t)r;
+    }
+    waitpid(pid, NULL, 0);
+    test_fork();
+    test_fp_modes();
+    test_cancellation();
+    test_extreme_init_values();
+    CHECK(in_child(exec_small_stack)); /* a fresh process: first use on the small stack */
+    fastfood_layer_destroy(layer);
+    free(params); free(x); free(reference);
+    return report();
+}
