@@ -56,7 +56,7 @@ SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*
 
 C_LINK       := -L$(LIBDIR_BUILD) -lfastfood -Wl,-rpath,$(abspath $(LIBDIR_BUILD)) -lm
 EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
-C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized $(BINDIR_BUILD)/test_process $(BINDIR_BUILD)/test_paths
+C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized $(BINDIR_BUILD)/test_process $(BINDIR_BUILD)/test_paths $(BINDIR_BUILD)/test_no_memory
 
 .PHONY: deps-test deps-demo
 .PHONY: all lib lenet test-training demo demo-run test test-all fuzz test-fuzz test-sanitizers test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
@@ -226,6 +226,7 @@ test-c: $(C_TESTS)
 	$(BINDIR_BUILD)/test_normalized
 	$(BINDIR_BUILD)/test_process
 	$(BINDIR_BUILD)/test_paths
+	$(BINDIR_BUILD)/test_no_memory
 	bash Tests/CAPI/variants.sh $(BINDIR_BUILD)/test_variants $(CPU_VARIANTS)
 	for cpu in $(CPU_VARIANTS); do echo "== C API tests, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_capi || exit 1; done
 

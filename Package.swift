@@ -29,7 +29,7 @@ let package = Package(
         .library(name: "FastfoodEngine", targets: ["FastfoodEngine"]),
     ],
     targets: [
-        .target(name: "FastfoodCore"),
+        .target(name: "FastfoodCore", dependencies: ["FastfoodThreadLocal"]),
         .target(name: "FastfoodSIMD", swiftSettings: [.unsafeFlags(["-parse-stdlib"])]),
         .target(name: "FastfoodKernels", dependencies: ["FastfoodCore", "FastfoodSIMD"]),
         .target(

@@ -11,7 +11,7 @@ public func fastfood_forward_f32(
 ) -> fastfood_status {
     exported("fastfood_forward_f32") { () throws(BoundaryError) in
         guard let a = try ForwardArguments(layer, params, batch, x, ldx, y, ldy) else { return }
-        do { try a.layer.forward(params: a.params, batch: batch, x: a.x, ldx: ldx, y: a.y, ldy: ldy) }
+        do throws(ComputeFailure) { try a.layer.forward(params: a.params, batch: batch, x: a.x, ldx: ldx, y: a.y, ldy: ldy) }
         catch { throw workspaceFailure(a.layer) }
     }
 }
@@ -23,7 +23,7 @@ public func fastfood_forward_f64(
 ) -> fastfood_status {
     exported("fastfood_forward_f64") { () throws(BoundaryError) in
         guard let a = try ForwardArguments(layer, params, batch, x, ldx, y, ldy) else { return }
-        do { try a.layer.forward(params: a.params, batch: batch, x: a.x, ldx: ldx, y: a.y, ldy: ldy) }
+        do throws(ComputeFailure) { try a.layer.forward(params: a.params, batch: batch, x: a.x, ldx: ldx, y: a.y, ldy: ldy) }
         catch { throw workspaceFailure(a.layer) }
     }
 }
@@ -38,7 +38,7 @@ public func fastfood_backward_f32(
     exported("fastfood_backward_f32") { () throws(BoundaryError) in
         guard let a = try BackwardArguments(layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags)
         else { return }
-        do {
+        do throws(ComputeFailure) {
             try a.layer.backward(params: a.params, batch: batch, x: x, ldx: ldx, dy: a.dy, lddy: lddy,
                                  dx: dx, lddx: lddx, dparams: dparams, accumulate: a.accumulate,
                                  sections: a.sections)
@@ -56,7 +56,7 @@ public func fastfood_backward_f64(
     exported("fastfood_backward_f64") { () throws(BoundaryError) in
         guard let a = try BackwardArguments(layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags)
         else { return }
-        do {
+        do throws(ComputeFailure) {
             try a.layer.backward(params: a.params, batch: batch, x: x, ldx: ldx, dy: a.dy, lddy: lddy,
                                  dx: dx, lddx: lddx, dparams: dparams, accumulate: a.accumulate,
                                  sections: a.sections)
@@ -67,13 +67,13 @@ public func fastfood_backward_f64(
 /// Every flag the backward calls accept.
 let backwardFlags = FASTFOOD_ACCUMULATE | FASTFOOD_SKIP_GRAD_S | FASTFOOD_SKIP_GRAD_G | FASTFOOD_SKIP_GRAD_B
 
-func workspaceFailure(_ layer: FastfoodLayer) -> BoundaryError {
+func workspaceFailure(_ layer: LayerCore) -> BoundaryError {
     .outOfMemory("could not allocate temporary work space for block size \(layer.shape.blockSize)")
 }
 
 /// Validated forward arguments; nil when batch is 0 (nothing to do).
 struct ForwardArguments<T> {
-    let layer: FastfoodLayer
+    let layer: LayerCore
     let params: UnsafePointer<T>
     let x: UnsafePointer<T>
     let y: UnsafeMutablePointer<T>
@@ -81,7 +81,7 @@ struct ForwardArguments<T> {
     init?(
         _ handle: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
         _ x: UnsafePointer<T>?, _ ldx: Int, _ y: UnsafeMutablePointer<T>?, _ ldy: Int,
-        outputWidthFactor: Int = 1, yName: String = "y", yStrideName: String = "ldy"
+        outputWidthFactor: Int = 1, yName: StaticString = "y", yStrideName: StaticString = "ldy"
     ) throws(BoundaryError) {
         layer = try LayerHandle.layer(handle)
         self.params = try Validate.nonNull(params, "params")
@@ -100,7 +100,7 @@ struct ForwardArguments<T> {
 
 /// Validated backward arguments; nil when there is nothing left to do (batch 0).
 struct BackwardArguments<T: BinaryFloatingPoint> {
-    let layer: FastfoodLayer
+    let layer: LayerCore
     let params: UnsafePointer<T>
     let dy: UnsafePointer<T>
     let accumulate: Bool
@@ -110,7 +110,7 @@ struct BackwardArguments<T: BinaryFloatingPoint> {
         _ handle: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
         _ x: UnsafePointer<T>?, _ ldx: Int, _ dy: UnsafePointer<T>?, _ lddy: Int,
         _ dx: UnsafeMutablePointer<T>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<T>?,
-        _ flags: UInt32, outputWidthFactor: Int = 1, dyName: String = "dy", dyStrideName: String = "lddy"
+        _ flags: UInt32, outputWidthFactor: Int = 1, dyName: StaticString = "dy", dyStrideName: StaticString = "lddy"
     ) throws(BoundaryError) {
         layer = try LayerHandle.layer(handle)
         self.params = try Validate.nonNull(params, "params")
@@ -151,6 +151,6 @@ struct BackwardArguments<T: BinaryFloatingPoint> {
 }
 
 /// How messages name an output's width: out_features, or a multiple of it (random features).
-private func outputWidthName(_ factor: Int) -> String {
-    factor == 1 ? "out_features" : "\(factor) * out_features"
+private func outputWidthName(_ factor: Int) -> StaticString {
+    factor == 1 ? "out_features" : "2 * out_features"  // the only other factor: random features
 }

@@ -19,10 +19,13 @@ public func fastfood_layer_create(
         } catch {
             throw describe(error, in_features: in_features, out_features: out_features)
         }
-        guard let layer = FastfoodLayer.make(shape: shape, seed: seed) else {
+        guard let layer = LayerCore.make(shape: shape, seed: seed) else {
             throw .outOfMemory("could not allocate the permutations of a \(in_features) -> \(out_features) layer (\(shape.diagonalLength) entries)")
         }
-        destination.pointee = LayerHandle.make(layer)
+        guard let handle = LayerHandle.make(layer) else {
+            throw .outOfMemory("could not allocate the layer's handle")
+        }
+        destination.pointee = handle
     }
 }
 
@@ -114,7 +117,7 @@ public func fastfood_init_params_f64(
 
 private func initArguments<T>(
     _ handle: OpaquePointer?, _ sigma: Double, _ params: UnsafeMutablePointer<T>?
-) throws(BoundaryError) -> (FastfoodLayer, UnsafeMutablePointer<T>) {
+) throws(BoundaryError) -> (LayerCore, UnsafeMutablePointer<T>) {
     let layer = try LayerHandle.layer(handle)
     let params = try Validate.nonNull(params, "params")
     guard sigma.isFinite && sigma > 0 else {

@@ -11,7 +11,7 @@ private func elementType(_ code: UInt32) throws(BoundaryError) -> LayerFile.Elem
     return type
 }
 
-private func fileSize(_ layer: FastfoodLayer, _ type: LayerFile.ElementType) throws(BoundaryError) -> Int {
+private func fileSize(_ layer: LayerCore, _ type: LayerFile.ElementType) throws(BoundaryError) -> Int {
     guard let size = LayerFile.size(of: layer.shape, type) else {
         throw .sizeOverflow("the saved layer would be larger than an address space holds")
     }
@@ -65,7 +65,7 @@ private func saveFile(_ handle: OpaquePointer?, _ params: UnsafeRawPointer?, _ t
     guard let image = malloc(size) else { throw .outOfMemory("could not allocate \(size) bytes for the file's image") }
     defer { free(image) }
     LayerFile.write(layer, params: params, type: type, into: image)
-    do { try FileIO.writeAtomically(path, image, count: size) }
+    do throws(FileIO.Failure) { try FileIO.writeAtomically(path, image, count: size) }
     catch { throw BoundaryError(status: FASTFOOD_ERROR_IO, message: error.message) }
 }
 
@@ -85,13 +85,14 @@ public func fastfood_save_file_f64(_ layer: OpaquePointer?, _ params: UnsafePoin
 
 /// Full validation: the image, then the permutations regenerated from the seed against the
 /// digest. Returns the header and the regenerated layer.
-private func validate(_ bytes: UnsafeRawPointer, _ count: Int) throws(BoundaryError) -> (LayerFile.Info, FastfoodLayer) {
+private func validate(_ bytes: UnsafeRawPointer, _ count: Int) throws(BoundaryError) -> (LayerFile.Info, LayerCore) {
     let info: LayerFile.Info
-    do { info = try LayerFile.validate(bytes, count: count) } catch { throw describe(error) }
-    guard let layer = FastfoodLayer.make(shape: info.shape, seed: info.seed) else {
+    do throws(LayerFile.Failure) { info = try LayerFile.validate(bytes, count: count) } catch { throw describe(error) }
+    guard let layer = LayerCore.make(shape: info.shape, seed: info.seed) else {
         throw .outOfMemory("could not allocate the permutations of a \(info.shape.inFeatures) -> \(info.shape.outFeatures) layer")
     }
     guard LayerFile.permutationDigest(layer) == info.permutationDigest else {
+        layer.deallocate()
         throw BoundaryError(status: FASTFOOD_ERROR_BAD_FORMAT,
                             message: "the permutations regenerated from seed \(info.seed) do not match the stored digest")
     }
@@ -111,7 +112,7 @@ private func describe(_ failure: LayerFile.Failure) -> BoundaryError {
 /// Reads a file's image (header checked against the real size first); the caller frees it.
 private func readFile(_ path: UnsafePointer<CChar>?) throws(BoundaryError) -> (UnsafeMutableRawPointer, Int) {
     let path = try Validate.nonNull(path, "path")
-    do { return try FileIO.readLayerFile(path) } catch {
+    do throws(FileIO.LoadFailure) { return try FileIO.readLayerFile(path) } catch {
         switch error {
         case .io(let message): throw BoundaryError(status: FASTFOOD_ERROR_IO, message: message)
         case .outOfMemory(let message): throw .outOfMemory(message)
@@ -144,7 +145,8 @@ public func fastfood_load_info(
     exported("fastfood_load_info") { () throws(BoundaryError) in
         let bytes = try Validate.nonNull(buffer, "buffer")
         guard size >= 0 else { throw .sizeOverflow("size (\(unsigned(size))) is larger than any addressable buffer") }
-        let (info, _) = try validate(bytes, size)
+        let (info, layer) = try validate(bytes, size)
+        layer.deallocate()
         InfoOutputs(inFeatures: in_features, outFeatures: out_features, paramCount: param_count, seed: seed,
                     flags: flags, elementType: element_type).write(info)
     }
@@ -159,7 +161,8 @@ public func fastfood_load_file_info(
     exported("fastfood_load_file_info") { () throws(BoundaryError) in
         let (image, size) = try readFile(path)
         defer { free(image) }
-        let (info, _) = try validate(image, size)
+        let (info, layer) = try validate(image, size)
+        layer.deallocate()
         InfoOutputs(inFeatures: in_features, outFeatures: out_features, paramCount: param_count, seed: seed,
                     flags: flags, elementType: element_type).write(info)
     }
@@ -172,6 +175,8 @@ private func load(_ bytes: UnsafeRawPointer, _ size: Int, _ type: LayerFile.Elem
     let destination = try Validate.nonNull(outLayer, "out_layer")
     let params = try Validate.nonNull(params, "params")
     let (info, layer) = try validate(bytes, size)
+    var owned = true  // until the handle owns it
+    defer { if owned { layer.deallocate() } }
     guard info.elementType == type else {
         let other = info.elementType == .float32 ? "float32 parameters: use the _f32 function" : "float64 parameters: use the _f64 function"
         throw .invalidArgument("the data holds \(other)")
@@ -179,8 +184,10 @@ private func load(_ bytes: UnsafeRawPointer, _ size: Int, _ type: LayerFile.Elem
     guard paramCount == info.shape.parameterCount else {
         throw .invalidArgument("param_count (\(unsigned(paramCount))) is not the saved parameter count (\(info.shape.parameterCount))")
     }
+    owned = false
+    guard let handle = LayerHandle.make(layer) else { throw .outOfMemory("could not allocate the layer's handle") }
     LayerFile.readParameters(bytes, info, into: params)
-    destination.pointee = LayerHandle.make(layer)
+    destination.pointee = handle
 }
 
 /// The buffer loads: the buffer and its size checked, then load.

@@ -26,7 +26,7 @@ public func fastfood_init_params_preset_f64(
 
 private func presetArguments<T>(
     _ handle: OpaquePointer?, _ code: UInt32, _ value: Double, _ params: UnsafeMutablePointer<T>?
-) throws(BoundaryError) -> (FastfoodLayer, InitPreset, UnsafeMutablePointer<T>) {
+) throws(BoundaryError) -> (LayerCore, InitPreset, UnsafeMutablePointer<T>) {
     let layer = try LayerHandle.layer(handle)
     let params = try Validate.nonNull(params, "params")
     guard let preset = InitPreset(rawValue: code) else {
@@ -47,7 +47,7 @@ private func presetArguments<T>(
 private func dropoutArguments(
     _ input: Double, _ permuted: Double, _ output: Double, seed: UInt64, step: UInt64
 ) throws(BoundaryError) -> Dropout {
-    func check(_ rate: Double, _ name: String) throws(BoundaryError) {
+    func check(_ rate: Double, _ name: StaticString) throws(BoundaryError) {
         guard rate.isFinite && rate >= 0 && rate < 1 else {
             throw .invalidArgument("\(name) (\(rate)) must be a rate in [0, 1)")
         }
@@ -67,7 +67,7 @@ public func fastfood_forward_train_f32(
     exported("fastfood_forward_train_f32") { () throws(BoundaryError) in
         let dropout = try dropoutArguments(drop_input, drop_permuted, drop_output, seed: seed, step: step)
         guard let a = try ForwardArguments(layer, params, batch, x, ldx, y, ldy) else { return }
-        do {
+        do throws(ComputeFailure) {
             try a.layer.forward(params: a.params, batch: batch, x: a.x, ldx: ldx, y: a.y, ldy: ldy, dropout: dropout)
         } catch { throw workspaceFailure(a.layer) }
     }
@@ -82,7 +82,7 @@ public func fastfood_forward_train_f64(
     exported("fastfood_forward_train_f64") { () throws(BoundaryError) in
         let dropout = try dropoutArguments(drop_input, drop_permuted, drop_output, seed: seed, step: step)
         guard let a = try ForwardArguments(layer, params, batch, x, ldx, y, ldy) else { return }
-        do {
+        do throws(ComputeFailure) {
             try a.layer.forward(params: a.params, batch: batch, x: a.x, ldx: ldx, y: a.y, ldy: ldy, dropout: dropout)
         } catch { throw workspaceFailure(a.layer) }
     }
@@ -99,7 +99,7 @@ public func fastfood_backward_train_f32(
         let dropout = try dropoutArguments(drop_input, drop_permuted, drop_output, seed: seed, step: step)
         guard let a = try BackwardArguments(layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags)
         else { return }
-        do {
+        do throws(ComputeFailure) {
             try a.layer.backward(params: a.params, batch: batch, x: x, ldx: ldx, dy: a.dy, lddy: lddy, dx: dx,
                                  lddx: lddx, dparams: dparams, accumulate: a.accumulate, sections: a.sections,
                                  dropout: dropout)
@@ -118,7 +118,7 @@ public func fastfood_backward_train_f64(
         let dropout = try dropoutArguments(drop_input, drop_permuted, drop_output, seed: seed, step: step)
         guard let a = try BackwardArguments(layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags)
         else { return }
-        do {
+        do throws(ComputeFailure) {
             try a.layer.backward(params: a.params, batch: batch, x: x, ldx: ldx, dy: a.dy, lddy: lddy, dx: dx,
                                  lddx: lddx, dparams: dparams, accumulate: a.accumulate, sections: a.sections,
                                  dropout: dropout)
@@ -135,7 +135,7 @@ public func fastfood_features_forward_f32(
         // phi is 2 out_features wide; otherwise the arguments are the forward's.
         guard let a = try ForwardArguments(layer, params, batch, x, ldx, phi, ldphi,
                                            outputWidthFactor: 2, yName: "phi", yStrideName: "ldphi") else { return }
-        do { try a.layer.featuresForward(params: a.params, batch: batch, x: a.x, ldx: ldx, phi: a.y, ldphi: ldphi) }
+        do throws(ComputeFailure) { try a.layer.featuresForward(params: a.params, batch: batch, x: a.x, ldx: ldx, phi: a.y, ldphi: ldphi) }
         catch { throw .outOfMemory("could not allocate \(batch) x \(a.layer.shape.outFeatures) temporary values") }
     }
 }
@@ -149,7 +149,7 @@ public func fastfood_features_forward_f64(
         // phi is 2 out_features wide; otherwise the arguments are the forward's.
         guard let a = try ForwardArguments(layer, params, batch, x, ldx, phi, ldphi,
                                            outputWidthFactor: 2, yName: "phi", yStrideName: "ldphi") else { return }
-        do { try a.layer.featuresForward(params: a.params, batch: batch, x: a.x, ldx: ldx, phi: a.y, ldphi: ldphi) }
+        do throws(ComputeFailure) { try a.layer.featuresForward(params: a.params, batch: batch, x: a.x, ldx: ldx, phi: a.y, ldphi: ldphi) }
         catch { throw .outOfMemory("could not allocate \(batch) x \(a.layer.shape.outFeatures) temporary values") }
     }
 }
@@ -163,7 +163,7 @@ public func fastfood_features_backward_f32(
     exported("fastfood_features_backward_f32") { () throws(BoundaryError) in
         guard let f = try FeatureBackwardArguments(layer, params, batch, x, ldx, dphi, lddphi, dx, lddx, dparams, flags)
         else { return }
-        do {
+        do throws(ComputeFailure) {
             try f.layer.featuresBackward(params: f.params, batch: batch, x: f.x, ldx: ldx, dphi: f.dphi, lddphi: lddphi,
                                          dx: dx, lddx: lddx, dparams: dparams, accumulate: f.accumulate,
                                          sections: f.sections)
@@ -180,7 +180,7 @@ public func fastfood_features_backward_f64(
     exported("fastfood_features_backward_f64") { () throws(BoundaryError) in
         guard let f = try FeatureBackwardArguments(layer, params, batch, x, ldx, dphi, lddphi, dx, lddx, dparams, flags)
         else { return }
-        do {
+        do throws(ComputeFailure) {
             try f.layer.featuresBackward(params: f.params, batch: batch, x: f.x, ldx: ldx, dphi: f.dphi, lddphi: lddphi,
                                          dx: dx, lddx: lddx, dparams: dparams, accumulate: f.accumulate,
                                          sections: f.sections)
@@ -190,7 +190,7 @@ public func fastfood_features_backward_f64(
 
 /// Validated feature-backward arguments; nil when batch is 0 (dparams zeroed as for backward).
 private struct FeatureBackwardArguments<T: BinaryFloatingPoint> {
-    let layer: FastfoodLayer
+    let layer: LayerCore
     let params: UnsafePointer<T>
     let x: UnsafePointer<T>
     let dphi: UnsafePointer<T>
@@ -219,7 +219,7 @@ private struct FeatureBackwardArguments<T: BinaryFloatingPoint> {
 /// the RBF and variance presets, where it cannot be 0). Extreme sigma or gain values (1e-300,
 /// DBL_MAX) would otherwise give inf or 0 parameters.
 func initializeChecked<T: BinaryFloatingPoint>(
-    _ layer: FastfoodLayer, _ preset: InitPreset, seed: UInt64, value: Double, valueName: StaticString,
+    _ layer: LayerCore, _ preset: InitPreset, seed: UInt64, value: Double, valueName: StaticString,
     into params: UnsafeMutablePointer<T>
 ) throws(BoundaryError) {
     let shape = layer.shape

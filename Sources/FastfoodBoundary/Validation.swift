@@ -3,12 +3,12 @@ import CFastfood
 /// Argument checks shared by the exported functions. Each throws the documented status with a
 /// sentence naming the argument, its value and what was expected.
 enum Validate {
-    static func nonNull<P>(_ pointer: P?, _ name: String) throws(BoundaryError) -> P {
+    static func nonNull<P>(_ pointer: P?, _ name: StaticString) throws(BoundaryError) -> P {
         guard let pointer else { throw .nullPointer(name) }
         return pointer
     }
 
-    static func flags(_ flags: UInt32, allowed: UInt32, _ name: String) throws(BoundaryError) {
+    static func flags(_ flags: UInt32, allowed: UInt32, _ name: StaticString) throws(BoundaryError) {
         let unknown = flags & ~allowed
         guard unknown == 0 else {
             throw .invalidArgument("\(name) has unknown bits 0x\(String(unknown, radix: 16)) (allowed mask 0x\(String(allowed, radix: 16)))")
@@ -19,8 +19,8 @@ enum Validate {
     /// covers the row, and the whole extent, (rows - 1) * stride + width elements of `T`, is
     /// addressable. Returns nothing: the pointer itself is checked separately.
     static func matrix<T>(
-        _ type: T.Type, rows: Int, width: Int, stride: Int, name: String, strideName: String,
-        widthName: String
+        _ type: T.Type, rows: Int, width: Int, stride: Int, name: StaticString, strideName: StaticString,
+        widthName: StaticString
     ) throws(BoundaryError) {
         guard stride >= 0 else {
             throw .sizeOverflow("\(strideName) (\(unsigned(stride))) is larger than any addressable array")
@@ -37,7 +37,7 @@ enum Validate {
     }
 
     /// A count of rows (`name`: the argument): any value below 2^63 is acceptable.
-    static func rowCount(_ rows: Int, _ name: String = "batch") throws(BoundaryError) {
+    static func rowCount(_ rows: Int, _ name: StaticString = "batch") throws(BoundaryError) {
         guard rows >= 0 else {
             throw .sizeOverflow("\(name) (\(unsigned(rows))) is larger than any addressable array")
         }

@@ -1,27 +1,44 @@
 /// An immutable Fastfood layer: its shape, its seed and the K fixed permutations drawn from it.
 /// It owns no trainable numbers; those are passed to every call in the documented layout.
-public final class FastfoodLayer: @unchecked Sendable {
-    // @unchecked: every stored property is immutable after init; the permutation memory is
-    // written once in `make` and only read afterwards, so sharing across threads is safe.
+///
+/// Two forms share every operation (LayerDescription): `FastfoodLayer`, a class that frees its
+/// permutations when the last reference goes (what Swift code should use), and `LayerCore`, the
+/// plain value inside it, whose memory comes from malloc alone. The C boundary keeps LayerCore
+/// values in malloc'd handles, so creating a layer can fail cleanly when memory runs out (a Swift
+/// object allocation would abort the process instead).
+public protocol LayerDescription {
+    var core: LayerCore { get }
+}
+
+extension LayerDescription {
+    public var shape: LayerShape { core.shape }
+    public var seed: UInt64 { core.seed }
+
+    /// Permutation entry `index` (0 ..< K*D).
+    public func permutationEntry(_ index: Int) -> Int { Int(core.storage[index]) }
+
+    /// Copies all K*D permutation entries.
+    public func copyPermutation(into destination: UnsafeMutablePointer<Int>) {
+        for i in 0 ..< core.shape.diagonalLength { destination[i] = Int(core.storage[i]) }
+    }
+}
+
+/// The layer as a value: shape, seed and the permutation tables (2*K*D entries of malloc'd
+/// memory: the permutations, then their inverses). Copies share the tables; exactly one owner
+/// calls `deallocate()`.
+public struct LayerCore: LayerDescription, @unchecked Sendable {
+    // @unchecked: the tables are written once in `make` and only read afterwards.
     public let shape: LayerShape
     public let seed: UInt64
-    /// 2*K*D entries: the permutations, then their inverses (see KernelLayer).
-    private let storage: UnsafeMutablePointer<UInt32>
+    let storage: UnsafeMutablePointer<UInt32>
     /// The shape and tables as the kernels read them.
     let kernelLayer: KernelLayer
 
-    private init(shape: LayerShape, seed: UInt64, storage: UnsafeMutablePointer<UInt32>) {
-        self.shape = shape
-        self.seed = seed
-        self.storage = storage
-        kernelLayer = KernelLayer(shape: shape, permutation: storage,
-                                  inversePermutation: storage + shape.diagonalLength)
-    }
+    public var core: LayerCore { self }
 
-    deinit { AlignedMemory.free(storage) }
-
-    /// Draws the permutations from `seed`; nil if their memory cannot be allocated.
-    public static func make(shape: LayerShape, seed: UInt64) -> FastfoodLayer? {
+    /// Draws the permutations from `seed`; nil if their memory cannot be allocated. Allocates
+    /// nothing else.
+    public static func make(shape: LayerShape, seed: UInt64) -> LayerCore? {
         let d = shape.blockSize
         let (entries, overflow) = shape.diagonalLength.multipliedReportingOverflow(by: 2)
         guard !overflow, let storage = AlignedMemory.allocate(UInt32.self, count: entries) else {
@@ -33,8 +50,13 @@ public final class FastfoodLayer: @unchecked Sendable {
             drawPermutation(block, length: d, seed: seed, block: k)
             for i in 0 ..< d { inverse[k * d + Int(block[i])] = UInt32(truncatingIfNeeded: i) }
         }
-        return FastfoodLayer(shape: shape, seed: seed, storage: storage)
+        return LayerCore(shape: shape, seed: seed, storage: storage,
+                         kernelLayer: KernelLayer(shape: shape, permutation: storage,
+                                                  inversePermutation: storage + shape.diagonalLength))
     }
+
+    /// Frees the tables. The value and its copies must not be used afterwards.
+    public func deallocate() { AlignedMemory.free(storage) }
 
     /// Durstenfeld's Fisher-Yates shuffle of the identity, driven by the block's stream.
     static func drawPermutation(_ out: UnsafeMutablePointer<UInt32>, length: Int, seed: UInt64, block: Int) {
@@ -43,25 +65,26 @@ public final class FastfoodLayer: @unchecked Sendable {
         var i = length - 1
         while i > 0 {
             let j = Int(rng.next(below: UInt64(i + 1)))
-            out.swapAt(i, j)
+            let t = out[i]
+            out[i] = out[j]
+            out[j] = t
             i -= 1
         }
     }
-
-    /// Permutation entry `index` (0 ..< K*D).
-    public func permutationEntry(_ index: Int) -> Int { Int(storage[index]) }
-
-    /// Copies all K*D permutation entries.
-    public func copyPermutation(into destination: UnsafeMutablePointer<Int>) {
-        for i in 0 ..< shape.diagonalLength { destination[i] = Int(storage[i]) }
-    }
 }
 
-extension UnsafeMutablePointer {
-    @inline(__always)
-    fileprivate func swapAt(_ i: Int, _ j: Int) {
-        let t = self[i]
-        self[i] = self[j]
-        self[j] = t
+/// The layer for Swift code: owns its LayerCore and frees it with the last reference.
+public final class FastfoodLayer: LayerDescription, @unchecked Sendable {
+    // @unchecked: immutable after init (see LayerCore).
+    public let core: LayerCore
+
+    private init(core: LayerCore) { self.core = core }
+
+    deinit { core.deallocate() }
+
+    /// Draws the permutations from `seed`; nil if their memory cannot be allocated.
+    public static func make(shape: LayerShape, seed: UInt64) -> FastfoodLayer? {
+        guard let core = LayerCore.make(shape: shape, seed: seed) else { return nil }
+        return FastfoodLayer(core: core)
     }
 }

@@ -51,7 +51,7 @@ enum Initialization {
     }
 }
 
-extension FastfoodLayer {
+extension LayerDescription {
     /// Fills the parameterCount elements at `params` (sigma finite and > 0: the boundary checks).
     public func initializeParameters(seed: UInt64, sigma: Double, into params: UnsafeMutablePointer<Float>) {
         Initialization.fill(shape, seed: seed, sigma: sigma, params: params)
@@ -122,7 +122,7 @@ extension Initialization {
     }
 }
 
-extension FastfoodLayer {
+extension LayerDescription {
     public func initializeParameters(preset: InitPreset, seed: UInt64, value: Double, into params: UnsafeMutablePointer<Float>) {
         Initialization.fill(shape, preset: preset, seed: seed, value: value, params: params)
     }

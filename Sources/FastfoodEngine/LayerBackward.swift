@@ -16,7 +16,7 @@ enum LayerBackward {
     }
 
     static func run<T: EngineScalar>(
-        _ layer: FastfoodLayer, params: UnsafePointer<T>, batch: Int,
+        _ layer: LayerCore, params: UnsafePointer<T>, batch: Int,
         x: UnsafePointer<T>?, ldx: Int, dy: UnsafePointer<T>, lddy: Int, outputs: Outputs<T>
     ) throws(ComputeFailure) {
         let shape = layer.shape
@@ -125,7 +125,7 @@ enum LayerBackward {
     }
 }
 
-extension FastfoodLayer {
+extension LayerDescription {
     /// dx and dparams (summed over rows) from x and dy. x is read only when dparams is given.
     public func backward(
         params: UnsafePointer<Float>, batch: Int, x: UnsafePointer<Float>?, ldx: Int,
@@ -134,7 +134,7 @@ extension FastfoodLayer {
         dropout: Dropout? = nil
     ) throws(ComputeFailure) {
         try LayerBackward.run(
-            self, params: params, batch: batch, x: x, ldx: ldx, dy: dy, lddy: lddy,
+            core, params: params, batch: batch, x: x, ldx: ldx, dy: dy, lddy: lddy,
             outputs: .init(dx: dx, lddx: lddx, dparams: dparams, accumulate: accumulate, sections: sections,
                            dropout: dropout))
     }
@@ -146,7 +146,7 @@ extension FastfoodLayer {
         dropout: Dropout? = nil
     ) throws(ComputeFailure) {
         try LayerBackward.run(
-            self, params: params, batch: batch, x: x, ldx: ldx, dy: dy, lddy: lddy,
+            core, params: params, batch: batch, x: x, ldx: ldx, dy: dy, lddy: lddy,
             outputs: .init(dx: dx, lddx: lddx, dparams: dparams, accumulate: accumulate, sections: sections,
                            dropout: dropout))
     }

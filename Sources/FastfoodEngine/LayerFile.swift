@@ -43,7 +43,7 @@ public enum LayerFile {
     }
 
     public enum Failure: Error, Equatable {
-        case badFormat(String)
+        case badFormat(ErrorMessage)
         case unsupportedVersion(UInt32)
     }
 
@@ -56,7 +56,7 @@ public enum LayerFile {
 
     /// Writes the file image of `layer` + `params` (parameterCount elements of `type`) into
     /// `buffer`, which holds at least size(of:) bytes.
-    public static func write(_ layer: FastfoodLayer, params: UnsafeRawPointer, type: ElementType,
+    public static func write(_ layer: some LayerDescription, params: UnsafeRawPointer, type: ElementType,
                              into buffer: UnsafeMutableRawPointer) {
         let shape = layer.shape
         var out = buffer
@@ -111,7 +111,7 @@ public enum LayerFile {
         }
         let flags = u32(40)
         guard flags & ~LayerShape.knownFlagBits == 0 else {
-            throw .badFormat("unknown layer flag bits 0x\(String(flags & ~LayerShape.knownFlagBits, radix: 16))")
+            throw .badFormat("unknown layer flag bits 0x\(hex: flags & ~LayerShape.knownFlagBits)")
         }
         guard let type = ElementType(rawValue: u32(44)) else {
             throw .badFormat("element type \(u32(44)) is neither 1 (float32) nor 2 (float64)")
@@ -121,7 +121,7 @@ public enum LayerFile {
             throw .badFormat("in_features \(inRaw) or out_features \(outRaw) is out of range")
         }
         let shape: LayerShape
-        do {
+        do throws(LayerShape.Failure) {
             shape = try LayerShape(inFeatures: Int(inRaw), outFeatures: Int(outRaw), hasBias: flags & LayerShape.biasFlag != 0,
                                isNormalized: flags & LayerShape.normalizedFlag != 0)
         } catch {
@@ -130,8 +130,11 @@ public enum LayerFile {
         guard u64(48) == UInt64(shape.parameterCount) else {
             throw .badFormat("parameter count \(u64(48)) does not match the shape (\(shape.parameterCount))")
         }
-        guard let expected = size(of: shape, type), expected == count else {
-            throw .badFormat("size is \(count) bytes but the header describes \(size(of: shape, type).map(String.init) ?? "more than an address space holds")")
+        guard let expected = size(of: shape, type) else {
+            throw .badFormat("size is \(count) bytes but the header describes more than an address space holds")
+        }
+        guard expected == count else {
+            throw .badFormat("size is \(count) bytes but the header describes \(expected)")
         }
         return Info(shape: shape, seed: u64(32), elementType: type, permutationDigest: u64(56))
     }
@@ -142,7 +145,7 @@ public enum LayerFile {
     }
 
     /// FNV-1a 64 of the permutation entries, each as 4 little-endian bytes.
-    public static func permutationDigest(_ layer: FastfoodLayer) -> UInt64 {
+    public static func permutationDigest(_ layer: some LayerDescription) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for i in 0 ..< layer.shape.diagonalLength {
             var entry = UInt32(truncatingIfNeeded: layer.permutationEntry(i))
@@ -183,30 +186,11 @@ enum CRC64 {
 /// bytes that are not UTF-8 written as \xNN.
 public enum FileIO {
     public struct Failure: Error {
-        public let message: String
+        public let message: ErrorMessage
     }
 
-    /// A path for messages: its UTF-8 text, or with each byte >= 0x80 as \xNN if it is not UTF-8.
-    public static func printable(_ path: UnsafePointer<CChar>) -> String {
-        if let text = String(validatingCString: path) { return text }
-        var text = ""
-        var p = path
-        while p.pointee != 0 {
-            let byte = UInt8(bitPattern: p.pointee)
-            if byte < 0x80 {
-                text.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                let hex = String(byte, radix: 16)
-                text += "\\x" + (hex.count < 2 ? "0" + hex : hex)
-            }
-            p += 1
-        }
-        return text
-    }
-
-    private static func describe(_ what: String, _ path: UnsafePointer<CChar>) -> Failure {
-        let reason = String(cString: strerror(errno))
-        return Failure(message: "\(what) '\(printable(path))': \(reason)")
+    private static func describe(_ what: StaticString, _ path: UnsafePointer<CChar>) -> Failure {
+        Failure(message: "\(what) '\(path: path)': \(cString: strerror(errno))")
     }
 
     /// Writes `count` bytes to `path` atomically: a temporary file in the same directory,
@@ -229,52 +213,56 @@ public enum FileIO {
             target = UnsafePointer(real)
         }
         // Directory part of the target, as bytes: "." without a slash, "/" for a root entry.
+        // Names live in malloc'd memory (a Swift array that cannot be allocated would abort).
         let length = strlen(target)
         var slash = -1
         for i in 0 ..< length where target[i] == 0x2f { slash = i }
-        var template: [CChar] = []
-        if slash < 0 {
-            template.append(0x2e)  // "."
-        } else {
-            for i in 0 ..< max(slash, 1) { template.append(target[i]) }
+        let directoryLength = slash < 0 ? 1 : max(slash, 1)
+        let suffix: StaticString = "/.fastfood-XXXXXX"
+        guard let names = malloc(2 * (directoryLength + suffix.utf8CodeUnitCount + 1))?
+            .bindMemory(to: CChar.self, capacity: 2 * (directoryLength + suffix.utf8CodeUnitCount + 1))
+        else {
+            errno = ENOMEM
+            throw describe("cannot allocate a temporary file name next to", path)
         }
-        var directory = template
-        directory.append(0)
-        for byte in "/.fastfood-XXXXXX".utf8 { template.append(CChar(bitPattern: byte)) }
-        template.append(0)
+        defer { free(names) }
+        let directory = names, temporary = names + directoryLength + 1
+        if slash < 0 { directory[0] = 0x2e } else { memcpy(directory, target, directoryLength) }
+        directory[directoryLength] = 0
+        memcpy(temporary, directory, directoryLength)
+        suffix.withUTF8Buffer { bytes in
+            for (i, byte) in bytes.enumerated() { temporary[directoryLength + i] = CChar(bitPattern: byte) }
+        }
+        temporary[directoryLength + suffix.utf8CodeUnitCount] = 0
 
-        let fd = template.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            guard let base = buffer.baseAddress else { return -1 }
-            return mkstemp(base)
-        }
+        let fd = mkstemp(temporary)
         guard fd >= 0 else { throw describe("cannot create a temporary file next to", path) }
         // mkstemp makes the file private (0600): give it the mode of the file it replaces, or the
         // usual 0644 for a new one.
         var existing = stat()
         fchmod(fd, stat(target, &existing) == 0 ? existing.st_mode & 0o777 : 0o644)
         var failure: Failure?
-        template.withUnsafeBufferPointer { buffer in
-            guard let temporary = buffer.baseAddress else { return }
-            var written = 0
-            while written < count && failure == nil {
-                let n = write(fd, bytes + written, count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = describe("cannot write", temporary)
-                } else {
-                    written += n
-                }
+        var written = 0
+        while written < count && failure == nil {
+            let n = write(fd, bytes + written, count - written)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = describe("cannot write", temporary)
+            } else {
+                written += n
             }
-            if failure == nil && fsync(fd) != 0 { failure = describe("cannot flush", temporary) }
-            if close(fd) != 0 && failure == nil { failure = describe("cannot close", temporary) }
-            if failure == nil && rename(temporary, target) != 0 {
-                failure = describe("cannot rename the temporary file to", path)
-            }
-            if failure != nil { unlink(temporary) }
         }
-        if let failure { throw failure }
+        if failure == nil && fsync(fd) != 0 { failure = describe("cannot flush", temporary) }
+        if close(fd) != 0 && failure == nil { failure = describe("cannot close", temporary) }
+        if failure == nil && rename(temporary, target) != 0 {
+            failure = describe("cannot rename the temporary file to", path)
+        }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
         // Make the rename itself durable.
-        let directoryFD = directory.withUnsafeBufferPointer { open($0.baseAddress!, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 {
             fsync(directoryFD)
             close(directoryFD)
@@ -282,8 +270,8 @@ public enum FileIO {
     }
 
     public enum LoadFailure: Error {
-        case io(String)
-        case outOfMemory(String)
+        case io(ErrorMessage)
+        case outOfMemory(ErrorMessage)
         case format(LayerFile.Failure)
     }
 
@@ -297,10 +285,10 @@ public enum FileIO {
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw .io(describe("cannot stat", path).message) }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw .io("'\(printable(path))' is not a regular file") }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw .io("'\(path: path)' is not a regular file") }
         let size = Int(status.st_size)
         guard size >= LayerFile.headerSize + LayerFile.trailerSize else {
-            throw .format(.badFormat("'\(printable(path))' is \(size) bytes, too short for a fastfood layer"))
+            throw .format(.badFormat("'\(path: path)' is \(size) bytes, too short for a fastfood layer"))
         }
         // The header alone first: only a file whose header matches its real size is read in full.
         guard let header = malloc(LayerFile.headerSize) else { throw .outOfMemory("cannot allocate a header buffer") }
@@ -309,7 +297,7 @@ public enum FileIO {
         do throws(LayerFile.Failure) { _ = try LayerFile.validateHeader(UnsafeRawPointer(header), totalSize: size) }
         catch { throw .format(error) }
         guard let buffer = malloc(size) else {
-            throw .outOfMemory("cannot allocate \(size) bytes to read '\(printable(path))'")
+            throw .outOfMemory("cannot allocate \(size) bytes to read '\(path: path)'")
         }
         buffer.copyMemory(from: header, byteCount: LayerFile.headerSize)
         do throws(LoadFailure) { try readExactly(fd, buffer + LayerFile.headerSize, count: size - LayerFile.headerSize, path: path) }
@@ -324,7 +312,7 @@ public enum FileIO {
             let n = read(fd, destination + done, count - done)
             if n < 0 && errno == EINTR { continue }
             if n < 0 { throw .io(describe("cannot read", path).message) }
-            if n == 0 { throw .format(.badFormat("'\(printable(path))' ended early (it changed while it was read)")) }
+            if n == 0 { throw .format(.badFormat("'\(path: path)' ended early (it changed while it was read)")) }
             done += n
         }
     }

@@ -7,7 +7,7 @@ public enum ComputeFailure: Error, Equatable {
 /// The batch is cut into units (BatchPlan) that the worker pool hands to the selected kernels.
 enum LayerForward {
     static func run<T: EngineScalar>(
-        _ layer: FastfoodLayer, params: UnsafePointer<T>, batch: Int,
+        _ layer: LayerCore, params: UnsafePointer<T>, batch: Int,
         x: UnsafePointer<T>, ldx: Int, y: UnsafeMutablePointer<T>, ldy: Int, dropout: Dropout? = nil
     ) throws(ComputeFailure) {
         guard batch > 0 else { return }
@@ -76,19 +76,19 @@ enum LayerForward {
     }
 }
 
-extension FastfoodLayer {
+extension LayerDescription {
     /// y[r] = layer(params, x[r]) for every row. Sizes are the caller's (boundary's) to validate.
     public func forward(
         params: UnsafePointer<Float>, batch: Int, x: UnsafePointer<Float>, ldx: Int,
         y: UnsafeMutablePointer<Float>, ldy: Int, dropout: Dropout? = nil
     ) throws(ComputeFailure) {
-        try LayerForward.run(self, params: params, batch: batch, x: x, ldx: ldx, y: y, ldy: ldy, dropout: dropout)
+        try LayerForward.run(core, params: params, batch: batch, x: x, ldx: ldx, y: y, ldy: ldy, dropout: dropout)
     }
 
     public func forward(
         params: UnsafePointer<Double>, batch: Int, x: UnsafePointer<Double>, ldx: Int,
         y: UnsafeMutablePointer<Double>, ldy: Int, dropout: Dropout? = nil
     ) throws(ComputeFailure) {
-        try LayerForward.run(self, params: params, batch: batch, x: x, ldx: ldx, y: y, ldy: ldy, dropout: dropout)
+        try LayerForward.run(core, params: params, batch: batch, x: x, ldx: ldx, y: y, ldy: ldy, dropout: dropout)
     }
 }

@@ -9,17 +9,17 @@ import Glibc
 enum RandomFeatures {
     /// z = layer(x) for the batch, in fresh memory the caller frees (AlignedMemory.free).
     private static func layerOutputs<T: EngineScalar>(
-        _ layer: FastfoodLayer, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int
+        _ layer: LayerCore, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int
     ) throws(ComputeFailure) -> UnsafeMutablePointer<T> {
         let out = layer.shape.outFeatures
         guard let z = AlignedMemory.allocate(T.self, count: batch * out) else { throw .outOfMemory }
-        do { try LayerForward.run(layer, params: params, batch: batch, x: x, ldx: ldx, y: z, ldy: out) }
+        do throws(ComputeFailure) { try LayerForward.run(layer, params: params, batch: batch, x: x, ldx: ldx, y: z, ldy: out) }
         catch { AlignedMemory.free(z); throw error }
         return z
     }
 
     static func forward<T: EngineScalar>(
-        _ layer: FastfoodLayer, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int,
+        _ layer: LayerCore, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int,
         phi: UnsafeMutablePointer<T>, ldphi: Int
     ) throws(ComputeFailure) {
         let out = layer.shape.outFeatures
@@ -37,7 +37,7 @@ enum RandomFeatures {
     }
 
     static func backward<T: EngineScalar>(
-        _ layer: FastfoodLayer, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int,
+        _ layer: LayerCore, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int,
         dphi: UnsafePointer<T>, lddphi: Int, outputs: LayerBackward.Outputs<T>
     ) throws(ComputeFailure) {
         let out = layer.shape.outFeatures
@@ -65,20 +65,20 @@ extension Double {
     static func sine(_ x: Double) -> Double { sin(x) }
 }
 
-extension FastfoodLayer {
+extension LayerDescription {
     /// phi rows of 2 * outFeatures: [cos(z) | sin(z)] / sqrt(outFeatures).
     public func featuresForward(
         params: UnsafePointer<Float>, batch: Int, x: UnsafePointer<Float>, ldx: Int,
         phi: UnsafeMutablePointer<Float>, ldphi: Int
     ) throws(ComputeFailure) {
-        try RandomFeatures.forward(self, params: params, batch: batch, x: x, ldx: ldx, phi: phi, ldphi: ldphi)
+        try RandomFeatures.forward(core, params: params, batch: batch, x: x, ldx: ldx, phi: phi, ldphi: ldphi)
     }
 
     public func featuresForward(
         params: UnsafePointer<Double>, batch: Int, x: UnsafePointer<Double>, ldx: Int,
         phi: UnsafeMutablePointer<Double>, ldphi: Int
     ) throws(ComputeFailure) {
-        try RandomFeatures.forward(self, params: params, batch: batch, x: x, ldx: ldx, phi: phi, ldphi: ldphi)
+        try RandomFeatures.forward(core, params: params, batch: batch, x: x, ldx: ldx, phi: phi, ldphi: ldphi)
     }
 
     public func featuresBackward(
@@ -86,7 +86,7 @@ extension FastfoodLayer {
         dphi: UnsafePointer<Float>, lddphi: Int, dx: UnsafeMutablePointer<Float>?, lddx: Int,
         dparams: UnsafeMutablePointer<Float>?, accumulate: Bool, sections: GradientSections = .all
     ) throws(ComputeFailure) {
-        try RandomFeatures.backward(self, params: params, batch: batch, x: x, ldx: ldx, dphi: dphi, lddphi: lddphi,
+        try RandomFeatures.backward(core, params: params, batch: batch, x: x, ldx: ldx, dphi: dphi, lddphi: lddphi,
                                     outputs: .init(dx: dx, lddx: lddx, dparams: dparams, accumulate: accumulate,
                                                    sections: sections))
     }
@@ -96,7 +96,7 @@ extension FastfoodLayer {
         dphi: UnsafePointer<Double>, lddphi: Int, dx: UnsafeMutablePointer<Double>?, lddx: Int,
         dparams: UnsafeMutablePointer<Double>?, accumulate: Bool, sections: GradientSections = .all
     ) throws(ComputeFailure) {
-        try RandomFeatures.backward(self, params: params, batch: batch, x: x, ldx: ldx, dphi: dphi, lddphi: lddphi,
+        try RandomFeatures.backward(core, params: params, batch: batch, x: x, ldx: ldx, dphi: dphi, lddphi: lddphi,
                                     outputs: .init(dx: dx, lddx: lddx, dparams: dparams, accumulate: accumulate,
                                                    sections: sections))
     }

@@ -181,16 +181,14 @@ final class WorkerPool: @unchecked Sendable {
     private func ensureStarted(_ count: Int) {
         while started < count {
             var thread = pthread_t()
-            let context = Unmanaged.passRetained(WorkerContext(pool: self, index: started + 1))
+            // The worker's index travels as the argument's bit pattern: no context object to
+            // allocate (a Swift allocation that fails aborts the process).
+            let index = UnsafeMutableRawPointer(bitPattern: started + 1)
             let result = pthread_create(&thread, nil, { raw in
-                let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
-                context.pool.workerLoop(index: context.index)
+                WorkerPool.shared.workerLoop(index: Int(bitPattern: raw))
                 return nil
-            }, context.toOpaque())
-            if result != 0 {
-                context.release()
-                return
-            }
+            }, index)
+            if result != 0 { return }
             pthread_detach(thread)
             started += 1
         }
@@ -239,15 +237,6 @@ final class WorkerPool: @unchecked Sendable {
             let elapsed = (now.tv_sec - start.tv_sec) * 1_000_000_000 + (now.tv_nsec - start.tv_nsec)
             if elapsed >= spinNanoseconds { return }
         }
-    }
-}
-
-private final class WorkerContext {
-    let pool: WorkerPool
-    let index: Int
-    init(pool: WorkerPool, index: Int) {
-        self.pool = pool
-        self.index = index
     }
 }
 

@@ -11,4 +11,14 @@
  * hidden from the shared library's symbol table. */
 __attribute__((visibility("hidden"))) char *fastfood_internal_message_buffer(void);
 
+/* The calling thread's sentence under construction (ErrorMessage in FastfoodCore writes it as a
+ * failure is detected; the boundary then prefixes the function's name into the message buffer).
+ * Same capacity, same static thread-local storage. */
+__attribute__((visibility("hidden"))) char *fastfood_internal_pending_message(void);
+
+/* snprintf(out, size, "%.*g", precision, value): a C variadic call Swift cannot make without
+ * allocating its argument list. */
+__attribute__((visibility("hidden"))) int fastfood_internal_format_double(char *out, size_t size, int precision,
+                                                                         double value);
+
 #endif

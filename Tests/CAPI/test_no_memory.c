@@ -1,0 +1,215 @@
+/*
+ * test_no_memory.c - the library when memory runs out: every call returns a status with a
+ * message, never crashes, never aborts, never prints.
+ *
+ * This program defines the allocator (malloc, calloc, realloc, posix_memalign, ...), so every
+ * allocation in the process comes through here. Armed with a budget N, the first N allocations
+ * succeed and every later one fails. Each scenario (a call, valid or not) is warmed up once
+ * unarmed (so the Swift runtime's one-time metadata exists, as in any process that used the
+ * library), then run with N = 0, 1, 2, ... until it succeeds: each run must give the call's
+ * documented result, FASTFOOD_ERROR_OUT_OF_MEMORY (or, for file calls, the I/O error a failing
+ * allocation inside the C library causes) with a non-empty message, and leave the library usable.
+ * A crash ends the program: the test fails.
+ * Prints "N passed, M failed"; exit status 1 on failure.
+ */
+#define _GNU_SOURCE
+#include <fastfood.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+static atomic_int armed;
+static atomic_long budget;
+
+static int allowed(void) {
+    if (!atomic_load(&armed)) return 1;
+    return atomic_fetch_sub(&budget, 1) > 0;
+}
+void *malloc(size_t n) { return allowed() ? __libc_malloc(n) : NULL; }
+void *calloc(size_t a, size_t b) { return allowed() ? __libc_calloc(a, b) : NULL; }
+void *realloc(void *p, size_t n) { return allowed() ? __libc_realloc(p, n) : NULL; }
+void *memalign(size_t alignment, size_t n) { return allowed() ? __libc_memalign(alignment, n) : NULL; }
+void *aligned_alloc(size_t alignment, size_t n) { return allowed() ? __libc_memalign(alignment, n) : NULL; }
+void *valloc(size_t n) { return allowed() ? __libc_memalign(4096, n) : NULL; }
+int posix_memalign(void **out, size_t alignment, size_t n) {
+    if (!allowed()) return ENOMEM;
+    void *p = __libc_memalign(alignment, n);
+    if (!p) return ENOMEM;
+    *out = p;
+    return 0;
+}
+void free(void *p) { __libc_free(p); }
+
+#include "check.h"
+
+enum { IN = 100, OUT = 300, BIG_IN = 1000, BIG_OUT = 3000 };
+/* Scenarios run on `layer`: `small` for the warm-up, then `big`, whose larger scratch every
+ * compute call must first allocate. */
+static fastfood_layer *layer, *small, *big;
+static float *params, *x, *y, *dx, *dparams, *phi;
+static unsigned char *image;
+static size_t image_size, param_count;
+static char path[64] = "/tmp/fastfood_no_memory_XXXXXX";
+
+/* One scenario: a call; returns its status. `batch` grows so the thread's scratch must grow. */
+typedef fastfood_status (*scenario)(size_t batch);
+
+static fastfood_status create_valid(size_t batch) {
+    fastfood_layer *l = NULL;
+    fastfood_status s = fastfood_layer_create(10 + batch, 10, 1, FASTFOOD_LAYER_BIAS, &l);
+    fastfood_layer_destroy(l);
+    return s;
+}
+static fastfood_status create_invalid(size_t batch) {
+    (void)batch;
+    fastfood_layer *l = NULL;
+    return fastfood_layer_create(0, 10, 1, 0, &l);
+}
+static fastfood_status forward_bad_stride(size_t batch) { return fastfood_forward_f32(layer, params, batch, x, 5, y, BIG_OUT); }
+static fastfood_status forward(size_t batch) { return fastfood_forward_f32(layer, params, batch, x, BIG_IN, y, BIG_OUT); }
+static fastfood_status forward_in_place(size_t batch) { return fastfood_forward_f32(layer, params, batch, y, BIG_OUT, y, BIG_OUT); }
+static fastfood_status backward(size_t batch) {
+    return fastfood_backward_f32(layer, params, batch, x, BIG_IN, y, BIG_OUT, dx, BIG_IN, dparams, 0);
+}
+static fastfood_status train(size_t batch) {
+    return fastfood_forward_train_f32(layer, params, batch, x, BIG_IN, y, BIG_OUT, 0.1, 0.1, 0.1, 1, 2);
+}
+static fastfood_status features(size_t batch) { return fastfood_features_forward_f32(layer, params, batch, x, BIG_IN, phi, 2 * BIG_OUT); }
+static fastfood_status features_backward(size_t batch) {
+    return fastfood_features_backward_f32(layer, params, batch, x, BIG_IN, phi, 2 * BIG_OUT, dx, BIG_IN, dparams, 0);
+}
+static fastfood_status init(size_t batch) { return fastfood_init_params_preset_f32(layer, FASTFOOD_INIT_VARIANCE, batch, 1.0, params); }
+static fastfood_status init_bad(size_t batch) { (void)batch; return fastfood_init_params_f32(layer, 1, -1.0, params); }
+static fastfood_status save(size_t batch) { (void)batch; return fastfood_save_f32(small, params, image, image_size); }
+static fastfood_status save_file(size_t batch) { (void)batch; return fastfood_save_file_f32(small, params, path); }
+static fastfood_status info_garbage(size_t batch) {
+    unsigned char garbage[100];
+    memset(garbage, (int)batch, sizeof garbage);
+    return fastfood_load_info(garbage, sizeof garbage, NULL, NULL, NULL, NULL, NULL, NULL);
+}
+static fastfood_status info(size_t batch) { (void)batch; return fastfood_load_info(image, image_size, NULL, NULL, NULL, NULL, NULL, NULL); }
+static fastfood_status load(size_t batch) {
+    (void)batch;
+    fastfood_layer *l = NULL;
+    fastfood_status s = fastfood_load_f32(image, image_size, &l, dparams, param_count);
+    fastfood_layer_destroy(l);
+    return s;
+}
+static fastfood_status load_file(size_t batch) {
+    (void)batch;
+    fastfood_layer *l = NULL;
+    fastfood_status s = fastfood_load_file_f32(path, &l, dparams, param_count);
+    fastfood_layer_destroy(l);
+    return s;
+}
+static fastfood_status threads(size_t batch) {
+    fastfood_status s = fastfood_set_num_threads(2);
+    if (s == FASTFOOD_OK) s = fastfood_forward_f32(layer, params, batch, x, BIG_IN, y, BIG_OUT);
+    fastfood_set_num_threads(1);
+    return s;
+}
+
+static const struct {
+    const char *name;
+    scenario call;
+    fastfood_status expected; /* the result with memory enough */
+    int may_fail_io;          /* a C library call inside may fail with ENOMEM: an I/O error */
+} scenarios[] = {
+    {"layer_create", create_valid, FASTFOOD_OK, 0},
+    {"layer_create (in 0)", create_invalid, FASTFOOD_ERROR_INVALID_ARGUMENT, 0},
+    {"forward (bad stride)", forward_bad_stride, FASTFOOD_ERROR_INVALID_ARGUMENT, 0},
+    {"forward", forward, FASTFOOD_OK, 0},
+    {"forward in place", forward_in_place, FASTFOOD_OK, 0},
+    {"backward", backward, FASTFOOD_OK, 0},
+    {"forward_train", train, FASTFOOD_OK, 0},
+    {"features_forward", features, FASTFOOD_OK, 0},
+    {"features_backward", features_backward, FASTFOOD_OK, 0},
+    {"init_params_preset", init, FASTFOOD_OK, 0},
+    {"init_params (bad sigma)", init_bad, FASTFOOD_ERROR_INVALID_ARGUMENT, 0},
+    {"save", save, FASTFOOD_OK, 0},
+    {"save_file", save_file, FASTFOOD_OK, 1},
+    {"load_info (garbage)", info_garbage, FASTFOOD_ERROR_BAD_FORMAT, 0},
+    {"load_info", info, FASTFOOD_OK, 0},
+    {"load", load, FASTFOOD_OK, 0},
+    {"load_file", load_file, FASTFOOD_OK, 1},
+    {"two threads", threads, FASTFOOD_OK, 0},
+};
+
+int main(void) {
+    int fd = mkstemp(path);
+    if (fd < 0) return 2;
+    close(fd);
+    if (fastfood_layer_create(IN, OUT, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &small) != FASTFOOD_OK ||
+        fastfood_layer_create(BIG_IN, BIG_OUT, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &big) != FASTFOOD_OK)
+        return 2;
+    layer = small;
+    param_count = fastfood_layer_param_count(small);
+    enum { MAX_BATCH = 200 };
+    params = malloc(fastfood_layer_param_count(big) * sizeof *params);
+    dparams = malloc(fastfood_layer_param_count(big) * sizeof *dparams);
+    x = calloc(MAX_BATCH * BIG_IN, sizeof *x);
+    y = calloc(MAX_BATCH * 2 * BIG_OUT, sizeof *y);
+    phi = calloc(MAX_BATCH * 2 * BIG_OUT, sizeof *phi);
+    dx = calloc(MAX_BATCH * BIG_IN, sizeof *dx);
+    fastfood_init_params_f32(big, 1, 30.0, params);
+    fastfood_save_size(layer, FASTFOOD_TYPE_F32, &image_size);
+    image = malloc(image_size);
+    if (!params || !dparams || !x || !y || !dx || !phi || !image) return 2;
+    fastfood_save_f32(layer, params, image, image_size);
+    fastfood_set_num_threads(1);
+
+    size_t n_scenarios = sizeof scenarios / sizeof scenarios[0];
+    for (size_t s = 0; s < n_scenarios; s++) {
+        size_t batch = 4;
+        layer = small;
+        if (scenarios[s].call(batch) != scenarios[s].expected) { /* warm-up, unarmed */
+            printf("FAIL %s: warm-up gave %s (%s)\n", scenarios[s].name, "unexpected status", fastfood_last_error_message());
+            failed++;
+            continue;
+        }
+        int good = 1, succeeded = 0;
+        long n;
+        for (n = 0; n < 200 && !succeeded && good; n++) {
+            batch = 8 + 8 * (size_t)n; /* a new, larger size each time: scratch must grow */
+            if (batch > MAX_BATCH) batch = MAX_BATCH;
+            layer = big;
+            atomic_store(&budget, n);
+            atomic_store(&armed, 1);
+            fastfood_status st = scenarios[s].call(batch);
+            atomic_store(&armed, 0);
+            layer = small;
+            const char *message = fastfood_last_error_message();
+            if (st == scenarios[s].expected) {
+                succeeded = 1;
+            } else if (st == FASTFOOD_ERROR_OUT_OF_MEMORY || (scenarios[s].may_fail_io && st == FASTFOOD_ERROR_IO)) {
+                if (message[0] == 0 || strstr(message, "fastfood_") != message) {
+                    printf("FAIL %s with %ld allocations: status %d, message \"%s\"\n", scenarios[s].name, n, st, message);
+                    good = 0;
+                }
+            } else {
+                printf("FAIL %s with %ld allocations: status %d (%s)\n", scenarios[s].name, n, st, message);
+                good = 0;
+            }
+        }
+        if (!succeeded) printf("FAIL %s never succeeded\n", scenarios[s].name);
+        CHECK(good && succeeded);
+        /* Still usable afterwards. */
+        CHECK(scenarios[s].call(4) == scenarios[s].expected);
+        if (!good || !succeeded) continue;
+        if (n >= 2) printf("  %-24s fails cleanly with 0 .. %ld allocations\n", scenarios[s].name, n - 2);
+        else printf("  %-24s needs no allocation\n", scenarios[s].name);
+    }
+    unlink(path);
+    return report();
+}
