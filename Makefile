@@ -58,7 +58,7 @@ C_LINK       := -L$(LIBDIR_BUILD) -lfastfood -Wl,-rpath,$(abspath $(LIBDIR_BUILD
 EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
 C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized $(BINDIR_BUILD)/test_process $(BINDIR_BUILD)/test_paths $(BINDIR_BUILD)/test_no_memory
 
-.PHONY: deps-test deps-demo
+.PHONY: deps-test deps-demo distributed distributed-demo test-distributed
 .PHONY: all lib lenet test-training demo demo-run test test-all fuzz test-fuzz test-sanitizers test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
 
 all: lib
@@ -88,7 +88,7 @@ $(BINDIR_BUILD)/test_%: Tests/CAPI/test_%.c Tests/CAPI/check.h include/fastfood.
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lpthread
 
 # The MNIST example: OpenBLAS for its dense comparison, zlib for the gzip-compressed IDX files.
-$(BINDIR_BUILD)/mnist_mlp: examples/mnist_mlp.c examples/mnist_idx.h include/fastfood.h $(LIB_LINK)
+$(BINDIR_BUILD)/mnist_mlp: examples/mnist_mlp.c examples/mlp_net.h examples/mnist_idx.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -D_POSIX_C_SOURCE=200809L -Iinclude $< -o $@ $(C_LINK) -lopenblas -lz
 
@@ -208,7 +208,7 @@ test: deps-test
 	$(MAKE) --no-print-directory test-all
 
 # Everything make test runs, once the packages are there.
-test-all: $(BINDIR_BUILD)/bench test-abi test-c test-examples test-bindings test-training test-sanitizers test-valgrind test-fuzz test-swift
+test-all: $(BINDIR_BUILD)/bench test-abi test-c test-examples test-bindings test-training test-distributed test-sanitizers test-valgrind test-fuzz test-swift
 
 # Engine tests, in release mode: they check the code that ships, SIMD paths included.
 test-swift:
@@ -275,7 +275,7 @@ LENET        := $(BUILD)/lenet/lenet_mnist
 LENET_PREFIX := $(abspath $(BUILD)/prefix)
 
 $(LENET): examples/lenet/lenet_mnist.cpp examples/lenet/CMakeLists.txt examples/mnist_idx.h \
-          bindings/torch/fastfood_linear.h bindings/cpp/fastfood.hpp $(LIB_LINK)
+          examples/lenet/lenet_model.h bindings/torch/fastfood_linear.h bindings/cpp/fastfood.hpp $(LIB_LINK)
 	$(MAKE) --no-print-directory install PREFIX=$(LENET_PREFIX) > $(BUILD)/prefix-install.log 2>&1
 	cmake -S examples/lenet -B $(BUILD)/lenet -DCMAKE_PREFIX_PATH=$(LENET_PREFIX) -DCMAKE_BUILD_TYPE=Release \
 	  > $(BUILD)/lenet-cmake.log 2>&1 || { cat $(BUILD)/lenet-cmake.log; exit 1; }
@@ -303,3 +303,50 @@ deps-test:
 	@bash tools/install-deps.sh test
 deps-demo:
 	@bash tools/install-deps.sh demo
+
+# Data-parallel training (examples/distributed): C + MPI (mpicc) and libtorch + c10d Gloo (CMake,
+# against the installed copy in build/prefix, like the LeNet example).
+MPICC        ?= mpicc
+MPIRUN       := mpirun --allow-run-as-root --oversubscribe --mca btl self,tcp --mca btl_tcp_if_include lo \
+                --mca oob_tcp_if_include lo
+GLOO         := $(BUILD)/distributed/lenet_gloo
+
+$(BINDIR_BUILD)/mnist_mlp_mpi: examples/distributed/mnist_mlp_mpi.c examples/mlp_net.h examples/mnist_idx.h \
+                               include/fastfood.h $(LIB_LINK)
+	@mkdir -p $(BINDIR_BUILD)
+	$(MPICC) $(CFLAGS) $(WARNINGS) -D_POSIX_C_SOURCE=200809L -Iinclude $< -o $@ $(C_LINK) -lopenblas -lz
+
+$(BINDIR_BUILD)/compare_params: Tests/Distributed/compare_params.c
+	@mkdir -p $(BINDIR_BUILD)
+	$(CC) $(CFLAGS) $(WARNINGS) $< -o $@ -lm
+
+$(GLOO): examples/distributed/lenet_gloo.cpp examples/distributed/CMakeLists.txt examples/lenet/lenet_model.h \
+         examples/mnist_idx.h bindings/torch/fastfood_linear.h bindings/cpp/fastfood.hpp $(LIB_LINK)
+	$(MAKE) --no-print-directory install PREFIX=$(LENET_PREFIX) > $(BUILD)/prefix-install.log 2>&1
+	cmake -S examples/distributed -B $(BUILD)/distributed -DCMAKE_PREFIX_PATH=$(LENET_PREFIX) \
+	  -DCMAKE_BUILD_TYPE=Release > $(BUILD)/distributed-cmake.log 2>&1 || { cat $(BUILD)/distributed-cmake.log; exit 1; }
+	cmake --build $(BUILD)/distributed >> $(BUILD)/distributed-cmake.log 2>&1 \
+	  || { tail -40 $(BUILD)/distributed-cmake.log; exit 1; }
+	touch $@
+
+distributed: $(BINDIR_BUILD)/mnist_mlp_mpi $(GLOO)
+
+# Both examples with 2 processes on this machine, Fastfood and dense hidden layers, short.
+DISTRIBUTED_STEPS ?= 300
+distributed-demo: deps-test distributed
+	@if [ -z "$(MNIST_DIR)" ]; then echo "no MNIST found: set MNIST_DIR (or put the IDX files in data/mnist)"; exit 1; fi
+	@for h in fastfood dense; do echo "== C + MPI, 2 processes, $$h hidden layer"; \
+	  FASTFOOD_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(MPIRUN) -n 2 $(BINDIR_BUILD)/mnist_mlp_mpi "$(MNIST_DIR)" \
+	    --hidden $$h --steps $(DISTRIBUTED_STEPS) || exit 1; done
+	@for m in aff1024 reference; do echo "== libtorch + Gloo, 2 processes, LeNet $$m"; \
+	  FASTFOOD_NUM_THREADS=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29517 WORLD_SIZE=2 RANK=1 $(GLOO) "$(MNIST_DIR)" \
+	    --model $$m --steps $(DISTRIBUTED_STEPS) > $(BUILD)/gloo-rank1.log 2>&1 & \
+	  FASTFOOD_NUM_THREADS=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29517 WORLD_SIZE=2 RANK=0 $(GLOO) "$(MNIST_DIR)" \
+	    --model $$m --steps $(DISTRIBUTED_STEPS) || exit 1; wait; done
+
+# In make test: ranks agree bitwise, 2 processes equal 1 to rounding, a dying rank stops the rest.
+test-distributed: distributed $(BINDIR_BUILD)/compare_params
+	@if [ -z "$(MNIST_DIR)" ]; then \
+	  if [ "$${CI:-}" = true ]; then echo "FAIL test-distributed: no MNIST directory (../shared/data/mnist)"; exit 1; fi; \
+	  echo "SKIP test-distributed: no MNIST found (set MNIST_DIR or put the IDX files in data/mnist)"; exit 0; fi; \
+	bash Tests/Distributed/run.sh $(BUILD) "$(MNIST_DIR)"

@@ -13,8 +13,9 @@ demo=(make gcc g++ libc6-dev binutils zlib1g-dev libopenblas-dev)
 # Tests also use: nm/readelf (binutils), pkg-config and cmake for the consumers of an installed
 # copy, valgrind, libffi-dev for the ABI conformance test, libtorch-dev for the libtorch binding
 # and the LeNet example (Debian makes it depend on python3-dev; nothing of ours uses Python and
-# libtorch does not link it).
-test=("${demo[@]}" pkg-config cmake valgrind libffi-dev libtorch-dev)
+# libtorch does not link it); libgloo-dev (the headers c10d's Gloo backend needs) and OpenMPI for the
+# distributed examples.
+test=("${demo[@]}" pkg-config cmake valgrind libffi-dev libtorch-dev libgloo-dev libopenmpi-dev openmpi-bin)
 case "$what" in
     demo) packages=("${demo[@]}") ;;
     test) packages=("${test[@]}") ;;
