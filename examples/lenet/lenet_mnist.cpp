@@ -7,6 +7,7 @@
 // one optimizer and one learning rate for every parameter, Fastfood's included.
 //
 //   lenet_mnist MNIST_DIR [--epochs N] [--seeds K] [--models a,b,...] [--max-error PERCENT]
+//               [--optimizer sgd|adam]
 //
 // Models: reference, ff1024-nd, aff1024-nd, ff2048-nd, aff2048-nd, ff1024, aff1024, ff2048,
 // aff2048 (ff = non-adaptive Fastfood, aff = adaptive, -nd = no dropout); default all.
@@ -14,6 +15,8 @@
 // last 2,000 test (the output says which). Prints one line per epoch and a table: weights as the
 // paper counts them (no biases), test error (mean and spread over the seeds), seconds per epoch,
 // the paper's figures beside ours. --max-error: exit status 1 if any model's mean error is above.
+// --optimizer adam: Adam at its defaults (learning rate 1e-3, no weight decay, no schedule)
+// instead of the Caffe solver, again one learning rate for every parameter.
 #include "lenet_model.h"
 
 #include <chrono>
@@ -43,13 +46,17 @@ static double test_error(LeNet &net, const torch::Tensor &x, const torch::Tensor
     return 100.0 * static_cast<double>(wrong) / static_cast<double>(x.size(0));
 }
 
-static Result train(const ModelSpec &spec, int64_t seed, int epochs, const mnist_data &data) {
+static Result train(const ModelSpec &spec, int64_t seed, int epochs, const mnist_data &data, bool adam) {
     torch::manual_seed(static_cast<uint64_t>(seed));
     LeNet net(spec, seed);
     const auto train_x = images_of(data.train), train_y = labels_of(data.train);
     const auto test_x = images_of(data.test), test_y = labels_of(data.test);
     const double base_lr = 0.01, gamma = 1e-4, power = 0.75;
-    torch::optim::SGD solver(net.parameters(), torch::optim::SGDOptions(base_lr).momentum(0.9).weight_decay(5e-4));
+    // Either optimiser gets every parameter in one group, with one learning rate.
+    std::unique_ptr<torch::optim::Optimizer> solver;
+    if (adam) solver = std::make_unique<torch::optim::Adam>(net.parameters(), torch::optim::AdamOptions(1e-3));
+    else solver = std::make_unique<torch::optim::SGD>(net.parameters(),
+                                                      torch::optim::SGDOptions(base_lr).momentum(0.9).weight_decay(5e-4));
     const int64_t batch = 64, count = train_x.size(0);
     int64_t iteration = 0;
     double seconds = 0;
@@ -59,15 +66,16 @@ static Result train(const ModelSpec &spec, int64_t seed, int epochs, const mnist
         double loss_sum = 0;
         int64_t batches = 0;
         for (int64_t first = 0; first + batch <= count; first += batch, batches++, iteration++) {
-            // Caffe's "inv" learning-rate policy, per iteration.
-            const double lr = base_lr * std::pow(1 + gamma * static_cast<double>(iteration), -power);
-            for (auto &group : solver.param_groups()) static_cast<torch::optim::SGDOptions &>(group.options()).lr(lr);
+            if (!adam) { // Caffe's "inv" learning-rate policy, per iteration.
+                const double lr = base_lr * std::pow(1 + gamma * static_cast<double>(iteration), -power);
+                for (auto &group : solver->param_groups()) static_cast<torch::optim::SGDOptions &>(group.options()).lr(lr);
+            }
             auto index = order.slice(0, first, first + batch);
-            solver.zero_grad();
+            solver->zero_grad();
             auto loss = torch::nn::functional::cross_entropy(net.forward(train_x.index_select(0, index)),
                                                              train_y.index_select(0, index));
             loss.backward();
-            solver.step();
+            solver->step();
             loss_sum += loss.item<double>();
         }
         seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -82,18 +90,33 @@ static Result train(const ModelSpec &spec, int64_t seed, int epochs, const mnist
 
 int main(int argc, char **argv) {
     if (argc < 2 || argv[1][0] == '-') {
-        std::fprintf(stderr, "usage: %s MNIST_DIR [--epochs N] [--seeds K] [--models a,b,...] [--max-error PERCENT]\n",
+        std::fprintf(stderr,
+                     "usage: %s MNIST_DIR [--epochs N] [--seeds K] [--models a,b,...] [--max-error PERCENT]"
+                     " [--optimizer sgd|adam]\n",
                      argv[0]);
         return 2;
     }
     int epochs = 10, seeds = 3;
     double max_error = 100;
+    bool adam = false;
     std::vector<ModelSpec> models = all_models;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        const std::string option = argv[i], value = argv[i + 1];
+    for (int i = 2; i < argc; i += 2) {
+        const std::string option = argv[i];
+        if (i + 1 == argc) {
+            std::fprintf(stderr, "option %s needs a value\n", option.c_str());
+            return 2;
+        }
+        const std::string value = argv[i + 1];
         if (option == "--epochs") epochs = std::atoi(value.c_str());
         else if (option == "--seeds") seeds = std::atoi(value.c_str());
         else if (option == "--max-error") max_error = std::atof(value.c_str());
+        else if (option == "--optimizer") {
+            if (value != "sgd" && value != "adam") {
+                std::fprintf(stderr, "--optimizer must be sgd or adam\n");
+                return 2;
+            }
+            adam = value == "adam";
+        }
         else if (option == "--models") {
             models.clear();
             std::stringstream list(value);
@@ -122,8 +145,10 @@ int main(int argc, char **argv) {
     mnist_data data;
     if (!mnist_load(argv[1], &data)) return 2;
     std::printf("MNIST: %s\n", data.split);
-    std::printf("Caffe LeNet solver (SGD lr 0.01 inv policy, momentum 0.9, weight decay 5e-4, batch 64), %d epochs, "
+    std::printf("%s, batch 64, %d epochs, "
                 "%d seed(s); dropout rows: %.1f after PI, %.1f after S; libtorch %d thread(s), libfastfood %zu\n",
+                adam ? "Adam at its defaults (lr 1e-3)"
+                     : "Caffe LeNet solver (SGD lr 0.01 inv policy, momentum 0.9, weight decay 5e-4)",
                 epochs, seeds, kDropPermuted, kDropOutput, torch::get_num_threads(), fastfood_get_num_threads());
 
     struct Row {
@@ -134,7 +159,7 @@ int main(int argc, char **argv) {
     bool ok = true;
     for (const auto &spec : models) {
         Row row{spec, {}};
-        for (int s = 0; s < seeds; s++) row.runs.push_back(train(spec, 1 + s, epochs, data));
+        for (int s = 0; s < seeds; s++) row.runs.push_back(train(spec, 1 + s, epochs, data, adam));
         rows.push_back(row);
     }
     std::printf("\n%s; %d epochs, mean over %d seed(s) (min - max)\n\n", data.split, epochs, seeds);
