@@ -521,16 +521,27 @@ FASTFOOD_API fastfood_status fastfood_init_params_preset_f64(const fastfood_laye
  *
  * The masks are never stored: they are a function of (seed, step, row, site, position), where row
  * is the row's index within this call. For row r, with mix the SplitMix64 output function
- * documented at fastfood_layer_create and k = mix(mix(mix(seed ^ 0xd1b54a32d192ed03) ^ step) ^ r),
+ * documented at fastfood_layer_create, all arithmetic on 32 bits mod 2^32 except k's:
+ *
+ *     k         = mix(mix(mix(seed ^ 0xd1b54a32d192ed03) ^ step) ^ r)            (64 bits)
+ *     h         = hash32((k mod 2^32) ^ ((i >> 1) * 0x9e3779b9) ^ (s * 0x632be5ab))
+ *     draw      = i even ? h & 0xffff : h >> 16
+ *     threshold = min(65535, round(rate * 65536))      (round: halfway cases away from zero)
+ *     hash32(x) = x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16
+ *
  * position i of site s (1: input, i < in_features; 2: after PI, i = block * D + position;
- * 3: after S, i < out_features) is kept iff (mix(k ^ (s << 62) ^ i) >> 11) * 2^-53 >= rate.
- * Use a new step for every training step; fastfood_backward_train_* with the same rows, seed and
- * step applies the same masks. The masks do not depend on the thread count.
+ * 3: after S, i < out_features) is kept iff draw >= threshold: a value is dropped with
+ * probability threshold / 65536, within 2^-17 of the rate. Use a new step for every training
+ * step; fastfood_backward_train_* with the same rows, seed and step applies the same masks. The
+ * masks do not depend on the thread count, and the results are bitwise those of the same call
+ * row by row. (Changed in 1.1: 1.0 drew one SplitMix64 number per position, which the vector
+ * kernels cannot afford; one 32-bit hash now serves two positions, 16 rows at a time.)
  *
  * @param drop_input, drop_permuted, drop_output  rates, each finite and in [0, 1).
  * @param seed, step  select the masks.
  * Other parameters and errors: as fastfood_forward_f32 (FASTFOOD_ERROR_INVALID_ARGUMENT for a
- * rate out of range). Runs row by row: slower than fastfood_forward_* for large batches.
+ * rate out of range). Since 1.1 it runs on the same interleaved kernels as fastfood_forward_*,
+ * with the masks made in vector registers; a site whose rate is 0 costs nothing.
  * Thread safety: as fastfood_forward_f32.
  */
 FASTFOOD_API fastfood_status fastfood_forward_train_f32(const fastfood_layer *layer, const float *params,
@@ -579,9 +590,15 @@ FASTFOOD_API fastfood_status fastfood_backward_train_f64(const fastfood_layer *l
  * phi(x) . phi(x') approximates exp(-||x - x'||^2 / (2 sigma^2)); training the parameters with
  * fastfood_features_backward_* learns the kernel (the adaptive Fastfood).
  *
- * @param phi     batch rows of 2 * out_features elements, row stride ldphi >= 2 * out_features.
- * Other parameters and errors: as fastfood_forward_f32. Uses batch * out_features elements of
- * temporary memory for the call (FASTFOOD_ERROR_OUT_OF_MEMORY if it cannot be had).
+ * cos and sin are the library's own (since 1.1: vector polynomials after a Cody-Waite
+ * reduction, the same bits on every CPU and thread count): absolute error at most 4 * 2^-24
+ * (float) or 4 * 2^-53 (double); for |z| above 8192 (float) or 2^20 (double), infinities and
+ * NaN, the C library's cosf/sinf or cos/sin.
+ *
+ * @param phi     batch rows of 2 * out_features elements, row stride ldphi >= 2 * out_features;
+ *                exact in-place use (phi == x, ldphi == ldx) as for fastfood_forward_f32.
+ * Other parameters and errors: as fastfood_forward_f32. Temporary memory as fastfood_forward_f32
+ * (since 1.1 none per call beyond it: z is written into phi and finished in place).
  * Thread safety: as fastfood_forward_f32.
  */
 FASTFOOD_API fastfood_status fastfood_features_forward_f32(const fastfood_layer *layer, const float *params,
@@ -596,7 +613,8 @@ FASTFOOD_API fastfood_status fastfood_features_forward_f64(const fastfood_layer 
 /**
  * Backward pass of fastfood_features_forward_f32(): from dphi (batch rows of 2 * out_features,
  * row stride lddphi) to dx and dparams, with the flags of fastfood_backward_f32. x is always
- * required (z is recomputed from it). Errors as fastfood_backward_f32.
+ * required (z is recomputed from it, tile by tile, in the call's work space: since 1.1 no
+ * batch-sized temporary). Errors as fastfood_backward_f32.
  * Thread safety: as fastfood_backward_f32.
  */
 FASTFOOD_API fastfood_status fastfood_features_backward_f32(const fastfood_layer *layer, const float *params,

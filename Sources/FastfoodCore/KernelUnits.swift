@@ -1,6 +1,6 @@
 /// One unit of work handed to a kernel variant: up to one tile of rows of a forward pass.
 /// Pointers address the unit's first row; `work` is the worker's scratch of
-/// `WorkSize.forward(blockSize:)` bytes, 64-byte aligned.
+/// `WorkSize.forward(blockSize:training:)` bytes, 64-byte aligned.
 public struct ForwardUnit<T> {
     public var layer: KernelLayer
     public var params: UnsafePointer<T>
@@ -10,9 +10,12 @@ public struct ForwardUnit<T> {
     /// Interleave the rows (a tile), or run them one by one.
     public var interleaved: Bool
     public var work: UnsafeMutableRawPointer
-    /// Training mode: dropout masks for rows firstRow ..< firstRow + rows (row path only).
+    /// Training mode: dropout masks for rows firstRow ..< firstRow + rows (`work` sized for it).
     public var dropout: Dropout? = nil
     public var firstRow = 0
+    /// Random features: each y row becomes [cos z | sin z] / sqrt(outFeatures) (2 outFeatures
+    /// elements) in place once z, the layer's output, is written.
+    public var features = false
 
     public init(layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>, ldx: Int,
                 y: UnsafeMutablePointer<T>, ldy: Int, rows: Int, interleaved: Bool,
@@ -24,7 +27,7 @@ public struct ForwardUnit<T> {
 
 /// One unit of a backward pass. `x` is nil when no parameter gradient is wanted; `gradient`
 /// (parameter layout) receives the unit's parameter gradients added to what it holds; dx rows
-/// are stored, or added with `accumulateDX`. `work`: `WorkSize.backward(blockSize:)` bytes.
+/// are stored, or added with `accumulateDX`. `work`: `WorkSize.backward(blockSize:training:)` bytes.
 public struct BackwardUnit<T> {
     public var layer: KernelLayer
     public var params: UnsafePointer<T>
@@ -38,9 +41,12 @@ public struct BackwardUnit<T> {
     public var work: UnsafeMutableRawPointer
     /// Which of dS, dG, dB to compute (dbias always, with a gradient).
     public var sections = GradientSections.all
-    /// Training mode: dropout masks for rows firstRow ..< firstRow + rows (row path only).
+    /// Training mode: dropout masks for rows firstRow ..< firstRow + rows (`work` sized for it).
     public var dropout: Dropout? = nil
     public var firstRow = 0
+    /// Random features: dy (which then points at features.z, rows of outFeatures) is computed
+    /// first, from phi's gradient.
+    public var features: FeatureGradient<T>? = nil
 
     public init(layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?, ldx: Int,
                 dy: UnsafePointer<T>, lddy: Int, dx: UnsafeMutablePointer<T>?, lddx: Int, rows: Int,
@@ -49,6 +55,19 @@ public struct BackwardUnit<T> {
         (self.layer, self.params, self.x, self.ldx, self.dy, self.lddy) = (layer, params, x, ldx, dy, lddy)
         (self.dx, self.lddx, self.rows, self.interleaved) = (dx, lddx, rows, interleaved)
         (self.accumulateDX, self.gradient, self.work) = (accumulateDX, gradient, work)
+    }
+}
+
+/// The random-feature backward of one unit: z = layer(x) for its rows is recomputed into `z`
+/// (rows of outFeatures, the unit's own scratch), then replaced by
+/// dz = (cos z * dsin - sin z * dcos) / sqrt(outFeatures) from dphi = [dcos | dsin].
+public struct FeatureGradient<T> {
+    public var x: UnsafePointer<T>, ldx: Int
+    public var dphi: UnsafePointer<T>, lddphi: Int
+    public var z: UnsafeMutablePointer<T>
+
+    public init(x: UnsafePointer<T>, ldx: Int, dphi: UnsafePointer<T>, lddphi: Int, z: UnsafeMutablePointer<T>) {
+        (self.x, self.ldx, self.dphi, self.lddphi, self.z) = (x, ldx, dphi, lddphi, z)
     }
 }
 
@@ -64,16 +83,19 @@ public enum WorkSize {
         return overflow ? nil : bytes
     }
 
-    /// Forward: the input tile and two transform buffers.
-    public static func forward(blockSize n: Int) -> Int? {
-        region(blockSize: n).flatMap { r in r.multipliedReportingOverflow(by: 3).overflow ? nil : 3 * r }
+    /// Forward: the input tile and two transform buffers; in training mode (dropout) one more
+    /// for a site's mask factors.
+    public static func forward(blockSize n: Int, training: Bool = false) -> Int? {
+        let count = training ? 4 : 3
+        return region(blockSize: n).flatMap { r in r.multipliedReportingOverflow(by: count).overflow ? nil : count * r }
     }
 
-    /// Backward: five D-vector buffers and the tile scratch.
-    public static func backward(blockSize n: Int) -> Int? {
+    /// Backward: five D-vector buffers and the tile scratch; in training mode two more D-vector
+    /// buffers (the mask factors after PI and after S) after the tile scratch.
+    public static func backward(blockSize n: Int, training: Bool = false) -> Int? {
         guard let r = region(blockSize: n) else { return nil }
-        let (five, o1) = r.multipliedReportingOverflow(by: 5)
-        let (total, o2) = five.addingReportingOverflow(tileVectors * vectorBytes)
+        let (regions, o1) = r.multipliedReportingOverflow(by: training ? 7 : 5)
+        let (total, o2) = regions.addingReportingOverflow(tileVectors * vectorBytes)
         return o1 || o2 ? nil : total
     }
 }

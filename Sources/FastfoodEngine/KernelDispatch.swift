@@ -63,8 +63,6 @@ protocol EngineScalar: BinaryFloatingPoint {
     static func forward(_ unit: ForwardUnit<Self>)
     static func backward(_ unit: BackwardUnit<Self>)
     static func transform(_ data: UnsafeMutablePointer<Self>, log2Length: Int)
-    static func cosine(_ x: Self) -> Self
-    static func sine(_ x: Self) -> Self
 }
 
 extension Float: EngineScalar {

@@ -13,6 +13,9 @@ enum LayerBackward {
         var accumulate: Bool
         var sections = GradientSections.all
         var dropout: Dropout? = nil
+        /// Random features: dy and lddy are phi's gradient (rows of 2 outFeatures), from which
+        /// each unit computes the layer's dy itself (FeatureGradient); x is required.
+        var features = false
     }
 
     static func run<T: EngineScalar>(
@@ -38,7 +41,9 @@ enum LayerBackward {
         // All scratch (scaled parameters, partial gradients, then every worker's) before any
         // output is written.
         let partialCount = wantsGradient ? plan.groupCount : 0
-        guard let workBytes = WorkSize.backward(blockSize: shape.blockSize),
+        guard let kernelBytes = WorkSize.backward(blockSize: shape.blockSize, training: outputs.dropout != nil),
+              let featureBytes = outputs.features ? ScratchSize.region(T.self, count: T.tileRows * shape.outFeatures) : 0,
+              case let (workBytes, overflow) = kernelBytes.addingReportingOverflow(featureBytes), !overflow,
               let paramBytes = Normalization.scratchBytes(shape, T.self),
               let partialBytes = ScratchSize.region(T.self, count: shape.parameterCount),
               let partialsTotal = ScratchSize.total(paramBytes, plus: partialCount, times: partialBytes),
@@ -48,7 +53,8 @@ enum LayerBackward {
         let kernelParams = Normalization.kernelParameters(shape, params, scratch: scratch)
         let job = Job(layer: layer.kernelLayer, params: kernelParams, x: x, ldx: ldx, dy: dy, lddy: lddy,
                       outputs: outputs, plan: plan, wantsGradient: wantsGradient, scratch: scratch + paramBytes,
-                      partialBytes: partialBytes, workStart: partialsTotal - paramBytes, workBytes: workBytes)
+                      partialBytes: partialBytes, workStart: partialsTotal - paramBytes, workBytes: workBytes,
+                      featuresOffset: kernelBytes)
         WorkerPool.shared.run(tasks: tasks, maxWorkers: workers, job)
 
         guard wantsGradient, let dparams = outputs.dparams else { return }
@@ -91,6 +97,8 @@ enum LayerBackward {
         let wantsGradient: Bool
         let scratch: UnsafeMutableRawPointer
         let partialBytes: Int, workStart: Int, workBytes: Int
+        /// Where in a worker's scratch the unit's z rows go (random features only).
+        let featuresOffset: Int
 
         func partial(_ group: Int) -> UnsafeMutablePointer<T> {
             (scratch + group * partialBytes).bindMemory(to: T.self, capacity: layer.shape.parameterCount)
@@ -109,16 +117,25 @@ enum LayerBackward {
             for unit in units {
                 let rows = plan.rows(ofUnit: unit)
                 let first = rows.lowerBound
+                let workspace = scratch + workStart + worker * workBytes
+                var features: FeatureGradient<T>? = nil
+                if outputs.features, let x {
+                    let out = layer.shape.outFeatures
+                    let z = (workspace + featuresOffset).bindMemory(to: T.self, capacity: rows.count * out)
+                    features = FeatureGradient(x: x + first * ldx, ldx: ldx, dphi: dy + first * lddy, lddphi: lddy, z: z)
+                }
                 var work = BackwardUnit(
                     layer: layer, params: params, x: wantsGradient ? x.map { $0 + first * ldx } : nil, ldx: ldx,
-                    dy: dy + first * lddy, lddy: lddy, dx: outputs.dx.map { $0 + first * outputs.lddx },
+                    dy: features.map { UnsafePointer($0.z) } ?? dy + first * lddy,
+                    lddy: features == nil ? lddy : layer.shape.outFeatures,
+                    dx: outputs.dx.map { $0 + first * outputs.lddx },
                     lddx: outputs.lddx, rows: rows.count,
-                    interleaved: outputs.dropout == nil && plan.isInterleaved(rows),
-                    accumulateDX: outputs.accumulate, gradient: gradient,
-                    work: scratch + workStart + worker * workBytes)
+                    interleaved: plan.isInterleaved(rows),
+                    accumulateDX: outputs.accumulate, gradient: gradient, work: workspace)
                 work.sections = outputs.sections
                 work.dropout = outputs.dropout
                 work.firstRow = first
+                work.features = features
                 T.backward(work)
             }
         }

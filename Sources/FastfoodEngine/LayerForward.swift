@@ -8,7 +8,8 @@ public enum ComputeFailure: Error, Equatable {
 enum LayerForward {
     static func run<T: EngineScalar>(
         _ layer: LayerCore, params: UnsafePointer<T>, batch: Int,
-        x: UnsafePointer<T>, ldx: Int, y: UnsafeMutablePointer<T>, ldy: Int, dropout: Dropout? = nil
+        x: UnsafePointer<T>, ldx: Int, y: UnsafeMutablePointer<T>, ldy: Int, dropout: Dropout? = nil,
+        features: Bool = false
     ) throws(ComputeFailure) {
         guard batch > 0 else { return }
         let shape = layer.shape
@@ -18,7 +19,7 @@ enum LayerForward {
         // blocks read it, so each unit first copies its rows of x into its worker's scratch.
         let copiesInput = shape.blockCount > 1 && overlaps(x, batch, ldx, y, ldy)
         // All scratch, for every worker, before any output is written.
-        guard let kernelWork = WorkSize.forward(blockSize: shape.blockSize),
+        guard let kernelWork = WorkSize.forward(blockSize: shape.blockSize, training: dropout != nil),
               let inputBytes = copiesInput ? ScratchSize.region(T.self, count: plan.tileRows * shape.inFeatures) : 0,
               case let (workBytes, overflow) = kernelWork.addingReportingOverflow(inputBytes), !overflow,
               let paramBytes = Normalization.scratchBytes(shape, T.self),
@@ -29,7 +30,7 @@ enum LayerForward {
         WorkerPool.shared.run(tasks: plan.unitCount, maxWorkers: workers, Job(
             layer: layer.kernelLayer, params: kernelParams, x: x, ldx: ldx, y: y, ldy: ldy, plan: plan,
             scratch: scratch + paramBytes, workBytes: workBytes, inputOffset: copiesInput ? kernelWork : nil,
-            dropout: dropout))
+            dropout: dropout, features: features))
     }
 
     /// Whether the batch's x and y memory ranges share any byte.
@@ -54,6 +55,8 @@ enum LayerForward {
         /// Where in a worker's scratch its copy of the unit's input rows goes (in place only).
         let inputOffset: Int?
         let dropout: Dropout?
+        /// Random features: y rows of 2 outFeatures, [cos z | sin z] / sqrt(outFeatures).
+        let features: Bool
 
         func run(task unit: Int, worker: Int) {
             let rows = plan.rows(ofUnit: unit)
@@ -68,9 +71,10 @@ enum LayerForward {
             var unitWork = ForwardUnit(
                 layer: layer, params: params, x: input, ldx: inputStride,
                 y: y + rows.lowerBound * ldy, ldy: ldy, rows: rows.count,
-                interleaved: dropout == nil && plan.isInterleaved(rows), work: work)
+                interleaved: plan.isInterleaved(rows), work: work)
             unitWork.dropout = dropout
             unitWork.firstRow = rows.lowerBound
+            unitWork.features = features
             T.forward(unitWork)
         }
     }

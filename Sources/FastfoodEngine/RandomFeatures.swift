@@ -1,68 +1,28 @@
-import Glibc
-
 /// Random Fourier features on the layer (Le et al.; paper section 3.2): with z = layer(x)
 /// (out_features numbers: V x, plus bias if the layer has one),
 ///     phi(x) = sqrt(1 / out) [cos(z), sin(z)]        (2 out numbers per row),
 /// so that phi(x) . phi(x') approximates exp(-||x - x'||^2 / (2 sigma^2)) for the RBF
 /// initialisation of bandwidth sigma. Backward: dz = sqrt(1 / out) (cos(z) dsin - sin(z) dcos),
-/// then the layer's backward. The z of the batch lives in temporary memory for the call.
+/// then the layer's backward. Both run inside the layer's kernels, unit by unit (cos and sin in
+/// vector registers, SineCosine in the kernels): forward writes z into phi's first half and
+/// finishes each row in place; backward recomputes each unit's z in that unit's scratch.
 enum RandomFeatures {
-    /// z = layer(x) for the batch, in fresh memory the caller frees (AlignedMemory.free).
-    private static func layerOutputs<T: EngineScalar>(
-        _ layer: LayerCore, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int
-    ) throws(ComputeFailure) -> UnsafeMutablePointer<T> {
-        let out = layer.shape.outFeatures
-        guard let z = AlignedMemory.allocate(T.self, count: batch * out) else { throw .outOfMemory }
-        do throws(ComputeFailure) { try LayerForward.run(layer, params: params, batch: batch, x: x, ldx: ldx, y: z, ldy: out) }
-        catch { AlignedMemory.free(z); throw error }
-        return z
-    }
-
     static func forward<T: EngineScalar>(
         _ layer: LayerCore, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int,
         phi: UnsafeMutablePointer<T>, ldphi: Int
     ) throws(ComputeFailure) {
-        let out = layer.shape.outFeatures
-        let z = try layerOutputs(layer, params: params, batch: batch, x: x, ldx: ldx)
-        defer { AlignedMemory.free(z) }
-        let scale = T(1 / Double(out).squareRoot())
-        for r in 0 ..< batch {
-            let row = phi + r * ldphi
-            for j in 0 ..< out {
-                let value = z[r * out + j]
-                row[j] = T.cosine(value) * scale
-                row[out + j] = T.sine(value) * scale
-            }
-        }
+        try LayerForward.run(layer, params: params, batch: batch, x: x, ldx: ldx, y: phi, ldy: ldphi, features: true)
     }
 
     static func backward<T: EngineScalar>(
         _ layer: LayerCore, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int,
         dphi: UnsafePointer<T>, lddphi: Int, outputs: LayerBackward.Outputs<T>
     ) throws(ComputeFailure) {
-        let out = layer.shape.outFeatures
-        let z = try layerOutputs(layer, params: params, batch: batch, x: x, ldx: ldx)
-        defer { AlignedMemory.free(z) }
-        let scale = T(1 / Double(out).squareRoot())
-        for r in 0 ..< batch {
-            let row = dphi + r * lddphi
-            for j in 0 ..< out {
-                let value = z[r * out + j]
-                z[r * out + j] = (T.cosine(value) * row[out + j] - T.sine(value) * row[j]) * scale
-            }
-        }
-        try LayerBackward.run(layer, params: params, batch: batch, x: x, ldx: ldx, dy: z, lddy: out, outputs: outputs)
+        var outputs = outputs
+        outputs.features = true
+        try LayerBackward.run(layer, params: params, batch: batch, x: x, ldx: ldx, dy: dphi, lddy: lddphi,
+                              outputs: outputs)
     }
-}
-
-extension Float {
-    static func cosine(_ x: Float) -> Float { cosf(x) }
-    static func sine(_ x: Float) -> Float { sinf(x) }
-}
-
-extension Double {
-    static func cosine(_ x: Double) -> Double { cos(x) }
-    static func sine(_ x: Double) -> Double { sin(x) }
 }
 
 extension LayerDescription {

@@ -12,6 +12,15 @@ import FastfoodSIMD
 protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     associatedtype Vector: VectorArithmetic where Vector.Scalar == Self
 
+    /// (cos x, sin x) lane by lane (see SineCosine.swift).
+    static func cosSin(_ x: Vector) -> (Vector, Vector)
+
+    /// One UInt32 per lane of Vector: the dropout row keys of a tile (see DropoutMasks.swift).
+    associatedtype Keys: SIMD where Keys.Scalar == UInt32
+
+    /// Per lane: `scale` where draw >= threshold (kept), 0 where not (dropped).
+    static func dropoutFactors(draws: Keys, threshold: UInt32, scale: Self) -> Vector
+
     /// Applies the Walsh-Hadamard stages of strides 1, 2, ..., Vector.scalarCount / 2 (in that
     /// order) to one vector, i.e. multiplies it by H of order Vector.scalarCount in registers.
     /// Each stage is one shuffle (the partners: v with each pair swapped) and one signedSum,

@@ -45,18 +45,23 @@ enum TileKernels {
     }
 
     /// Row l < rows of dst (columns 0 ..< count) = lane l of src[0 ..< count], stored or added.
-    /// With `scale` (and `bias`), src[i] * scale[i] (+ bias[i]) is what is written. src serves
-    /// as the transposes' scratch: its contents are consumed.
+    /// With `scale` (and `bias`), src[i] * scale[i] (+ bias[i]) is what is written; with
+    /// `factors` (dropout masks, one vector per column) too, (src[i] * scale[i]) * factors[i]
+    /// (+ bias[i]). src serves as the transposes' scratch: its contents are consumed.
     @inline(__always)
     static func scatter<T: FastfoodFloat>(
         _ src: UnsafeMutablePointer<T.Vector>, count: Int, rows: Int,
         into dst: UnsafeMutablePointer<T>, ld: Int, add: Bool,
-        scale: UnsafePointer<T>? = nil, bias: UnsafePointer<T>? = nil
+        scale: UnsafePointer<T>? = nil, bias: UnsafePointer<T>? = nil, factors: UnsafePointer<T.Vector>? = nil
     ) {
         typealias V = T.Vector
         let width = V.scalarCount
         @inline(__always) func prepared(_ i: Int) -> V {
             guard let scale else { return src[i] }
+            if let factors {
+                let masked = (src[i] * scale[i]) * factors[i]
+                return bias.map { masked + $0[i] } ?? masked
+            }
             if let bias { return src[i] * scale[i] + bias[i] }
             return src[i] * scale[i]
         }
@@ -130,20 +135,33 @@ extension TileKernels {
     /// permutation, the diagonal and one sweep in one; continue with firstStride 2^N.stages.
     /// s(i) is scale[i], or scale[p[i]] with `scaleBySource` (PI^T G w as a gather through the
     /// inverse permutation). With `copy`, copy[i] = src[p[i]] (unscaled) as well.
+    /// `factors` (dropout masks, indexed like s) multiply in where the row path does: before the
+    /// scale, (src[p[i]] * factors[i]) * scale[i], and copy[i] = src[p[i]] * factors[i]; with
+    /// `scaleBySource` after it, (src[p[i]] * scale[p[i]]) * factors[p[i]].
     @inline(__always)
     static func permutedFirstStages<T: FastfoodFloat, N: VerticalNetwork>(
         _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>,
         scaleBySource: Bool = false, range: Range<Int>, into dst: UnsafeMutablePointer<T.Vector>,
-        copy: UnsafeMutablePointer<T.Vector>? = nil, _: N.Type
+        copy: UnsafeMutablePointer<T.Vector>? = nil, factors: UnsafePointer<T.Vector>?, _: N.Type
     ) {
         var i = range.lowerBound
         while i < range.upperBound {
-            N.apply({ k in
-                let j = Int(p[i + k])
-                let g = src[j]
-                copy?[i + k] = g
-                return g * scale[scaleBySource ? j : i + k]
-            }, { k, v in dst[i + k] = v })
+            if let factors {
+                N.apply({ k in
+                    let j = Int(p[i + k])
+                    if scaleBySource { return (src[j] * scale[j]) * factors[j] }
+                    let g = src[j] * factors[i + k]
+                    copy?[i + k] = g
+                    return g * scale[i + k]
+                }, { k, v in dst[i + k] = v })
+            } else {
+                N.apply({ k in
+                    let j = Int(p[i + k])
+                    let g = src[j]
+                    copy?[i + k] = g
+                    return g * scale[scaleBySource ? j : i + k]
+                }, { k, v in dst[i + k] = v })
+            }
             i += 1 << N.stages
         }
     }
@@ -151,13 +169,16 @@ extension TileKernels {
 
 extension TileKernels {
     /// One block's dy, transposed in with the work on it fused: on entry w holds u4;
-    /// dS[i] += sum over lanes of dy[i] * u4[i] and dbias[i] += sum over lanes of dy[i]
-    /// (when given), then w[i] = S[i] * dy[i] (zero for i >= count). `tile`: 2W vectors.
+    /// dbias[i] += sum over lanes of dy[i] and dS[i] += sum over lanes of dy[i] * u4[i]
+    /// (when given), then w[i] = S[i] * dy[i] (zero for i >= count). With `factors` (the
+    /// output site's dropout masks) dy[i] * factors[i] takes dy's place after the dbias sum.
+    /// `tile`: 2W vectors.
     @inline(__always)
     static func gatherOutputGradient<T: FastfoodFloat>(
         _ dy: UnsafePointer<T>, ld: Int, rows: Int, count: Int, total: Int,
         w: UnsafeMutablePointer<T.Vector>, scale: UnsafePointer<T>,
-        dS: UnsafeMutablePointer<T>?, dBias: UnsafeMutablePointer<T>?, tile: UnsafeMutablePointer<T.Vector>
+        dS: UnsafeMutablePointer<T>?, dBias: UnsafeMutablePointer<T>?, tile: UnsafeMutablePointer<T.Vector>,
+        factors: UnsafePointer<T.Vector>? = nil
     ) {
         typealias V = T.Vector
         let width = V.scalarCount
@@ -166,11 +187,14 @@ extension TileKernels {
         while c + width <= count {
             let row = { (l: Int) in l < rows ? UnsafeRawPointer(dy + l * ld + c).loadUnaligned(as: V.self) : V() }
             T.transposeTile(row, { columns[$0] = $1 }, scratch: columns)
-            if let dS {
-                reduce(columns, times: w + c, count: width, rows: rows, into: dS + c, tile: products)
-            }
             if let dBias {
                 reduce(columns, times: nil, count: width, rows: rows, into: dBias + c, tile: products)
+            }
+            if let factors {
+                for j in 0 ..< width { columns[j] = columns[j] * factors[c + j] }
+            }
+            if let dS {
+                reduce(columns, times: w + c, count: width, rows: rows, into: dS + c, tile: products)
             }
             for j in 0 ..< width { w[c + j] = columns[j] * scale[c + j] }
             c += width
@@ -178,16 +202,17 @@ extension TileKernels {
         while c < count {
             var v = V()
             for l in 0 ..< rows { v[l] = dy[l * ld + c] }
+            if let dBias {
+                var sum = v[0]
+                for l in 1 ..< rows { sum += v[l] }
+                dBias[c] += sum
+            }
+            if let factors { v = v * factors[c] }
             if let dS {
                 let product = v * w[c]
                 var sum = product[0]
                 for l in 1 ..< rows { sum += product[l] }
                 dS[c] += sum
-            }
-            if let dBias {
-                var sum = v[0]
-                for l in 1 ..< rows { sum += v[l] }
-                dBias[c] += sum
             }
             w[c] = v * scale[c]
             c += 1
@@ -200,18 +225,19 @@ extension TileKernels {
     /// dst = H (src[p[i]] * s(i)) for i < count, s as in permutedFirstStages: the permutation,
     /// the diagonal and the first sweep's stages (as many as WalshHadamard.sweepStages takes)
     /// fill each L1 chunk of the transform, which then runs the rest (`drain` as in
-    /// transformVectors).
+    /// transformVectors). `factors`: dropout masks, as in permutedFirstStages.
     @inline(__always)
     static func permuteAndTransform<T: FastfoodFloat>(
         _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>,
         scaleBySource: Bool = false, count n: Int, into dst: UnsafeMutablePointer<T.Vector>,
-        copy: UnsafeMutablePointer<T.Vector>? = nil, drain: (Range<Int>) -> Void = { _ in }
+        copy: UnsafeMutablePointer<T.Vector>? = nil, factors: UnsafePointer<T.Vector>? = nil,
+        drain: (Range<Int>) -> Void = { _ in }
     ) {
         func run<N: VerticalNetwork>(_: N.Type) {
             WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false,
                                            firstStride: 1 << N.stages, fill: { range in
                 permutedFirstStages(src, permutation: p, scale: scale, scaleBySource: scaleBySource,
-                                    range: range, into: dst, copy: copy, N.self)
+                                    range: range, into: dst, copy: copy, factors: factors, N.self)
             }, drain: drain)
         }
         let chunk = WalshHadamard.chunkLength(count: n, vectorBytes: MemoryLayout<T.Vector>.stride)

@@ -3,18 +3,23 @@ import FastfoodCore
 /// The compute of one unit of rows: interleaved tiles (lane = row, every transform stage a
 /// whole-vector butterfly, PI moving whole vectors) or single rows. Both paths do the same
 /// arithmetic in the same order, so every output is bit-identical whichever runs it; only the
-/// order in which parameter gradients are summed over rows differs.
+/// order in which parameter gradients are summed over rows differs. Training mode (dropout
+/// inside the transform, see Dropout) is the same kernels with each masked value multiplied by
+/// its factor where the value is formed: on the input (x~ = a_in x, before B), after PI
+/// ((PI u) a_pi, before G) and after S ((S v) a_out, before the bias).
 enum ForwardKernels {
-    /// A worker's scratch: three D-vector buffers (the input tile and two transform buffers);
-    /// the row path uses the start of two of them. Layout: WorkSize.forward.
+    /// A worker's scratch: three D-vector buffers (the input tile and two transform buffers),
+    /// and in training mode a fourth for one site's mask factors; the row path uses the start
+    /// of two of them. Layout: WorkSize.forward.
     struct Work<T: FastfoodFloat> {
-        let input, u, v: UnsafeMutablePointer<T.Vector>
+        let input, u, v, factors: UnsafeMutablePointer<T.Vector>
 
         init(at base: UnsafeMutableRawPointer, blockSize n: Int) {
             let stride = n * WorkSize.vectorBytes
             input = base.bindMemory(to: T.Vector.self, capacity: n)
             u = (base + stride).bindMemory(to: T.Vector.self, capacity: n)
             v = (base + 2 * stride).bindMemory(to: T.Vector.self, capacity: n)
+            factors = (base + 3 * stride).bindMemory(to: T.Vector.self, capacity: n)
         }
     }
 
@@ -22,24 +27,22 @@ enum ForwardKernels {
     static func run<T: FastfoodFloat>(_ unit: ForwardUnit<T>) {
         let n = unit.layer.shape.blockSize
         let work = Work<T>(at: unit.work, blockSize: n)
-        if let dropout = unit.dropout {
-            let u = UnsafeMutableRawPointer(work.u).bindMemory(to: T.self, capacity: n)
-            let v = UnsafeMutableRawPointer(work.v).bindMemory(to: T.self, capacity: n)
-            for row in 0 ..< unit.rows {
-                TrainingKernels.forwardRow(unit.layer, params: unit.params, x: unit.x + row * unit.ldx,
-                                           y: unit.y + row * unit.ldy, u: u, v: v, dropout: dropout,
-                                           key: dropout.rowKey(unit.firstRow + row))
-            }
-        } else if unit.interleaved {
+        let masks = UnitMasks<T>(unit.dropout, firstRow: unit.firstRow)
+        if unit.interleaved {
             forwardTile(unit.layer, params: unit.params, x: unit.x, ldx: unit.ldx, y: unit.y, ldy: unit.ldy,
-                        rows: unit.rows, work: work)
+                        rows: unit.rows, work: work, masks: masks)
         } else {
             let u = UnsafeMutableRawPointer(work.u).bindMemory(to: T.self, capacity: n)
             let v = UnsafeMutableRawPointer(work.v).bindMemory(to: T.self, capacity: n)
             for row in 0 ..< unit.rows {
                 forwardRow(unit.layer, params: unit.params, x: unit.x + row * unit.ldx,
-                           y: unit.y + row * unit.ldy, u: u, v: v)
+                           y: unit.y + row * unit.ldy, u: u, v: v, masks: masks, key: masks?.rowKey(row) ?? 0)
             }
+        }
+        if unit.features {
+            let out = unit.layer.shape.outFeatures
+            let scale = T(1 / Double(out).squareRoot())
+            for row in 0 ..< unit.rows { SineCosine.featuresRow(unit.y + row * unit.ldy, count: out, scale: scale) }
         }
     }
 
@@ -47,16 +50,18 @@ enum ForwardKernels {
     @inline(__always)
     static func forwardTile<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>, ldx: Int,
-        y: UnsafeMutablePointer<T>, ldy: Int, rows: Int, work: Work<T>
+        y: UnsafeMutablePointer<T>, ldy: Int, rows: Int, work: Work<T>, masks: UnitMasks<T>?
     ) {
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures
         let input = work.input, u = work.u, v = work.v
-        // One block: B is applied during the transpose. Several: transpose once, scale per block.
-        // Transposes and permutations fill the transforms chunk by chunk (see transformVectors).
-        let singleBlock = shape.blockCount == 1
+        // One block: B is applied during the transpose. Several (or input dropout): transpose
+        // once (and mask), scale per block. Transposes and permutations fill the transforms
+        // chunk by chunk (see transformVectors).
+        let singleBlock = shape.blockCount == 1 && masks?.input == nil
         if !singleBlock {
             TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
+            masks?.apply(.input, to: input, first: 0, count: inputs)
         }
         for k in 0 ..< shape.blockCount {
             let block = BlockView(layer, params, block: k)
@@ -67,37 +72,56 @@ enum ForwardKernels {
                                         singleBlock: singleBlock, keepingX: false, input: input, into: u)
             }
             // v = H G PI u
+            let permuted = masks?.factors(.permuted, first: block.offset, count: n, into: work.factors)
             TileKernels.permuteAndTransform(u, permutation: block.permutation, scale: block.gaussian, count: n,
-                                            into: v)
+                                            into: v, factors: permuted)
             // y_k = S v (+ bias), truncated
+            let output = masks?.factors(.output, first: block.offset, count: block.outputs, into: work.factors)
             let bias = shape.hasBias ? params + shape.biasOffset + block.offset : nil
             TileKernels.scatter(v, count: block.outputs, rows: rows, into: y + block.offset, ld: ldy,
-                                add: false, scale: block.scale, bias: bias)
+                                add: false, scale: block.scale, bias: bias, factors: output)
         }
     }
 
-    /// One row; `u` and `v` are D-element scratch vectors.
+    /// One row; `u` and `v` are D-element scratch vectors; `key` is the row's dropout key.
     @inline(__always)
     static func forwardRow<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>,
         x: UnsafePointer<T>, y: UnsafeMutablePointer<T>,
-        u: UnsafeMutablePointer<T>, v: UnsafeMutablePointer<T>
+        u: UnsafeMutablePointer<T>, v: UnsafeMutablePointer<T>, masks: UnitMasks<T>?, key: UInt64
     ) {
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures, log2n = shape.log2BlockSize
+        let (inputMask, permutedMask, outputMask) = (masks?.input, masks?.permuted, masks?.output)
         for k in 0 ..< shape.blockCount {
             let block = BlockView(layer, params, block: k)
             // u = H B x_pad
-            for i in 0 ..< inputs { u[i] = x[i] * block.sign[i] }
+            if let inputMask {
+                for i in 0 ..< inputs { u[i] = (x[i] * inputMask.factor(key: key, index: i)) * block.sign[i] }
+            } else {
+                for i in 0 ..< inputs { u[i] = x[i] * block.sign[i] }
+            }
             (u + inputs).update(repeating: 0, count: n - inputs)
             WalshHadamard.transform(u, log2Length: log2n)
             // v = H G PI u
-            for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] * block.gaussian[i] }
+            if let permutedMask {
+                for i in 0 ..< n {
+                    let kept = u[Int(block.permutation[i])] * permutedMask.factor(key: key, index: block.offset + i)
+                    v[i] = kept * block.gaussian[i]
+                }
+            } else {
+                for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] * block.gaussian[i] }
+            }
             WalshHadamard.transform(v, log2Length: log2n)
             // y_k = S v (+ bias), truncated
             let yk = y + block.offset
-            if shape.hasBias {
-                let bias = params + shape.biasOffset + block.offset
+            let bias = shape.hasBias ? params + shape.biasOffset + block.offset : nil
+            if let outputMask {
+                for i in 0 ..< block.outputs {
+                    let kept = (v[i] * block.scale[i]) * outputMask.factor(key: key, index: block.offset + i)
+                    yk[i] = bias.map { kept + $0[i] } ?? kept
+                }
+            } else if let bias {
                 for i in 0 ..< block.outputs { yk[i] = v[i] * block.scale[i] + bias[i] }
             } else {
                 for i in 0 ..< block.outputs { yk[i] = v[i] * block.scale[i] }
@@ -107,16 +131,20 @@ enum ForwardKernels {
 }
 
 enum BackwardKernels {
-    /// A worker's scratch: five D-vector buffers and two W x W tiles. Layout: WorkSize.backward.
+    /// A worker's scratch: five D-vector buffers and two W x W tiles, and in training mode two
+    /// more D-vector buffers for the mask factors after PI and after S. Layout: WorkSize.backward.
     struct Work<T: FastfoodFloat> {
-        let input, u, v, w, dx, tile: UnsafeMutablePointer<T.Vector>
+        let input, u, v, w, dx, tile, permutedFactors, outputFactors: UnsafeMutablePointer<T.Vector>
 
         init(at base: UnsafeMutableRawPointer, blockSize n: Int) {
             let stride = n * WorkSize.vectorBytes
-            func region(_ i: Int) -> UnsafeMutablePointer<T.Vector> {
-                (base + i * stride).bindMemory(to: T.Vector.self, capacity: max(n, T.Vector.scalarCount))
+            func region(_ start: Int) -> UnsafeMutablePointer<T.Vector> {
+                (base + start).bindMemory(to: T.Vector.self, capacity: max(n, T.Vector.scalarCount))
             }
-            (input, u, v, w, dx, tile) = (region(0), region(1), region(2), region(3), region(4), region(5))
+            (input, u, v, w, dx, tile) = (region(0), region(stride), region(2 * stride), region(3 * stride),
+                                          region(4 * stride), region(5 * stride))
+            let masks = 5 * stride + WorkSize.tileVectors * WorkSize.vectorBytes
+            (permutedFactors, outputFactors) = (region(masks), region(masks + stride))
         }
 
         /// The same memory as scalars, for the row path.
@@ -128,40 +156,65 @@ enum BackwardKernels {
     @inline(__always)
     static func run<T: FastfoodFloat>(_ unit: BackwardUnit<T>) {
         let work = Work<T>(at: unit.work, blockSize: unit.layer.shape.blockSize)
-        if let dropout = unit.dropout {
-            for r in 0 ..< unit.rows {
-                TrainingKernels.backwardRow(
-                    unit.layer, params: unit.params, x: unit.x.map { $0 + r * unit.ldx },
-                    dy: unit.dy + r * unit.lddy, dx: unit.dx.map { $0 + r * unit.lddx },
-                    accumulateDX: unit.accumulateDX, gradient: unit.gradient, sections: unit.sections,
-                    work: work, dropout: dropout, key: dropout.rowKey(unit.firstRow + r))
-            }
-        } else if unit.interleaved {
+        let masks = UnitMasks<T>(unit.dropout, firstRow: unit.firstRow)
+        if let features = unit.features { featureGradient(unit, features) }
+        if unit.interleaved {
             backwardTile(unit.layer, params: unit.params, x: unit.x, ldx: unit.ldx, dy: unit.dy, lddy: unit.lddy,
                          dx: unit.dx, lddx: unit.lddx, rows: unit.rows, accumulateDX: unit.accumulateDX,
-                         gradient: unit.gradient, sections: unit.sections, work: work)
+                         gradient: unit.gradient, sections: unit.sections, work: work, masks: masks)
         } else {
             for r in 0 ..< unit.rows {
                 backwardRow(unit.layer, params: unit.params, x: unit.x.map { $0 + r * unit.ldx },
                             dy: unit.dy + r * unit.lddy, dx: unit.dx.map { $0 + r * unit.lddx },
                             accumulateDX: unit.accumulateDX, gradient: unit.gradient, sections: unit.sections,
-                            work: work)
+                            work: work, masks: masks, key: masks?.rowKey(r) ?? 0)
             }
         }
     }
 
+    /// Random features: the unit's dy (features.z) from dphi, recomputing z = layer(x) with the
+    /// forward kernels in the start of the unit's scratch.
+    @inline(__always)
+    static func featureGradient<T: FastfoodFloat>(_ unit: BackwardUnit<T>, _ features: FeatureGradient<T>) {
+        let shape = unit.layer.shape
+        let n = shape.blockSize, out = shape.outFeatures
+        let forward = ForwardKernels.Work<T>(at: unit.work, blockSize: n)
+        if unit.interleaved {
+            ForwardKernels.forwardTile(unit.layer, params: unit.params, x: features.x, ldx: features.ldx,
+                                       y: features.z, ldy: out, rows: unit.rows, work: forward, masks: nil)
+        } else {
+            let u = UnsafeMutableRawPointer(forward.u).bindMemory(to: T.self, capacity: n)
+            let v = UnsafeMutableRawPointer(forward.v).bindMemory(to: T.self, capacity: n)
+            for row in 0 ..< unit.rows {
+                ForwardKernels.forwardRow(unit.layer, params: unit.params, x: features.x + row * features.ldx,
+                                          y: features.z + row * out, u: u, v: v, masks: nil, key: 0)
+            }
+        }
+        let scale = T(1 / Double(out).squareRoot())
+        for row in 0 ..< unit.rows {
+            SineCosine.gradientRow(features.z + row * out, dphi: features.dphi + row * features.lddphi, count: out,
+                                   scale: scale)
+        }
+    }
+
     /// Up to W rows at once, interleaved. `x` is nil when no parameter gradient is wanted.
+    /// With masks, the forward pass's masks are regenerated and applied as the chain rule says:
+    /// a_in on x (for dB) and on dx, a_pi after G on the way back through PI^T, a_out on dy.
     @inline(__always)
     static func backwardTile<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?, ldx: Int,
         dy: UnsafePointer<T>, lddy: Int, dx: UnsafeMutablePointer<T>?, lddx: Int, rows: Int,
-        accumulateDX: Bool, gradient: UnsafeMutablePointer<T>?, sections: GradientSections, work: Work<T>
+        accumulateDX: Bool, gradient: UnsafeMutablePointer<T>?, sections: GradientSections, work: Work<T>,
+        masks: UnitMasks<T>?
     ) {
         typealias V = T.Vector
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures
         let (input, u, v, w, dxT, tile) = (work.input, work.u, work.v, work.w, work.dx, work.tile)
-        let singleBlock = shape.blockCount == 1
+        // One block without input dropout: x is transposed straight into each use and dx
+        // scattered from u. Otherwise x~ = a_in x is transposed once into `input`, and dx is
+        // summed in dxT (and masked) before one scatter.
+        let singleBlock = shape.blockCount == 1 && masks?.input == nil
         let gradientAndX: (UnsafeMutablePointer<T>, UnsafePointer<T>)? = gradient.flatMap { g in x.map { (g, $0) } }
         /// p = H applied to what `fill` produces, chunk by chunk; `drain` reads the result while
         /// it is in L1 (see transformVectors).
@@ -170,24 +223,28 @@ enum BackwardKernels {
             WalshHadamard.transformVectors(UnsafeMutableRawPointer(p), count: n, T.self, withinVectors: false,
                                            zeroFrom: zeroFrom, fill: fill, drain: drain)
         }
-        if let (_, x) = gradientAndX, !singleBlock {
+        let recomputes = gradientAndX != nil && sections.needsForwardPass
+        if let (_, x) = gradientAndX, recomputes, !singleBlock {
             TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
+            masks?.apply(.input, to: input, first: 0, count: inputs)
         }
         for k in 0 ..< shape.blockCount {
             let block = BlockView(layer, params, block: k)
             let outputs = block.outputs
-            if let (_, x) = gradientAndX {
+            let permutedFactors = masks?.factors(.permuted, first: block.offset, count: n, into: work.permutedFactors)
+            if let (_, x) = gradientAndX, recomputes {
                 // Recompute u2 (kept in v) and u4 (in w).
                 transform(u, zeroFrom: inputs, fill: { range in
                     TileKernels.signedInput(range: range, x: x, ldx: ldx, rows: rows, inputs: inputs, sign: block.sign,
                                             singleBlock: singleBlock, keepingX: true, input: input, into: u)
                 })
                 TileKernels.permuteAndTransform(u, permutation: block.permutation, scale: block.gaussian, count: n,
-                                                into: w, copy: v)
+                                                into: w, copy: v, factors: permutedFactors)
             }
             // w = du3 = H S dy (truncated outputs have zero gradient). With parameter gradients,
             // w holds u4 on entry: dS and dbias are reduced as dy is transposed in, and dG as
             // du3 is finished.
+            let outputFactors = masks?.factors(.output, first: block.offset, count: outputs, into: work.outputFactors)
             transform(w, zeroFrom: outputs, fill: { range in
                 let first = range.lowerBound, columns = max(0, min(range.count, outputs - first))
                 let dyBlock = dy + block.offset + first
@@ -196,7 +253,12 @@ enum BackwardKernels {
                         dyBlock, ld: lddy, rows: rows, count: columns, total: range.count, w: w + first,
                         scale: block.scale + first,
                         dS: sections.scale ? gradient + shape.scaleOffset + block.offset + first : nil,
-                        dBias: shape.hasBias ? gradient + shape.biasOffset + block.offset + first : nil, tile: tile)
+                        dBias: shape.hasBias ? gradient + shape.biasOffset + block.offset + first : nil, tile: tile,
+                        factors: outputFactors.map { $0 + first })
+                } else if let outputFactors {
+                    TileKernels.gather(dyBlock, ld: lddy, rows: rows, count: columns, total: range.count,
+                                       into: w + first)
+                    for i in first ..< first + columns { w[i] = (w[i] * outputFactors[i]) * block.scale[i] }
                 } else {
                     TileKernels.gather(dyBlock, ld: lddy, rows: rows, count: columns, total: range.count,
                                        into: w + first, scale: block.scale + first)
@@ -210,14 +272,15 @@ enum BackwardKernels {
             // u = du0 = H PI^T G du3, PI^T as a gather through the inverse permutation; dB is
             // reduced as du0 is finished.
             TileKernels.permuteAndTransform(w, permutation: block.inversePermutation, scale: block.gaussian,
-                                            scaleBySource: true, count: n, into: u) { range in
+                                            scaleBySource: true, count: n, into: u,
+                                            factors: permutedFactors) { range in
                 guard let (gradient, _) = gradientAndX, sections.sign else { return }
                 let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
                 TileKernels.reduce(u + first, times: input + first, count: columns, rows: rows,
                                    into: gradient + shape.signOffset + block.offset + first, tile: tile)
             }
             guard let dx else { continue }
-            // dx = sum_k B_k du0_k
+            // dx = a_in sum_k B_k du0_k
             if singleBlock {
                 TileKernels.scatter(u, count: inputs, rows: rows, into: dx, ld: lddx, add: accumulateDX,
                                     scale: block.sign)
@@ -228,56 +291,80 @@ enum BackwardKernels {
             }
         }
         if let dx, !singleBlock {
+            masks?.apply(.input, to: dxT, first: 0, count: inputs)
             TileKernels.scatter(dxT, count: inputs, rows: rows, into: dx, ld: lddx, add: accumulateDX)
         }
     }
 
     /// One row, with the same arithmetic as the interleaved path except for the order in which
-    /// parameter gradients are summed over rows.
+    /// parameter gradients are summed over rows; `key` is the row's dropout key.
     @inline(__always)
     static func backwardRow<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?,
         dy: UnsafePointer<T>, dx: UnsafeMutablePointer<T>?, accumulateDX: Bool,
-        gradient: UnsafeMutablePointer<T>?, sections: GradientSections, work: Work<T>
+        gradient: UnsafeMutablePointer<T>?, sections: GradientSections, work: Work<T>,
+        masks: UnitMasks<T>?, key: UInt64
     ) {
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures, log2n = shape.log2BlockSize
         let (u, v, w, dxRow) = (work.scalars(work.u), work.scalars(work.v), work.scalars(work.w), work.scalars(work.dx))
+        let (inputMask, permutedMask, outputMask) = (masks?.input, masks?.permuted, masks?.output)
+        // x~ = a_in x (in the input buffer, which the row path does not use otherwise), or x.
+        var xKept = x
+        if let x, let inputMask {
+            let masked = work.scalars(work.input)
+            for i in 0 ..< inputs { masked[i] = x[i] * inputMask.factor(key: key, index: i) }
+            xKept = UnsafePointer(masked)
+        }
+        /// a_out dy, or dy.
+        @inline(__always) func outputGradient(_ dyk: UnsafePointer<T>, _ block: BlockView<T>, _ i: Int) -> T {
+            outputMask.map { dyk[i] * $0.factor(key: key, index: block.offset + i) } ?? dyk[i]
+        }
         for k in 0 ..< shape.blockCount {
             let block = BlockView(layer, params, block: k)
             let outputs = block.outputs
             let dyk = dy + block.offset
-            if let gradient, let x {
+            if let gradient, let xKept, sections.needsForwardPass {
                 // Recompute u2 (kept in v) and u4 (in w).
-                for i in 0 ..< inputs { u[i] = x[i] * block.sign[i] }
+                for i in 0 ..< inputs { u[i] = xKept[i] * block.sign[i] }
                 (u + inputs).update(repeating: 0, count: n - inputs)
                 WalshHadamard.transform(u, log2Length: log2n)
-                for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] }
+                if let permutedMask {
+                    for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] * permutedMask.factor(key: key, index: block.offset + i) }
+                } else {
+                    for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] }
+                }
                 for i in 0 ..< n { w[i] = v[i] * block.gaussian[i] }
                 WalshHadamard.transform(w, log2Length: log2n)
                 if sections.scale {
                     let ds = gradient + shape.scaleOffset + block.offset
-                    for i in 0 ..< outputs { ds[i] += dyk[i] * w[i] }
-                }
-                if shape.hasBias {
-                    let dbias = gradient + shape.biasOffset + block.offset
-                    for i in 0 ..< outputs { dbias[i] += dyk[i] }
+                    for i in 0 ..< outputs { ds[i] += outputGradient(dyk, block, i) * w[i] }
                 }
             }
-            // w = du3 = H S dy (truncated outputs have zero gradient)
-            for i in 0 ..< outputs { w[i] = dyk[i] * block.scale[i] }
+            if let gradient, x != nil, shape.hasBias {
+                let dbias = gradient + shape.biasOffset + block.offset
+                for i in 0 ..< outputs { dbias[i] += dyk[i] }
+            }
+            // w = du3 = H S a_out dy (truncated outputs have zero gradient)
+            for i in 0 ..< outputs { w[i] = outputGradient(dyk, block, i) * block.scale[i] }
             (w + outputs).update(repeating: 0, count: n - outputs)
             WalshHadamard.transform(w, log2Length: log2n)
             if let gradient, x != nil, sections.gaussian {
                 let dg = gradient + shape.gaussianOffset + block.offset
                 for i in 0 ..< n { dg[i] += w[i] * v[i] }
             }
-            // u = du0 = H PI^T G du3
-            for i in 0 ..< n { u[Int(block.permutation[i])] = w[i] * block.gaussian[i] }
+            // u = du0 = H PI^T a_pi G du3
+            if let permutedMask {
+                for i in 0 ..< n {
+                    u[Int(block.permutation[i])] = (w[i] * block.gaussian[i]) * permutedMask.factor(key: key, index: block.offset + i)
+                }
+            } else {
+                for i in 0 ..< n { u[Int(block.permutation[i])] = w[i] * block.gaussian[i] }
+            }
             WalshHadamard.transform(u, log2Length: log2n)
-            if let gradient, let x, sections.sign {
+            if let gradient, let xKept, sections.sign {
                 let db = gradient + shape.signOffset + block.offset
-                for i in 0 ..< inputs { db[i] += u[i] * x[i] }
+                for i in 0 ..< inputs { db[i] += u[i] * xKept[i] }
             }
             guard dx != nil else { continue }
             if k == 0 {
@@ -287,7 +374,12 @@ enum BackwardKernels {
             }
         }
         if let dx {
-            if accumulateDX {
+            if let inputMask {
+                for i in 0 ..< inputs {
+                    let value = dxRow[i] * inputMask.factor(key: key, index: i)
+                    dx[i] = accumulateDX ? dx[i] + value : value
+                }
+            } else if accumulateDX {
                 for i in 0 ..< inputs { dx[i] += dxRow[i] }
             } else {
                 dx.update(from: dxRow, count: inputs)
@@ -295,4 +387,3 @@ enum BackwardKernels {
         }
     }
 }
-

@@ -6,7 +6,7 @@
  * comes through here; they count while armed and forward to glibc's __libc_* allocator. After
  * warm-up calls of each kind, with 1 and with 2 threads, a loop of forward / backward calls
  * (float and double, several batch sizes up to the warm-up's, with and without ACCUMULATE and
- * optional outputs) must allocate nothing.
+ * optional outputs), training calls with dropout and random-feature calls must allocate nothing.
  *
  * Prints "N passed, M failed"; exit status 1 on failure.
  */
@@ -51,9 +51,21 @@ void free(void *p) { __libc_free(p); }
 
 enum { IN = 300, OUT = 700, BATCH = 40 };
 
+static float phi32[BATCH * 2 * OUT];
+static double phi64[BATCH * 2 * OUT];
+
 static void calls(const fastfood_layer *layer, const float *p32, float *d32, const double *p64,
                   double *d64, float *x32, float *y32, double *x64, double *y64, size_t batch) {
     int ok = 1;
+    ok &= fastfood_forward_train_f32(layer, p32, batch, x32, IN, y32, OUT, 0.1, 0.2, 0.3, 1, batch) == FASTFOOD_OK;
+    ok &= fastfood_backward_train_f32(layer, p32, batch, x32, IN, y32, OUT, x32, IN, d32, 0, 0.1, 0.2, 0.3, 1,
+                                      batch) == FASTFOOD_OK;
+    ok &= fastfood_backward_train_f64(layer, p64, batch, x64, IN, y64, OUT, x64, IN, NULL, 0, 0, 0.5, 0, 1,
+                                      batch) == FASTFOOD_OK;
+    ok &= fastfood_features_forward_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT) == FASTFOOD_OK;
+    ok &= fastfood_features_backward_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT, x32, IN, d32, 0) == FASTFOOD_OK;
+    ok &= fastfood_features_forward_f64(layer, p64, batch, x64, IN, phi64, 2 * OUT) == FASTFOOD_OK;
+    ok &= fastfood_features_backward_f64(layer, p64, batch, x64, IN, phi64, 2 * OUT, NULL, 0, d64, 0) == FASTFOOD_OK;
     ok &= fastfood_forward_f32(layer, p32, batch, x32, IN, y32, OUT) == FASTFOOD_OK;
     ok &= fastfood_backward_f32(layer, p32, batch, x32, IN, y32, OUT, x32, IN, d32, 0) == FASTFOOD_OK;
     ok &= fastfood_backward_f32(layer, p32, batch, x32, IN, y32, OUT, x32, IN, d32,

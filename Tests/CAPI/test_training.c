@@ -51,10 +51,21 @@ static fastfood_layer *make_layer(size_t in, size_t out, uint64_t seed, uint32_t
     return layer;
 }
 
-/* ---- the documented dropout masks ---- */
-static int kept(uint64_t seed, uint64_t step, uint64_t row, uint64_t site, uint64_t index, double rate) {
+/* ---- the documented dropout masks (fastfood.h, "Training mode"), written from the header ---- */
+static uint32_t hash32(uint32_t x) {
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+static int kept(uint64_t seed, uint64_t step, uint64_t row, uint32_t site, uint64_t index, double rate) {
     uint64_t k = splitmix64_mix(splitmix64_mix(splitmix64_mix(seed ^ 0xd1b54a32d192ed03ULL) ^ step) ^ row);
-    return (double)(splitmix64_mix(k ^ (site << 62) ^ index) >> 11) * 0x1p-53 >= rate;
+    uint32_t h = hash32((uint32_t)k ^ ((uint32_t)(index >> 1) * 0x9e3779b9U) ^ (site * 0x632be5abU));
+    uint32_t draw = (index & 1) ? h >> 16 : h & 0xffffU;
+    double threshold = fmin(65535, round(rate * 65536));
+    return draw >= (uint32_t)threshold;
 }
 
 static void test_dropout(void) {
@@ -125,9 +136,10 @@ static void test_dropout(void) {
     fastfood_layer_destroy(layer);
 }
 
-/* L = sum(w * layer_train(x)); central differences over x and every parameter, float64. */
-static void test_dropout_gradients(void) {
-    const size_t in = 37, out = 90, batch = 3;
+/* L = sum(w * layer_train(x)); central differences over x and every parameter, float64.
+ * batch 1 runs the row kernels, batch 3 an interleaved tile (8 double rows, 5 padded). */
+static void test_dropout_gradients(size_t batch) {
+    const size_t in = 37, out = 90;
     const double r_in = 0.2, r_pi = 0.3, r_out = 0.25;
     const uint64_t seed = 4, step = 77;
     fastfood_layer *layer = make_layer(in, out, 8, FASTFOOD_LAYER_BIAS);
@@ -166,7 +178,7 @@ static void test_dropout_gradients(void) {
         scale = fmax(scale, fabs(numeric));
     }
 #undef LOSS
-    printf("  dropout gradient check: max error / max gradient = %.2e\n", worst / scale);
+    printf("  dropout gradient check, batch %zu: max error / max gradient = %.2e\n", batch, worst / scale);
     CHECK(scale > 0 && worst / scale < 1e-7);
     free(p); free(x); free(w); free(y); free(dx); free(dp);
     fastfood_layer_destroy(layer);
@@ -477,9 +489,117 @@ static void test_bad_data(void) {
     fastfood_layer_destroy(layer);
 }
 
+/* The features' cos and sin (vector polynomials in the kernels) against the C library's double
+ * cos and sin of the same z (the plain forward's output): absolute error of cos and sin, before
+ * the 1 / sqrt(n) scale, in units of 2^-24 (float) or 2^-53 (double), over z up to a few
+ * hundred, rows whose z reach 10^5 and 10^7 (beyond the vector range: the C library's own
+ * cosf/sinf and cos/sin take over), and a NaN row (NaN out). */
+static void test_features_accuracy(void) {
+    enum { IN = 64, OUT = 4096, BATCH = 20 };
+    fastfood_layer *layer = make_layer(IN, OUT, 31, 0);
+    size_t n = fastfood_layer_param_count(layer);
+    double *pd = xmalloc(n * sizeof *pd), *xd = xmalloc(BATCH * IN * sizeof *xd);
+    double *zd = xmalloc(BATCH * OUT * sizeof *zd), *phid = xmalloc(BATCH * 2 * OUT * sizeof *phid);
+    float *pf = xmalloc(n * sizeof *pf), *xf = xmalloc(BATCH * IN * sizeof *xf);
+    float *zf = xmalloc(BATCH * OUT * sizeof *zf), *phif = xmalloc(BATCH * 2 * OUT * sizeof *phif);
+    fastfood_init_params_f64(layer, 3, 0.05, pd);
+    for (size_t i = 0; i < n; i++) pf[i] = (float)pd[i];
+    for (size_t r = 0; r < BATCH; r++)
+        for (size_t i = 0; i < IN; i++) {
+            double scale = r == BATCH - 3 ? 1e3 : r == BATCH - 2 ? 1e5 : 1; /* z ~ 1e5, 1e7 */
+            xd[r * IN + i] = scale * uniform();
+            xf[r * IN + i] = (float)xd[r * IN + i];
+        }
+    xd[(BATCH - 1) * IN] = NAN;
+    xf[(BATCH - 1) * IN] = NAN;
+    CHECK(fastfood_forward_f64(layer, pd, BATCH, xd, IN, zd, OUT) == FASTFOOD_OK);
+    CHECK(fastfood_features_forward_f64(layer, pd, BATCH, xd, IN, phid, 2 * OUT) == FASTFOOD_OK);
+    CHECK(fastfood_forward_f32(layer, pf, BATCH, xf, IN, zf, OUT) == FASTFOOD_OK);
+    CHECK(fastfood_features_forward_f32(layer, pf, BATCH, xf, IN, phif, 2 * OUT) == FASTFOOD_OK);
+    const double s = 1 / sqrt((double)OUT);
+    double worst_f = 0, worst_d = 0, largest = 0;
+    int nan_out = 1;
+    for (size_t r = 0; r < BATCH; r++)
+        for (size_t j = 0; j < OUT; j++) {
+            if (r == BATCH - 1) {
+                nan_out &= isnan(phid[r * 2 * OUT + j]) && isnan(phif[r * 2 * OUT + OUT + j]);
+                continue;
+            }
+            double z = zd[r * OUT + j], zs = (double)zf[r * OUT + j];
+            largest = fmax(largest, fabs(z));
+            worst_d = fmax(worst_d, fabs(phid[r * 2 * OUT + j] / s - cos(z)) * 0x1p53);
+            worst_d = fmax(worst_d, fabs(phid[r * 2 * OUT + OUT + j] / s - sin(z)) * 0x1p53);
+            worst_f = fmax(worst_f, fabs((double)phif[r * 2 * OUT + j] / s - cos(zs)) * 0x1p24);
+            worst_f = fmax(worst_f, fabs((double)phif[r * 2 * OUT + OUT + j] / s - sin(zs)) * 0x1p24);
+        }
+    printf("  features cos/sin: |z| up to %.3g; max abs error %.2f x 2^-24 (float), %.2f x 2^-53 (double)\n",
+           largest, worst_f, worst_d);
+    CHECK(largest > 1e6);
+    CHECK(worst_f <= 4);
+    CHECK(worst_d <= 4);
+    CHECK(nan_out);
+    free(pd); free(xd); free(zd); free(phid); free(pf); free(xf); free(zf); free(phif);
+    fastfood_layer_destroy(layer);
+}
+
+/* Training mode runs on the interleaved kernels (a tile of 16 float or 8 double rows) and, for
+ * the few rows of a small batch, on the row kernels: the masks depend on the row's index in the
+ * call only, so rows 0 .. 2 of a 16-row call equal a 3-row call bit for bit (forward and dx;
+ * float), rows 0 of an 8-row and a 1-row call (double). Shapes: several blocks with truncated
+ * outputs, one block with bias; every site alone and all three. */
+static void test_dropout_paths(void) {
+    const size_t shapes[][2] = {{100, 300}, {200, 256}, {1000, 1000}};
+    const double rates[][3] = {{0.2, 0, 0}, {0, 0.3, 0}, {0, 0, 0.4}, {0.1, 0.2, 0.3}};
+    int same_f32 = 1, same_f64 = 1;
+    for (size_t s = 0; s < 3; s++) {
+        const size_t in = shapes[s][0], out = shapes[s][1];
+        fastfood_layer *layer = make_layer(in, out, 21 + s, s == 1 ? FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED : 0);
+        size_t n = fastfood_layer_param_count(layer);
+        float *p = xmalloc(n * sizeof *p), *dp = xmalloc(n * sizeof *dp);
+        float *x = xmalloc(16 * in * sizeof *x), *dy = xmalloc(16 * out * sizeof *dy);
+        float *y16 = xmalloc(16 * out * sizeof *y16), *y3 = xmalloc(3 * out * sizeof *y3);
+        float *dx16 = xmalloc(16 * in * sizeof *dx16), *dx3 = xmalloc(3 * in * sizeof *dx3);
+        double *pd = xmalloc(n * sizeof *pd), *dpd = xmalloc(n * sizeof *dpd);
+        double *xd = xmalloc(8 * in * sizeof *xd), *dyd = xmalloc(8 * out * sizeof *dyd);
+        double *y8 = xmalloc(8 * out * sizeof *y8), *y1 = xmalloc(out * sizeof *y1);
+        double *dx8 = xmalloc(8 * in * sizeof *dx8), *dx1 = xmalloc(in * sizeof *dx1);
+        fastfood_init_params_f32(layer, 5, 1.0, p);
+        fastfood_init_params_f64(layer, 5, 1.0, pd);
+        for (size_t i = 0; i < 16 * in; i++) x[i] = (float)uniform();
+        for (size_t i = 0; i < 16 * out; i++) dy[i] = (float)uniform();
+        for (size_t i = 0; i < 8 * in; i++) xd[i] = uniform();
+        for (size_t i = 0; i < 8 * out; i++) dyd[i] = uniform();
+        for (size_t r = 0; r < 4; r++) {
+            const double a = rates[r][0], b = rates[r][1], c = rates[r][2];
+            CHECK(fastfood_forward_train_f32(layer, p, 16, x, in, y16, out, a, b, c, 3, r) == FASTFOOD_OK);
+            CHECK(fastfood_forward_train_f32(layer, p, 3, x, in, y3, out, a, b, c, 3, r) == FASTFOOD_OK);
+            same_f32 &= memcmp(y16, y3, 3 * out * sizeof *y3) == 0;
+            CHECK(fastfood_backward_train_f32(layer, p, 16, x, in, dy, out, dx16, in, dp, 0, a, b, c, 3, r) == FASTFOOD_OK);
+            CHECK(fastfood_backward_train_f32(layer, p, 3, x, in, dy, out, dx3, in, dp, 0, a, b, c, 3, r) == FASTFOOD_OK);
+            same_f32 &= memcmp(dx16, dx3, 3 * in * sizeof *dx3) == 0;
+            CHECK(fastfood_backward_train_f32(layer, p, 16, x, in, dy, out, dx16, in, NULL, 0, a, b, c, 3, r) == FASTFOOD_OK);
+            same_f32 &= memcmp(dx16, dx3, 3 * in * sizeof *dx3) == 0;
+            CHECK(fastfood_forward_train_f64(layer, pd, 8, xd, in, y8, out, a, b, c, 3, r) == FASTFOOD_OK);
+            CHECK(fastfood_forward_train_f64(layer, pd, 1, xd, in, y1, out, a, b, c, 3, r) == FASTFOOD_OK);
+            same_f64 &= memcmp(y8, y1, out * sizeof *y1) == 0;
+            CHECK(fastfood_backward_train_f64(layer, pd, 8, xd, in, dyd, out, dx8, in, dpd, 0, a, b, c, 3, r) == FASTFOOD_OK);
+            CHECK(fastfood_backward_train_f64(layer, pd, 1, xd, in, dyd, out, dx1, in, dpd, 0, a, b, c, 3, r) == FASTFOOD_OK);
+            same_f64 &= memcmp(dx8, dx1, in * sizeof *dx1) == 0;
+        }
+        free(p); free(dp); free(x); free(dy); free(y16); free(y3); free(dx16); free(dx3);
+        free(pd); free(dpd); free(xd); free(dyd); free(y8); free(y1); free(dx8); free(dx1);
+        fastfood_layer_destroy(layer);
+    }
+    CHECK(same_f32);
+    CHECK(same_f64);
+}
+
 int main(void) {
     test_dropout();
-    test_dropout_gradients();
+    test_dropout_gradients(1);
+    test_dropout_gradients(3);
+    test_dropout_paths();
+    test_features_accuracy();
     test_features();
     test_presets();
     test_skip_flags();

@@ -4,7 +4,8 @@
  *
  * Covers forward, backward (dx and parameter gradients, with and without ACCUMULATE) in float
  * and double for layers with one and several blocks, full and partial tiles and row-path rows,
- * and the FWHT for n = 1 .. 2^16. Exits 1 if FASTFOOD_CPU is set and the library did not
+ * the training calls with dropout at all three sites, the random-feature calls (their cos and
+ * sin are the kernels' own), and the FWHT for n = 1 .. 2^16. Exits 1 if FASTFOOD_CPU is set and the library did not
  * select that variant. Output: "<variant> <64-bit FNV-1a digest in hex>".
  */
 #include <fastfood.h>
@@ -52,6 +53,19 @@ static void *xmalloc(size_t bytes) {
                                          FASTFOOD_ACCUMULATE) == FASTFOOD_OK;                     \
         mix(dx, batch * in * sizeof(T));                                                         \
         mix(dp, n * sizeof(T));                                                                  \
+        ok &= fastfood_forward_train_##SUFFIX(layer, p, batch, x, in, y, out, 0.1, 0.2, 0.3, 3, 4) == FASTFOOD_OK; \
+        mix(y, batch * out * sizeof(T));                                                         \
+        ok &= fastfood_backward_train_##SUFFIX(layer, p, batch, x, in, y, out, dx, in, dp, 0, 0.1, 0.2, 0.3, 3, \
+                                               4) == FASTFOOD_OK;                                \
+        mix(dx, batch * in * sizeof(T));                                                         \
+        mix(dp, n * sizeof(T));                                                                  \
+        T *phi = xmalloc(batch * 2 * out * sizeof(T));                                           \
+        ok &= fastfood_features_forward_##SUFFIX(layer, p, batch, x, in, phi, 2 * out) == FASTFOOD_OK; \
+        mix(phi, batch * 2 * out * sizeof(T));                                                   \
+        ok &= fastfood_features_backward_##SUFFIX(layer, p, batch, x, in, phi, 2 * out, dx, in, dp, 0) == FASTFOOD_OK; \
+        mix(dx, batch * in * sizeof(T));                                                         \
+        mix(dp, n * sizeof(T));                                                                  \
+        free(phi);                                                                               \
         if (!ok) { fprintf(stderr, "%s\n", fastfood_last_error_message()); exit(2); }             \
         free(p); free(dp); free(x); free(dx); free(y);                                           \
         fastfood_layer_destroy(layer);                                                           \

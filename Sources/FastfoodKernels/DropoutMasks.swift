@@ -1,0 +1,157 @@
+import FastfoodCore
+
+/// Dropout masks as the kernels apply them (the function is documented at Dropout): a factor per
+/// (row, site, index), `1 / (1 - rate)` where kept and 0 where dropped, multiplied into the value
+/// at the site. A tile (lane = row) makes a vector of factors per index: the per-row keys are one
+/// UInt32 vector, and one hash of that vector serves two indices (the two 16-bit halves), so a
+/// mask costs a few integer vector operations per 16 rows. The row path computes the same
+/// factors one at a time: both paths multiply by bit-identical numbers in the same order.
+struct SiteMask<T: FastfoodFloat> {
+    let site: Dropout.Site
+    let threshold: UInt32
+    /// 1 / (1 - rate), rounded once.
+    let scale: T
+
+    /// nil for a rate of 0: the site is not touched at all (bit for bit the plain call).
+    init?(_ dropout: Dropout, _ site: Dropout.Site) {
+        let rate = dropout.rate(site)
+        guard rate > 0 else { return nil }
+        self.site = site
+        threshold = Dropout.threshold(rate: rate)
+        scale = T(1 / (1 - rate))
+    }
+
+    /// The factor of one position of one row.
+    @inline(__always)
+    func factor(key: UInt64, index: Int) -> T {
+        Dropout.kept(key, site, index, threshold: threshold) ? scale : 0
+    }
+
+    /// factors[i] = the factor vector of index first + i for the rows whose keys are `keys`
+    /// (lane l: low 32 bits of the key of row l), i < count.
+    @inline(__always)
+    func fill(_ factors: UnsafeMutablePointer<T.Vector>, first: Int, count: Int, keys: T.Keys) {
+        var i = 0
+        if first & 1 == 1 && count > 0 {  // an odd first index: the high half of its pair
+            let h = hash(keys ^ T.Keys(repeating: Dropout.positionConstant(site, first)))
+            factors[0] = T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
+            i = 1
+        }
+        while i + 1 < count {
+            let h = hash(keys ^ T.Keys(repeating: Dropout.positionConstant(site, first + i)))
+            factors[i] = T.dropoutFactors(draws: h & 0xffff, threshold: threshold, scale: scale)
+            factors[i + 1] = T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
+            i += 2
+        }
+        if i < count {
+            let h = hash(keys ^ T.Keys(repeating: Dropout.positionConstant(site, first + i)))
+            factors[i] = T.dropoutFactors(draws: h & 0xffff, threshold: threshold, scale: scale)
+        }
+    }
+
+    /// values[i] = values[i] * (the factor vector of index first + i), i < count: the mask
+    /// applied in place, the same multiplication the row path does.
+    @inline(__always)
+    func apply(to values: UnsafeMutablePointer<T.Vector>, first: Int, count: Int, keys: T.Keys) {
+        var i = 0
+        while i < count {
+            // At most two factor vectors per hash: fill them into registers, multiply in place.
+            let index = first + i
+            let h = hash(keys ^ T.Keys(repeating: Dropout.positionConstant(site, index)))
+            if index & 1 == 0 {
+                values[i] = values[i] * T.dropoutFactors(draws: h & 0xffff, threshold: threshold, scale: scale)
+                if i + 1 < count {
+                    values[i + 1] = values[i + 1] * T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
+                }
+                i += 2
+            } else {
+                values[i] = values[i] * T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
+                i += 1
+            }
+        }
+    }
+
+    /// Dropout.hash32 lane by lane.
+    @inline(__always)
+    private func hash(_ value: T.Keys) -> T.Keys {
+        var x = value
+        x ^= x &>> 16
+        x &*= T.Keys(repeating: 0x7feb_352d)
+        x ^= x &>> 15
+        x &*= T.Keys(repeating: 0x846c_a68b)
+        x ^= x &>> 16
+        return x
+    }
+}
+
+/// The dropout of one unit of rows: the three sites (nil where the rate is 0) and, for a tile,
+/// the rows' keys (lane l: the low 32 bits of row firstRow + l's key; lanes past the unit's rows
+/// are computed and never used).
+struct UnitMasks<T: FastfoodFloat> {
+    let input, permuted, output: SiteMask<T>?
+    let dropout: Dropout
+    let firstRow: Int
+    let keys: T.Keys
+
+    /// nil when every rate is 0: the plain kernels run, bit for bit the plain call.
+    init?(_ dropout: Dropout?, firstRow: Int) {
+        guard let dropout else { return nil }
+        (input, permuted, output) = (SiteMask(dropout, .input), SiteMask(dropout, .permuted), SiteMask(dropout, .output))
+        guard input != nil || permuted != nil || output != nil else { return nil }
+        self.dropout = dropout
+        self.firstRow = firstRow
+        var keys = T.Keys()
+        for l in 0 ..< keys.scalarCount { keys[l] = UInt32(truncatingIfNeeded: dropout.rowKey(firstRow + l)) }
+        self.keys = keys
+    }
+
+    /// The key of row firstRow + row, for the row path.
+    func rowKey(_ row: Int) -> UInt64 { dropout.rowKey(firstRow + row) }
+
+    func mask(_ site: Dropout.Site) -> SiteMask<T>? {
+        switch site {
+        case .input: input
+        case .permuted: permuted
+        case .output: output
+        }
+    }
+
+    /// The tile's factor vectors of `site` for indices first ..< first + count, written to
+    /// `buffer`; nil (nothing written) when the site keeps everything.
+    @inline(__always)
+    func factors(_ site: Dropout.Site, first: Int, count: Int,
+                 into buffer: UnsafeMutablePointer<T.Vector>) -> UnsafePointer<T.Vector>? {
+        guard let mask = mask(site) else { return nil }
+        mask.fill(buffer, first: first, count: count, keys: keys)
+        return UnsafePointer(buffer)
+    }
+
+    /// values[i] *= the tile's factor vector of `site` at index first + i (nothing without a mask).
+    @inline(__always)
+    func apply(_ site: Dropout.Site, to values: UnsafeMutablePointer<T.Vector>, first: Int, count: Int) {
+        mask(site)?.apply(to: values, first: first, count: count, keys: keys)
+    }
+}
+
+extension Float {
+    typealias Keys = SIMD16<UInt32>
+
+    @inline(__always)
+    static func dropoutFactors(draws: SIMD16<UInt32>, threshold: UInt32, scale: Float) -> SIMD16<Float> {
+        // (draw - threshold) >> 31 is 1 where dropped (draws are 16-bit); minus 1: all ones where kept.
+        let kept = ((draws &- SIMD16(repeating: threshold)) &>> 31) &- 1
+        return unsafeBitCast(kept & SIMD16(repeating: scale.bitPattern), to: SIMD16<Float>.self)
+    }
+}
+
+extension Double {
+    typealias Keys = SIMD8<UInt32>
+
+    @inline(__always)
+    static func dropoutFactors(draws: SIMD8<UInt32>, threshold: UInt32, scale: Double) -> SIMD8<Double> {
+        let kept32 = ((draws &- SIMD8(repeating: threshold)) &>> 31) &- 1
+        // Sign-extend the all-ones / zero lanes to 64 bits.
+        let kept = SIMD8<UInt64>(truncatingIfNeeded: SIMD8<Int64>(truncatingIfNeeded: SIMD8<Int32>(truncatingIfNeeded: kept32)))
+        return unsafeBitCast(kept & SIMD8(repeating: scale.bitPattern), to: SIMD8<Double>.self)
+    }
+}

@@ -1,0 +1,1 @@
+../FastfoodKernels/SineCosine.swift

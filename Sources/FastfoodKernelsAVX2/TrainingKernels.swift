@@ -1,1 +1,0 @@
-../FastfoodKernels/TrainingKernels.swift

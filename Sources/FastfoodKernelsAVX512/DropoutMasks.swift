@@ -1,0 +1,1 @@
+../FastfoodKernels/DropoutMasks.swift
