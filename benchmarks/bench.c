@@ -12,6 +12,19 @@
  *                              backward (dX and dW/dparams) and forward+backward, and the
  *                              dense / fastfood speedup of each
  *   params <shape>             parameter bytes, fastfood and dense, and their ratio
+ *   train  <shape> <path>      a training-path call against the plain call it stands for, one
+ *                              thread, as interleaved pairs (see below): dropout fwd+bwd
+ *                              (rates 0.1 / 0.1 / 0.2) and rates 0 against plain fwd+bwd; the
+ *                              random-feature forward and backward against the plain forward and
+ *                              backward; the dx-only backward (dparams NULL, the non-adaptive
+ *                              layer) against the full one; rows only 16-byte aligned (malloc's
+ *                              guarantee) against 64-byte aligned rows, fwd+bwd
+ *   threads <shape>            fwd+bwd with 2 threads against 1, as interleaved pairs
+ *
+ * Interleaved pairs (the ratios): the two calls are timed back to back, each for at least
+ * 10 ms, 15 times after a warm-up of each; printed are the median of the 15 ratios and their
+ * range, and the median milliseconds of each side. Noise from the shared machine hits both
+ * sides of a pair alike.
  *
  * Timing: each figure is the median of 7 timed batches after a warm-up, each batch repeating the
  * operation until it has run for at least 20 ms (or once, if once is longer).
@@ -20,7 +33,8 @@
  * and OPENBLAS_CORETYPE is unset, the program sets OPENBLAS_CORETYPE=SkylakeX and re-executes
  * itself, so the dense baseline uses its fastest kernels. The core name is printed.
  *
- * Usage: bench [--quick]   (--quick: fewer sizes and shapes, for a smoke run)
+ * Usage: bench [--quick] [--training]   (--quick: fewer sizes and shapes, for a smoke run;
+ *        --training: only the train and threads lines)
  */
 #define _GNU_SOURCE
 #include <fastfood.h>
@@ -251,8 +265,168 @@ static void bench_layer(size_t batch, size_t in, size_t out, const int *threads,
     fastfood_layer_destroy(j.layer);
 }
 
+/* ---- training path: interleaved pairs --------------------------------------------------------- */
+
+typedef struct {
+    layer_job *j;
+    float *phi, *dphi;               /* features: batch x 2 out */
+    float *x16, *dy16, *y16, *dx16;  /* 16-byte aligned copies of the rows (row stride + 4 floats) */
+    size_t threads_a, threads_b;     /* for the thread pairs */
+} train_job;
+
+static void tr_plain_both(void *c) { ff_both(((train_job *)c)->j); }
+static void tr_dropout_both(void *c) {
+    layer_job *j = ((train_job *)c)->j;
+    check(fastfood_forward_train_f32(j->layer, j->params, j->batch, j->x, j->in, j->y, j->out, 0.1, 0.1, 0.2, 7, 1),
+          "forward_train");
+    check(fastfood_backward_train_f32(j->layer, j->params, j->batch, j->x, j->in, j->dy, j->out, j->dx, j->in,
+                                      j->dparams, 0, 0.1, 0.1, 0.2, 7, 1), "backward_train");
+}
+static void tr_rate0_both(void *c) {
+    layer_job *j = ((train_job *)c)->j;
+    check(fastfood_forward_train_f32(j->layer, j->params, j->batch, j->x, j->in, j->y, j->out, 0, 0, 0, 7, 1),
+          "forward_train");
+    check(fastfood_backward_train_f32(j->layer, j->params, j->batch, j->x, j->in, j->dy, j->out, j->dx, j->in,
+                                      j->dparams, 0, 0, 0, 0, 7, 1), "backward_train");
+}
+static void tr_plain_forward(void *c) { ff_forward(((train_job *)c)->j); }
+static void tr_plain_backward(void *c) { ff_backward(((train_job *)c)->j); }
+static void tr_features_forward(void *c) {
+    train_job *t = c;
+    layer_job *j = t->j;
+    check(fastfood_features_forward_f32(j->layer, j->params, j->batch, j->x, j->in, t->phi, 2 * j->out),
+          "features_forward");
+}
+static void tr_features_backward(void *c) {
+    train_job *t = c;
+    layer_job *j = t->j;
+    check(fastfood_features_backward_f32(j->layer, j->params, j->batch, j->x, j->in, t->dphi, 2 * j->out, j->dx,
+                                         j->in, j->dparams, 0), "features_backward");
+}
+static void tr_dx_only(void *c) {
+    layer_job *j = ((train_job *)c)->j;
+    check(fastfood_backward_f32(j->layer, j->params, j->batch, NULL, j->in, j->dy, j->out, j->dx, j->in, NULL, 0),
+          "backward dx only");
+}
+static void tr_unaligned_both(void *c) {
+    train_job *t = c;
+    layer_job *j = t->j;
+    const size_t ldx = j->in + 4, ldy = j->out + 4;
+    check(fastfood_forward_f32(j->layer, j->params, j->batch, t->x16, ldx, t->y16, ldy), "forward");
+    check(fastfood_backward_f32(j->layer, j->params, j->batch, t->x16, ldx, t->dy16, ldy, t->dx16, ldx, j->dparams, 0),
+          "backward");
+}
+static void tr_threads_a(void *c) {
+    train_job *t = c;
+    check(fastfood_set_num_threads(t->threads_a), "set_num_threads");
+    ff_both(t->j);
+}
+static void tr_threads_b(void *c) {
+    train_job *t = c;
+    check(fastfood_set_num_threads(t->threads_b), "set_num_threads");
+    ff_both(t->j);
+}
+
+/* Seconds per call of op, repeated for at least 10 ms. */
+static double timed_batch(operation op, void *context) {
+    long reps = 0;
+    double start = now(), elapsed;
+    do {
+        op(context);
+        reps++;
+        elapsed = now() - start;
+    } while (elapsed < 0.01);
+    return elapsed / (double)reps;
+}
+
+typedef struct {
+    double a, b, ratio, low, high; /* median seconds of each side; median, min, max of b / a */
+} pair_result;
+
+/* 15 interleaved pairs of timed batches of a (baseline) and b. */
+static pair_result pairs(operation a, operation b, void *context) {
+    enum { PAIRS = 15 };
+    double ta[PAIRS], tb[PAIRS], ratio[PAIRS];
+    a(context); /* warm-up: scratch, threads */
+    b(context);
+    for (int i = 0; i < PAIRS; i++) {
+        ta[i] = timed_batch(a, context);
+        tb[i] = timed_batch(b, context);
+        ratio[i] = tb[i] / ta[i];
+    }
+    qsort(ta, PAIRS, sizeof ta[0], compare);
+    qsort(tb, PAIRS, sizeof tb[0], compare);
+    qsort(ratio, PAIRS, sizeof ratio[0], compare);
+    return (pair_result){ta[PAIRS / 2], tb[PAIRS / 2], ratio[PAIRS / 2], ratio[0], ratio[PAIRS - 1]};
+}
+
+static void print_pair(const char *kind, const layer_job *j, const char *what, const char *a_name,
+                       const char *b_name, pair_result r) {
+    printf("%-6s %3zu x %5zu -> %5zu  %-28s %-22s %8.3f ms  %-26s %8.3f ms  ratio %5.2fx (%.2f - %.2f)\n", kind,
+           j->batch, j->in, j->out, what, a_name, r.a * 1e3, b_name, r.b * 1e3, r.ratio, r.low, r.high);
+    fflush(stdout);
+}
+
+static void bench_training(size_t batch, size_t in, size_t out, int with_threads) {
+    layer_job j = {.batch = batch, .in = in, .out = out};
+    check(fastfood_layer_create(in, out, 1, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &j.layer), "layer_create");
+    size_t count = fastfood_layer_param_count(j.layer);
+    j.params = xmalloc(count * 4);
+    j.dparams = xmalloc(count * 4);
+    j.x = xmalloc(batch * in * 4);
+    j.dx = xmalloc(batch * in * 4);
+    j.y = xmalloc(batch * out * 4);
+    j.dy = xmalloc(batch * out * 4);
+    check(fastfood_init_params_preset_f32(j.layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, j.params), "init");
+    fill(j.x, batch * in, 1);
+    fill(j.dy, batch * out, 2);
+    train_job t = {.j = &j, .phi = xmalloc(batch * 2 * out * 4), .dphi = xmalloc(batch * 2 * out * 4)};
+    fill(t.dphi, batch * 2 * out, 3);
+    /* Rows 16 bytes past a 64-byte boundary, row strides of in + 4 and out + 4 floats. */
+    const size_t ldx = in + 4, ldy = out + 4;
+    float *xbase = xmalloc((batch * ldx + 4) * 4), *ybase = xmalloc((batch * ldy + 4) * 4);
+    float *dybase = xmalloc((batch * ldy + 4) * 4), *dxbase = xmalloc((batch * ldx + 4) * 4);
+    t.x16 = xbase + 4; t.y16 = ybase + 4; t.dy16 = dybase + 4; t.dx16 = dxbase + 4;
+    for (size_t r = 0; r < batch; r++) {
+        memcpy(t.x16 + r * ldx, j.x + r * in, in * 4);
+        memcpy(t.dy16 + r * ldy, j.dy + r * out, out * 4);
+    }
+    check(fastfood_set_num_threads(1), "set_num_threads");
+    print_pair("train", &j, "dropout 0.1/0.1/0.2", "plain fwd+bwd", "train fwd+bwd", pairs(tr_plain_both, tr_dropout_both, &t));
+    print_pair("train", &j, "dropout rates 0", "plain fwd+bwd", "train fwd+bwd", pairs(tr_plain_both, tr_rate0_both, &t));
+    print_pair("train", &j, "random features forward", "plain forward", "features forward",
+               pairs(tr_plain_forward, tr_features_forward, &t));
+    print_pair("train", &j, "random features backward", "plain backward", "features backward",
+               pairs(tr_plain_backward, tr_features_backward, &t));
+    print_pair("train", &j, "dx only (dparams NULL)", "full backward", "dx-only backward",
+               pairs(tr_plain_backward, tr_dx_only, &t));
+    print_pair("train", &j, "rows 16-byte aligned", "64-byte aligned fwd+bwd", "16-byte aligned fwd+bwd",
+               pairs(tr_plain_both, tr_unaligned_both, &t));
+    if (with_threads) {
+        t.threads_a = 1;
+        t.threads_b = 2;
+        pair_result r = pairs(tr_threads_a, tr_threads_b, &t);
+        /* Reported as a speedup: 1-thread time over 2-thread time. */
+        printf("threads %3zu x %5zu -> %5zu  fwd+bwd  1 thread %8.3f ms  2 threads %8.3f ms  speedup %5.2fx (%.2f - %.2f)\n",
+               batch, in, out, r.a * 1e3, r.b * 1e3, 1 / r.ratio, 1 / r.high, 1 / r.low);
+        fflush(stdout);
+        check(fastfood_set_num_threads(1), "set_num_threads");
+    }
+    free(j.params); free(j.dparams); free(j.x); free(j.dx); free(j.y); free(j.dy);
+    free(t.phi); free(t.dphi); free(xbase); free(ybase); free(dybase); free(dxbase);
+    fastfood_layer_destroy(j.layer);
+}
+
 int main(int argc, char **argv) {
-    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int quick = 0, training_only = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) quick = 1;
+        else if (strcmp(argv[i], "--training") == 0) training_only = 1;
+        else {
+            fprintf(stderr, "usage: %s [--quick] [--training]\n", argv[0]);
+            return 2;
+        }
+    }
     if (!getenv("OPENBLAS_CORETYPE") && __builtin_cpu_supports("avx512f")) {
         setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
         execv("/proc/self/exe", argv);
@@ -262,14 +436,18 @@ int main(int argc, char **argv) {
            fastfood_version_string(), fastfood_cpu_variant(), openblas_get_corename(),
            sysconf(_SC_NPROCESSORS_ONLN));
     check(fastfood_set_num_threads(1), "set_num_threads");
-    bench_machine();
-    bench_fwht(quick);
+    if (!training_only) {
+        bench_machine();
+        bench_fwht(quick);
+    }
     static const struct { size_t batch, in, out; } shapes[] = {
         {128, 1024, 1024}, {128, 4096, 4096}, {128, 8192, 8192}, {256, 9216, 4096}, {128, 16384, 16384},
     };
     const int threads[] = {1, 2};
     size_t shape_count = quick ? 2 : sizeof shapes / sizeof shapes[0];
-    for (size_t s = 0; s < shape_count; s++)
+    for (size_t s = 0; s < shape_count && !training_only; s++)
         bench_layer(shapes[s].batch, shapes[s].in, shapes[s].out, threads, 2);
+    for (size_t s = 0; s < shape_count; s++)
+        bench_training(shapes[s].batch, shapes[s].in, shapes[s].out, sysconf(_SC_NPROCESSORS_ONLN) >= 2);
     return 0;
 }
