@@ -18,7 +18,9 @@
  *                              random-feature forward and backward against the plain forward and
  *                              backward; the dx-only backward (dparams NULL, the non-adaptive
  *                              layer) against the full one; rows only 16-byte aligned (malloc's
- *                              guarantee) against 64-byte aligned rows, fwd+bwd
+ *                              guarantee) against 64-byte aligned rows, fwd+bwd; the
+ *                              normalised layer (FASTFOOD_LAYER_NORMALIZED, what these lines
+ *                              use) against the 1.0 unnormalised one, fwd+bwd
  *   threads <shape>            fwd+bwd with 2 threads against 1, as interleaved pairs
  *
  * Interleaved pairs (the ratios): the two calls are timed back to back, each for at least
@@ -269,6 +271,7 @@ static void bench_layer(size_t batch, size_t in, size_t out, const int *threads,
 
 typedef struct {
     layer_job *j;
+    layer_job *unnormalized;         /* the same shape without FASTFOOD_LAYER_NORMALIZED */
     float *phi, *dphi;               /* features: batch x 2 out */
     float *x16, *dy16, *y16, *dx16;  /* 16-byte aligned copies of the rows (row stride + 4 floats) */
     size_t threads_a, threads_b;     /* for the thread pairs */
@@ -316,6 +319,7 @@ static void tr_unaligned_both(void *c) {
     check(fastfood_backward_f32(j->layer, j->params, j->batch, t->x16, ldx, t->dy16, ldy, t->dx16, ldx, j->dparams, 0),
           "backward");
 }
+static void tr_unnormalized_both(void *c) { ff_both(((train_job *)c)->unnormalized); }
 static void tr_threads_a(void *c) {
     train_job *t = c;
     check(fastfood_set_num_threads(t->threads_a), "set_num_threads");
@@ -391,7 +395,14 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
         memcpy(t.x16 + r * ldx, j.x + r * in, in * 4);
         memcpy(t.dy16 + r * ldy, j.dy + r * out, out * 4);
     }
+    layer_job plain = j; /* shares the rows and gradients, has its own parameters */
+    plain.params = xmalloc(count * 4);
+    check(fastfood_layer_create(in, out, 1, FASTFOOD_LAYER_BIAS, &plain.layer), "layer_create");
+    check(fastfood_init_params_f32(plain.layer, 2, sqrt((double)in), plain.params), "init");
+    t.unnormalized = &plain;
     check(fastfood_set_num_threads(1), "set_num_threads");
+    print_pair("train", &j, "normalised layer", "1.0 layer fwd+bwd", "normalised fwd+bwd",
+               pairs(tr_unnormalized_both, tr_plain_both, &t));
     print_pair("train", &j, "dropout 0.1/0.1/0.2", "plain fwd+bwd", "train fwd+bwd", pairs(tr_plain_both, tr_dropout_both, &t));
     print_pair("train", &j, "dropout rates 0", "plain fwd+bwd", "train fwd+bwd", pairs(tr_plain_both, tr_rate0_both, &t));
     print_pair("train", &j, "random features forward", "plain forward", "features forward",
@@ -415,6 +426,8 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
     free(j.params); free(j.dparams); free(j.x); free(j.dx); free(j.y); free(j.dy);
     free(t.phi); free(t.dphi); free(xbase); free(ybase); free(dybase); free(dxbase);
     fastfood_layer_destroy(j.layer);
+    fastfood_layer_destroy(plain.layer);
+    free(plain.params);
 }
 
 int main(int argc, char **argv) {
