@@ -65,20 +65,23 @@ static int compare(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/* Seconds per call of op, repeated until it has run for at least min_seconds (or once). */
+static double timed_batch(operation op, void *context, double min_seconds) {
+    long reps = 0;
+    double start = now(), elapsed;
+    do {
+        op(context);
+        reps++;
+        elapsed = now() - start;
+    } while (elapsed < min_seconds);
+    return elapsed / (double)reps;
+}
+
 /* Median seconds per call of op(context). */
 static double measure(operation op, void *context) {
     op(context); /* warm-up: first-touch, allocations, thread start */
     double samples[7];
-    for (int s = 0; s < 7; s++) {
-        long reps = 0;
-        double start = now(), elapsed;
-        do {
-            op(context);
-            reps++;
-            elapsed = now() - start;
-        } while (elapsed < 0.02);
-        samples[s] = elapsed / (double)reps;
-    }
+    for (int s = 0; s < 7; s++) samples[s] = timed_batch(op, context, 0.02);
     qsort(samples, 7, sizeof samples[0], compare);
     return samples[3];
 }
@@ -331,18 +334,6 @@ static void tr_threads_b(void *c) {
     ff_both(t->j);
 }
 
-/* Seconds per call of op, repeated for at least 10 ms. */
-static double timed_batch(operation op, void *context) {
-    long reps = 0;
-    double start = now(), elapsed;
-    do {
-        op(context);
-        reps++;
-        elapsed = now() - start;
-    } while (elapsed < 0.01);
-    return elapsed / (double)reps;
-}
-
 typedef struct {
     double a, b, ratio, low, high; /* median seconds of each side; median, min, max of b / a */
 } pair_result;
@@ -354,8 +345,8 @@ static pair_result pairs(operation a, operation b, void *context) {
     a(context); /* warm-up: scratch, threads */
     b(context);
     for (int i = 0; i < PAIRS; i++) {
-        ta[i] = timed_batch(a, context);
-        tb[i] = timed_batch(b, context);
+        ta[i] = timed_batch(a, context, 0.01);
+        tb[i] = timed_batch(b, context, 0.01);
         ratio[i] = tb[i] / ta[i];
     }
     qsort(ta, PAIRS, sizeof ta[0], compare);
