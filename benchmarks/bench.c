@@ -234,9 +234,11 @@ static void dense_backward(void *c) { /* dX = dY W, dW = dY^T X */
 }
 static void dense_both(void *c) { dense_forward(c); dense_backward(c); }
 
-static void bench_layer(size_t batch, size_t in, size_t out, const int *threads, int thread_counts) {
+/* A layer with bias and the given extra flags, its parameter and gradient arrays, and filled x
+ * and dy rows (64-byte aligned, tightly packed). Parameters are the caller's to initialise. */
+static layer_job make_layer_job(size_t batch, size_t in, size_t out, uint32_t flags) {
     layer_job j = {.batch = batch, .in = in, .out = out};
-    check(fastfood_layer_create(in, out, 1, FASTFOOD_LAYER_BIAS, &j.layer), "layer_create");
+    check(fastfood_layer_create(in, out, 1, FASTFOOD_LAYER_BIAS | flags, &j.layer), "layer_create");
     size_t count = fastfood_layer_param_count(j.layer);
     j.params = xmalloc(count * 4);
     j.dparams = xmalloc(count * 4);
@@ -244,11 +246,22 @@ static void bench_layer(size_t batch, size_t in, size_t out, const int *threads,
     j.dx = xmalloc(batch * in * 4);
     j.y = xmalloc(batch * out * 4);
     j.dy = xmalloc(batch * out * 4);
+    fill(j.x, batch * in, 1);
+    fill(j.dy, batch * out, 2);
+    return j;
+}
+
+static void free_layer_job(layer_job *j) {
+    free(j->params); free(j->dparams); free(j->x); free(j->dx); free(j->y); free(j->dy); free(j->w); free(j->dw);
+    fastfood_layer_destroy(j->layer);
+}
+
+static void bench_layer(size_t batch, size_t in, size_t out, const int *threads, int thread_counts) {
+    layer_job j = make_layer_job(batch, in, out, 0);
+    size_t count = fastfood_layer_param_count(j.layer);
     j.w = xmalloc(in * out * 4);
     j.dw = xmalloc(in * out * 4);
     check(fastfood_init_params_f32(j.layer, 2, sqrt((double)in), j.params), "init");
-    fill(j.x, batch * in, 1);
-    fill(j.dy, batch * out, 2);
     fill(j.w, in * out, 3);
 
     for (int t = 0; t < thread_counts; t++) {
@@ -266,8 +279,7 @@ static void bench_layer(size_t batch, size_t in, size_t out, const int *threads,
     double ff_bytes = (double)count * 4, dense_bytes = (double)(in * out + out) * 4;
     printf("params %3zu x %5zu -> %5zu  fastfood %10.0f bytes  dense %12.0f bytes  ratio %7.1fx\n",
            batch, in, out, ff_bytes, dense_bytes, dense_bytes / ff_bytes);
-    free(j.params); free(j.dparams); free(j.x); free(j.dx); free(j.y); free(j.dy); free(j.w); free(j.dw);
-    fastfood_layer_destroy(j.layer);
+    free_layer_job(&j);
 }
 
 /* ---- training path: interleaved pairs --------------------------------------------------------- */
@@ -363,18 +375,9 @@ static void print_pair(const char *kind, const layer_job *j, const char *what, c
 }
 
 static void bench_training(size_t batch, size_t in, size_t out, int with_threads) {
-    layer_job j = {.batch = batch, .in = in, .out = out};
-    check(fastfood_layer_create(in, out, 1, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &j.layer), "layer_create");
+    layer_job j = make_layer_job(batch, in, out, FASTFOOD_LAYER_NORMALIZED);
     size_t count = fastfood_layer_param_count(j.layer);
-    j.params = xmalloc(count * 4);
-    j.dparams = xmalloc(count * 4);
-    j.x = xmalloc(batch * in * 4);
-    j.dx = xmalloc(batch * in * 4);
-    j.y = xmalloc(batch * out * 4);
-    j.dy = xmalloc(batch * out * 4);
     check(fastfood_init_params_preset_f32(j.layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, j.params), "init");
-    fill(j.x, batch * in, 1);
-    fill(j.dy, batch * out, 2);
     train_job t = {.j = &j, .phi = xmalloc(batch * 2 * out * 4), .dphi = xmalloc(batch * 2 * out * 4)};
     fill(t.dphi, batch * 2 * out, 3);
     /* Rows 16 bytes past a 64-byte boundary, row strides of in + 4 and out + 4 floats. */
@@ -414,9 +417,8 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
         fflush(stdout);
         check(fastfood_set_num_threads(1), "set_num_threads");
     }
-    free(j.params); free(j.dparams); free(j.x); free(j.dx); free(j.y); free(j.dy);
+    free_layer_job(&j);
     free(t.phi); free(t.dphi); free(xbase); free(ybase); free(dybase); free(dxbase);
-    fastfood_layer_destroy(j.layer);
     fastfood_layer_destroy(plain.layer);
     free(plain.params);
 }
