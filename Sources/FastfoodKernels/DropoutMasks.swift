@@ -27,48 +27,36 @@ struct SiteMask<T: FastfoodFloat> {
         Dropout.kept(key, site, index, threshold: threshold) ? scale : 0
     }
 
-    /// factors[i] = the factor vector of index first + i for the rows whose keys are `keys`
-    /// (lane l: low 32 bits of the key of row l), i < count.
+    /// body(i, the factor vector of index first + i) for i < count, in order, for the rows whose
+    /// keys are `keys` (lane l: low 32 bits of the key of row l). One hash per pair of indices.
+    @inline(__always)
+    func forEachFactor(first: Int, count: Int, keys: T.Keys, _ body: (Int, T.Vector) -> Void) {
+        var i = 0
+        while i < count {
+            let index = first + i
+            let h = hash(keys ^ T.Keys(repeating: Dropout.positionConstant(site, index)))
+            if index & 1 == 0 {
+                body(i, T.dropoutFactors(draws: h & 0xffff, threshold: threshold, scale: scale))
+                if i + 1 < count { body(i + 1, T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)) }
+                i += 2
+            } else {  // an odd first index: the high half of its pair
+                body(i, T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale))
+                i += 1
+            }
+        }
+    }
+
+    /// factors[i] = the factor vector of index first + i, i < count.
     @inline(__always)
     func fill(_ factors: UnsafeMutablePointer<T.Vector>, first: Int, count: Int, keys: T.Keys) {
-        var i = 0
-        if first & 1 == 1 && count > 0 {  // an odd first index: the high half of its pair
-            let h = hash(keys ^ T.Keys(repeating: Dropout.positionConstant(site, first)))
-            factors[0] = T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
-            i = 1
-        }
-        while i + 1 < count {
-            let h = hash(keys ^ T.Keys(repeating: Dropout.positionConstant(site, first + i)))
-            factors[i] = T.dropoutFactors(draws: h & 0xffff, threshold: threshold, scale: scale)
-            factors[i + 1] = T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
-            i += 2
-        }
-        if i < count {
-            let h = hash(keys ^ T.Keys(repeating: Dropout.positionConstant(site, first + i)))
-            factors[i] = T.dropoutFactors(draws: h & 0xffff, threshold: threshold, scale: scale)
-        }
+        forEachFactor(first: first, count: count, keys: keys) { i, factor in factors[i] = factor }
     }
 
     /// values[i] = values[i] * (the factor vector of index first + i), i < count: the mask
     /// applied in place, the same multiplication the row path does.
     @inline(__always)
     func apply(to values: UnsafeMutablePointer<T.Vector>, first: Int, count: Int, keys: T.Keys) {
-        var i = 0
-        while i < count {
-            // At most two factor vectors per hash: fill them into registers, multiply in place.
-            let index = first + i
-            let h = hash(keys ^ T.Keys(repeating: Dropout.positionConstant(site, index)))
-            if index & 1 == 0 {
-                values[i] = values[i] * T.dropoutFactors(draws: h & 0xffff, threshold: threshold, scale: scale)
-                if i + 1 < count {
-                    values[i + 1] = values[i + 1] * T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
-                }
-                i += 2
-            } else {
-                values[i] = values[i] * T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
-                i += 1
-            }
-        }
+        forEachFactor(first: first, count: count, keys: keys) { i, factor in values[i] = values[i] * factor }
     }
 
     /// Dropout.hash32 lane by lane.
