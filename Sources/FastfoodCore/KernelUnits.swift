@@ -77,6 +77,9 @@ public enum WorkSize {
     public static let vectorBytes = 64
     /// Vectors of tile scratch: two tiles of the widest kind (16 float rows).
     public static let tileVectors = 32
+    /// Vectors of mask factors made at a time where a kernel reads them in order: 16 KiB, well
+    /// inside L1, and a multiple of every tile width.
+    public static let maskPiece = 256
 
     public static func region(blockSize n: Int) -> Int? {
         let (bytes, overflow) = n.multipliedReportingOverflow(by: vectorBytes)
@@ -90,11 +93,11 @@ public enum WorkSize {
         return region(blockSize: n).flatMap { r in r.multipliedReportingOverflow(by: count).overflow ? nil : count * r }
     }
 
-    /// Backward: five D-vector buffers and the tile scratch; in training mode two more D-vector
-    /// buffers (the mask factors after PI and after S) after the tile scratch.
+    /// Backward: five D-vector buffers and the tile scratch; in training mode three more D-vector
+    /// buffers (the mask factors after PI, after S and on the input) after the tile scratch.
     public static func backward(blockSize n: Int, training: Bool = false) -> Int? {
         guard let r = region(blockSize: n) else { return nil }
-        let (regions, o1) = r.multipliedReportingOverflow(by: training ? 7 : 5)
+        let (regions, o1) = r.multipliedReportingOverflow(by: training ? 8 : 5)
         let (total, o2) = regions.addingReportingOverflow(tileVectors * vectorBytes)
         return o1 || o2 ? nil : total
     }

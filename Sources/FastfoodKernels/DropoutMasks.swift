@@ -104,14 +104,16 @@ struct UnitMasks<T: FastfoodFloat> {
         }
     }
 
-    /// The tile's factor vectors of `site` for indices first ..< first + count, written to
-    /// `buffer`; nil (nothing written) when the site keeps everything.
+    /// Whether `site` drops anything.
     @inline(__always)
-    func factors(_ site: Dropout.Site, first: Int, count: Int,
-                 into buffer: UnsafeMutablePointer<T.Vector>) -> UnsafePointer<T.Vector>? {
-        guard let mask = mask(site) else { return nil }
-        mask.fill(buffer, first: first, count: count, keys: keys)
-        return UnsafePointer(buffer)
+    func masks(_ site: Dropout.Site) -> Bool { mask(site) != nil }
+
+    /// buffer[i] = the tile's factor vector of `site` at index offset + i, for i in `range`: made
+    /// just before a kernel reads them, chunk by chunk, so they come back from L1. Nothing is
+    /// written when the site keeps everything.
+    @inline(__always)
+    func fill(_ site: Dropout.Site, offset: Int, _ range: Range<Int>, into buffer: UnsafeMutablePointer<T.Vector>) {
+        mask(site)?.fill(buffer + range.lowerBound, first: offset + range.lowerBound, count: range.count, keys: keys)
     }
 
     /// values[i] *= the tile's factor vector of `site` at index first + i (nothing without a mask).

@@ -5,33 +5,37 @@ enum TileKernels {
     /// dst[i] = (src[0][i], src[1][i], ...) for i < count, lanes >= rows zero; dst[count ..< total] = 0.
     /// With `scale`, dst[i] is multiplied by scale[i] while it is still in L1; with `scale` and
     /// `scaledInto`, dst keeps the values and scaledInto[i] = dst[i] * scale[i] (zero past count).
-    /// `src` row l starts at src + l * ld.
+    /// With `factors` (dropout masks, one vector per column) each value is multiplied by
+    /// factors[i] first, as the row path does: (value * factor) * scale. `src` row l starts at
+    /// src + l * ld.
     @inline(__always)
     static func gather<T: FastfoodFloat>(
         _ src: UnsafePointer<T>, ld: Int, rows: Int, count: Int, total: Int,
         into dst: UnsafeMutablePointer<T.Vector>, scale: UnsafePointer<T>? = nil,
-        scaledInto scaled: UnsafeMutablePointer<T.Vector>? = nil
+        scaledInto scaled: UnsafeMutablePointer<T.Vector>? = nil, factors: UnsafePointer<T.Vector>? = nil
     ) {
         typealias V = T.Vector
         let width = V.scalarCount
+        @inline(__always) func kept(_ i: Int, _ v: V) -> V { factors.map { v * $0[i] } ?? v }
         var c = 0
         while c + width <= count {
             let row = { (l: Int) in l < rows ? UnsafeRawPointer(src + l * ld + c).loadUnaligned(as: V.self) : V() }
             if let scale, let scaled {
                 // Two outputs: finishing the transpose in place, then scaling, measured faster
                 // (by 3% of a backward pass) than storing both from the last step.
-                T.transposeTile(row, { dst[c + $0] = $1 }, scratch: dst + c)
+                T.transposeTile(row, { dst[c + $0] = kept(c + $0, $1) }, scratch: dst + c)
                 for j in 0 ..< width { scaled[c + j] = dst[c + j] * scale[c + j] }
             } else if let scale {
-                T.transposeTile(row, { dst[c + $0] = $1 * scale[c + $0] }, scratch: dst + c)
+                T.transposeTile(row, { dst[c + $0] = kept(c + $0, $1) * scale[c + $0] }, scratch: dst + c)
             } else {
-                T.transposeTile(row, { dst[c + $0] = $1 }, scratch: dst + c)
+                T.transposeTile(row, { dst[c + $0] = kept(c + $0, $1) }, scratch: dst + c)
             }
             c += width
         }
         while c < count {
             var v = V()
             for l in 0 ..< rows { v[l] = src[l * ld + c] }
+            v = kept(c, v)
             if let scale, let scaled {
                 dst[c] = v
                 scaled[c] = v * scale[c]
@@ -225,17 +229,19 @@ extension TileKernels {
     /// dst = H (src[p[i]] * s(i)) for i < count, s as in permutedFirstStages: the permutation,
     /// the diagonal and the first sweep's stages (as many as WalshHadamard.sweepStages takes)
     /// fill each L1 chunk of the transform, which then runs the rest (`drain` as in
-    /// transformVectors). `factors`: dropout masks, as in permutedFirstStages.
+    /// transformVectors). `factors`: dropout masks, as in permutedFirstStages; `prepare(range)` runs
+    /// before each chunk is filled (to make that chunk's factors while they fit in L1).
     @inline(__always)
     static func permuteAndTransform<T: FastfoodFloat>(
         _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>,
         scaleBySource: Bool = false, count n: Int, into dst: UnsafeMutablePointer<T.Vector>,
         copy: UnsafeMutablePointer<T.Vector>? = nil, factors: UnsafePointer<T.Vector>? = nil,
-        drain: (Range<Int>) -> Void = { _ in }
+        prepare: (Range<Int>) -> Void = { _ in }, drain: (Range<Int>) -> Void = { _ in }
     ) {
         func run<N: VerticalNetwork>(_: N.Type) {
             WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false,
                                            firstStride: 1 << N.stages, fill: { range in
+                prepare(range)
                 permutedFirstStages(src, permutation: p, scale: scale, scaleBySource: scaleBySource,
                                     range: range, into: dst, copy: copy, factors: factors, N.self)
             }, drain: drain)
@@ -253,24 +259,33 @@ extension TileKernels {
 
 extension TileKernels {
     /// Chunk `range` of u = B x_pad for one block (B = `sign`, zero past `inputs`), as a
-    /// transform's fill. With one block, x is transposed straight from its rows, and with
-    /// `keepingX` the transposed x itself is stored in `input` too (for dB); with several,
-    /// `input` already holds x, transposed once for all blocks.
+    /// transform's fill. With one block, x is transposed straight from its rows (with input
+    /// dropout, this chunk's factors are made into `inputFactors` and multiplied in as it is), and
+    /// with `keepingX` the transposed x~ = a_in x itself is stored in `input` too (for dB); with
+    /// several, `input` already holds x~, transposed once for all blocks.
     @inline(__always)
     static func signedInput<T: FastfoodFloat>(
         range: Range<Int>, x: UnsafePointer<T>, ldx: Int, rows: Int, inputs: Int, sign: UnsafePointer<T>,
-        singleBlock: Bool, keepingX: Bool, input: UnsafeMutablePointer<T.Vector>, into u: UnsafeMutablePointer<T.Vector>
+        singleBlock: Bool, keepingX: Bool, input: UnsafeMutablePointer<T.Vector>, into u: UnsafeMutablePointer<T.Vector>,
+        masks: UnitMasks<T>? = nil, inputFactors: UnsafeMutablePointer<T.Vector>? = nil
     ) {
         let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
         if !singleBlock {
             for i in first ..< first + columns { u[i] = input[i] * sign[i] }
             (u + first + columns).update(repeating: T.Vector(), count: range.count - columns)
-        } else if keepingX {
+            return
+        }
+        var factors: UnsafePointer<T.Vector>?
+        if let masks, let inputFactors, masks.masks(.input) {
+            masks.fill(.input, offset: 0, first ..< first + columns, into: inputFactors)
+            factors = UnsafePointer(inputFactors + first)
+        }
+        if keepingX {
             gather(x + first, ld: ldx, rows: rows, count: columns, total: range.count, into: input + first,
-                   scale: sign + first, scaledInto: u + first)
+                   scale: sign + first, scaledInto: u + first, factors: factors)
         } else {
             gather(x + first, ld: ldx, rows: rows, count: columns, total: range.count, into: u + first,
-                   scale: sign + first)
+                   scale: sign + first, factors: factors)
         }
     }
 }

@@ -55,10 +55,11 @@ enum ForwardKernels {
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures
         let input = work.input, u = work.u, v = work.v
-        // One block: B is applied during the transpose. Several (or input dropout): transpose
-        // once (and mask), scale per block. Transposes and permutations fill the transforms
-        // chunk by chunk (see transformVectors).
-        let singleBlock = shape.blockCount == 1 && masks?.input == nil
+        // One block: B (and the input masks) are applied during the transpose. Several: transpose
+        // once (and mask), scale per block. Transposes and permutations fill the transforms chunk
+        // by chunk (see transformVectors); mask factors are made just before the chunk that
+        // reads them, so they are read back from L1.
+        let singleBlock = shape.blockCount == 1
         if !singleBlock {
             TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
             masks?.apply(.input, to: input, first: 0, count: inputs)
@@ -69,17 +70,25 @@ enum ForwardKernels {
             WalshHadamard.transformVectors(UnsafeMutableRawPointer(u), count: n, T.self, withinVectors: false,
                                            zeroFrom: inputs) { range in
                 TileKernels.signedInput(range: range, x: x, ldx: ldx, rows: rows, inputs: inputs, sign: block.sign,
-                                        singleBlock: singleBlock, keepingX: false, input: input, into: u)
+                                        singleBlock: singleBlock, keepingX: false, input: input, into: u,
+                                        masks: masks, inputFactors: work.factors)
             }
             // v = H G PI u
-            let permuted = masks?.factors(.permuted, first: block.offset, count: n, into: work.factors)
             TileKernels.permuteAndTransform(u, permutation: block.permutation, scale: block.gaussian, count: n,
-                                            into: v, factors: permuted)
-            // y_k = S v (+ bias), truncated
-            let output = masks?.factors(.output, first: block.offset, count: block.outputs, into: work.factors)
+                                            into: v, factors: masks?.masks(.permuted) == true ? work.factors : nil,
+                                            prepare: { masks?.fill(.permuted, offset: block.offset, $0, into: work.factors) })
+            // y_k = S v (+ bias), truncated; with output masks, in pieces of L1 size.
             let bias = shape.hasBias ? params + shape.biasOffset + block.offset : nil
-            TileKernels.scatter(v, count: block.outputs, rows: rows, into: y + block.offset, ld: ldy,
-                                add: false, scale: block.scale, bias: bias, factors: output)
+            let piece = masks?.masks(.output) == true ? WorkSize.maskPiece : block.outputs
+            var c = 0
+            while c < block.outputs {
+                let count = min(piece, block.outputs - c)
+                masks?.fill(.output, offset: block.offset, c ..< c + count, into: work.factors)
+                TileKernels.scatter(v + c, count: count, rows: rows, into: y + block.offset + c, ld: ldy, add: false,
+                                    scale: block.scale + c, bias: bias.map { $0 + c },
+                                    factors: masks?.masks(.output) == true ? work.factors + c : nil)
+                c += count
+            }
         }
     }
 
@@ -131,10 +140,10 @@ enum ForwardKernels {
 }
 
 enum BackwardKernels {
-    /// A worker's scratch: five D-vector buffers and two W x W tiles, and in training mode two
-    /// more D-vector buffers for the mask factors after PI and after S. Layout: WorkSize.backward.
+    /// A worker's scratch: five D-vector buffers and two W x W tiles, and in training mode three
+    /// more D-vector buffers for the mask factors after PI, after S and on the input. Layout: WorkSize.backward.
     struct Work<T: FastfoodFloat> {
-        let input, u, v, w, dx, tile, permutedFactors, outputFactors: UnsafeMutablePointer<T.Vector>
+        let input, u, v, w, dx, tile, permutedFactors, outputFactors, inputFactors: UnsafeMutablePointer<T.Vector>
 
         init(at base: UnsafeMutableRawPointer, blockSize n: Int) {
             let stride = n * WorkSize.vectorBytes
@@ -144,7 +153,7 @@ enum BackwardKernels {
             (input, u, v, w, dx, tile) = (region(0), region(stride), region(2 * stride), region(3 * stride),
                                           region(4 * stride), region(5 * stride))
             let masks = 5 * stride + WorkSize.tileVectors * WorkSize.vectorBytes
-            (permutedFactors, outputFactors) = (region(masks), region(masks + stride))
+            (permutedFactors, outputFactors, inputFactors) = (region(masks), region(masks + stride), region(masks + 2 * stride))
         }
 
         /// The same memory as scalars, for the row path.
@@ -200,6 +209,8 @@ enum BackwardKernels {
     /// Up to W rows at once, interleaved. `x` is nil when no parameter gradient is wanted.
     /// With masks, the forward pass's masks are regenerated and applied as the chain rule says:
     /// a_in on x (for dB) and on dx, a_pi after G on the way back through PI^T, a_out on dy.
+    /// Each site's factors are made once per block, where they are first read (chunk by chunk,
+    /// from L1), and kept for their second use.
     @inline(__always)
     static func backwardTile<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?, ldx: Int,
@@ -211,10 +222,12 @@ enum BackwardKernels {
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures
         let (input, u, v, w, dxT, tile) = (work.input, work.u, work.v, work.w, work.dx, work.tile)
-        // One block without input dropout: x is transposed straight into each use and dx
-        // scattered from u. Otherwise x~ = a_in x is transposed once into `input`, and dx is
-        // summed in dxT (and masked) before one scatter.
-        let singleBlock = shape.blockCount == 1 && masks?.input == nil
+        let (masksInput, masksPermuted, masksOutput) =
+            (masks?.masks(.input) == true, masks?.masks(.permuted) == true, masks?.masks(.output) == true)
+        // One block: x is transposed (and masked) straight into each use and dx scattered (and
+        // masked) from u. Several: x~ = a_in x is transposed once into `input`, and dx is summed
+        // in dxT (and masked) before one scatter.
+        let singleBlock = shape.blockCount == 1
         let gradientAndX: (UnsafeMutablePointer<T>, UnsafePointer<T>)? = gradient.flatMap { g in x.map { (g, $0) } }
         /// p = H applied to what `fill` produces, chunk by chunk; `drain` reads the result while
         /// it is in L1 (see transformVectors).
@@ -224,30 +237,42 @@ enum BackwardKernels {
                                            zeroFrom: zeroFrom, fill: fill, drain: drain)
         }
         let recomputes = gradientAndX != nil && sections.needsForwardPass
+        var inputFactorsMade = false
         if let (_, x) = gradientAndX, recomputes, !singleBlock {
             TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
-            masks?.apply(.input, to: input, first: 0, count: inputs)
+            if masksInput {
+                masks?.fill(.input, offset: 0, 0 ..< inputs, into: work.inputFactors)
+                inputFactorsMade = true
+                for i in 0 ..< inputs { input[i] = input[i] * work.inputFactors[i] }
+            }
         }
         for k in 0 ..< shape.blockCount {
             let block = BlockView(layer, params, block: k)
             let outputs = block.outputs
-            let permutedFactors = masks?.factors(.permuted, first: block.offset, count: n, into: work.permutedFactors)
+            let permutedFactors = masksPermuted ? UnsafePointer(work.permutedFactors) : nil
             if let (_, x) = gradientAndX, recomputes {
-                // Recompute u2 (kept in v) and u4 (in w).
+                // Recompute u2 (kept in v) and u4 (in w), making the input and PI sites' factors.
                 transform(u, zeroFrom: inputs, fill: { range in
                     TileKernels.signedInput(range: range, x: x, ldx: ldx, rows: rows, inputs: inputs, sign: block.sign,
-                                            singleBlock: singleBlock, keepingX: true, input: input, into: u)
+                                            singleBlock: singleBlock, keepingX: true, input: input, into: u,
+                                            masks: masks, inputFactors: work.inputFactors)
                 })
+                inputFactorsMade = inputFactorsMade || masksInput
                 TileKernels.permuteAndTransform(u, permutation: block.permutation, scale: block.gaussian, count: n,
-                                                into: w, copy: v, factors: permutedFactors)
+                                                into: w, copy: v, factors: permutedFactors,
+                                                prepare: { masks?.fill(.permuted, offset: block.offset, $0,
+                                                                       into: work.permutedFactors) })
+            } else {
+                masks?.fill(.permuted, offset: block.offset, 0 ..< n, into: work.permutedFactors)
             }
             // w = du3 = H S dy (truncated outputs have zero gradient). With parameter gradients,
             // w holds u4 on entry: dS and dbias are reduced as dy is transposed in, and dG as
             // du3 is finished.
-            let outputFactors = masks?.factors(.output, first: block.offset, count: outputs, into: work.outputFactors)
+            let outputFactors = masksOutput ? UnsafePointer(work.outputFactors) : nil
             transform(w, zeroFrom: outputs, fill: { range in
                 let first = range.lowerBound, columns = max(0, min(range.count, outputs - first))
                 let dyBlock = dy + block.offset + first
+                masks?.fill(.output, offset: block.offset, first ..< first + columns, into: work.outputFactors)
                 if let (gradient, _) = gradientAndX {
                     TileKernels.gatherOutputGradient(
                         dyBlock, ld: lddy, rows: rows, count: columns, total: range.count, w: w + first,
@@ -273,17 +298,21 @@ enum BackwardKernels {
             // reduced as du0 is finished.
             TileKernels.permuteAndTransform(w, permutation: block.inversePermutation, scale: block.gaussian,
                                             scaleBySource: true, count: n, into: u,
-                                            factors: permutedFactors) { range in
+                                            factors: permutedFactors, drain: { range in
                 guard let (gradient, _) = gradientAndX, sections.sign else { return }
                 let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
                 TileKernels.reduce(u + first, times: input + first, count: columns, rows: rows,
                                    into: gradient + shape.signOffset + block.offset + first, tile: tile)
-            }
+            })
             guard let dx else { continue }
             // dx = a_in sum_k B_k du0_k
+            if masksInput && !inputFactorsMade {
+                masks?.fill(.input, offset: 0, 0 ..< inputs, into: work.inputFactors)
+                inputFactorsMade = true
+            }
             if singleBlock {
                 TileKernels.scatter(u, count: inputs, rows: rows, into: dx, ld: lddx, add: accumulateDX,
-                                    scale: block.sign)
+                                    scale: block.sign, factors: masksInput ? UnsafePointer(work.inputFactors) : nil)
             } else if k == 0 {
                 for i in 0 ..< inputs { dxT[i] = u[i] * block.sign[i] }
             } else {
@@ -291,7 +320,9 @@ enum BackwardKernels {
             }
         }
         if let dx, !singleBlock {
-            masks?.apply(.input, to: dxT, first: 0, count: inputs)
+            if masksInput {
+                for i in 0 ..< inputs { dxT[i] = dxT[i] * work.inputFactors[i] }
+            }
             TileKernels.scatter(dxT, count: inputs, rows: rows, into: dx, ld: lddx, add: accumulateDX)
         }
     }
