@@ -1,3 +1,5 @@
+import FastfoodCore
+
 /// Moving data between row-major batches and interleaved tiles, where vector i holds element i of
 /// up to W = Vector.scalarCount rows (lane l = row l). Full W x W blocks go through block-swap
 /// transposes (FastfoodFloat.transposeTile); leftover columns go lane by lane.
@@ -176,21 +178,33 @@ extension TileKernels {
     /// dbias[i] += sum over lanes of dy[i] and dS[i] += sum over lanes of dy[i] * u4[i]
     /// (when given), then w[i] = S[i] * dy[i] (zero for i >= count). With `factors` (the
     /// output site's dropout masks) dy[i] * factors[i] takes dy's place after the dbias sum.
+    /// With `features`, dy is not read: the layer's dy is made in the tile from dphi and z = S u4
+    /// (+ bias), see TileFeatures.
     /// `tile`: 2W vectors.
     @inline(__always)
     static func gatherOutputGradient<T: FastfoodFloat>(
         _ dy: UnsafePointer<T>, ld: Int, rows: Int, count: Int, total: Int,
         w: UnsafeMutablePointer<T.Vector>, scale: UnsafePointer<T>,
         dS: UnsafeMutablePointer<T>?, dBias: UnsafeMutablePointer<T>?, tile: UnsafeMutablePointer<T.Vector>,
-        factors: UnsafePointer<T.Vector>? = nil
+        factors: UnsafePointer<T.Vector>? = nil, features: TileFeatures<T>? = nil
     ) {
         typealias V = T.Vector
         let width = V.scalarCount
         let columns = tile, products = tile + width
         var c = 0
         while c + width <= count {
-            let row = { (l: Int) in l < rows ? UnsafeRawPointer(dy + l * ld + c).loadUnaligned(as: V.self) : V() }
-            T.transposeTile(row, { columns[$0] = $1 }, scratch: columns)
+            if let features {
+                T.transposeTile({ l in l < rows ? features.load(row: l, column: c) : V() }, { columns[$0] = $1 },
+                                scratch: columns)
+                T.transposeTile({ l in l < rows ? features.load(row: l, column: features.sinOffset + c) : V() },
+                                { products[$0] = $1 }, scratch: products)
+                for j in 0 ..< width {
+                    columns[j] = features.dz(w[c + j], scale: scale, c + j, dcos: columns[j], dsin: products[j])
+                }
+            } else {
+                let row = { (l: Int) in l < rows ? UnsafeRawPointer(dy + l * ld + c).loadUnaligned(as: V.self) : V() }
+                T.transposeTile(row, { columns[$0] = $1 }, scratch: columns)
+            }
             if let dBias {
                 reduce(columns, times: nil, count: width, rows: rows, into: dBias + c, tile: products)
             }
@@ -205,7 +219,15 @@ extension TileKernels {
         }
         while c < count {
             var v = V()
-            for l in 0 ..< rows { v[l] = dy[l * ld + c] }
+            if let features {
+                var dcos = V(), dsin = V()
+                for l in 0 ..< rows {
+                    (dcos[l], dsin[l]) = (features.rows[l * features.ld + c], features.rows[l * features.ld + features.sinOffset + c])
+                }
+                v = features.dz(w[c], scale: scale, c, dcos: dcos, dsin: dsin)
+            } else {
+                for l in 0 ..< rows { v[l] = dy[l * ld + c] }
+            }
             if let dBias {
                 var sum = v[0]
                 for l in 1 ..< rows { sum += v[l] }
@@ -287,5 +309,50 @@ extension TileKernels {
             gather(x + first, ld: ldx, rows: rows, count: columns, total: range.count, into: u + first,
                    scale: sign + first, factors: factors)
         }
+    }
+}
+
+/// Random features in a backward tile: the layer's dy is (cos z * dsin - sin z * dcos) * scale
+/// with z = S u4 (+ bias) from the backward's own recompute and dphi rows = [dcos | dsin]
+/// transposed in: lane for lane the numbers of the forward pass and SineCosine.gradientRow,
+/// without a second forward pass or z going through memory. (The forward keeps the row pass
+/// SineCosine.featuresRow: transposing cos and sin out to two row halves 2 * out apart was
+/// measured slower, 2.0x against 1.6x the plain forward at 1024.)
+struct TileFeatures<T: FastfoodFloat> {
+    /// dphi at the block's first column; the sin half is `sinOffset` (outFeatures) columns on.
+    var rows: UnsafePointer<T>
+    var ld: Int
+    var sinOffset: Int
+    var bias: UnsafePointer<T>?
+    /// 1 / sqrt(outFeatures).
+    var scale: T
+
+    /// The same, `columns` columns on.
+    @inline(__always)
+    func advanced(by columns: Int) -> TileFeatures {
+        TileFeatures(rows: rows + columns, ld: ld, sinOffset: sinOffset, bias: bias.map { $0 + columns }, scale: scale)
+    }
+
+    /// z = v * S (+ bias) at column i, as the forward's scatter makes y.
+    @inline(__always)
+    func z(_ v: T.Vector, scale s: UnsafePointer<T>, _ i: Int) -> T.Vector {
+        // Broadcasts spelled out: the standard library's vector-scalar operators are lane loops
+        // that LLVM does not always rebuild next to the polynomials (same IEEE operations).
+        typealias V = T.Vector
+        let scaled = v * V(repeating: s[i])
+        return bias.map { scaled + V(repeating: $0[i]) } ?? scaled
+    }
+
+    /// W elements of row l from `column` on.
+    @inline(__always)
+    func load(row l: Int, column: Int) -> T.Vector {
+        UnsafeRawPointer(rows + l * ld + column).loadUnaligned(as: T.Vector.self)
+    }
+
+    /// The layer's dy at column i from u4 = `v` there: (cos z * dsin - sin z * dcos) * scale.
+    @inline(__always)
+    func dz(_ v: T.Vector, scale s: UnsafePointer<T>, _ i: Int, dcos: T.Vector, dsin: T.Vector) -> T.Vector {
+        let (cosine, sine) = T.cosSin(z(v, scale: s, i))
+        return (cosine * dsin - sine * dcos) * T.Vector(repeating: scale)
     }
 }

@@ -166,12 +166,14 @@ enum BackwardKernels {
     static func run<T: FastfoodFloat>(_ unit: BackwardUnit<T>) {
         let work = Work<T>(at: unit.work, blockSize: unit.layer.shape.blockSize)
         let masks = UnitMasks<T>(unit.dropout, firstRow: unit.firstRow)
-        if let features = unit.features { featureGradient(unit, features) }
         if unit.interleaved {
-            backwardTile(unit.layer, params: unit.params, x: unit.x, ldx: unit.ldx, dy: unit.dy, lddy: unit.lddy,
-                         dx: unit.dx, lddx: unit.lddx, rows: unit.rows, accumulateDX: unit.accumulateDX,
-                         gradient: unit.gradient, sections: unit.sections, work: work, masks: masks)
+            // Random features: dy is made in the tile from dphi and the recomputed z (TileFeatures).
+            backwardTile(unit.layer, params: unit.params, x: unit.features?.x ?? unit.x, ldx: unit.ldx, dy: unit.dy,
+                         lddy: unit.lddy, dx: unit.dx, lddx: unit.lddx, rows: unit.rows,
+                         accumulateDX: unit.accumulateDX, gradient: unit.gradient, sections: unit.sections, work: work,
+                         masks: masks, features: unit.features.map { ($0.dphi, $0.lddphi) })
         } else {
+            if let features = unit.features { featureGradient(unit, features) }
             for r in 0 ..< unit.rows {
                 backwardRow(unit.layer, params: unit.params, x: unit.x.map { $0 + r * unit.ldx },
                             dy: unit.dy + r * unit.lddy, dx: unit.dx.map { $0 + r * unit.lddx },
@@ -181,23 +183,18 @@ enum BackwardKernels {
         }
     }
 
-    /// Random features: the unit's dy (features.z) from dphi, recomputing z = layer(x) with the
-    /// forward kernels in the start of the unit's scratch.
+    /// Random features on the row path: the unit's dy (features.z) from dphi, recomputing z =
+    /// layer(x) with the forward row kernel in the start of the unit's scratch.
     @inline(__always)
     static func featureGradient<T: FastfoodFloat>(_ unit: BackwardUnit<T>, _ features: FeatureGradient<T>) {
         let shape = unit.layer.shape
         let n = shape.blockSize, out = shape.outFeatures
         let forward = ForwardKernels.Work<T>(at: unit.work, blockSize: n)
-        if unit.interleaved {
-            ForwardKernels.forwardTile(unit.layer, params: unit.params, x: features.x, ldx: features.ldx,
-                                       y: features.z, ldy: out, rows: unit.rows, work: forward, masks: nil)
-        } else {
-            let u = UnsafeMutableRawPointer(forward.u).bindMemory(to: T.self, capacity: n)
-            let v = UnsafeMutableRawPointer(forward.v).bindMemory(to: T.self, capacity: n)
-            for row in 0 ..< unit.rows {
-                ForwardKernels.forwardRow(unit.layer, params: unit.params, x: features.x + row * features.ldx,
-                                          y: features.z + row * out, u: u, v: v, masks: nil, key: 0)
-            }
+        let u = UnsafeMutableRawPointer(forward.u).bindMemory(to: T.self, capacity: n)
+        let v = UnsafeMutableRawPointer(forward.v).bindMemory(to: T.self, capacity: n)
+        for row in 0 ..< unit.rows {
+            ForwardKernels.forwardRow(unit.layer, params: unit.params, x: features.x + row * features.ldx,
+                                      y: features.z + row * out, u: u, v: v, masks: nil, key: 0)
         }
         let scale = T(1 / Double(out).squareRoot())
         for row in 0 ..< unit.rows {
@@ -211,12 +208,14 @@ enum BackwardKernels {
     /// a_in on x (for dB) and on dx, a_pi after G on the way back through PI^T, a_out on dy.
     /// Each site's factors are made once per block, where they are first read (chunk by chunk,
     /// from L1), and kept for their second use.
+    /// With `features` (dphi, its row stride), dy is not read: it is made from dphi and z = S u4
+    /// (+ bias) as dy would be transposed in (TileFeatures); `x` is then the layer input, always.
     @inline(__always)
     static func backwardTile<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?, ldx: Int,
         dy: UnsafePointer<T>, lddy: Int, dx: UnsafeMutablePointer<T>?, lddx: Int, rows: Int,
         accumulateDX: Bool, gradient: UnsafeMutablePointer<T>?, sections: GradientSections, work: Work<T>,
-        masks: UnitMasks<T>?
+        masks: UnitMasks<T>?, features: (dphi: UnsafePointer<T>, ld: Int)? = nil
     ) {
         typealias V = T.Vector
         let shape = layer.shape
@@ -236,9 +235,10 @@ enum BackwardKernels {
             WalshHadamard.transformVectors(UnsafeMutableRawPointer(p), count: n, T.self, withinVectors: false,
                                            zeroFrom: zeroFrom, fill: fill, drain: drain)
         }
-        let recomputes = gradientAndX != nil && sections.needsForwardPass
+        // The forward intermediates, for dS, dG, dB or the features' z.
+        let recomputeX = features != nil || (gradientAndX != nil && sections.needsForwardPass) ? x : nil
         var inputFactorsMade = false
-        if let (_, x) = gradientAndX, recomputes, !singleBlock {
+        if let x = recomputeX, !singleBlock {
             TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
             if masksInput {
                 masks?.fill(.input, offset: 0, 0 ..< inputs, into: work.inputFactors)
@@ -250,7 +250,7 @@ enum BackwardKernels {
             let block = BlockView(layer, params, block: k)
             let outputs = block.outputs
             let permutedFactors = masksPermuted ? UnsafePointer(work.permutedFactors) : nil
-            if let (_, x) = gradientAndX, recomputes {
+            if let x = recomputeX {
                 // Recompute u2 (kept in v) and u4 (in w), making the input and PI sites' factors.
                 transform(u, zeroFrom: inputs, fill: { range in
                     TileKernels.signedInput(range: range, x: x, ldx: ldx, rows: rows, inputs: inputs, sign: block.sign,
@@ -267,19 +267,26 @@ enum BackwardKernels {
             }
             // w = du3 = H S dy (truncated outputs have zero gradient). With parameter gradients,
             // w holds u4 on entry: dS and dbias are reduced as dy is transposed in, and dG as
-            // du3 is finished.
+            // du3 is finished. With features, dy is made from dphi and z = S u4 (+ bias) instead.
             let outputFactors = masksOutput ? UnsafePointer(work.outputFactors) : nil
+            let tileFeatures = features.map {
+                TileFeatures(rows: $0.dphi + block.offset, ld: $0.ld, sinOffset: shape.outFeatures,
+                             bias: shape.hasBias ? params + shape.biasOffset + block.offset : nil,
+                             scale: T(1 / Double(shape.outFeatures).squareRoot()))
+            }
             transform(w, zeroFrom: outputs, fill: { range in
                 let first = range.lowerBound, columns = max(0, min(range.count, outputs - first))
                 let dyBlock = dy + block.offset + first
                 masks?.fill(.output, offset: block.offset, first ..< first + columns, into: work.outputFactors)
-                if let (gradient, _) = gradientAndX {
+                let gradient = gradientAndX?.0
+                if gradient != nil || tileFeatures != nil {
                     TileKernels.gatherOutputGradient(
                         dyBlock, ld: lddy, rows: rows, count: columns, total: range.count, w: w + first,
                         scale: block.scale + first,
-                        dS: sections.scale ? gradient + shape.scaleOffset + block.offset + first : nil,
-                        dBias: shape.hasBias ? gradient + shape.biasOffset + block.offset + first : nil, tile: tile,
-                        factors: outputFactors.map { $0 + first })
+                        dS: sections.scale ? gradient.map { $0 + shape.scaleOffset + block.offset + first } : nil,
+                        dBias: shape.hasBias ? gradient.map { $0 + shape.biasOffset + block.offset + first } : nil,
+                        tile: tile, factors: outputFactors.map { $0 + first },
+                        features: tileFeatures?.advanced(by: first))
                 } else if let outputFactors {
                     TileKernels.gather(dyBlock, ld: lddy, rows: rows, count: columns, total: range.count,
                                        into: w + first)
