@@ -108,7 +108,7 @@ $(BINDIR_BUILD)/test_cpp: Tests/CPP/test_cpp.cpp Tests/CAPI/check.h bindings/cpp
 	@mkdir -p $(BINDIR_BUILD)
 	$(CXX) $(CFLAGS) $(CXXWARNINGS) -Iinclude -Ibindings/cpp $< -o $@ $(C_LINK)
 
-$(BINDIR_BUILD)/ffi_conformance: bindings/ffi/ffi_conformance.c Tests/CAPI/check.h include/fastfood.h $(LIB_LINK)
+$(BINDIR_BUILD)/ffi_conformance: Tests/FFI/ffi_conformance.c Tests/CAPI/check.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lffi -ldl
 
@@ -117,7 +117,7 @@ test-bindings: $(BINDIR_BUILD)/test_cpp $(BINDIR_BUILD)/ffi_conformance
 	$(BINDIR_BUILD)/test_cpp
 	$(BINDIR_BUILD)/ffi_conformance $(LIB_SONAME) include/fastfood.h
 	bash Tests/Consumers/run.sh $(BUILD) "$(MAKE)"
-	bash bindings/torch/run_tests.sh $(BUILD) "$(MAKE)"
+	bash Tests/Torch/run_tests.sh $(BUILD) "$(MAKE)"
 
 # Sanitizers and valgrind over the C tests and examples. The library itself is Swift and not
 # instrumented; ASan's allocator and LeakSanitizer still see all its allocations.

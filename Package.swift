@@ -14,6 +14,7 @@
 //   FastfoodEngine          layers, permutations, initialisation, threads, kernel dispatch
 //   CFastfood               module map that lets Swift see include/fastfood.h
 //   FastfoodThreadLocal     a few lines of C: the per-thread error-message buffer
+//   FastfoodVersion         a few lines of C: the version string, from include/fastfood.h
 //   FastfoodBoundary        the C ABI: implements include/fastfood.h, validates, maps errors
 //
 // Distribution link flags (static Swift runtime, SONAME, export list) live in the Makefile.
@@ -44,9 +45,10 @@ let package = Package(
             dependencies: ["FastfoodCore", "FastfoodKernels", "FastfoodKernelsAVX2", "FastfoodKernelsAVX512", "FastfoodCPU"]),
         .systemLibrary(name: "CFastfood", path: "Sources/CFastfood"),
         .target(name: "FastfoodThreadLocal"),
+        .target(name: "FastfoodVersion"),
         .target(
             name: "FastfoodBoundary",
-            dependencies: ["FastfoodEngine", "CFastfood", "FastfoodThreadLocal"]),
+            dependencies: ["FastfoodEngine", "CFastfood", "FastfoodThreadLocal", "FastfoodVersion"]),
         .testTarget(name: "FastfoodEngineTests", dependencies: ["FastfoodEngine"]),
     ]
 )

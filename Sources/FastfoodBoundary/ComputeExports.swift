@@ -1,156 +1,141 @@
 import CFastfood
 import FastfoodEngine
 
-// Forward and backward passes. Each export validates every argument (shared generic helpers),
-// then calls the engine's concrete Float or Double kernel.
+// Forward and backward passes, training mode (dropout) and random features. One generic
+// function per operation validates every argument and calls the engine's generic entry point;
+// each export is one line naming itself (the header's signatures need one Swift function per
+// C function and element type).
 
-@c @implementation
-public func fastfood_forward_f32(
-    _ layer: OpaquePointer?, _ params: UnsafePointer<Float>?, _ batch: Int,
-    _ x: UnsafePointer<Float>?, _ ldx: Int, _ y: UnsafeMutablePointer<Float>?, _ ldy: Int
+func forward<T: FastfoodScalar>(
+    _ name: StaticString, _ layer: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
+    _ x: UnsafePointer<T>?, _ ldx: Int, _ y: UnsafeMutablePointer<T>?, _ ldy: Int, _ rates: DropoutRates? = nil
 ) -> fastfood_status {
-    exported("fastfood_forward_f32") { () throws(BoundaryError) in
+    exported(name) { () throws(BoundaryError) in
+        let dropout = try rates?.validated()
         guard let a = try ForwardArguments(layer, params, batch, x, ldx, y, ldy) else { return }
-        do throws(ComputeFailure) { try a.layer.forward(params: a.params, batch: batch, x: a.x, ldx: ldx, y: a.y, ldy: ldy) }
-        catch { throw workspaceFailure(a.layer) }
-    }
-}
-
-@c @implementation
-public func fastfood_forward_f64(
-    _ layer: OpaquePointer?, _ params: UnsafePointer<Double>?, _ batch: Int,
-    _ x: UnsafePointer<Double>?, _ ldx: Int, _ y: UnsafeMutablePointer<Double>?, _ ldy: Int
-) -> fastfood_status {
-    exported("fastfood_forward_f64") { () throws(BoundaryError) in
-        guard let a = try ForwardArguments(layer, params, batch, x, ldx, y, ldy) else { return }
-        do throws(ComputeFailure) { try a.layer.forward(params: a.params, batch: batch, x: a.x, ldx: ldx, y: a.y, ldy: ldy) }
-        catch { throw workspaceFailure(a.layer) }
-    }
-}
-
-@c @implementation
-public func fastfood_backward_f32(
-    _ layer: OpaquePointer?, _ params: UnsafePointer<Float>?, _ batch: Int,
-    _ x: UnsafePointer<Float>?, _ ldx: Int, _ dy: UnsafePointer<Float>?, _ lddy: Int,
-    _ dx: UnsafeMutablePointer<Float>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<Float>?,
-    _ flags: UInt32
-) -> fastfood_status {
-    exported("fastfood_backward_f32") { () throws(BoundaryError) in
-        guard let a = try BackwardArguments(layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags)
-        else { return }
         do throws(ComputeFailure) {
-            try a.layer.backward(params: a.params, batch: batch, x: x, ldx: ldx, dy: a.dy, lddy: lddy,
-                                 dx: dx, lddx: lddx, dparams: dparams, accumulate: a.accumulate,
-                                 sections: a.sections)
+            try a.layer.forward(params: a.params, batch: batch, x: a.x, ldx: ldx, y: a.y, ldy: ldy, dropout: dropout)
         } catch { throw workspaceFailure(a.layer) }
     }
 }
 
-@c @implementation
-public func fastfood_backward_f64(
-    _ layer: OpaquePointer?, _ params: UnsafePointer<Double>?, _ batch: Int,
-    _ x: UnsafePointer<Double>?, _ ldx: Int, _ dy: UnsafePointer<Double>?, _ lddy: Int,
-    _ dx: UnsafeMutablePointer<Double>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<Double>?,
-    _ flags: UInt32
+func backward<T: FastfoodScalar>(
+    _ name: StaticString, _ layer: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
+    _ x: UnsafePointer<T>?, _ ldx: Int, _ dy: UnsafePointer<T>?, _ lddy: Int, _ dx: UnsafeMutablePointer<T>?,
+    _ lddx: Int, _ dparams: UnsafeMutablePointer<T>?, _ flags: UInt32, _ rates: DropoutRates? = nil
 ) -> fastfood_status {
-    exported("fastfood_backward_f64") { () throws(BoundaryError) in
+    exported(name) { () throws(BoundaryError) in
+        let dropout = try rates?.validated()
         guard let a = try BackwardArguments(layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags)
         else { return }
         do throws(ComputeFailure) {
-            try a.layer.backward(params: a.params, batch: batch, x: x, ldx: ldx, dy: a.dy, lddy: lddy,
-                                 dx: dx, lddx: lddx, dparams: dparams, accumulate: a.accumulate,
-                                 sections: a.sections)
+            try a.layer.backward(params: a.params, batch: batch, x: x, ldx: ldx, dy: a.dy, lddy: lddy, dx: dx,
+                                 lddx: lddx, dparams: dparams, accumulate: a.accumulate, sections: a.sections,
+                                 dropout: dropout)
         } catch { throw workspaceFailure(a.layer) }
     }
 }
 
-/// Every flag the backward calls accept.
-let backwardFlags = FASTFOOD_ACCUMULATE | FASTFOOD_SKIP_GRAD_S | FASTFOOD_SKIP_GRAD_G | FASTFOOD_SKIP_GRAD_B
+func featuresForward<T: FastfoodScalar>(
+    _ name: StaticString, _ layer: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
+    _ x: UnsafePointer<T>?, _ ldx: Int, _ phi: UnsafeMutablePointer<T>?, _ ldphi: Int
+) -> fastfood_status {
+    exported(name) { () throws(BoundaryError) in
+        // phi is 2 out_features wide; otherwise the arguments are the forward's.
+        guard let a = try ForwardArguments(layer, params, batch, x, ldx, phi, ldphi,
+                                           outputWidthFactor: 2, yName: "phi", yStrideName: "ldphi") else { return }
+        do throws(ComputeFailure) {
+            try a.layer.featuresForward(params: a.params, batch: batch, x: a.x, ldx: ldx, phi: a.y, ldphi: ldphi)
+        } catch { throw workspaceFailure(a.layer) }
+    }
+}
+
+func featuresBackward<T: FastfoodScalar>(
+    _ name: StaticString, _ layer: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
+    _ x: UnsafePointer<T>?, _ ldx: Int, _ dphi: UnsafePointer<T>?, _ lddphi: Int, _ dx: UnsafeMutablePointer<T>?,
+    _ lddx: Int, _ dparams: UnsafeMutablePointer<T>?, _ flags: UInt32
+) -> fastfood_status {
+    exported(name) { () throws(BoundaryError) in
+        guard let f = try FeatureBackwardArguments(layer, params, batch, x, ldx, dphi, lddphi, dx, lddx, dparams, flags)
+        else { return }
+        do throws(ComputeFailure) {
+            try f.layer.featuresBackward(params: f.params, batch: batch, x: f.x, ldx: ldx, dphi: f.dphi, lddphi: lddphi,
+                                         dx: dx, lddx: lddx, dparams: dparams, accumulate: f.accumulate,
+                                         sections: f.sections)
+        } catch { throw workspaceFailure(f.layer) }
+    }
+}
 
 func workspaceFailure(_ layer: LayerCore) -> BoundaryError {
     .outOfMemory("could not allocate temporary work space for block size \(layer.shape.blockSize)")
 }
 
-/// Validated forward arguments; nil when batch is 0 (nothing to do).
-struct ForwardArguments<T> {
-    let layer: LayerCore
-    let params: UnsafePointer<T>
-    let x: UnsafePointer<T>
-    let y: UnsafeMutablePointer<T>
+// The exports, f32 then f64 of each.
 
-    init?(
-        _ handle: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
-        _ x: UnsafePointer<T>?, _ ldx: Int, _ y: UnsafeMutablePointer<T>?, _ ldy: Int,
-        outputWidthFactor: Int = 1, yName: StaticString = "y", yStrideName: StaticString = "ldy"
-    ) throws(BoundaryError) {
-        layer = try LayerHandle.layer(handle)
-        self.params = try Validate.nonNull(params, "params")
-        try Validate.rowCount(batch)
-        if batch == 0 { return nil }
-        let shape = layer.shape
-        self.x = try Validate.nonNull(x, "x")
-        self.y = try Validate.nonNull(y, yName)
-        try Validate.matrix(T.self, rows: batch, width: shape.inFeatures, stride: ldx,
-                            name: "x", strideName: "ldx", widthName: "in_features")
-        try Validate.matrix(T.self, rows: batch, width: outputWidthFactor * shape.outFeatures, stride: ldy,
-                            name: yName, strideName: yStrideName,
-                            widthName: outputWidthName(outputWidthFactor))
-    }
+@c @implementation public func fastfood_forward_f32(_ layer: OpaquePointer?, _ params: UnsafePointer<Float>?, _ batch: Int,
+    _ x: UnsafePointer<Float>?, _ ldx: Int, _ y: UnsafeMutablePointer<Float>?, _ ldy: Int) -> fastfood_status {
+    forward("fastfood_forward_f32", layer, params, batch, x, ldx, y, ldy)
+}
+@c @implementation public func fastfood_forward_f64(_ layer: OpaquePointer?, _ params: UnsafePointer<Double>?, _ batch: Int,
+    _ x: UnsafePointer<Double>?, _ ldx: Int, _ y: UnsafeMutablePointer<Double>?, _ ldy: Int) -> fastfood_status {
+    forward("fastfood_forward_f64", layer, params, batch, x, ldx, y, ldy)
 }
 
-/// Validated backward arguments; nil when there is nothing left to do (batch 0).
-struct BackwardArguments<T: BinaryFloatingPoint> {
-    let layer: LayerCore
-    let params: UnsafePointer<T>
-    let dy: UnsafePointer<T>
-    let accumulate: Bool
-    let sections: GradientSections
-
-    init?(
-        _ handle: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
-        _ x: UnsafePointer<T>?, _ ldx: Int, _ dy: UnsafePointer<T>?, _ lddy: Int,
-        _ dx: UnsafeMutablePointer<T>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<T>?,
-        _ flags: UInt32, outputWidthFactor: Int = 1, dyName: StaticString = "dy", dyStrideName: StaticString = "lddy"
-    ) throws(BoundaryError) {
-        layer = try LayerHandle.layer(handle)
-        self.params = try Validate.nonNull(params, "params")
-        try Validate.flags(flags, allowed: backwardFlags, "flags")
-        try Validate.rowCount(batch)
-        accumulate = flags & FASTFOOD_ACCUMULATE != 0
-        sections = GradientSections(scale: flags & FASTFOOD_SKIP_GRAD_S == 0,
-                                    gaussian: flags & FASTFOOD_SKIP_GRAD_G == 0,
-                                    sign: flags & FASTFOOD_SKIP_GRAD_B == 0)
-        let shape = layer.shape
-        if batch == 0 {
-            // The sum over an empty batch is zero (in the sections that are computed).
-            if let dparams, !accumulate {
-                let kd = shape.diagonalLength
-                if sections.scale { (dparams + shape.scaleOffset).update(repeating: 0, count: kd) }
-                if sections.gaussian { (dparams + shape.gaussianOffset).update(repeating: 0, count: kd) }
-                if sections.sign { (dparams + shape.signOffset).update(repeating: 0, count: kd) }
-                if shape.hasBias { (dparams + shape.biasOffset).update(repeating: 0, count: shape.outFeatures) }
-            }
-            return nil
-        }
-        self.dy = try Validate.nonNull(dy, dyName)
-        try Validate.matrix(T.self, rows: batch, width: outputWidthFactor * shape.outFeatures, stride: lddy,
-                            name: dyName, strideName: dyStrideName,
-                            widthName: outputWidthName(outputWidthFactor))
-        if dparams != nil {
-            guard x != nil else {
-                throw .nullPointer("x (required when dparams is not NULL)")
-            }
-            try Validate.matrix(T.self, rows: batch, width: shape.inFeatures, stride: ldx,
-                                name: "x", strideName: "ldx", widthName: "in_features")
-        }
-        if dx != nil {
-            try Validate.matrix(T.self, rows: batch, width: shape.inFeatures, stride: lddx,
-                                name: "dx", strideName: "lddx", widthName: "in_features")
-        }
-    }
+@c @implementation public func fastfood_backward_f32(_ layer: OpaquePointer?, _ params: UnsafePointer<Float>?, _ batch: Int,
+    _ x: UnsafePointer<Float>?, _ ldx: Int, _ dy: UnsafePointer<Float>?, _ lddy: Int, _ dx: UnsafeMutablePointer<Float>?,
+    _ lddx: Int, _ dparams: UnsafeMutablePointer<Float>?, _ flags: UInt32) -> fastfood_status {
+    backward("fastfood_backward_f32", layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags)
+}
+@c @implementation public func fastfood_backward_f64(_ layer: OpaquePointer?, _ params: UnsafePointer<Double>?, _ batch: Int,
+    _ x: UnsafePointer<Double>?, _ ldx: Int, _ dy: UnsafePointer<Double>?, _ lddy: Int, _ dx: UnsafeMutablePointer<Double>?,
+    _ lddx: Int, _ dparams: UnsafeMutablePointer<Double>?, _ flags: UInt32) -> fastfood_status {
+    backward("fastfood_backward_f64", layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags)
 }
 
-/// How messages name an output's width: out_features, or a multiple of it (random features).
-private func outputWidthName(_ factor: Int) -> StaticString {
-    factor == 1 ? "out_features" : "2 * out_features"  // the only other factor: random features
+@c @implementation public func fastfood_forward_train_f32(_ layer: OpaquePointer?, _ params: UnsafePointer<Float>?,
+    _ batch: Int, _ x: UnsafePointer<Float>?, _ ldx: Int, _ y: UnsafeMutablePointer<Float>?, _ ldy: Int,
+    _ drop_input: Double, _ drop_permuted: Double, _ drop_output: Double, _ seed: UInt64, _ step: UInt64) -> fastfood_status {
+    forward("fastfood_forward_train_f32", layer, params, batch, x, ldx, y, ldy,
+            DropoutRates(drop_input, drop_permuted, drop_output, seed, step))
+}
+@c @implementation public func fastfood_forward_train_f64(_ layer: OpaquePointer?, _ params: UnsafePointer<Double>?,
+    _ batch: Int, _ x: UnsafePointer<Double>?, _ ldx: Int, _ y: UnsafeMutablePointer<Double>?, _ ldy: Int,
+    _ drop_input: Double, _ drop_permuted: Double, _ drop_output: Double, _ seed: UInt64, _ step: UInt64) -> fastfood_status {
+    forward("fastfood_forward_train_f64", layer, params, batch, x, ldx, y, ldy,
+            DropoutRates(drop_input, drop_permuted, drop_output, seed, step))
+}
+
+@c @implementation public func fastfood_backward_train_f32(_ layer: OpaquePointer?, _ params: UnsafePointer<Float>?,
+    _ batch: Int, _ x: UnsafePointer<Float>?, _ ldx: Int, _ dy: UnsafePointer<Float>?, _ lddy: Int,
+    _ dx: UnsafeMutablePointer<Float>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<Float>?, _ flags: UInt32,
+    _ drop_input: Double, _ drop_permuted: Double, _ drop_output: Double, _ seed: UInt64, _ step: UInt64) -> fastfood_status {
+    backward("fastfood_backward_train_f32", layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags,
+             DropoutRates(drop_input, drop_permuted, drop_output, seed, step))
+}
+@c @implementation public func fastfood_backward_train_f64(_ layer: OpaquePointer?, _ params: UnsafePointer<Double>?,
+    _ batch: Int, _ x: UnsafePointer<Double>?, _ ldx: Int, _ dy: UnsafePointer<Double>?, _ lddy: Int,
+    _ dx: UnsafeMutablePointer<Double>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<Double>?, _ flags: UInt32,
+    _ drop_input: Double, _ drop_permuted: Double, _ drop_output: Double, _ seed: UInt64, _ step: UInt64) -> fastfood_status {
+    backward("fastfood_backward_train_f64", layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags,
+             DropoutRates(drop_input, drop_permuted, drop_output, seed, step))
+}
+
+@c @implementation public func fastfood_features_forward_f32(_ layer: OpaquePointer?, _ params: UnsafePointer<Float>?,
+    _ batch: Int, _ x: UnsafePointer<Float>?, _ ldx: Int, _ phi: UnsafeMutablePointer<Float>?, _ ldphi: Int) -> fastfood_status {
+    featuresForward("fastfood_features_forward_f32", layer, params, batch, x, ldx, phi, ldphi)
+}
+@c @implementation public func fastfood_features_forward_f64(_ layer: OpaquePointer?, _ params: UnsafePointer<Double>?,
+    _ batch: Int, _ x: UnsafePointer<Double>?, _ ldx: Int, _ phi: UnsafeMutablePointer<Double>?, _ ldphi: Int) -> fastfood_status {
+    featuresForward("fastfood_features_forward_f64", layer, params, batch, x, ldx, phi, ldphi)
+}
+
+@c @implementation public func fastfood_features_backward_f32(_ layer: OpaquePointer?, _ params: UnsafePointer<Float>?,
+    _ batch: Int, _ x: UnsafePointer<Float>?, _ ldx: Int, _ dphi: UnsafePointer<Float>?, _ lddphi: Int,
+    _ dx: UnsafeMutablePointer<Float>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<Float>?, _ flags: UInt32) -> fastfood_status {
+    featuresBackward("fastfood_features_backward_f32", layer, params, batch, x, ldx, dphi, lddphi, dx, lddx, dparams, flags)
+}
+@c @implementation public func fastfood_features_backward_f64(_ layer: OpaquePointer?, _ params: UnsafePointer<Double>?,
+    _ batch: Int, _ x: UnsafePointer<Double>?, _ ldx: Int, _ dphi: UnsafePointer<Double>?, _ lddphi: Int,
+    _ dx: UnsafeMutablePointer<Double>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<Double>?, _ flags: UInt32) -> fastfood_status {
+    featuresBackward("fastfood_features_backward_f64", layer, params, batch, x, ldx, dphi, lddphi, dx, lddx, dparams, flags)
 }

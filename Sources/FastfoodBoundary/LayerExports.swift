@@ -94,34 +94,3 @@ public func fastfood_layer_permutation(_ layer: OpaquePointer?, _ perm: UnsafeMu
         layer.copyPermutation(into: destination)
     }
 }
-
-@c @implementation
-public func fastfood_init_params_f32(
-    _ layer: OpaquePointer?, _ seed: UInt64, _ sigma: Double, _ params: UnsafeMutablePointer<Float>?
-) -> fastfood_status {
-    exported("fastfood_init_params_f32") { () throws(BoundaryError) in
-        let (layer, params) = try initArguments(layer, sigma, params)
-        try initializeChecked(layer, .rbf, seed: seed, value: sigma, valueName: "sigma", into: params)
-    }
-}
-
-@c @implementation
-public func fastfood_init_params_f64(
-    _ layer: OpaquePointer?, _ seed: UInt64, _ sigma: Double, _ params: UnsafeMutablePointer<Double>?
-) -> fastfood_status {
-    exported("fastfood_init_params_f64") { () throws(BoundaryError) in
-        let (layer, params) = try initArguments(layer, sigma, params)
-        try initializeChecked(layer, .rbf, seed: seed, value: sigma, valueName: "sigma", into: params)
-    }
-}
-
-private func initArguments<T>(
-    _ handle: OpaquePointer?, _ sigma: Double, _ params: UnsafeMutablePointer<T>?
-) throws(BoundaryError) -> (LayerCore, UnsafeMutablePointer<T>) {
-    let layer = try LayerHandle.layer(handle)
-    let params = try Validate.nonNull(params, "params")
-    guard sigma.isFinite && sigma > 0 else {
-        throw .invalidArgument("sigma (\(sigma)) must be finite and greater than 0")
-    }
-    return (layer, params)
-}

@@ -2,7 +2,9 @@ import CFastfood
 import FastfoodEngine
 import Glibc
 
-// Saving and loading layers with their parameters (format: LayerFile, documented in the header).
+// Saving and loading layers with their parameters. The sequences of checks and I/O are the
+// engine's (Persistence); here: argument checks, handles, and the failures as statuses. Each
+// export is one line naming itself.
 
 private func elementType(_ code: UInt32) throws(BoundaryError) -> LayerFile.ElementType {
     guard let type = LayerFile.ElementType(rawValue: code) else {
@@ -12,10 +14,25 @@ private func elementType(_ code: UInt32) throws(BoundaryError) -> LayerFile.Elem
 }
 
 private func fileSize(_ layer: LayerCore, _ type: LayerFile.ElementType) throws(BoundaryError) -> Int {
-    guard let size = LayerFile.size(of: layer.shape, type) else {
+    guard let size = Persistence.size(of: layer.shape, type) else {
         throw .sizeOverflow("the saved layer would be larger than an address space holds")
     }
     return size
+}
+
+/// The engine's failure as the documented status.
+private func status(_ failure: Persistence.Failure) -> BoundaryError {
+    switch failure {
+    case .badFormat(let message): BoundaryError(status: FASTFOOD_ERROR_BAD_FORMAT, message: message)
+    case .unsupportedVersion(let message): BoundaryError(status: FASTFOOD_ERROR_UNSUPPORTED_VERSION, message: message)
+    case .io(let message): BoundaryError(status: FASTFOOD_ERROR_IO, message: message)
+    case .outOfMemory(let message): BoundaryError(status: FASTFOOD_ERROR_OUT_OF_MEMORY, message: message)
+    case .mismatch(let message): BoundaryError(status: FASTFOOD_ERROR_INVALID_ARGUMENT, message: message)
+    }
+}
+
+private func checkedSize(_ size: Int) throws(BoundaryError) {
+    guard size >= 0 else { throw .sizeOverflow("size (\(unsigned(size))) is larger than any addressable buffer") }
 }
 
 @c @implementation
@@ -28,96 +45,29 @@ public func fastfood_save_size(_ layer: OpaquePointer?, _ element_type: UInt32, 
     }
 }
 
-private func save(_ handle: OpaquePointer?, _ params: UnsafeRawPointer?, _ type: LayerFile.ElementType,
-                  _ buffer: UnsafeMutableRawPointer?, _ bufferSize: Int) throws(BoundaryError) {
-    let layer = try LayerHandle.layer(handle)
-    let params = try Validate.nonNull(params, "params")
-    let buffer = try Validate.nonNull(buffer, "buffer")
-    let needed = try fileSize(layer, type)
-    guard bufferSize >= 0, bufferSize >= needed else {
-        throw .invalidArgument("buffer_size (\(unsigned(bufferSize))) is smaller than the \(needed) bytes fastfood_save_size reports")
-    }
-    LayerFile.write(layer, params: params, type: type, into: buffer)
-}
-
-@c @implementation
-public func fastfood_save_f32(_ layer: OpaquePointer?, _ params: UnsafePointer<Float>?, _ buffer: UnsafeMutableRawPointer?,
-                              _ buffer_size: Int) -> fastfood_status {
-    exported("fastfood_save_f32") { () throws(BoundaryError) in
-        try save(layer, params.map(UnsafeRawPointer.init), .float32, buffer, buffer_size)
-    }
-}
-
-@c @implementation
-public func fastfood_save_f64(_ layer: OpaquePointer?, _ params: UnsafePointer<Double>?, _ buffer: UnsafeMutableRawPointer?,
-                              _ buffer_size: Int) -> fastfood_status {
-    exported("fastfood_save_f64") { () throws(BoundaryError) in
-        try save(layer, params.map(UnsafeRawPointer.init), .float64, buffer, buffer_size)
-    }
-}
-
-private func saveFile(_ handle: OpaquePointer?, _ params: UnsafeRawPointer?, _ type: LayerFile.ElementType,
-                      _ path: UnsafePointer<CChar>?) throws(BoundaryError) {
-    let layer = try LayerHandle.layer(handle)
-    let params = try Validate.nonNull(params, "params")
-    let path = try Validate.nonNull(path, "path")
-    let size = try fileSize(layer, type)
-    guard let image = malloc(size) else { throw .outOfMemory("could not allocate \(size) bytes for the file's image") }
-    defer { free(image) }
-    LayerFile.write(layer, params: params, type: type, into: image)
-    do throws(FileIO.Failure) { try FileIO.writeAtomically(path, image, count: size) }
-    catch { throw BoundaryError(status: FASTFOOD_ERROR_IO, message: error.message) }
-}
-
-@c @implementation
-public func fastfood_save_file_f32(_ layer: OpaquePointer?, _ params: UnsafePointer<Float>?, _ path: UnsafePointer<CChar>?) -> fastfood_status {
-    exported("fastfood_save_file_f32") { () throws(BoundaryError) in
-        try saveFile(layer, params.map(UnsafeRawPointer.init), .float32, path)
-    }
-}
-
-@c @implementation
-public func fastfood_save_file_f64(_ layer: OpaquePointer?, _ params: UnsafePointer<Double>?, _ path: UnsafePointer<CChar>?) -> fastfood_status {
-    exported("fastfood_save_file_f64") { () throws(BoundaryError) in
-        try saveFile(layer, params.map(UnsafeRawPointer.init), .float64, path)
-    }
-}
-
-/// Full validation: the image, then the permutations regenerated from the seed against the
-/// digest. Returns the header and the regenerated layer.
-private func validate(_ bytes: UnsafeRawPointer, _ count: Int) throws(BoundaryError) -> (LayerFile.Info, LayerCore) {
-    let info: LayerFile.Info
-    do throws(LayerFile.Failure) { info = try LayerFile.validate(bytes, count: count) } catch { throw describe(error) }
-    guard let layer = LayerCore.make(shape: info.shape, seed: info.seed) else {
-        throw .outOfMemory("could not allocate the permutations of a \(info.shape.inFeatures) -> \(info.shape.outFeatures) layer")
-    }
-    guard LayerFile.permutationDigest(layer) == info.permutationDigest else {
-        layer.deallocate()
-        throw BoundaryError(status: FASTFOOD_ERROR_BAD_FORMAT,
-                            message: "the permutations regenerated from seed \(info.seed) do not match the stored digest")
-    }
-    return (info, layer)
-}
-
-private func describe(_ failure: LayerFile.Failure) -> BoundaryError {
-    switch failure {
-    case .badFormat(let message):
-        BoundaryError(status: FASTFOOD_ERROR_BAD_FORMAT, message: message)
-    case .unsupportedVersion(let version):
-        BoundaryError(status: FASTFOOD_ERROR_UNSUPPORTED_VERSION,
-                      message: "format version \(version) is newer than this library reads (\(LayerFile.version))")
-    }
-}
-
-/// Reads a file's image (header checked against the real size first); the caller frees it.
-private func readFile(_ path: UnsafePointer<CChar>?) throws(BoundaryError) -> (UnsafeMutableRawPointer, Int) {
-    let path = try Validate.nonNull(path, "path")
-    do throws(FileIO.LoadFailure) { return try FileIO.readLayerFile(path) } catch {
-        switch error {
-        case .io(let message): throw BoundaryError(status: FASTFOOD_ERROR_IO, message: message)
-        case .outOfMemory(let message): throw .outOfMemory(message)
-        case .format(let failure): throw describe(failure)
+func save<T: FastfoodScalar>(_ name: StaticString, _ handle: OpaquePointer?, _ params: UnsafePointer<T>?,
+                              _ buffer: UnsafeMutableRawPointer?, _ bufferSize: Int) -> fastfood_status {
+    exported(name) { () throws(BoundaryError) in
+        let layer = try LayerHandle.layer(handle)
+        let params = try Validate.nonNull(params, "params")
+        let buffer = try Validate.nonNull(buffer, "buffer")
+        let needed = try fileSize(layer, .of(T.self))
+        guard bufferSize >= 0, bufferSize >= needed else {
+            throw .invalidArgument("buffer_size (\(unsigned(bufferSize))) is smaller than the \(needed) bytes fastfood_save_size reports")
         }
+        Persistence.save(layer, params: params, type: .of(T.self), into: buffer)
+    }
+}
+
+func saveFile<T: FastfoodScalar>(_ name: StaticString, _ handle: OpaquePointer?, _ params: UnsafePointer<T>?,
+                                  _ path: UnsafePointer<CChar>?) -> fastfood_status {
+    exported(name) { () throws(BoundaryError) in
+        let layer = try LayerHandle.layer(handle)
+        let params = try Validate.nonNull(params, "params")
+        let path = try Validate.nonNull(path, "path")
+        _ = try fileSize(layer, .of(T.self))
+        do throws(Persistence.Failure) { try Persistence.saveFile(layer, params: params, type: .of(T.self), path: path) }
+        catch { throw status(error) }
     }
 }
 
@@ -136,6 +86,17 @@ private struct InfoOutputs {
     }
 }
 
+/// The engine's call, its failure as the documented status.
+private func persisting<R>(_ body: () throws(Persistence.Failure) -> R) throws(BoundaryError) -> R {
+    do throws(Persistence.Failure) { return try body() } catch { throw status(error) }
+}
+
+/// A file's image (the caller frees it).
+private func readFile(_ path: UnsafePointer<CChar>?) throws(BoundaryError) -> (UnsafeMutableRawPointer, Int) {
+    let path = try Validate.nonNull(path, "path")
+    return try persisting { () throws(Persistence.Failure) in try Persistence.readFile(path) }
+}
+
 @c @implementation
 public func fastfood_load_info(
     _ buffer: UnsafeRawPointer?, _ size: Int, _ in_features: UnsafeMutablePointer<Int>?,
@@ -144,9 +105,8 @@ public func fastfood_load_info(
 ) -> fastfood_status {
     exported("fastfood_load_info") { () throws(BoundaryError) in
         let bytes = try Validate.nonNull(buffer, "buffer")
-        guard size >= 0 else { throw .sizeOverflow("size (\(unsigned(size))) is larger than any addressable buffer") }
-        let (info, layer) = try validate(bytes, size)
-        layer.deallocate()
+        try checkedSize(size)
+        let info = try persisting { () throws(Persistence.Failure) in try Persistence.info(bytes, count: size) }
         InfoOutputs(inFeatures: in_features, outFeatures: out_features, paramCount: param_count, seed: seed,
                     flags: flags, elementType: element_type).write(info)
     }
@@ -161,83 +121,90 @@ public func fastfood_load_file_info(
     exported("fastfood_load_file_info") { () throws(BoundaryError) in
         let (image, size) = try readFile(path)
         defer { free(image) }
-        let (info, layer) = try validate(image, size)
-        layer.deallocate()
+        let info = try persisting { () throws(Persistence.Failure) in try Persistence.info(image, count: size) }
         InfoOutputs(inFeatures: in_features, outFeatures: out_features, paramCount: param_count, seed: seed,
                     flags: flags, elementType: element_type).write(info)
     }
 }
 
-/// Validates, then writes the layer and the parameters (only after everything has passed).
-private func load(_ bytes: UnsafeRawPointer, _ size: Int, _ type: LayerFile.ElementType,
-                  _ outLayer: UnsafeMutablePointer<OpaquePointer?>?, _ params: UnsafeMutableRawPointer?,
-                  _ paramCount: Int) throws(BoundaryError) {
-    let destination = try Validate.nonNull(outLayer, "out_layer")
-    let params = try Validate.nonNull(params, "params")
-    let (info, layer) = try validate(bytes, size)
-    var owned = true  // until the handle owns it
-    defer { if owned { layer.deallocate() } }
-    guard info.elementType == type else {
-        let other = info.elementType == .float32 ? "float32 parameters: use the _f32 function" : "float64 parameters: use the _f64 function"
-        throw .invalidArgument("the data holds \(other)")
+/// Validates (the engine), makes the handle, then writes the parameters and the handle: nothing
+/// the caller owns is written unless everything has passed.
+private func load<T: FastfoodScalar>(_ bytes: UnsafeRawPointer, _ size: Int,
+                                     _ outLayer: UnsafeMutablePointer<OpaquePointer?>, _ params: UnsafeMutablePointer<T>,
+                                     _ paramCount: Int) throws(BoundaryError) {
+    let loaded = try persisting { () throws(Persistence.Failure) in
+        try Persistence.load(bytes, count: size, type: .of(T.self), paramCount: paramCount)
     }
-    guard paramCount == info.shape.parameterCount else {
-        throw .invalidArgument("param_count (\(unsigned(paramCount))) is not the saved parameter count (\(info.shape.parameterCount))")
+    guard let handle = LayerHandle.make(loaded.layer) else {  // (which frees the layer then)
+        throw .outOfMemory("could not allocate the layer's handle")
     }
-    owned = false
-    guard let handle = LayerHandle.make(layer) else { throw .outOfMemory("could not allocate the layer's handle") }
-    LayerFile.readParameters(bytes, info, into: params)
-    destination.pointee = handle
+    loaded.copyParameters(into: params)
+    outLayer.pointee = handle
 }
 
-/// The buffer loads: the buffer and its size checked, then load.
-private func loadBuffer(_ buffer: UnsafeRawPointer?, _ size: Int, _ type: LayerFile.ElementType,
-                        _ outLayer: UnsafeMutablePointer<OpaquePointer?>?, _ params: UnsafeMutableRawPointer?,
-                        _ paramCount: Int) throws(BoundaryError) {
-    let bytes = try Validate.nonNull(buffer, "buffer")
-    guard size >= 0 else { throw .sizeOverflow("size (\(unsigned(size))) is larger than any addressable buffer") }
-    try load(bytes, size, type, outLayer, params, paramCount)
-}
-
-/// The file loads: the outputs checked before any I/O (a bad call reads nothing), then load.
-private func loadFile(_ path: UnsafePointer<CChar>?, _ type: LayerFile.ElementType,
-                      _ outLayer: UnsafeMutablePointer<OpaquePointer?>?, _ params: UnsafeMutableRawPointer?,
-                      _ paramCount: Int) throws(BoundaryError) {
-    _ = try Validate.nonNull(outLayer, "out_layer")
-    _ = try Validate.nonNull(params, "params")
-    let (image, size) = try readFile(path)
-    defer { free(image) }
-    try load(image, size, type, outLayer, params, paramCount)
-}
-
-@c @implementation
-public func fastfood_load_f32(_ buffer: UnsafeRawPointer?, _ size: Int, _ out_layer: UnsafeMutablePointer<OpaquePointer?>?,
-                              _ params: UnsafeMutablePointer<Float>?, _ param_count: Int) -> fastfood_status {
-    exported("fastfood_load_f32") { () throws(BoundaryError) in
-        try loadBuffer(buffer, size, .float32, out_layer, params.map(UnsafeMutableRawPointer.init), param_count)
+func loadBuffer<T: FastfoodScalar>(_ name: StaticString, _ buffer: UnsafeRawPointer?, _ size: Int,
+                                   _ outLayer: UnsafeMutablePointer<OpaquePointer?>?, _ params: UnsafeMutablePointer<T>?,
+                                   _ paramCount: Int) -> fastfood_status {
+    exported(name) { () throws(BoundaryError) in
+        let bytes = try Validate.nonNull(buffer, "buffer")
+        try checkedSize(size)
+        let destination = try Validate.nonNull(outLayer, "out_layer")
+        let params = try Validate.nonNull(params, "params")
+        try load(bytes, size, destination, params, paramCount)
     }
 }
 
-@c @implementation
-public func fastfood_load_f64(_ buffer: UnsafeRawPointer?, _ size: Int, _ out_layer: UnsafeMutablePointer<OpaquePointer?>?,
-                              _ params: UnsafeMutablePointer<Double>?, _ param_count: Int) -> fastfood_status {
-    exported("fastfood_load_f64") { () throws(BoundaryError) in
-        try loadBuffer(buffer, size, .float64, out_layer, params.map(UnsafeMutableRawPointer.init), param_count)
+/// The outputs are checked before any I/O: a bad call reads nothing.
+func loadFile<T: FastfoodScalar>(_ name: StaticString, _ path: UnsafePointer<CChar>?,
+                                 _ outLayer: UnsafeMutablePointer<OpaquePointer?>?, _ params: UnsafeMutablePointer<T>?,
+                                 _ paramCount: Int) -> fastfood_status {
+    exported(name) { () throws(BoundaryError) in
+        let destination = try Validate.nonNull(outLayer, "out_layer")
+        let params = try Validate.nonNull(params, "params")
+        let (image, size) = try readFile(path)
+        defer { free(image) }
+        try load(image, size, destination, params, paramCount)
     }
 }
 
-@c @implementation
-public func fastfood_load_file_f32(_ path: UnsafePointer<CChar>?, _ out_layer: UnsafeMutablePointer<OpaquePointer?>?,
-                                   _ params: UnsafeMutablePointer<Float>?, _ param_count: Int) -> fastfood_status {
-    exported("fastfood_load_file_f32") { () throws(BoundaryError) in
-        try loadFile(path, .float32, out_layer, params.map(UnsafeMutableRawPointer.init), param_count)
-    }
+extension LayerFile.ElementType {
+    static func of<T: FastfoodScalar>(_: T.Type) -> Self { T.self == Float.self ? .float32 : .float64 }
 }
 
-@c @implementation
-public func fastfood_load_file_f64(_ path: UnsafePointer<CChar>?, _ out_layer: UnsafeMutablePointer<OpaquePointer?>?,
-                                   _ params: UnsafeMutablePointer<Double>?, _ param_count: Int) -> fastfood_status {
-    exported("fastfood_load_file_f64") { () throws(BoundaryError) in
-        try loadFile(path, .float64, out_layer, params.map(UnsafeMutableRawPointer.init), param_count)
-    }
+// The exports, f32 then f64 of each.
+
+@c @implementation public func fastfood_save_f32(_ layer: OpaquePointer?, _ params: UnsafePointer<Float>?,
+    _ buffer: UnsafeMutableRawPointer?, _ buffer_size: Int) -> fastfood_status {
+    save("fastfood_save_f32", layer, params, buffer, buffer_size)
+}
+@c @implementation public func fastfood_save_f64(_ layer: OpaquePointer?, _ params: UnsafePointer<Double>?,
+    _ buffer: UnsafeMutableRawPointer?, _ buffer_size: Int) -> fastfood_status {
+    save("fastfood_save_f64", layer, params, buffer, buffer_size)
+}
+
+@c @implementation public func fastfood_save_file_f32(_ layer: OpaquePointer?, _ params: UnsafePointer<Float>?,
+    _ path: UnsafePointer<CChar>?) -> fastfood_status {
+    saveFile("fastfood_save_file_f32", layer, params, path)
+}
+@c @implementation public func fastfood_save_file_f64(_ layer: OpaquePointer?, _ params: UnsafePointer<Double>?,
+    _ path: UnsafePointer<CChar>?) -> fastfood_status {
+    saveFile("fastfood_save_file_f64", layer, params, path)
+}
+
+@c @implementation public func fastfood_load_f32(_ buffer: UnsafeRawPointer?, _ size: Int,
+    _ out_layer: UnsafeMutablePointer<OpaquePointer?>?, _ params: UnsafeMutablePointer<Float>?, _ param_count: Int) -> fastfood_status {
+    loadBuffer("fastfood_load_f32", buffer, size, out_layer, params, param_count)
+}
+@c @implementation public func fastfood_load_f64(_ buffer: UnsafeRawPointer?, _ size: Int,
+    _ out_layer: UnsafeMutablePointer<OpaquePointer?>?, _ params: UnsafeMutablePointer<Double>?, _ param_count: Int) -> fastfood_status {
+    loadBuffer("fastfood_load_f64", buffer, size, out_layer, params, param_count)
+}
+
+@c @implementation public func fastfood_load_file_f32(_ path: UnsafePointer<CChar>?,
+    _ out_layer: UnsafeMutablePointer<OpaquePointer?>?, _ params: UnsafeMutablePointer<Float>?, _ param_count: Int) -> fastfood_status {
+    loadFile("fastfood_load_file_f32", path, out_layer, params, param_count)
+}
+@c @implementation public func fastfood_load_file_f64(_ path: UnsafePointer<CChar>?,
+    _ out_layer: UnsafeMutablePointer<OpaquePointer?>?, _ params: UnsafeMutablePointer<Double>?, _ param_count: Int) -> fastfood_status {
+    loadFile("fastfood_load_file_f64", path, out_layer, params, param_count)
 }

@@ -3,42 +3,32 @@ import FastfoodEngine
 
 // The standalone fast Walsh-Hadamard transform.
 
-@c @implementation
-public func fastfood_fwht_f32(
-    _ data: UnsafeMutablePointer<Float>?, _ n: Int, _ count: Int, _ stride: Int
+func transform<T: FastfoodScalar>(
+    _ name: StaticString, _ data: UnsafeMutablePointer<T>?, _ n: Int, _ count: Int, _ stride: Int
 ) -> fastfood_status {
-    exported("fastfood_fwht_f32") { () throws(BoundaryError) in
-        guard let (data, log2n) = try transformArguments(data, n, count, stride) else { return }
-        walshHadamardTransform(data, log2Length: log2n, count: count, stride: stride)
+    exported(name) { () throws(BoundaryError) in
+        guard n > 0 else {
+            throw n == 0 ? .invalidArgument("n is 0; it must be a power of two >= 1")
+                         : .sizeOverflow("n (\(unsigned(n))) is larger than any addressable array")
+        }
+        guard n & (n - 1) == 0 else {
+            throw .invalidArgument("n (\(n)) is not a power of two")
+        }
+        try Validate.rowCount(count, "count")
+        if count == 0 { return }
+        let data = try Validate.nonNull(data, "data")
+        // With a single vector the stride is never used.
+        try Validate.matrix(T.self, rows: count, width: n, stride: count == 1 ? n : stride,
+                            name: "data", strideName: "stride", widthName: "n")
+        walshHadamardTransform(data, log2Length: n.trailingZeroBitCount, count: count, stride: stride)
     }
 }
 
-@c @implementation
-public func fastfood_fwht_f64(
-    _ data: UnsafeMutablePointer<Double>?, _ n: Int, _ count: Int, _ stride: Int
-) -> fastfood_status {
-    exported("fastfood_fwht_f64") { () throws(BoundaryError) in
-        guard let (data, log2n) = try transformArguments(data, n, count, stride) else { return }
-        walshHadamardTransform(data, log2Length: log2n, count: count, stride: stride)
-    }
+@c @implementation public func fastfood_fwht_f32(_ data: UnsafeMutablePointer<Float>?, _ n: Int, _ count: Int,
+    _ stride: Int) -> fastfood_status {
+    transform("fastfood_fwht_f32", data, n, count, stride)
 }
-
-/// The data pointer and log2(n), or nil when count is 0 (nothing to do).
-private func transformArguments<T>(
-    _ data: UnsafeMutablePointer<T>?, _ n: Int, _ count: Int, _ stride: Int
-) throws(BoundaryError) -> (UnsafeMutablePointer<T>, Int)? {
-    guard n > 0 else {
-        throw n == 0 ? .invalidArgument("n is 0; it must be a power of two >= 1")
-                     : .sizeOverflow("n (\(unsigned(n))) is larger than any addressable array")
-    }
-    guard n & (n - 1) == 0 else {
-        throw .invalidArgument("n (\(n)) is not a power of two")
-    }
-    try Validate.rowCount(count, "count")
-    if count == 0 { return nil }
-    let data = try Validate.nonNull(data, "data")
-    // With a single vector the stride is never used.
-    try Validate.matrix(T.self, rows: count, width: n, stride: count == 1 ? n : stride,
-                        name: "data", strideName: "stride", widthName: "n")
-    return (data, n.trailingZeroBitCount)
+@c @implementation public func fastfood_fwht_f64(_ data: UnsafeMutablePointer<Double>?, _ n: Int, _ count: Int,
+    _ stride: Int) -> fastfood_status {
+    transform("fastfood_fwht_f64", data, n, count, stride)
 }

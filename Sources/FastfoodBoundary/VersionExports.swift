@@ -1,5 +1,6 @@
 import CFastfood
 import FastfoodThreadLocal
+import FastfoodVersion
 
 // Version and status strings. C strings are Swift static string literals: NUL-terminated and
 // stored in the binary, so the pointers stay valid forever.
@@ -11,7 +12,7 @@ public func fastfood_version_number() -> UInt32 {
 
 @c @implementation
 public func fastfood_version_string() -> UnsafePointer<CChar>? {
-    cString("1.1.0")  // FASTFOOD_VERSION_STRING; test_capi compares the two
+    fastfood_internal_version_string()  // FASTFOOD_VERSION_STRING, from the header itself
 }
 
 @c @implementation

@@ -14,6 +14,8 @@ enum Initialization {
         }
     }
 
+    // Specialised for both element types: the generic entry points dispatch to these.
+    @_specialize(where T == Float) @_specialize(where T == Double)
     static func fill<T: BinaryFloatingPoint>(
         _ shape: LayerShape, seed: UInt64, sigma: Double, params: UnsafeMutablePointer<T>
     ) {
@@ -53,11 +55,7 @@ enum Initialization {
 
 extension LayerDescription {
     /// Fills the parameterCount elements at `params` (sigma finite and > 0: the boundary checks).
-    public func initializeParameters(seed: UInt64, sigma: Double, into params: UnsafeMutablePointer<Float>) {
-        Initialization.fill(shape, seed: seed, sigma: sigma, params: params)
-    }
-
-    public func initializeParameters(seed: UInt64, sigma: Double, into params: UnsafeMutablePointer<Double>) {
+    public func initializeParameters<T: FastfoodScalar>(seed: UInt64, sigma: Double, into params: UnsafeMutablePointer<T>) {
         Initialization.fill(shape, seed: seed, sigma: sigma, params: params)
     }
 }
@@ -79,6 +77,8 @@ public enum InitPreset: UInt32, Sendable {
 }
 
 extension Initialization {
+    // Specialised for both element types: the generic entry points dispatch to these.
+    @_specialize(where T == Float) @_specialize(where T == Double)
     static func fill<T: BinaryFloatingPoint>(
         _ shape: LayerShape, preset: InitPreset, seed: UInt64, value: Double, params: UnsafeMutablePointer<T>
     ) {
@@ -123,11 +123,8 @@ extension Initialization {
 }
 
 extension LayerDescription {
-    public func initializeParameters(preset: InitPreset, seed: UInt64, value: Double, into params: UnsafeMutablePointer<Float>) {
-        Initialization.fill(shape, preset: preset, seed: seed, value: value, params: params)
-    }
-
-    public func initializeParameters(preset: InitPreset, seed: UInt64, value: Double, into params: UnsafeMutablePointer<Double>) {
+    public func initializeParameters<T: FastfoodScalar>(preset: InitPreset, seed: UInt64, value: Double,
+                                                        into params: UnsafeMutablePointer<T>) {
         Initialization.fill(shape, preset: preset, seed: seed, value: value, params: params)
     }
 }

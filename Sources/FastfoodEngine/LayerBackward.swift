@@ -18,7 +18,9 @@ enum LayerBackward {
         var features = false
     }
 
-    static func run<T: EngineScalar>(
+    // Specialised for both element types: the generic entry points dispatch to these.
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    static func run<T: FastfoodScalar>(
         _ layer: LayerCore, params: UnsafePointer<T>, batch: Int,
         x: UnsafePointer<T>?, ldx: Int, dy: UnsafePointer<T>, lddy: Int, outputs: Outputs<T>
     ) throws(ComputeFailure) {
@@ -87,7 +89,7 @@ enum LayerBackward {
 
     /// One call's work for the pool: task = unit of rows, or group of units when parameter
     /// gradients are summed (each group into its own partial).
-    struct Job<T: EngineScalar>: PoolJob {
+    struct Job<T: FastfoodScalar>: PoolJob {
         let layer: KernelLayer
         let params: UnsafePointer<T>
         let x: UnsafePointer<T>?, ldx: Int
@@ -144,22 +146,10 @@ enum LayerBackward {
 
 extension LayerDescription {
     /// dx and dparams (summed over rows) from x and dy. x is read only when dparams is given.
-    public func backward(
-        params: UnsafePointer<Float>, batch: Int, x: UnsafePointer<Float>?, ldx: Int,
-        dy: UnsafePointer<Float>, lddy: Int, dx: UnsafeMutablePointer<Float>?, lddx: Int,
-        dparams: UnsafeMutablePointer<Float>?, accumulate: Bool, sections: GradientSections = .all,
-        dropout: Dropout? = nil
-    ) throws(ComputeFailure) {
-        try LayerBackward.run(
-            core, params: params, batch: batch, x: x, ldx: ldx, dy: dy, lddy: lddy,
-            outputs: .init(dx: dx, lddx: lddx, dparams: dparams, accumulate: accumulate, sections: sections,
-                           dropout: dropout))
-    }
-
-    public func backward(
-        params: UnsafePointer<Double>, batch: Int, x: UnsafePointer<Double>?, ldx: Int,
-        dy: UnsafePointer<Double>, lddy: Int, dx: UnsafeMutablePointer<Double>?, lddx: Int,
-        dparams: UnsafeMutablePointer<Double>?, accumulate: Bool, sections: GradientSections = .all,
+    public func backward<T: FastfoodScalar>(
+        params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>?, ldx: Int,
+        dy: UnsafePointer<T>, lddy: Int, dx: UnsafeMutablePointer<T>?, lddx: Int,
+        dparams: UnsafeMutablePointer<T>?, accumulate: Bool, sections: GradientSections = .all,
         dropout: Dropout? = nil
     ) throws(ComputeFailure) {
         try LayerBackward.run(

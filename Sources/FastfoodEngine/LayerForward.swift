@@ -6,7 +6,9 @@ public enum ComputeFailure: Error, Equatable {
 /// Forward pass: for each block k, y_k = S_k H G_k PI_k H B_k x_pad, truncated, plus bias.
 /// The batch is cut into units (BatchPlan) that the worker pool hands to the selected kernels.
 enum LayerForward {
-    static func run<T: EngineScalar>(
+    // Specialised for both element types: the generic entry points dispatch to these.
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    static func run<T: FastfoodScalar>(
         _ layer: LayerCore, params: UnsafePointer<T>, batch: Int,
         x: UnsafePointer<T>, ldx: Int, y: UnsafeMutablePointer<T>, ldy: Int, dropout: Dropout? = nil,
         features: Bool = false
@@ -45,7 +47,7 @@ enum LayerForward {
     }
 
     /// One call's work for the pool: task = unit of rows.
-    struct Job<T: EngineScalar>: PoolJob {
+    struct Job<T: FastfoodScalar>: PoolJob {
         let layer: KernelLayer
         let params: UnsafePointer<T>
         let x: UnsafePointer<T>, ldx: Int
@@ -82,16 +84,9 @@ enum LayerForward {
 
 extension LayerDescription {
     /// y[r] = layer(params, x[r]) for every row. Sizes are the caller's (boundary's) to validate.
-    public func forward(
-        params: UnsafePointer<Float>, batch: Int, x: UnsafePointer<Float>, ldx: Int,
-        y: UnsafeMutablePointer<Float>, ldy: Int, dropout: Dropout? = nil
-    ) throws(ComputeFailure) {
-        try LayerForward.run(core, params: params, batch: batch, x: x, ldx: ldx, y: y, ldy: ldy, dropout: dropout)
-    }
-
-    public func forward(
-        params: UnsafePointer<Double>, batch: Int, x: UnsafePointer<Double>, ldx: Int,
-        y: UnsafeMutablePointer<Double>, ldy: Int, dropout: Dropout? = nil
+    public func forward<T: FastfoodScalar>(
+        params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int,
+        y: UnsafeMutablePointer<T>, ldy: Int, dropout: Dropout? = nil
     ) throws(ComputeFailure) {
         try LayerForward.run(core, params: params, batch: batch, x: x, ldx: ldx, y: y, ldy: ldy, dropout: dropout)
     }

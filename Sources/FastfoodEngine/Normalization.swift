@@ -11,7 +11,7 @@ enum Normalization {
     }
 
     /// The parameters the kernels should read: `params` itself, or its scaled copy in `scratch`.
-    static func kernelParameters<T: EngineScalar>(
+    static func kernelParameters<T: FastfoodScalar>(
         _ shape: LayerShape, _ params: UnsafePointer<T>, scratch: UnsafeMutableRawPointer
     ) -> UnsafePointer<T> {
         guard shape.isNormalized else { return params }
@@ -24,7 +24,7 @@ enum Normalization {
     }
 
     /// dS of the kernels' (unnormalised) layer -> dS of the normalised one.
-    static func scaleGradient<T: EngineScalar>(_ shape: LayerShape, _ gradient: UnsafeMutablePointer<T>) {
+    static func scaleGradient<T: FastfoodScalar>(_ shape: LayerShape, _ gradient: UnsafeMutablePointer<T>) {
         guard shape.isNormalized else { return }
         let factor = 1 / T(shape.blockSize)
         for i in 0 ..< shape.diagonalLength { gradient[shape.scaleOffset + i] *= factor }

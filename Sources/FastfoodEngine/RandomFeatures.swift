@@ -7,14 +7,18 @@
 /// vector registers, SineCosine in the kernels): forward writes z into phi's first half and
 /// finishes each row in place; backward recomputes each unit's z in that unit's scratch.
 enum RandomFeatures {
-    static func forward<T: EngineScalar>(
+    // Specialised for both element types: the generic entry points dispatch to these.
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    static func forward<T: FastfoodScalar>(
         _ layer: LayerCore, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int,
         phi: UnsafeMutablePointer<T>, ldphi: Int
     ) throws(ComputeFailure) {
         try LayerForward.run(layer, params: params, batch: batch, x: x, ldx: ldx, y: phi, ldy: ldphi, features: true)
     }
 
-    static func backward<T: EngineScalar>(
+    // Specialised for both element types: the generic entry points dispatch to these.
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    static func backward<T: FastfoodScalar>(
         _ layer: LayerCore, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int,
         dphi: UnsafePointer<T>, lddphi: Int, outputs: LayerBackward.Outputs<T>
     ) throws(ComputeFailure) {
@@ -27,34 +31,16 @@ enum RandomFeatures {
 
 extension LayerDescription {
     /// phi rows of 2 * outFeatures: [cos(z) | sin(z)] / sqrt(outFeatures).
-    public func featuresForward(
-        params: UnsafePointer<Float>, batch: Int, x: UnsafePointer<Float>, ldx: Int,
-        phi: UnsafeMutablePointer<Float>, ldphi: Int
+    public func featuresForward<T: FastfoodScalar>(
+        params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int, phi: UnsafeMutablePointer<T>, ldphi: Int
     ) throws(ComputeFailure) {
         try RandomFeatures.forward(core, params: params, batch: batch, x: x, ldx: ldx, phi: phi, ldphi: ldphi)
     }
 
-    public func featuresForward(
-        params: UnsafePointer<Double>, batch: Int, x: UnsafePointer<Double>, ldx: Int,
-        phi: UnsafeMutablePointer<Double>, ldphi: Int
-    ) throws(ComputeFailure) {
-        try RandomFeatures.forward(core, params: params, batch: batch, x: x, ldx: ldx, phi: phi, ldphi: ldphi)
-    }
-
-    public func featuresBackward(
-        params: UnsafePointer<Float>, batch: Int, x: UnsafePointer<Float>, ldx: Int,
-        dphi: UnsafePointer<Float>, lddphi: Int, dx: UnsafeMutablePointer<Float>?, lddx: Int,
-        dparams: UnsafeMutablePointer<Float>?, accumulate: Bool, sections: GradientSections = .all
-    ) throws(ComputeFailure) {
-        try RandomFeatures.backward(core, params: params, batch: batch, x: x, ldx: ldx, dphi: dphi, lddphi: lddphi,
-                                    outputs: .init(dx: dx, lddx: lddx, dparams: dparams, accumulate: accumulate,
-                                                   sections: sections))
-    }
-
-    public func featuresBackward(
-        params: UnsafePointer<Double>, batch: Int, x: UnsafePointer<Double>, ldx: Int,
-        dphi: UnsafePointer<Double>, lddphi: Int, dx: UnsafeMutablePointer<Double>?, lddx: Int,
-        dparams: UnsafeMutablePointer<Double>?, accumulate: Bool, sections: GradientSections = .all
+    public func featuresBackward<T: FastfoodScalar>(
+        params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>, ldx: Int,
+        dphi: UnsafePointer<T>, lddphi: Int, dx: UnsafeMutablePointer<T>?, lddx: Int,
+        dparams: UnsafeMutablePointer<T>?, accumulate: Bool, sections: GradientSections = .all
     ) throws(ComputeFailure) {
         try RandomFeatures.backward(core, params: params, batch: batch, x: x, ldx: ldx, dphi: dphi, lddphi: lddphi,
                                     outputs: .init(dx: dx, lddx: lddx, dparams: dparams, accumulate: accumulate,

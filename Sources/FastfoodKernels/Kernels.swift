@@ -7,16 +7,20 @@ import FastfoodCore
 /// The one fused multiply-add (AVX2 and AVX-512, FastfoodFloat.signedSum) multiplies by +-1,
 /// an exact product, so it rounds exactly like the add it replaces.
 public enum Kernels {
-    public static func forward(_ unit: ForwardUnit<Float>) { ForwardKernels.run(unit) }
-    public static func forward(_ unit: ForwardUnit<Double>) { ForwardKernels.run(unit) }
-    public static func backward(_ unit: BackwardUnit<Float>) { BackwardKernels.run(unit) }
-    public static func backward(_ unit: BackwardUnit<Double>) { BackwardKernels.run(unit) }
+    package static let variant = KernelVariant(
+        name: variantName,
+        float32: ScalarKernels(tileRows: Float.Vector.scalarCount, forward: { ForwardKernels.run($0) },
+                               backward: { BackwardKernels.run($0) },
+                               transform: { WalshHadamard.transform($0, log2Length: $1) }),
+        float64: ScalarKernels(tileRows: Double.Vector.scalarCount, forward: { ForwardKernels.run($0) },
+                               backward: { BackwardKernels.run($0) },
+                               transform: { WalshHadamard.transform($0, log2Length: $1) }))
 
-    /// In-place unnormalised FWHT of the 2^log2Length contiguous elements at `data`.
-    public static func transform(_ data: UnsafeMutablePointer<Float>, log2Length: Int) {
-        WalshHadamard.transform(data, log2Length: log2Length)
-    }
-    public static func transform(_ data: UnsafeMutablePointer<Double>, log2Length: Int) {
-        WalshHadamard.transform(data, log2Length: log2Length)
-    }
+    #if FASTFOOD_AVX512
+    static let variantName: StaticString = "avx512"
+    #elseif FASTFOOD_AVX2
+    static let variantName: StaticString = "avx2"
+    #else
+    static let variantName: StaticString = "generic"
+    #endif
 }

@@ -26,7 +26,7 @@ _Static_assert(sizeof(size_t) == 8, "size_t is mapped to ffi_type_uint64");
 #define FFI_PTR (&ffi_type_pointer)
 
 /* CHECK and report(): the harness the C tests share. */
-#include "../../Tests/CAPI/check.h"
+#include "../CAPI/check.h"
 static void *library;
 static char called[64][64];
 static int called_count;

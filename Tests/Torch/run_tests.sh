@@ -8,10 +8,10 @@ make_cmd=$2
 here=$(cd "$(dirname "$0")" && pwd)
 if ! ls /usr/lib/*/cmake/Torch/TorchConfig.cmake > /dev/null 2>&1 && [ -z "${Torch_DIR:-}" ]; then
     if [ "${CI:-}" = true ]; then
-        echo "FAIL bindings/torch: libtorch not found (.ci/run should have installed libtorch-dev)"
+        echo "FAIL Tests/Torch: libtorch not found (.ci/run should have installed libtorch-dev)"
         exit 1
     fi
-    echo "SKIP bindings/torch: libtorch not found; apt-get install libtorch-dev (or set Torch_DIR) to run it"
+    echo "SKIP Tests/Torch: libtorch not found; apt-get install libtorch-dev (or set Torch_DIR) to run it"
     exit 0
 fi
 prefix="$build/torch-prefix"

@@ -1,0 +1,86 @@
+import CFastfood
+import FastfoodEngine
+import Glibc
+
+// Parameter initialisation: the RBF one of 1.0 and the presets. One generic function validates
+// and fills; each export is one line naming itself.
+
+func initialize<T: FastfoodScalar>(
+    _ name: StaticString, _ layer: OpaquePointer?, _ preset: UInt32, _ seed: UInt64, _ value: Double,
+    valueName: StaticString, _ params: UnsafeMutablePointer<T>?
+) -> fastfood_status {
+    exported(name) { () throws(BoundaryError) in
+        let (layer, preset, params) = try presetArguments(layer, preset, value, valueName, params)
+        try initializeChecked(layer, preset, seed: seed, value: value, valueName: valueName, into: params)
+    }
+}
+
+@c @implementation public func fastfood_init_params_f32(_ layer: OpaquePointer?, _ seed: UInt64, _ sigma: Double,
+    _ params: UnsafeMutablePointer<Float>?) -> fastfood_status {
+    initialize("fastfood_init_params_f32", layer, InitPreset.rbf.rawValue, seed, sigma, valueName: "sigma", params)
+}
+@c @implementation public func fastfood_init_params_f64(_ layer: OpaquePointer?, _ seed: UInt64, _ sigma: Double,
+    _ params: UnsafeMutablePointer<Double>?) -> fastfood_status {
+    initialize("fastfood_init_params_f64", layer, InitPreset.rbf.rawValue, seed, sigma, valueName: "sigma", params)
+}
+
+@c @implementation public func fastfood_init_params_preset_f32(_ layer: OpaquePointer?, _ preset: UInt32, _ seed: UInt64,
+    _ value: Double, _ params: UnsafeMutablePointer<Float>?) -> fastfood_status {
+    initialize("fastfood_init_params_preset_f32", layer, preset, seed, value, valueName: "value", params)
+}
+@c @implementation public func fastfood_init_params_preset_f64(_ layer: OpaquePointer?, _ preset: UInt32, _ seed: UInt64,
+    _ value: Double, _ params: UnsafeMutablePointer<Double>?) -> fastfood_status {
+    initialize("fastfood_init_params_preset_f64", layer, preset, seed, value, valueName: "value", params)
+}
+
+/// The layer, the preset and params, with value checked for the preset. `valueName` "sigma" is
+/// the 1.0 call (RBF only), whose messages keep their 1.0 wording.
+private func presetArguments<T>(
+    _ handle: OpaquePointer?, _ code: UInt32, _ value: Double, _ valueName: StaticString,
+    _ params: UnsafeMutablePointer<T>?
+) throws(BoundaryError) -> (LayerCore, InitPreset, UnsafeMutablePointer<T>) {
+    let layer = try LayerHandle.layer(handle)
+    let params = try Validate.nonNull(params, "params")
+    guard let preset = InitPreset(rawValue: code) else {
+        throw .invalidArgument("preset (\(code)) is not FASTFOOD_INIT_RBF (0), FASTFOOD_INIT_VARIANCE (1) or FASTFOOD_INIT_NEAR_IDENTITY (2)")
+    }
+    switch preset {
+    case .rbf where !(value.isFinite && value > 0) && valueName.description == "sigma":
+        throw .invalidArgument("sigma (\(value)) must be finite and greater than 0")
+    case .rbf where !(value.isFinite && value > 0):
+        throw .invalidArgument("value (\(value)) is sigma for FASTFOOD_INIT_RBF and must be finite and greater than 0")
+    case .variance where !(value.isFinite && value > 0):
+        throw .invalidArgument("value (\(value)) is the gain for FASTFOOD_INIT_VARIANCE and must be finite and greater than 0")
+    case .nearIdentity where !(value.isFinite && value >= 0):
+        throw .invalidArgument("value (\(value)) is epsilon for FASTFOOD_INIT_NEAR_IDENTITY and must be finite and at least 0")
+    default:
+        return (layer, preset, params)
+    }
+}
+
+/// Fills params with an initialisation, or fails with params untouched: the values are computed
+/// into temporary memory first and must be representable in T (finite; S not flushed to 0 for
+/// the RBF and variance presets, where it cannot be 0). Extreme sigma or gain values (1e-300,
+/// DBL_MAX) would otherwise give inf or 0 parameters.
+func initializeChecked<T: FastfoodScalar>(
+    _ layer: LayerCore, _ preset: InitPreset, seed: UInt64, value: Double, valueName: StaticString,
+    into params: UnsafeMutablePointer<T>
+) throws(BoundaryError) {
+    let shape = layer.shape
+    let count = shape.parameterCount
+    guard let temporary = malloc(count * MemoryLayout<T>.stride)?.bindMemory(to: T.self, capacity: count) else {
+        throw .outOfMemory("could not allocate \(count) parameters of temporary memory")
+    }
+    defer { free(temporary) }
+    layer.initializeParameters(preset: preset, seed: seed, value: value, into: temporary)
+    let scaleMustBeNormal = preset != .nearIdentity
+    for i in 0 ..< count {
+        let v = temporary[i]
+        let isScale = i < shape.diagonalLength
+        if !v.isFinite || (isScale && scaleMustBeNormal && !v.isNormal) {
+            let type = T.self == Float.self ? "float32" : "float64"
+            throw .invalidArgument("\(valueName) (\(value)) gives parameters that are not representable in \(type) (\(isScale ? "S" : "a parameter") = \(v))")
+        }
+    }
+    params.update(from: temporary, count: count)
+}
