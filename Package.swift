@@ -3,7 +3,7 @@
 // fastfood: the Adaptive Fastfood transform (Yang et al., "Deep Fried Convnets", 2015) as a
 // Swift engine behind a stable C ABI.
 //
-//   FastfoodCore            shared data types: layer shape, batch plan, kernel work units,
+//   FastfoodCore            shared data types: layer shape, parameter layout, kernel work units,
 //                           dropout masks and the SplitMix64 generator they and the engine use
 //   FastfoodSIMD            vector +, -, * as single LLVM vector operations (built with
 //                           -parse-stdlib for the compiler builtins; see VectorArithmetic.swift)

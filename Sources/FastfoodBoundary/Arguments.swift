@@ -102,11 +102,9 @@ struct BackwardArguments<T: BinaryFloatingPoint> {
         if batch == 0 {
             // The sum over an empty batch is zero (in the sections that are computed).
             if let dparams, !accumulate {
-                let kd = shape.diagonalLength
-                if sections.scale { (dparams + shape.scaleOffset).update(repeating: 0, count: kd) }
-                if sections.gaussian { (dparams + shape.gaussianOffset).update(repeating: 0, count: kd) }
-                if sections.sign { (dparams + shape.signOffset).update(repeating: 0, count: kd) }
-                if shape.hasBias { (dparams + shape.biasOffset).update(repeating: 0, count: shape.outFeatures) }
+                shape.layout.forEachWritten(sections) { range in
+                    (dparams + range.lowerBound).update(repeating: 0, count: range.count)
+                }
             }
             return nil
         }

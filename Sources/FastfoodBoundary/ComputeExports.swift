@@ -95,29 +95,25 @@ func workspaceFailure(_ layer: LayerCore) -> BoundaryError {
 @c @implementation public func fastfood_forward_train_f32(_ layer: OpaquePointer?, _ params: UnsafePointer<Float>?,
     _ batch: Int, _ x: UnsafePointer<Float>?, _ ldx: Int, _ y: UnsafeMutablePointer<Float>?, _ ldy: Int,
     _ drop_input: Double, _ drop_permuted: Double, _ drop_output: Double, _ seed: UInt64, _ step: UInt64) -> fastfood_status {
-    forward("fastfood_forward_train_f32", layer, params, batch, x, ldx, y, ldy,
-            DropoutRates(drop_input, drop_permuted, drop_output, seed, step))
+    forward("fastfood_forward_train_f32", layer, params, batch, x, ldx, y, ldy, .init(drop_input, drop_permuted, drop_output, seed, step))
 }
 @c @implementation public func fastfood_forward_train_f64(_ layer: OpaquePointer?, _ params: UnsafePointer<Double>?,
     _ batch: Int, _ x: UnsafePointer<Double>?, _ ldx: Int, _ y: UnsafeMutablePointer<Double>?, _ ldy: Int,
     _ drop_input: Double, _ drop_permuted: Double, _ drop_output: Double, _ seed: UInt64, _ step: UInt64) -> fastfood_status {
-    forward("fastfood_forward_train_f64", layer, params, batch, x, ldx, y, ldy,
-            DropoutRates(drop_input, drop_permuted, drop_output, seed, step))
+    forward("fastfood_forward_train_f64", layer, params, batch, x, ldx, y, ldy, .init(drop_input, drop_permuted, drop_output, seed, step))
 }
 
 @c @implementation public func fastfood_backward_train_f32(_ layer: OpaquePointer?, _ params: UnsafePointer<Float>?,
     _ batch: Int, _ x: UnsafePointer<Float>?, _ ldx: Int, _ dy: UnsafePointer<Float>?, _ lddy: Int,
     _ dx: UnsafeMutablePointer<Float>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<Float>?, _ flags: UInt32,
     _ drop_input: Double, _ drop_permuted: Double, _ drop_output: Double, _ seed: UInt64, _ step: UInt64) -> fastfood_status {
-    backward("fastfood_backward_train_f32", layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags,
-             DropoutRates(drop_input, drop_permuted, drop_output, seed, step))
+    backward("fastfood_backward_train_f32", layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags, .init(drop_input, drop_permuted, drop_output, seed, step))
 }
 @c @implementation public func fastfood_backward_train_f64(_ layer: OpaquePointer?, _ params: UnsafePointer<Double>?,
     _ batch: Int, _ x: UnsafePointer<Double>?, _ ldx: Int, _ dy: UnsafePointer<Double>?, _ lddy: Int,
     _ dx: UnsafeMutablePointer<Double>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<Double>?, _ flags: UInt32,
     _ drop_input: Double, _ drop_permuted: Double, _ drop_output: Double, _ seed: UInt64, _ step: UInt64) -> fastfood_status {
-    backward("fastfood_backward_train_f64", layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags,
-             DropoutRates(drop_input, drop_permuted, drop_output, seed, step))
+    backward("fastfood_backward_train_f64", layer, params, batch, x, ldx, dy, lddy, dx, lddx, dparams, flags, .init(drop_input, drop_permuted, drop_output, seed, step))
 }
 
 @c @implementation public func fastfood_features_forward_f32(_ layer: OpaquePointer?, _ params: UnsafePointer<Float>?,

@@ -76,7 +76,7 @@ func initializeChecked<T: FastfoodScalar>(
     let scaleMustBeNormal = preset != .nearIdentity
     for i in 0 ..< count {
         let v = temporary[i]
-        let isScale = i < shape.diagonalLength
+        let isScale = shape.layout.scale.contains(i)
         if !v.isFinite || (isScale && scaleMustBeNormal && !v.isNormal) {
             let type = T.self == Float.self ? "float32" : "float64"
             throw .invalidArgument("\(valueName) (\(value)) gives parameters that are not representable in \(type) (\(isScale ? "S" : "a parameter") = \(v))")

@@ -50,40 +50,17 @@ public func fastfood_layer_destroy(_ layer: OpaquePointer?) {
     LayerHandle.release(layer)
 }
 
-@c @implementation
-public func fastfood_layer_in_features(_ layer: OpaquePointer?) -> Int {
-    LayerHandle.layerIfAny(layer)?.shape.inFeatures ?? 0
-}
+// The queries: 0 for a NULL layer, as documented.
+@c @implementation public func fastfood_layer_in_features(_ layer: OpaquePointer?) -> Int { query(layer) { $0.shape.inFeatures } }
+@c @implementation public func fastfood_layer_out_features(_ layer: OpaquePointer?) -> Int { query(layer) { $0.shape.outFeatures } }
+@c @implementation public func fastfood_layer_block_size(_ layer: OpaquePointer?) -> Int { query(layer) { $0.shape.blockSize } }
+@c @implementation public func fastfood_layer_num_blocks(_ layer: OpaquePointer?) -> Int { query(layer) { $0.shape.blockCount } }
+@c @implementation public func fastfood_layer_param_count(_ layer: OpaquePointer?) -> Int { query(layer) { $0.shape.parameterCount } }
+@c @implementation public func fastfood_layer_flags(_ layer: OpaquePointer?) -> UInt32 { query(layer) { $0.shape.flagBits } }
+@c @implementation public func fastfood_layer_seed(_ layer: OpaquePointer?) -> UInt64 { query(layer) { $0.seed } }
 
-@c @implementation
-public func fastfood_layer_out_features(_ layer: OpaquePointer?) -> Int {
-    LayerHandle.layerIfAny(layer)?.shape.outFeatures ?? 0
-}
-
-@c @implementation
-public func fastfood_layer_block_size(_ layer: OpaquePointer?) -> Int {
-    LayerHandle.layerIfAny(layer)?.shape.blockSize ?? 0
-}
-
-@c @implementation
-public func fastfood_layer_num_blocks(_ layer: OpaquePointer?) -> Int {
-    LayerHandle.layerIfAny(layer)?.shape.blockCount ?? 0
-}
-
-@c @implementation
-public func fastfood_layer_param_count(_ layer: OpaquePointer?) -> Int {
-    LayerHandle.layerIfAny(layer)?.shape.parameterCount ?? 0
-}
-
-@c @implementation
-public func fastfood_layer_flags(_ layer: OpaquePointer?) -> UInt32 {
-    guard let layer = LayerHandle.layerIfAny(layer) else { return 0 }
-    return layer.shape.flagBits
-}
-
-@c @implementation
-public func fastfood_layer_seed(_ layer: OpaquePointer?) -> UInt64 {
-    LayerHandle.layerIfAny(layer)?.seed ?? 0
+private func query<R: BinaryInteger>(_ handle: OpaquePointer?, _ field: (LayerCore) -> R) -> R {
+    LayerHandle.layerIfAny(handle).map(field) ?? 0
 }
 
 @c @implementation

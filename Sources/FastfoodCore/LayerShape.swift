@@ -52,13 +52,8 @@ public struct LayerShape: Sendable, Equatable {
     /// K * D: the length of each of the S, G and B sections.
     public var diagonalLength: Int { blockCount * blockSize }
 
-    /// 3*K*D, plus outFeatures with a bias.
+    /// 3*K*D, plus outFeatures with a bias (the sections: ParameterLayout).
     public var parameterCount: Int { 3 * diagonalLength + (hasBias ? outFeatures : 0) }
-
-    public var scaleOffset: Int { 0 }
-    public var gaussianOffset: Int { diagonalLength }
-    public var signOffset: Int { 2 * diagonalLength }
-    public var biasOffset: Int { 3 * diagonalLength }
 
     /// How many outputs block k produces after truncation to outFeatures.
     @inline(__always)

@@ -22,10 +22,8 @@ enum Initialization {
         let n = shape.blockSize
         let scale = 1 / (sigma * Double(n).squareRoot()) * shape.initialScaleFactor
         for k in 0 ..< shape.blockCount {
-            let offset = k * n
-            let s = params + shape.scaleOffset + offset
-            let g = params + shape.gaussianOffset + offset
-            let b = params + shape.signOffset + offset
+            let slices = shape.layout.block(k, of: params)
+            let (s, g, b) = (slices.scale, slices.gaussian, slices.sign)
 
             randomSigns(b, count: n, seed: seed, block: k)
 
@@ -48,7 +46,7 @@ enum Initialization {
             for i in 0 ..< n { s[i] = T(chi.nextChi(degrees: n) * inverseNorm * scale) }
         }
         if shape.hasBias {
-            (params + shape.biasOffset).update(repeating: 0, count: shape.outFeatures)
+            (params + shape.layout.bias.lowerBound).update(repeating: 0, count: shape.layout.bias.count)
         }
     }
 }
@@ -91,10 +89,8 @@ extension Initialization {
         }
         let n = shape.blockSize
         for k in 0 ..< shape.blockCount {
-            let offset = k * n
-            let s = params + shape.scaleOffset + offset
-            let g = params + shape.gaussianOffset + offset
-            let b = params + shape.signOffset + offset
+            let slices = shape.layout.block(k, of: params)
+            let (s, g, b) = (slices.scale, slices.gaussian, slices.sign)
             var gaussian = SplitMix64(seed: seed, purpose: .gaussian, block: k)
             var noise = SplitMix64(seed: seed, purpose: .chi, block: k)
             if preset == .variance {
@@ -117,7 +113,7 @@ extension Initialization {
             }
         }
         if shape.hasBias {
-            (params + shape.biasOffset).update(repeating: 0, count: shape.outFeatures)
+            (params + shape.layout.bias.lowerBound).update(repeating: 0, count: shape.layout.bias.count)
         }
     }
 }

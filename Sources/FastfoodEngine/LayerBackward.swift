@@ -28,7 +28,7 @@ enum LayerBackward {
         guard batch > 0 else {
             // The sum over an empty batch is zero, in the sections that are computed.
             if let dparams = outputs.dparams, !outputs.accumulate {
-                forEachWrittenSection(shape, outputs.sections) { range in
+                shape.layout.forEachWritten(outputs.sections) { range in
                     (dparams + range.lowerBound).update(repeating: 0, count: range.count)
                 }
             }
@@ -43,7 +43,7 @@ enum LayerBackward {
         // All scratch (scaled parameters, partial gradients, then every worker's) before any
         // output is written.
         let partialCount = wantsGradient ? plan.groupCount : 0
-        guard let kernelBytes = WorkSize.backward(blockSize: shape.blockSize, training: outputs.dropout != nil),
+        guard let kernelBytes = KernelScratch.backward(blockSize: shape.blockSize, training: outputs.dropout != nil),
               let featureBytes = outputs.features ? ScratchSize.region(T.self, count: T.tileRows * shape.outFeatures) : 0,
               case let (workBytes, overflow) = kernelBytes.addingReportingOverflow(featureBytes), !overflow,
               let paramBytes = Normalization.scratchBytes(shape, T.self),
@@ -67,24 +67,13 @@ enum LayerBackward {
         }
         Normalization.scaleGradient(shape, sum)
         // Only the requested sections are written; skipped ones keep what the caller had.
-        forEachWrittenSection(shape, outputs.sections) { range in
+        shape.layout.forEachWritten(outputs.sections) { range in
             if outputs.accumulate {
                 for i in range { dparams[i] += sum[i] }
             } else {
                 (dparams + range.lowerBound).update(from: sum + range.lowerBound, count: range.count)
             }
         }
-    }
-
-    /// The parameter-gradient ranges a backward call writes: the requested ones of dS, dG, dB,
-    /// and dbias whenever the layer has a bias.
-    /// (A closure, not an array: nothing allocates after a call's first.)
-    static func forEachWrittenSection(_ shape: LayerShape, _ sections: GradientSections, _ body: (Range<Int>) -> Void) {
-        let kd = shape.diagonalLength
-        if sections.scale { body(shape.scaleOffset ..< shape.scaleOffset + kd) }
-        if sections.gaussian { body(shape.gaussianOffset ..< shape.gaussianOffset + kd) }
-        if sections.sign { body(shape.signOffset ..< shape.signOffset + kd) }
-        if shape.hasBias { body(shape.biasOffset ..< shape.parameterCount) }
     }
 
     /// One call's work for the pool: task = unit of rows, or group of units when parameter

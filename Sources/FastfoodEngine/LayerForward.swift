@@ -21,7 +21,7 @@ enum LayerForward {
         // blocks read it, so each unit first copies its rows of x into its worker's scratch.
         let copiesInput = shape.blockCount > 1 && overlaps(x, batch, ldx, y, ldy)
         // All scratch, for every worker, before any output is written.
-        guard let kernelWork = WorkSize.forward(blockSize: shape.blockSize, training: dropout != nil),
+        guard let kernelWork = KernelScratch.forward(blockSize: shape.blockSize, training: dropout != nil),
               let inputBytes = copiesInput ? ScratchSize.region(T.self, count: plan.tileRows * shape.inFeatures) : 0,
               case let (workBytes, overflow) = kernelWork.addingReportingOverflow(inputBytes), !overflow,
               let paramBytes = Normalization.scratchBytes(shape, T.self),

@@ -16,10 +16,10 @@ enum Normalization {
     ) -> UnsafePointer<T> {
         guard shape.isNormalized else { return params }
         let copy = scratch.bindMemory(to: T.self, capacity: shape.parameterCount)
-        let kd = shape.diagonalLength
+        let scale = shape.layout.scale
         let factor = 1 / T(shape.blockSize)
-        for i in 0 ..< kd { copy[shape.scaleOffset + i] = params[shape.scaleOffset + i] * factor }
-        (copy + kd).update(from: params + kd, count: shape.parameterCount - kd)
+        for i in scale { copy[i] = params[i] * factor }
+        (copy + scale.upperBound).update(from: params + scale.upperBound, count: shape.parameterCount - scale.upperBound)
         return UnsafePointer(copy)
     }
 
@@ -27,6 +27,6 @@ enum Normalization {
     static func scaleGradient<T: FastfoodScalar>(_ shape: LayerShape, _ gradient: UnsafeMutablePointer<T>) {
         guard shape.isNormalized else { return }
         let factor = 1 / T(shape.blockSize)
-        for i in 0 ..< shape.diagonalLength { gradient[shape.scaleOffset + i] *= factor }
+        for i in shape.layout.scale { gradient[i] *= factor }
     }
 }

@@ -10,12 +10,12 @@ import FastfoodCore
 enum ForwardKernels {
     /// A worker's scratch: three D-vector buffers (the input tile and two transform buffers),
     /// and in training mode a fourth for one site's mask factors; the row path uses the start
-    /// of two of them. Layout: WorkSize.forward.
+    /// of two of them. Layout: KernelScratch.forward.
     struct Work<T: FastfoodFloat> {
         let input, u, v, factors: UnsafeMutablePointer<T.Vector>
 
         init(at base: UnsafeMutableRawPointer, blockSize n: Int) {
-            let stride = n * WorkSize.vectorBytes
+            let stride = n * KernelScratch.vectorBytes
             input = base.bindMemory(to: T.Vector.self, capacity: n)
             u = (base + stride).bindMemory(to: T.Vector.self, capacity: n)
             v = (base + 2 * stride).bindMemory(to: T.Vector.self, capacity: n)
@@ -78,8 +78,8 @@ enum ForwardKernels {
                                             into: v, factors: masks?.masks(.permuted) == true ? work.factors : nil,
                                             prepare: { masks?.fill(.permuted, offset: block.offset, $0, into: work.factors) })
             // y_k = S v (+ bias), truncated; with output masks, in pieces of L1 size.
-            let bias = shape.hasBias ? params + shape.biasOffset + block.offset : nil
-            let piece = masks?.masks(.output) == true ? WorkSize.maskPiece : block.outputs
+            let bias = block.bias
+            let piece = masks?.masks(.output) == true ? KernelScratch.maskPiece : block.outputs
             var c = 0
             while c < block.outputs {
                 let count = min(piece, block.outputs - c)
@@ -124,7 +124,7 @@ enum ForwardKernels {
             WalshHadamard.transform(v, log2Length: log2n)
             // y_k = S v (+ bias), truncated
             let yk = y + block.offset
-            let bias = shape.hasBias ? params + shape.biasOffset + block.offset : nil
+            let bias = block.bias
             if let outputMask {
                 for i in 0 ..< block.outputs {
                     let kept = (v[i] * block.scale[i]) * outputMask.factor(key: key, index: block.offset + i)
@@ -141,18 +141,18 @@ enum ForwardKernels {
 
 enum BackwardKernels {
     /// A worker's scratch: five D-vector buffers and two W x W tiles, and in training mode three
-    /// more D-vector buffers for the mask factors after PI, after S and on the input. Layout: WorkSize.backward.
+    /// more D-vector buffers for the mask factors after PI, after S and on the input. Layout: KernelScratch.backward.
     struct Work<T: FastfoodFloat> {
         let input, u, v, w, dx, tile, permutedFactors, outputFactors, inputFactors: UnsafeMutablePointer<T.Vector>
 
         init(at base: UnsafeMutableRawPointer, blockSize n: Int) {
-            let stride = n * WorkSize.vectorBytes
+            let stride = n * KernelScratch.vectorBytes
             func region(_ start: Int) -> UnsafeMutablePointer<T.Vector> {
                 (base + start).bindMemory(to: T.Vector.self, capacity: max(n, T.Vector.scalarCount))
             }
             (input, u, v, w, dx, tile) = (region(0), region(stride), region(2 * stride), region(3 * stride),
                                           region(4 * stride), region(5 * stride))
-            let masks = 5 * stride + WorkSize.tileVectors * WorkSize.vectorBytes
+            let masks = 5 * stride + KernelScratch.tileVectors * KernelScratch.vectorBytes
             (permutedFactors, outputFactors, inputFactors) = (region(masks), region(masks + stride), region(masks + 2 * stride))
         }
 
@@ -248,6 +248,7 @@ enum BackwardKernels {
         }
         for k in 0 ..< shape.blockCount {
             let block = BlockView(layer, params, block: k)
+            let dBlock = gradientAndX.map { shape.layout.block(k, of: $0.0) }
             let outputs = block.outputs
             let permutedFactors = masksPermuted ? UnsafePointer(work.permutedFactors) : nil
             if let x = recomputeX {
@@ -271,7 +272,7 @@ enum BackwardKernels {
             let outputFactors = masksOutput ? UnsafePointer(work.outputFactors) : nil
             let tileFeatures = features.map {
                 TileFeatures(rows: $0.dphi + block.offset, ld: $0.ld, sinOffset: shape.outFeatures,
-                             bias: shape.hasBias ? params + shape.biasOffset + block.offset : nil,
+                             bias: block.bias,
                              scale: T(1 / Double(shape.outFeatures).squareRoot()))
             }
             transform(w, zeroFrom: outputs, fill: { range in
@@ -283,8 +284,8 @@ enum BackwardKernels {
                     TileKernels.gatherOutputGradient(
                         dyBlock, ld: lddy, rows: rows, count: columns, total: range.count, w: w + first,
                         scale: block.scale + first,
-                        dS: sections.scale ? gradient.map { $0 + shape.scaleOffset + block.offset + first } : nil,
-                        dBias: shape.hasBias ? gradient.map { $0 + shape.biasOffset + block.offset + first } : nil,
+                        dS: sections.scale ? dBlock.map { $0.scale + first } : nil,
+                        dBias: dBlock?.bias.map { $0 + first },
                         tile: tile, factors: outputFactors.map { $0 + first },
                         features: tileFeatures?.advanced(by: first))
                 } else if let outputFactors {
@@ -296,20 +297,20 @@ enum BackwardKernels {
                                        into: w + first, scale: block.scale + first)
                 }
             }, drain: { range in
-                guard let (gradient, _) = gradientAndX, sections.gaussian else { return }
+                guard let dBlock, sections.gaussian else { return }
                 let first = range.lowerBound
                 TileKernels.reduce(w + first, times: v + first, count: range.count, rows: rows,
-                                   into: gradient + shape.gaussianOffset + block.offset + first, tile: tile)
+                                   into: dBlock.gaussian + first, tile: tile)
             })
             // u = du0 = H PI^T G du3, PI^T as a gather through the inverse permutation; dB is
             // reduced as du0 is finished.
             TileKernels.permuteAndTransform(w, permutation: block.inversePermutation, scale: block.gaussian,
                                             scaleBySource: true, count: n, into: u,
                                             factors: permutedFactors, drain: { range in
-                guard let (gradient, _) = gradientAndX, sections.sign else { return }
+                guard let dBlock, sections.sign else { return }
                 let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
                 TileKernels.reduce(u + first, times: input + first, count: columns, rows: rows,
-                                   into: gradient + shape.signOffset + block.offset + first, tile: tile)
+                                   into: dBlock.sign + first, tile: tile)
             })
             guard let dx else { continue }
             // dx = a_in sum_k B_k du0_k
@@ -362,7 +363,8 @@ enum BackwardKernels {
             let block = BlockView(layer, params, block: k)
             let outputs = block.outputs
             let dyk = dy + block.offset
-            if let gradient, let xKept, sections.needsForwardPass {
+            let dBlock = gradient.map { shape.layout.block(k, of: $0) }
+            if let dBlock, let xKept, sections.needsForwardPass {
                 // Recompute u2 (kept in v) and u4 (in w).
                 for i in 0 ..< inputs { u[i] = xKept[i] * block.sign[i] }
                 (u + inputs).update(repeating: 0, count: n - inputs)
@@ -375,20 +377,19 @@ enum BackwardKernels {
                 for i in 0 ..< n { w[i] = v[i] * block.gaussian[i] }
                 WalshHadamard.transform(w, log2Length: log2n)
                 if sections.scale {
-                    let ds = gradient + shape.scaleOffset + block.offset
+                    let ds = dBlock.scale
                     for i in 0 ..< outputs { ds[i] += outputGradient(dyk, block, i) * w[i] }
                 }
             }
-            if let gradient, x != nil, shape.hasBias {
-                let dbias = gradient + shape.biasOffset + block.offset
+            if let dbias = dBlock?.bias, x != nil {
                 for i in 0 ..< outputs { dbias[i] += dyk[i] }
             }
             // w = du3 = H S a_out dy (truncated outputs have zero gradient)
             for i in 0 ..< outputs { w[i] = outputGradient(dyk, block, i) * block.scale[i] }
             (w + outputs).update(repeating: 0, count: n - outputs)
             WalshHadamard.transform(w, log2Length: log2n)
-            if let gradient, x != nil, sections.gaussian {
-                let dg = gradient + shape.gaussianOffset + block.offset
+            if let dBlock, x != nil, sections.gaussian {
+                let dg = dBlock.gaussian
                 for i in 0 ..< n { dg[i] += w[i] * v[i] }
             }
             // u = du0 = H PI^T a_pi G du3
@@ -400,8 +401,8 @@ enum BackwardKernels {
                 for i in 0 ..< n { u[Int(block.permutation[i])] = w[i] * block.gaussian[i] }
             }
             WalshHadamard.transform(u, log2Length: log2n)
-            if let gradient, let xKept, sections.sign {
-                let db = gradient + shape.signOffset + block.offset
+            if let dBlock, let xKept, sections.sign {
+                let db = dBlock.sign
                 for i in 0 ..< inputs { db[i] += u[i] * xKept[i] }
             }
             guard dx != nil else { continue }

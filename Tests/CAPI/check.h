@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int passed = 0, failed = 0;
@@ -27,6 +28,22 @@ static inline int report(void) {
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
+
+/* Test data: a xorshift64 stream in [-1, 1), seeded by the test (#define CHECK_RNG_SEED before
+ * including this), and malloc that ends the test on failure. */
+#ifdef CHECK_RNG_SEED
+static uint64_t rng = CHECK_RNG_SEED;
+static inline double uniform(void) {
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (double)(rng >> 11) * 0x1p-52 - 1.0;
+}
+
+static inline void *xmalloc(size_t bytes) {
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) { printf("out of memory in test\n"); exit(2); }
+    return p;
+}
+#endif
 
 /* The SplitMix64 output function, as fastfood_layer_create documents it. */
 static inline uint64_t splitmix64_mix(uint64_t z) {

@@ -12,19 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CHECK_RNG_SEED 0x9e3779b97f4a7c15ULL
 #include "check.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-static double uniform(void) { /* [-1, 1) */
-    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
-    return (double)(rng >> 11) * 0x1p-52 - 1.0;
-}
-
-static void *xmalloc(size_t bytes) {
-    void *p = malloc(bytes ? bytes : 1);
-    if (!p) { printf("out of memory in test\n"); exit(2); }
-    return p;
-}
 
 enum call { FORWARD, TRAIN_PLAIN, TRAIN_DROPOUT, FEATURES };
 static const char *call_name[] = {"forward", "forward_train (rates 0)", "forward_train (dropout)", "features_forward"};

@@ -20,32 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void __libc_free(void *);
-
 static atomic_int armed;
 static atomic_long allocations;
 
-static void count(void) {
+/* Counts allocations once armed; refuses none. */
+static int malloc_hook(void) {
     if (atomic_load(&armed)) atomic_fetch_add(&allocations, 1);
+    return 1;
 }
-void *malloc(size_t n) { count(); return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { count(); return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { count(); return __libc_realloc(p, n); }
-void *memalign(size_t alignment, size_t n) { count(); return __libc_memalign(alignment, n); }
-void *aligned_alloc(size_t alignment, size_t n) { count(); return __libc_memalign(alignment, n); }
-void *valloc(size_t n) { count(); return __libc_memalign(4096, n); }
-int posix_memalign(void **out, size_t alignment, size_t n) {
-    count();
-    void *p = __libc_memalign(alignment, n);
-    if (!p) return ENOMEM;
-    *out = p;
-    return 0;
-}
-void free(void *p) { __libc_free(p); }
+#include "malloc_hooks.h"
 
 #include "check.h"
 

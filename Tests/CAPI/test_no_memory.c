@@ -23,33 +23,15 @@
 #include <string.h>
 #include <unistd.h>
 
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void __libc_free(void *);
-
 static atomic_int armed;
 static atomic_long budget;
 
-static int allowed(void) {
+/* Refuses allocations once armed and the budget is spent. */
+static int malloc_hook(void) {
     if (!atomic_load(&armed)) return 1;
     return atomic_fetch_sub(&budget, 1) > 0;
 }
-void *malloc(size_t n) { return allowed() ? __libc_malloc(n) : NULL; }
-void *calloc(size_t a, size_t b) { return allowed() ? __libc_calloc(a, b) : NULL; }
-void *realloc(void *p, size_t n) { return allowed() ? __libc_realloc(p, n) : NULL; }
-void *memalign(size_t alignment, size_t n) { return allowed() ? __libc_memalign(alignment, n) : NULL; }
-void *aligned_alloc(size_t alignment, size_t n) { return allowed() ? __libc_memalign(alignment, n) : NULL; }
-void *valloc(size_t n) { return allowed() ? __libc_memalign(4096, n) : NULL; }
-int posix_memalign(void **out, size_t alignment, size_t n) {
-    if (!allowed()) return ENOMEM;
-    void *p = __libc_memalign(alignment, n);
-    if (!p) return ENOMEM;
-    *out = p;
-    return 0;
-}
-void free(void *p) { __libc_free(p); }
+#include "malloc_hooks.h"
 
 #include "check.h"
 

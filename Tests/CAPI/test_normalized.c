@@ -20,19 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CHECK_RNG_SEED 0x2545f4914f6cdd1dULL
 #include "check.h"
 
-static uint64_t rng = 0x2545f4914f6cdd1dULL;
-static double uniform(void) { /* [-1, 1) */
-    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
-    return (double)(rng >> 11) * 0x1p-52 - 1.0;
-}
-
-static void *xmalloc(size_t bytes) {
-    void *p = malloc(bytes ? bytes : 1);
-    if (!p) { printf("out of memory in test\n"); exit(2); }
-    return p;
-}
 
 static fastfood_layer *make_layer(size_t in, size_t out, uint64_t seed, uint32_t flags) {
     fastfood_layer *layer = NULL;

@@ -16,19 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CHECK_RNG_SEED 0x853c49e6748fea9bULL
 #include "check.h"
 
-static uint64_t rng = 0x853c49e6748fea9bULL;
-static double uniform(void) {
-    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
-    return (double)(rng >> 11) * 0x1p-52 - 1.0;
-}
-
-static void *xmalloc(size_t bytes) {
-    void *p = malloc(bytes ? bytes : 1);
-    if (!p) { printf("out of memory in test\n"); exit(2); }
-    return p;
-}
 
 typedef struct {
     void *y, *dx, *dp, *dx_acc, *dp_acc;

@@ -89,50 +89,27 @@ func testParameters(_ layer: FastfoodLayer, seed: UInt64 = 7) -> [Double] {
 
 // Array-based wrappers around the engine's pointer API, for Float and Double alike.
 
-protocol EngineFloat: BinaryFloatingPoint {
+/// The engine's generic entry points under short names, for tests written once for Float and
+/// Double.
+protocol EngineFloat: FastfoodScalar {}
+extension Float: EngineFloat {}
+extension Double: EngineFloat {}
+
+extension EngineFloat {
     static func forward(_ layer: FastfoodLayer, _ p: UnsafePointer<Self>, _ batch: Int, _ x: UnsafePointer<Self>,
-                        _ ldx: Int, _ y: UnsafeMutablePointer<Self>, _ ldy: Int) throws(ComputeFailure)
+                        _ ldx: Int, _ y: UnsafeMutablePointer<Self>, _ ldy: Int) throws(ComputeFailure) {
+        try layer.forward(params: p, batch: batch, x: x, ldx: ldx, y: y, ldy: ldy)
+    }
     static func backward(_ layer: FastfoodLayer, _ p: UnsafePointer<Self>, _ batch: Int, _ x: UnsafePointer<Self>?,
                          _ ldx: Int, _ dy: UnsafePointer<Self>, _ lddy: Int, _ dx: UnsafeMutablePointer<Self>?,
-                         _ lddx: Int, _ dp: UnsafeMutablePointer<Self>?, _ accumulate: Bool) throws(ComputeFailure)
-    static func transform(_ data: UnsafeMutablePointer<Self>, _ log2n: Int, _ count: Int, _ stride: Int)
-    static func initialize(_ layer: FastfoodLayer, _ seed: UInt64, _ sigma: Double, _ p: UnsafeMutablePointer<Self>)
-}
-
-extension Float: EngineFloat {
-    static func forward(_ layer: FastfoodLayer, _ p: UnsafePointer<Float>, _ batch: Int, _ x: UnsafePointer<Float>,
-                        _ ldx: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) throws(ComputeFailure) {
-        try layer.forward(params: p, batch: batch, x: x, ldx: ldx, y: y, ldy: ldy)
-    }
-    static func backward(_ layer: FastfoodLayer, _ p: UnsafePointer<Float>, _ batch: Int, _ x: UnsafePointer<Float>?,
-                         _ ldx: Int, _ dy: UnsafePointer<Float>, _ lddy: Int, _ dx: UnsafeMutablePointer<Float>?,
-                         _ lddx: Int, _ dp: UnsafeMutablePointer<Float>?, _ accumulate: Bool) throws(ComputeFailure) {
+                         _ lddx: Int, _ dp: UnsafeMutablePointer<Self>?, _ accumulate: Bool) throws(ComputeFailure) {
         try layer.backward(params: p, batch: batch, x: x, ldx: ldx, dy: dy, lddy: lddy, dx: dx, lddx: lddx,
                            dparams: dp, accumulate: accumulate)
     }
-    static func transform(_ data: UnsafeMutablePointer<Float>, _ log2n: Int, _ count: Int, _ stride: Int) {
+    static func transform(_ data: UnsafeMutablePointer<Self>, _ log2n: Int, _ count: Int, _ stride: Int) {
         walshHadamardTransform(data, log2Length: log2n, count: count, stride: stride)
     }
-    static func initialize(_ layer: FastfoodLayer, _ seed: UInt64, _ sigma: Double, _ p: UnsafeMutablePointer<Float>) {
-        layer.initializeParameters(seed: seed, sigma: sigma, into: p)
-    }
-}
-
-extension Double: EngineFloat {
-    static func forward(_ layer: FastfoodLayer, _ p: UnsafePointer<Double>, _ batch: Int, _ x: UnsafePointer<Double>,
-                        _ ldx: Int, _ y: UnsafeMutablePointer<Double>, _ ldy: Int) throws(ComputeFailure) {
-        try layer.forward(params: p, batch: batch, x: x, ldx: ldx, y: y, ldy: ldy)
-    }
-    static func backward(_ layer: FastfoodLayer, _ p: UnsafePointer<Double>, _ batch: Int, _ x: UnsafePointer<Double>?,
-                         _ ldx: Int, _ dy: UnsafePointer<Double>, _ lddy: Int, _ dx: UnsafeMutablePointer<Double>?,
-                         _ lddx: Int, _ dp: UnsafeMutablePointer<Double>?, _ accumulate: Bool) throws(ComputeFailure) {
-        try layer.backward(params: p, batch: batch, x: x, ldx: ldx, dy: dy, lddy: lddy, dx: dx, lddx: lddx,
-                           dparams: dp, accumulate: accumulate)
-    }
-    static func transform(_ data: UnsafeMutablePointer<Double>, _ log2n: Int, _ count: Int, _ stride: Int) {
-        walshHadamardTransform(data, log2Length: log2n, count: count, stride: stride)
-    }
-    static func initialize(_ layer: FastfoodLayer, _ seed: UInt64, _ sigma: Double, _ p: UnsafeMutablePointer<Double>) {
+    static func initialize(_ layer: FastfoodLayer, _ seed: UInt64, _ sigma: Double, _ p: UnsafeMutablePointer<Self>) {
         layer.initializeParameters(seed: seed, sigma: sigma, into: p)
     }
 }

@@ -4,30 +4,30 @@
 /// groups, each summed into its own partial gradient, and the partials are added in group
 /// order: the plan depends on the batch size only, so results are bitwise identical for every
 /// thread count.
-public struct BatchPlan: Sendable {
-    public let batch: Int
-    public let tileRows: Int
-    public let unitCount: Int
-    public let groupCount: Int
-    public static let maxGroups = 64
+struct BatchPlan: Sendable {
+let batch: Int
+let tileRows: Int
+let unitCount: Int
+let groupCount: Int
+static let maxGroups = 64
 
-    public init(batch: Int, tileRows: Int) {
+init(batch: Int, tileRows: Int) {
         self.batch = batch
         self.tileRows = tileRows
         unitCount = (batch + tileRows - 1) / tileRows
         groupCount = min(unitCount, BatchPlan.maxGroups)
     }
 
-    public func rows(ofUnit unit: Int) -> Range<Int> {
+func rows(ofUnit unit: Int) -> Range<Int> {
         unit * tileRows ..< min(batch, (unit + 1) * tileRows)
     }
 
     /// Units with fewer than a quarter of a tile's rows run row by row.
-    public func isInterleaved(_ rows: Range<Int>) -> Bool {
+func isInterleaved(_ rows: Range<Int>) -> Bool {
         rows.count * 4 >= tileRows
     }
 
-    public func units(ofGroup group: Int) -> Range<Int> {
+func units(ofGroup group: Int) -> Range<Int> {
         group * unitCount / groupCount ..< (group + 1) * unitCount / groupCount
     }
 }
