@@ -83,7 +83,7 @@ $(BINDIR_BUILD)/%: examples/%.c include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK)
 
-$(BINDIR_BUILD)/test_%: Tests/CAPI/test_%.c Tests/CAPI/check.h Tests/CAPI/malloc_hooks.h include/fastfood.h $(LIB_LINK)
+$(BINDIR_BUILD)/test_%: Tests/CAPI/test_%.c Tests/CAPI/check.h Tests/CAPI/malloc_hooks.h Tests/CAPI/dir_entries.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lpthread
 

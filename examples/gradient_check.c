@@ -118,6 +118,18 @@ static void gradients_f64(const fastfood_layer *layer, const double *params, siz
     free(y);
 }
 
+/* d loss / d *value (one of the parameters or inputs) by a central difference of step 1e-3. */
+static double central_difference(const fastfood_layer *layer, const double *params, size_t batch, const double *x,
+                                 const double *w, double *y, double *value) {
+    const double h = 1e-3, saved = *value;
+    *value = saved + h;
+    double plus = loss_f64(layer, params, batch, x, w, y);
+    *value = saved - h;
+    double minus = loss_f64(layer, params, batch, x, w, y);
+    *value = saved;
+    return (plus - minus) / (2 * h);
+}
+
 /* Analytic double gradients vs double central differences. */
 static void check_f64(const fastfood_layer *layer, double *params, size_t batch, double *x,
                       const double *w, const double *dx, const double *dparams, errors *e) {
@@ -125,25 +137,10 @@ static void check_f64(const fastfood_layer *layer, double *params, size_t batch,
     size_t count = fastfood_layer_param_count(layer);
     size_t kd = fastfood_layer_num_blocks(layer) * fastfood_layer_block_size(layer);
     double *y = xcalloc(batch * out, sizeof *y);
-    const double h = 1e-3;
-    for (size_t i = 0; i < count; i++) {
-        double saved = params[i];
-        params[i] = saved + h;
-        double plus = loss_f64(layer, params, batch, x, w, y);
-        params[i] = saved - h;
-        double minus = loss_f64(layer, params, batch, x, w, y);
-        params[i] = saved;
-        record(e, section_of(i, kd), dparams[i], (plus - minus) / (2 * h));
-    }
-    for (size_t i = 0; i < batch * in; i++) {
-        double saved = x[i];
-        x[i] = saved + h;
-        double plus = loss_f64(layer, params, batch, x, w, y);
-        x[i] = saved - h;
-        double minus = loss_f64(layer, params, batch, x, w, y);
-        x[i] = saved;
-        record(e, SECTION_DX, dx[i], (plus - minus) / (2 * h));
-    }
+    for (size_t i = 0; i < count; i++)
+        record(e, section_of(i, kd), dparams[i], central_difference(layer, params, batch, x, w, y, &params[i]));
+    for (size_t i = 0; i < batch * in; i++)
+        record(e, SECTION_DX, dx[i], central_difference(layer, params, batch, x, w, y, &x[i]));
     free(y);
 }
 

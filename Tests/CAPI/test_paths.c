@@ -11,7 +11,7 @@
 #define _GNU_SOURCE
 #include <fastfood.h>
 
-#include <dirent.h>
+#include "dir_entries.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,14 +47,7 @@ static int loads_as(const char *path, const fastfood_layer *layer, const float *
     return ok;
 }
 
-static int entries(void) { /* in dir, without . and .. */
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
-}
+static int entries(void) { return count_entries(dir); } /* in dir, without . and .. */
 
 static void test_non_utf8(void) {
     float *p1, *p2;

@@ -18,7 +18,7 @@
 #define _GNU_SOURCE
 #include <fastfood.h>
 
-#include <dirent.h>
+#include "dir_entries.h"
 #include <fenv.h>
 #include <pthread.h>
 #include <signal.h>
@@ -165,15 +165,6 @@ static void *save_loop(void *arg) {
         pthread_testcancel();
     }
     return NULL;
-}
-
-static int count_entries(const char *dir) { /* without . and .. */
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
 }
 
 static int child_survives_cancellation(void) {

@@ -140,29 +140,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             uint64_t seed = take(&r, 2), step = take(&r, 2);
             void *xp = batch ? body(x) : NULL, *yp = batch ? body(y) : NULL;
             void *dxp = want_dx ? body(dx) : NULL, *dpp = want_dp ? body(dp) : NULL;
-            if (f64) {
-                if (code == 2) check_status(fastfood_forward_f64(layer, body(params), batch, xp, ldx, yp, ldy));
-                if (code == 3) check_status(fastfood_backward_f64(layer, body(params), batch, xp, ldx, yp, ldy, dxp, ldx, dpp, flags));
-                if (code == 6) {
-                    check_status(fastfood_forward_train_f64(layer, body(params), batch, xp, ldx, yp, ldy, rates[0], rates[1], rates[2], seed, step));
-                    check_status(fastfood_backward_train_f64(layer, body(params), batch, xp, ldx, yp, ldy, dxp, ldx, dpp, flags, rates[0], rates[1], rates[2], seed, step));
-                }
-                if (code == 7) {
-                    check_status(fastfood_features_forward_f64(layer, body(params), batch, xp, ldx, yp, ldo));
-                    check_status(fastfood_features_backward_f64(layer, body(params), batch, xp, ldx, yp, ldo, dxp, ldx, dpp, flags));
-                }
-            } else {
-                if (code == 2) check_status(fastfood_forward_f32(layer, body(params), batch, xp, ldx, yp, ldy));
-                if (code == 3) check_status(fastfood_backward_f32(layer, body(params), batch, xp, ldx, yp, ldy, dxp, ldx, dpp, flags));
-                if (code == 6) {
-                    check_status(fastfood_forward_train_f32(layer, body(params), batch, xp, ldx, yp, ldy, rates[0], rates[1], rates[2], seed, step));
-                    check_status(fastfood_backward_train_f32(layer, body(params), batch, xp, ldx, yp, ldy, dxp, ldx, dpp, flags, rates[0], rates[1], rates[2], seed, step));
-                }
-                if (code == 7) {
-                    check_status(fastfood_features_forward_f32(layer, body(params), batch, xp, ldx, yp, ldo));
-                    check_status(fastfood_features_backward_f32(layer, body(params), batch, xp, ldx, yp, ldo, dxp, ldx, dpp, flags));
-                }
-            }
+            /* The same calls in either precision (body() returns void *). */
+#define FUZZ_CALLS(T)                                                                                                  \
+    do {                                                                                                               \
+        if (code == 2) check_status(fastfood_forward_##T(layer, body(params), batch, xp, ldx, yp, ldy));                \
+        if (code == 3) check_status(fastfood_backward_##T(layer, body(params), batch, xp, ldx, yp, ldy, dxp, ldx, dpp, flags)); \
+        if (code == 6) {                                                                                               \
+            check_status(fastfood_forward_train_##T(layer, body(params), batch, xp, ldx, yp, ldy, rates[0], rates[1],    \
+                                                    rates[2], seed, step));                                            \
+            check_status(fastfood_backward_train_##T(layer, body(params), batch, xp, ldx, yp, ldy, dxp, ldx, dpp, flags, \
+                                                     rates[0], rates[1], rates[2], seed, step));                       \
+        }                                                                                                              \
+        if (code == 7) {                                                                                               \
+            check_status(fastfood_features_forward_##T(layer, body(params), batch, xp, ldx, yp, ldo));                  \
+            check_status(fastfood_features_backward_##T(layer, body(params), batch, xp, ldx, yp, ldo, dxp, ldx, dpp, flags)); \
+        }                                                                                                              \
+    } while (0)
+            if (f64) FUZZ_CALLS(f64); else FUZZ_CALLS(f32);
+#undef FUZZ_CALLS
             release(x); release(y); release(dx); release(dp);
             break;
         }
