@@ -614,7 +614,8 @@ FASTFOOD_API fastfood_status fastfood_features_forward_f64(const fastfood_layer 
  * Backward pass of fastfood_features_forward_f32(): from dphi (batch rows of 2 * out_features,
  * row stride lddphi) to dx and dparams, with the flags of fastfood_backward_f32. x is always
  * required (z is recomputed from it, tile by tile, in the call's work space: since 1.1 no
- * batch-sized temporary). Errors as fastfood_backward_f32.
+ * batch-sized temporary, and the backward pass's own recompute of the layer gives z, so the
+ * call costs about one backward pass plus cos and sin). Errors as fastfood_backward_f32.
  * Thread safety: as fastfood_backward_f32.
  */
 FASTFOOD_API fastfood_status fastfood_features_backward_f32(const fastfood_layer *layer, const float *params,

@@ -44,12 +44,12 @@ enum LayerBackward {
         // output is written.
         let partialCount = wantsGradient ? plan.groupCount : 0
         guard let kernelBytes = KernelScratch.backward(blockSize: shape.blockSize, training: outputs.dropout != nil),
-              let featureBytes = outputs.features ? ScratchSize.region(T.self, count: T.tileRows * shape.outFeatures) : 0,
+              let featureBytes = outputs.features ? ThreadScratch.Size.region(T.self, count: T.tileRows * shape.outFeatures) : 0,
               case let (workBytes, overflow) = kernelBytes.addingReportingOverflow(featureBytes), !overflow,
               let paramBytes = Normalization.scratchBytes(shape, T.self),
-              let partialBytes = ScratchSize.region(T.self, count: shape.parameterCount),
-              let partialsTotal = ScratchSize.total(paramBytes, plus: partialCount, times: partialBytes),
-              let total = ScratchSize.total(partialsTotal, plus: workers, times: workBytes),
+              let partialBytes = ThreadScratch.Size.region(T.self, count: shape.parameterCount),
+              let partialsTotal = ThreadScratch.Size.total(paramBytes, plus: partialCount, times: partialBytes),
+              let total = ThreadScratch.Size.total(partialsTotal, plus: workers, times: workBytes),
               let scratch = ThreadScratch.buffer(bytes: total)
         else { throw .outOfMemory }
         let kernelParams = Normalization.kernelParameters(shape, params, scratch: scratch)

@@ -22,10 +22,10 @@ enum LayerForward {
         let copiesInput = shape.blockCount > 1 && overlaps(x, batch, ldx, y, ldy)
         // All scratch, for every worker, before any output is written.
         guard let kernelWork = KernelScratch.forward(blockSize: shape.blockSize, training: dropout != nil),
-              let inputBytes = copiesInput ? ScratchSize.region(T.self, count: plan.tileRows * shape.inFeatures) : 0,
+              let inputBytes = copiesInput ? ThreadScratch.Size.region(T.self, count: plan.tileRows * shape.inFeatures) : 0,
               case let (workBytes, overflow) = kernelWork.addingReportingOverflow(inputBytes), !overflow,
               let paramBytes = Normalization.scratchBytes(shape, T.self),
-              let total = ScratchSize.total(paramBytes, plus: workers, times: workBytes),
+              let total = ThreadScratch.Size.total(paramBytes, plus: workers, times: workBytes),
               let scratch = ThreadScratch.buffer(bytes: total)
         else { throw .outOfMemory }
         let kernelParams = Normalization.kernelParameters(shape, params, scratch: scratch)

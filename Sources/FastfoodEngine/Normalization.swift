@@ -7,7 +7,7 @@
 enum Normalization {
     /// Bytes of scratch a call needs for the scaled copy (0 for an unnormalised layer).
     static func scratchBytes<T>(_ shape: LayerShape, _ type: T.Type) -> Int? {
-        shape.isNormalized ? ScratchSize.region(T.self, count: shape.parameterCount) : 0
+        shape.isNormalized ? ThreadScratch.Size.region(T.self, count: shape.parameterCount) : 0
     }
 
     /// The parameters the kernels should read: `params` itself, or its scaled copy in `scratch`.

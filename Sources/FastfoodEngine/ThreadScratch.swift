@@ -51,18 +51,20 @@ enum ThreadScratch {
     }
 }
 
-/// Sizes of scratch regions, rounded to whole cache lines, with overflow reported as nil.
-enum ScratchSize {
-    static func region<T>(_ type: T.Type, count: Int) -> Int? {
-        let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
-        guard !overflow, bytes <= Int.max - 64 else { return nil }
-        return (bytes + 63) / 64 * 64
-    }
+extension ThreadScratch {
+    /// Sizes of a call's scratch regions, rounded to whole cache lines, with overflow reported as nil.
+    enum Size {
+        static func region<T>(_ type: T.Type, count: Int) -> Int? {
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+            guard !overflow, bytes <= Int.max - 64 else { return nil }
+            return (bytes + 63) / 64 * 64
+        }
 
-    /// a + b * c, or nil on overflow.
-    static func total(_ a: Int, plus b: Int, times c: Int) -> Int? {
-        let (product, o1) = b.multipliedReportingOverflow(by: c)
-        let (sum, o2) = a.addingReportingOverflow(product)
-        return o1 || o2 ? nil : sum
+        /// a + b * c, or nil on overflow.
+        static func total(_ a: Int, plus b: Int, times c: Int) -> Int? {
+            let (product, o1) = b.multipliedReportingOverflow(by: c)
+            let (sum, o2) = a.addingReportingOverflow(product)
+            return o1 || o2 ? nil : sum
+        }
     }
 }

@@ -6,7 +6,7 @@ import FastfoodCore
 /// Every variant computes bit-identical results: the same IEEE operations in the same order.
 /// The one fused multiply-add (AVX2 and AVX-512, FastfoodFloat.signedSum) multiplies by +-1,
 /// an exact product, so it rounds exactly like the add it replaces.
-public enum Kernels {
+package enum Kernels {
     package static let variant = KernelVariant(
         name: variantName,
         float32: ScalarKernels(tileRows: Float.Vector.scalarCount, forward: { ForwardKernels.run($0) },

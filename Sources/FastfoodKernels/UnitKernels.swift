@@ -11,7 +11,7 @@ enum ForwardKernels {
     /// A worker's scratch: three D-vector buffers (the input tile and two transform buffers),
     /// and in training mode a fourth for one site's mask factors; the row path uses the start
     /// of two of them. Layout: KernelScratch.forward.
-    struct Work<T: FastfoodFloat> {
+    struct Scratch<T: FastfoodFloat> {
         let input, u, v, factors: UnsafeMutablePointer<T.Vector>
 
         init(at base: UnsafeMutableRawPointer, blockSize n: Int) {
@@ -26,7 +26,7 @@ enum ForwardKernels {
     @inline(__always)
     static func run<T: FastfoodFloat>(_ unit: ForwardUnit<T>) {
         let n = unit.layer.shape.blockSize
-        let work = Work<T>(at: unit.work, blockSize: n)
+        let work = Scratch<T>(at: unit.work, blockSize: n)
         let masks = UnitMasks<T>(unit.dropout, firstRow: unit.firstRow)
         if unit.interleaved {
             forwardTile(unit.layer, params: unit.params, x: unit.x, ldx: unit.ldx, y: unit.y, ldy: unit.ldy,
@@ -50,7 +50,7 @@ enum ForwardKernels {
     @inline(__always)
     static func forwardTile<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>, ldx: Int,
-        y: UnsafeMutablePointer<T>, ldy: Int, rows: Int, work: Work<T>, masks: UnitMasks<T>?
+        y: UnsafeMutablePointer<T>, ldy: Int, rows: Int, work: Scratch<T>, masks: UnitMasks<T>?
     ) {
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures
@@ -142,7 +142,7 @@ enum ForwardKernels {
 enum BackwardKernels {
     /// A worker's scratch: five D-vector buffers and two W x W tiles, and in training mode three
     /// more D-vector buffers for the mask factors after PI, after S and on the input. Layout: KernelScratch.backward.
-    struct Work<T: FastfoodFloat> {
+    struct Scratch<T: FastfoodFloat> {
         let input, u, v, w, dx, tile, permutedFactors, outputFactors, inputFactors: UnsafeMutablePointer<T.Vector>
 
         init(at base: UnsafeMutableRawPointer, blockSize n: Int) {
@@ -164,7 +164,7 @@ enum BackwardKernels {
 
     @inline(__always)
     static func run<T: FastfoodFloat>(_ unit: BackwardUnit<T>) {
-        let work = Work<T>(at: unit.work, blockSize: unit.layer.shape.blockSize)
+        let work = Scratch<T>(at: unit.work, blockSize: unit.layer.shape.blockSize)
         let masks = UnitMasks<T>(unit.dropout, firstRow: unit.firstRow)
         if unit.interleaved {
             // Random features: dy is made in the tile from dphi and the recomputed z (TileFeatures).
@@ -189,7 +189,7 @@ enum BackwardKernels {
     static func featureGradient<T: FastfoodFloat>(_ unit: BackwardUnit<T>, _ features: FeatureGradient<T>) {
         let shape = unit.layer.shape
         let n = shape.blockSize, out = shape.outFeatures
-        let forward = ForwardKernels.Work<T>(at: unit.work, blockSize: n)
+        let forward = ForwardKernels.Scratch<T>(at: unit.work, blockSize: n)
         let u = UnsafeMutableRawPointer(forward.u).bindMemory(to: T.self, capacity: n)
         let v = UnsafeMutableRawPointer(forward.v).bindMemory(to: T.self, capacity: n)
         for row in 0 ..< unit.rows {
@@ -214,7 +214,7 @@ enum BackwardKernels {
     static func backwardTile<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?, ldx: Int,
         dy: UnsafePointer<T>, lddy: Int, dx: UnsafeMutablePointer<T>?, lddx: Int, rows: Int,
-        accumulateDX: Bool, gradient: UnsafeMutablePointer<T>?, sections: GradientSections, work: Work<T>,
+        accumulateDX: Bool, gradient: UnsafeMutablePointer<T>?, sections: GradientSections, work: Scratch<T>,
         masks: UnitMasks<T>?, features: (dphi: UnsafePointer<T>, ld: Int)? = nil
     ) {
         typealias V = T.Vector
@@ -341,7 +341,7 @@ enum BackwardKernels {
     static func backwardRow<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?,
         dy: UnsafePointer<T>, dx: UnsafeMutablePointer<T>?, accumulateDX: Bool,
-        gradient: UnsafeMutablePointer<T>?, sections: GradientSections, work: Work<T>,
+        gradient: UnsafeMutablePointer<T>?, sections: GradientSections, work: Scratch<T>,
         masks: UnitMasks<T>?, key: UInt64
     ) {
         let shape = layer.shape
