@@ -38,8 +38,11 @@ final class WorkerPool: @unchecked Sendable {
     /// closure would put its context on the heap: one allocation per call.)
     private var job: UnsafeRawPointer?
     private var invoke: ((UnsafeRawPointer, Int, Int) -> Void)?
+    /// Tasks not yet claimed: nextTask ..< endTask. The caller claims from the front, pool threads
+    /// from the back, so from call to call each tends to get the same rows (their data is still in
+    /// its own cache), and they still balance dynamically where they meet.
     private var nextTask = 0
-    private var taskCount = 0
+    private var endTask = 0
     private var unfinished = 0
     private var workerLimit = 0
     /// The caller's floating-point control bits (MXCSR) for the job in flight: pool threads
@@ -144,7 +147,7 @@ final class WorkerPool: @unchecked Sendable {
             }
             busy = true
             nextTask = 0
-            taskCount = tasks
+            endTask = tasks
             unfinished = tasks
             unfinishedHint.store(tasks, ordering: .releasing)
             workerLimit = min(workers, started + 1)
@@ -153,7 +156,7 @@ final class WorkerPool: @unchecked Sendable {
             postedJobsHint.store(postedJobs, ordering: .releasing)
             pthread_cond_broadcast(&workAvailable)
             // The caller works too.
-            while nextTask < taskCount {
+            while nextTask < endTask {
                 let task = nextTask
                 nextTask += 1
                 pthread_mutex_unlock(&mutex)
@@ -203,9 +206,9 @@ final class WorkerPool: @unchecked Sendable {
                 pthread_mutex_unlock(&mutex)
                 return
             }
-            if let job, let invoke, index < workerLimit, nextTask < taskCount {
-                let task = nextTask
-                nextTask += 1
+            if let job, let invoke, index < workerLimit, nextTask < endTask {
+                endTask -= 1
+                let task = endTask
                 let control = fpControl
                 pthread_mutex_unlock(&mutex)
                 fastfood_internal_set_fp_control(CUnsignedInt(control))
