@@ -279,6 +279,10 @@ enum BackwardKernels {
                 let first = range.lowerBound, columns = max(0, min(range.count, outputs - first))
                 let dyBlock = dy + block.offset + first
                 masks?.fill(.output, offset: block.offset, first ..< first + columns, into: work.outputFactors)
+                if let tileFeatures {  // the dcos columns first, into u (free until du0)
+                    TileKernels.gather(tileFeatures.rows + first, ld: tileFeatures.ld, rows: rows, count: columns,
+                                       total: columns, into: u + first)
+                }
                 let gradient = gradientAndX?.0
                 if gradient != nil || tileFeatures != nil {
                     TileKernels.gatherOutputGradient(
@@ -287,7 +291,7 @@ enum BackwardKernels {
                         dS: sections.scale ? dBlock.map { $0.scale + first } : nil,
                         dBias: dBlock?.bias.map { $0 + first },
                         tile: tile, factors: outputFactors.map { $0 + first },
-                        features: tileFeatures?.advanced(by: first))
+                        features: tileFeatures?.advanced(by: first), cosines: tileFeatures.map { _ in UnsafePointer(u + first) })
                 } else if let outputFactors {
                     TileKernels.gather(dyBlock, ld: lddy, rows: rows, count: columns, total: range.count,
                                        into: w + first)
