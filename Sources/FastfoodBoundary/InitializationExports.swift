@@ -10,18 +10,18 @@ func initialize<T: FastfoodScalar>(
     valueName: StaticString, _ params: UnsafeMutablePointer<T>?
 ) -> fastfood_status {
     exported(name) { () throws(BoundaryError) in
-        let (layer, preset, params) = try presetArguments(layer, preset, value, valueName, params)
+        let (layer, preset, params) = try presetArguments(layer, preset, value, sigmaCall: valueName.utf8Start == sigmaName.utf8Start, params)
         try initializeChecked(layer, preset, seed: seed, value: value, valueName: valueName, into: params)
     }
 }
 
 @c @implementation public func fastfood_init_params_f32(_ layer: OpaquePointer?, _ seed: UInt64, _ sigma: Double,
     _ params: UnsafeMutablePointer<Float>?) -> fastfood_status {
-    initialize("fastfood_init_params_f32", layer, InitPreset.rbf.rawValue, seed, sigma, valueName: "sigma", params)
+    initialize("fastfood_init_params_f32", layer, InitPreset.rbf.rawValue, seed, sigma, valueName: sigmaName, params)
 }
 @c @implementation public func fastfood_init_params_f64(_ layer: OpaquePointer?, _ seed: UInt64, _ sigma: Double,
     _ params: UnsafeMutablePointer<Double>?) -> fastfood_status {
-    initialize("fastfood_init_params_f64", layer, InitPreset.rbf.rawValue, seed, sigma, valueName: "sigma", params)
+    initialize("fastfood_init_params_f64", layer, InitPreset.rbf.rawValue, seed, sigma, valueName: sigmaName, params)
 }
 
 @c @implementation public func fastfood_init_params_preset_f32(_ layer: OpaquePointer?, _ preset: UInt32, _ seed: UInt64,
@@ -33,10 +33,10 @@ func initialize<T: FastfoodScalar>(
     initialize("fastfood_init_params_preset_f64", layer, preset, seed, value, valueName: "value", params)
 }
 
-/// The layer, the preset and params, with value checked for the preset. `valueName` "sigma" is
-/// the 1.0 call (RBF only), whose messages keep their 1.0 wording.
+/// The layer, the preset and params, with value checked for the preset. `sigmaCall`: the 1.0
+/// fastfood_init_params_* (RBF only), whose message keeps its 1.0 wording.
 private func presetArguments<T>(
-    _ handle: OpaquePointer?, _ code: UInt32, _ value: Double, _ valueName: StaticString,
+    _ handle: OpaquePointer?, _ code: UInt32, _ value: Double, sigmaCall: Bool,
     _ params: UnsafeMutablePointer<T>?
 ) throws(BoundaryError) -> (LayerCore, InitPreset, UnsafeMutablePointer<T>) {
     let layer = try LayerHandle.layer(handle)
@@ -45,7 +45,7 @@ private func presetArguments<T>(
         throw .invalidArgument("preset (\(code)) is not FASTFOOD_INIT_RBF (0), FASTFOOD_INIT_VARIANCE (1) or FASTFOOD_INIT_NEAR_IDENTITY (2)")
     }
     switch preset {
-    case .rbf where !(value.isFinite && value > 0) && valueName.description == "sigma":
+    case .rbf where !(value.isFinite && value > 0) && sigmaCall:
         throw .invalidArgument("sigma (\(value)) must be finite and greater than 0")
     case .rbf where !(value.isFinite && value > 0):
         throw .invalidArgument("value (\(value)) is sigma for FASTFOOD_INIT_RBF and must be finite and greater than 0")
@@ -84,3 +84,7 @@ func initializeChecked<T: FastfoodScalar>(
     }
     params.update(from: temporary, count: count)
 }
+
+/// The 1.0 calls (RBF only) pass this name for their value, the preset calls "value": the same
+/// constant, so `utf8Start` tells them apart.
+private let sigmaName: StaticString = "sigma"
