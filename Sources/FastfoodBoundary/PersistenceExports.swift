@@ -65,7 +65,7 @@ func saveFile<T: FastfoodScalar>(_ name: StaticString, _ handle: OpaquePointer?,
         let layer = try LayerHandle.layer(handle)
         let params = try Validate.nonNull(params, "params")
         let path = try Validate.nonNull(path, "path")
-        _ = try fileSize(layer, .of(T.self))
+        _ = try fileSize(layer, .of(T.self))  // the documented SIZE_OVERFLOW, before any I/O
         do throws(Persistence.Failure) { try Persistence.saveFile(layer, params: params, type: .of(T.self), path: path) }
         catch { throw status(error) }
     }

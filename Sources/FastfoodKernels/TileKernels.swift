@@ -179,27 +179,30 @@ extension TileKernels {
     /// (when given), then w[i] = S[i] * dy[i] (zero for i >= count). With `factors` (the
     /// output site's dropout masks) dy[i] * factors[i] takes dy's place after the dbias sum.
     /// With `features`, dy is not read: the layer's dy is made in the tile from dphi and z = S u4
-    /// (+ bias), see TileFeatures, with `cosines[i]` the dcos column already transposed in (two
-    /// passes of 16 row streams each, not one of 32: that many defeat the prefetchers at 8192).
+    /// (+ bias), see TileFeatures: dcos is transposed into features.cosines first, then dsin with
+    /// the arithmetic (two passes of 16 row streams each, not one of 32: that many defeat the
+    /// prefetchers at 8192).
     /// `tile`: 2W vectors.
     @inline(__always)
     static func gatherOutputGradient<T: FastfoodFloat>(
         _ dy: UnsafePointer<T>, ld: Int, rows: Int, count: Int, total: Int,
         w: UnsafeMutablePointer<T.Vector>, scale: UnsafePointer<T>,
         dS: UnsafeMutablePointer<T>?, dBias: UnsafeMutablePointer<T>?, tile: UnsafeMutablePointer<T.Vector>,
-        factors: UnsafePointer<T.Vector>? = nil, features: TileFeatures<T>? = nil,
-        cosines: UnsafePointer<T.Vector>? = nil
+        factors: UnsafePointer<T.Vector>? = nil, features: TileFeatures<T>? = nil
     ) {
         typealias V = T.Vector
         let width = V.scalarCount
         let columns = tile, products = tile + width
+        if let features {
+            gather(features.rows, ld: features.ld, rows: rows, count: count, total: count, into: features.cosines)
+        }
         var c = 0
         while c + width <= count {
-            if let features, let cosines {
+            if let features {
                 T.transposeTile({ l in l < rows ? features.load(row: l, column: features.sinOffset + c) : V() },
                                 { columns[$0] = $1 }, scratch: columns)
                 for j in 0 ..< width {
-                    columns[j] = features.dz(w[c + j], scale: scale, c + j, dcos: cosines[c + j], dsin: columns[j])
+                    columns[j] = features.dz(w[c + j], scale: scale, c + j, dcos: features.cosines[c + j], dsin: columns[j])
                 }
             } else {
                 let row = { (l: Int) in l < rows ? UnsafeRawPointer(dy + l * ld + c).loadUnaligned(as: V.self) : V() }
@@ -219,10 +222,10 @@ extension TileKernels {
         }
         while c < count {
             var v = V()
-            if let features, let cosines {
+            if let features {
                 var dsin = V()
                 for l in 0 ..< rows { dsin[l] = features.rows[l * features.ld + features.sinOffset + c] }
-                v = features.dz(w[c], scale: scale, c, dcos: cosines[c], dsin: dsin)
+                v = features.dz(w[c], scale: scale, c, dcos: features.cosines[c], dsin: dsin)
             } else {
                 for l in 0 ..< rows { v[l] = dy[l * ld + c] }
             }
@@ -324,11 +327,14 @@ struct TileFeatures<T: FastfoodFloat> {
     var bias: UnsafePointer<T>?
     /// 1 / sqrt(outFeatures).
     var scale: T
+    /// Scratch (one vector per column, indexed like the block) for the dcos columns.
+    var cosines: UnsafeMutablePointer<T.Vector>
 
     /// The same, `columns` columns on.
     @inline(__always)
     func advanced(by columns: Int) -> TileFeatures {
-        TileFeatures(rows: rows + columns, ld: ld, sinOffset: sinOffset, bias: bias.map { $0 + columns }, scale: scale)
+        TileFeatures(rows: rows + columns, ld: ld, sinOffset: sinOffset, bias: bias.map { $0 + columns }, scale: scale,
+                     cosines: cosines + columns)
     }
 
     /// z = v * S (+ bias) at column i, as the forward's scatter makes y.

@@ -59,6 +59,7 @@ enum ForwardKernels {
         // once (and mask), scale per block. Transposes and permutations fill the transforms chunk
         // by chunk (see transformVectors); mask factors are made just before the chunk that
         // reads them, so they are read back from L1.
+        let (masksPermuted, masksOutput) = (masks?.masks(.permuted) == true, masks?.masks(.output) == true)
         let singleBlock = shape.blockCount == 1
         if !singleBlock {
             TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
@@ -75,18 +76,18 @@ enum ForwardKernels {
             }
             // v = H G PI u
             TileKernels.permuteAndTransform(u, permutation: block.permutation, scale: block.gaussian, count: n,
-                                            into: v, factors: masks?.masks(.permuted) == true ? work.factors : nil,
+                                            into: v, factors: masksPermuted ? work.factors : nil,
                                             prepare: { masks?.fill(.permuted, offset: block.offset, $0, into: work.factors) })
             // y_k = S v (+ bias), truncated; with output masks, in pieces of L1 size.
             let bias = block.bias
-            let piece = masks?.masks(.output) == true ? KernelScratch.maskPiece : block.outputs
+            let piece = masksOutput ? KernelScratch.maskPiece : block.outputs
             var c = 0
             while c < block.outputs {
                 let count = min(piece, block.outputs - c)
                 masks?.fill(.output, offset: block.offset, c ..< c + count, into: work.factors)
                 TileKernels.scatter(v + c, count: count, rows: rows, into: y + block.offset + c, ld: ldy, add: false,
                                     scale: block.scale + c, bias: bias.map { $0 + c },
-                                    factors: masks?.masks(.output) == true ? work.factors + c : nil)
+                                    factors: masksOutput ? work.factors + c : nil)
                 c += count
             }
         }
@@ -273,16 +274,12 @@ enum BackwardKernels {
             let tileFeatures = features.map {
                 TileFeatures(rows: $0.dphi + block.offset, ld: $0.ld, sinOffset: shape.outFeatures,
                              bias: block.bias,
-                             scale: T(1 / Double(shape.outFeatures).squareRoot()))
+                             scale: T(1 / Double(shape.outFeatures).squareRoot()), cosines: u)  // u: free until du0
             }
             transform(w, zeroFrom: outputs, fill: { range in
                 let first = range.lowerBound, columns = max(0, min(range.count, outputs - first))
                 let dyBlock = dy + block.offset + first
                 masks?.fill(.output, offset: block.offset, first ..< first + columns, into: work.outputFactors)
-                if let tileFeatures {  // the dcos columns first, into u (free until du0)
-                    TileKernels.gather(tileFeatures.rows + first, ld: tileFeatures.ld, rows: rows, count: columns,
-                                       total: columns, into: u + first)
-                }
                 let gradient = gradientAndX?.0
                 if gradient != nil || tileFeatures != nil {
                     TileKernels.gatherOutputGradient(
@@ -291,7 +288,7 @@ enum BackwardKernels {
                         dS: sections.scale ? dBlock.map { $0.scale + first } : nil,
                         dBias: dBlock?.bias.map { $0 + first },
                         tile: tile, factors: outputFactors.map { $0 + first },
-                        features: tileFeatures?.advanced(by: first), cosines: tileFeatures.map { _ in UnsafePointer(u + first) })
+                        features: tileFeatures?.advanced(by: first))
                 } else if let outputFactors {
                     TileKernels.gather(dyBlock, ld: lddy, rows: rows, count: columns, total: range.count,
                                        into: w + first)
