@@ -1,4 +1,5 @@
 import FastfoodCore
+import FastfoodSIMD
 
 /// Dropout masks as the kernels apply them (the function is documented at Dropout): a factor per
 /// (row, site, index), `1 / (1 - rate)` where kept and 0 where dropped, multiplied into the value
@@ -28,15 +29,15 @@ struct SiteMask<T: FastfoodFloat> {
     }
 
     /// body(i, the factor vector of index first + i) for i < count, in order, for the rows whose
-    /// keys are `keys` (lane l: low 32 bits of the key of row l). One hash per pair of indices.
+    /// keys are `keys` (UnitMasks.mixedKeys). One hash per pair of indices.
     @inline(__always)
     func forEachFactor(first: Int, count: Int, keys: T.Keys, _ body: (Int, T.Vector) -> Void) {
         var i = 0
         while i < count {
             let index = first + i
-            let h = hash(keys ^ T.Keys(repeating: Dropout.positionConstant(site, index)))
+            let h = hashMixed(keys ^ T.Keys(repeating: Self.mixed(Dropout.positionConstant(site, index))))
             if index & 1 == 0 {
-                body(i, T.dropoutFactors(draws: h & 0xffff, threshold: threshold, scale: scale))
+                body(i, T.dropoutFactors(draws: h & T.Keys(repeating: 0xffff), threshold: threshold, scale: scale))
                 if i + 1 < count { body(i + 1, T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)) }
                 i += 2
             } else {  // an odd first index: the high half of its pair
@@ -59,27 +60,35 @@ struct SiteMask<T: FastfoodFloat> {
         forEachFactor(first: first, count: count, keys: keys) { i, factor in values[i] = values[i] * factor }
     }
 
-    /// Dropout.hash32 lane by lane.
+    /// hash32's first step, x ^ (x >> 16). It is linear over xor, so hash32(key ^ c) equals
+    /// hashMixed(mixed(key) ^ mixed(c)): keys are mixed once per unit and position constants once
+    /// per pair of indices, which saves a vector shift and xor per hash.
     @inline(__always)
-    private func hash(_ value: T.Keys) -> T.Keys {
+    static func mixed(_ x: T.Keys) -> T.Keys { x ^ (x &>> 16) }
+
+    @inline(__always)
+    static func mixed(_ x: UInt32) -> UInt32 { x ^ (x >> 16) }
+
+    /// Dropout.hash32 lane by lane, after its first step (see mixed).
+    @inline(__always)
+    private func hashMixed(_ value: T.Keys) -> T.Keys {
         var x = value
-        x ^= x &>> 16
-        x &*= T.Keys(repeating: 0x7feb_352d)
-        x ^= x &>> 15
-        x &*= T.Keys(repeating: 0x846c_a68b)
-        x ^= x &>> 16
+        x = x &* T.Keys(repeating: 0x7feb_352d)
+        x = x ^ (x &>> 15)
+        x = x &* T.Keys(repeating: 0x846c_a68b)
+        x = x ^ (x &>> 16)
         return x
     }
 }
 
 /// The dropout of one unit of rows: the three sites (nil where the rate is 0) and, for a tile,
-/// the rows' keys (lane l: the low 32 bits of row firstRow + l's key; lanes past the unit's rows
-/// are computed and never used).
+/// the rows' keys (lane l: SiteMask.mixed of the low 32 bits of row firstRow + l's key; lanes past
+/// the unit's rows are computed and never used).
 struct UnitMasks<T: FastfoodFloat> {
     let input, permuted, output: SiteMask<T>?
     let dropout: Dropout
     let firstRow: Int
-    let keys: T.Keys
+    let mixedKeys: T.Keys
 
     /// nil when every rate is 0: the plain kernels run, bit for bit the plain call.
     init?(_ dropout: Dropout?, firstRow: Int) {
@@ -90,7 +99,7 @@ struct UnitMasks<T: FastfoodFloat> {
         self.firstRow = firstRow
         var keys = T.Keys()
         for l in 0 ..< keys.scalarCount { keys[l] = UInt32(truncatingIfNeeded: dropout.rowKey(firstRow + l)) }
-        self.keys = keys
+        mixedKeys = SiteMask<T>.mixed(keys)
     }
 
     /// The key of row firstRow + row, for the row path.
@@ -113,13 +122,13 @@ struct UnitMasks<T: FastfoodFloat> {
     /// written when the site keeps everything.
     @inline(__always)
     func fill(_ site: Dropout.Site, offset: Int, _ range: Range<Int>, into buffer: UnsafeMutablePointer<T.Vector>) {
-        mask(site)?.fill(buffer + range.lowerBound, first: offset + range.lowerBound, count: range.count, keys: keys)
+        mask(site)?.fill(buffer + range.lowerBound, first: offset + range.lowerBound, count: range.count, keys: mixedKeys)
     }
 
     /// values[i] *= the tile's factor vector of `site` at index first + i (nothing without a mask).
     @inline(__always)
     func apply(_ site: Dropout.Site, to values: UnsafeMutablePointer<T.Vector>, first: Int, count: Int) {
-        mask(site)?.apply(to: values, first: first, count: count, keys: keys)
+        mask(site)?.apply(to: values, first: first, count: count, keys: mixedKeys)
     }
 }
 
@@ -128,8 +137,8 @@ extension Float {
 
     @inline(__always)
     static func dropoutFactors(draws: SIMD16<UInt32>, threshold: UInt32, scale: Float) -> SIMD16<Float> {
-        // (draw - threshold) >> 31 is 1 where dropped (draws are 16-bit); minus 1: all ones where kept.
-        let kept = ((draws &- SIMD16(repeating: threshold)) &>> 31) &- 1
+        // draws < 2^16, so a signed compare against threshold - 1 (-1 for 0) is draw >= threshold.
+        let kept = SIMD16.signedGreaterMask(draws, SIMD16(repeating: threshold &- 1))
         return unsafeBitCast(kept & SIMD16(repeating: scale.bitPattern), to: SIMD16<Float>.self)
     }
 }
@@ -139,7 +148,7 @@ extension Double {
 
     @inline(__always)
     static func dropoutFactors(draws: SIMD8<UInt32>, threshold: UInt32, scale: Double) -> SIMD8<Double> {
-        let kept32 = ((draws &- SIMD8(repeating: threshold)) &>> 31) &- 1
+        let kept32 = SIMD8.signedGreaterMask(draws, SIMD8(repeating: threshold &- 1))
         // Sign-extend the all-ones / zero lanes to 64 bits.
         let kept = SIMD8<UInt64>(truncatingIfNeeded: SIMD8<Int64>(truncatingIfNeeded: SIMD8<Int32>(truncatingIfNeeded: kept32)))
         return unsafeBitCast(kept & SIMD8(repeating: scale.bitPattern), to: SIMD8<Double>.self)

@@ -16,7 +16,7 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     static func cosSin(_ x: Vector) -> (Vector, Vector)
 
     /// One UInt32 per lane of Vector: the dropout row keys of a tile (see DropoutMasks.swift).
-    associatedtype Keys: SIMD where Keys.Scalar == UInt32
+    associatedtype Keys: KeyVector
 
     /// Per lane: `scale` where draw >= threshold (kept), 0 where not (dropped).
     static func dropoutFactors(draws: Keys, threshold: UInt32, scale: Self) -> Vector
