@@ -73,8 +73,8 @@ extension Float {
         typealias V = SIMD16<Float>
         typealias U = SIMD16<UInt32>
         let bits = unsafeBitCast(x, to: U.self)
-        // 8192 = 0x46000000; NaN and infinities compare above as integers too.
-        if any((bits & U(repeating: 0x7fff_ffff)) .> U(repeating: 0x4600_0000)) {
+        // 8192 = 0x46000000; NaN and infinities compare above too (|x|'s bits are below 2^31).
+        if U.anySignedGreater(bits & U(repeating: 0x7fff_ffff), U(repeating: 0x4600_0000)) {
             var c = V(), s = V()
             for l in 0 ..< 16 { (c[l], s[l]) = (cosf(x[l]), sinf(x[l])) }
             return (c, s)
@@ -102,11 +102,14 @@ extension Float {
     private static func quadrantSelect(sin s: SIMD16<Float>, cos c: SIMD16<Float>, quadrant q: SIMD16<UInt32>)
         -> (SIMD16<Float>, SIMD16<Float>) {
         typealias U = SIMD16<UInt32>
-        let (sb, cb) = (unsafeBitCast(s, to: U.self), unsafeBitCast(c, to: U.self))
-        let odd = U(repeating: 0) &- (q & U(repeating: 1))  // all ones in quadrants 1 and 3
-        // sin x: s, c, -s, -c; cos x: c, -s, -c, s for quadrants 0 ..< 4.
-        let sinBits = ((sb & ~odd) | (cb & odd)) ^ ((q & U(repeating: 2)) &<< 30)
-        let cosBits = ((cb & ~odd) | (sb & odd)) ^ (((q &+ U(repeating: 1)) & U(repeating: 2)) &<< 30)
+        // sin x: s, c, -s, -c; cos x: c, -s, -c, s for quadrants 0 ..< 4. The odd quadrants swap
+        // the pair (q's bit 0, moved to the sign bit, picks); sin's sign is q's bit 1 and cos's
+        // that of q + 1, which is bit 1 xor bit 0.
+        let odd = q &<< 31
+        let sinSign = (q &<< 30) & U(repeating: 0x8000_0000)
+        let cosSign = sinSign ^ odd
+        let sinBits = unsafeBitCast(SIMD16<Float>.blend(s, c, signOf: odd), to: U.self) ^ sinSign
+        let cosBits = unsafeBitCast(SIMD16<Float>.blend(c, s, signOf: odd), to: U.self) ^ cosSign
         return (unsafeBitCast(cosBits, to: SIMD16<Float>.self), unsafeBitCast(sinBits, to: SIMD16<Float>.self))
     }
 }

@@ -1,5 +1,6 @@
 /// Element-wise UInt32 vector operations that compile to one vector instruction each: the
-/// dropout masks' hash (xor, shift, wrapping multiply) and threshold (a signed compare).
+/// dropout masks' hash (xor, shift, wrapping multiply) and threshold (a signed compare), and
+/// the bit work of cos and sin (range check, quadrant, signs).
 ///
 /// Why: as for the floating-point operators (VectorArithmetic.swift), the standard library's
 /// integer SIMD operators are lane loops that LLVM's SLP vectorizer must rebuild, and its
@@ -16,8 +17,12 @@ public protocol KeyVector: SIMD where Scalar == UInt32 {
     static func &* (a: Self, b: Self) -> Self
     /// Logical shift right of every lane by `count` (< 32).
     static func &>> (a: Self, count: UInt32) -> Self
+    /// Shift left of every lane by `count` (< 32).
+    static func &<< (a: Self, count: UInt32) -> Self
     /// All ones in the lanes where a > b as signed 32-bit integers, zero elsewhere.
     static func signedGreaterMask(_ a: Self, _ b: Self) -> Self
+    /// Whether a > b as signed 32-bit integers in any lane (a compare and a move-mask).
+    static func anySignedGreater(_ a: Self, _ b: Self) -> Bool
 }
 
 extension SIMD16: KeyVector where Scalar == UInt32 {
@@ -47,6 +52,20 @@ extension SIMD16: KeyVector where Scalar == UInt32 {
         var result = a
         result._storage._value = Builtin.lshr_Vec16xInt32(a._storage._value, Self(repeating: count)._storage._value)
         return result
+    }
+
+    @_transparent
+    public static func &<< (a: Self, count: UInt32) -> Self {
+        var result = a
+        result._storage._value = Builtin.shl_Vec16xInt32(a._storage._value, Self(repeating: count)._storage._value)
+        return result
+    }
+
+    @_transparent
+    public static func anySignedGreater(_ a: Self, _ b: Self) -> Bool {
+        let lanes = Builtin.cmp_sgt_Vec16xInt32(a._storage._value, b._storage._value)
+        let bits: Builtin.Int16 = Builtin.bitcast_Vec16xInt1_Int16(lanes)
+        return Bool(Builtin.cmp_ne_Int16(bits, Builtin.zeroInitializer()))
     }
 
     @_transparent
@@ -85,6 +104,20 @@ extension SIMD8: KeyVector where Scalar == UInt32 {
         var result = a
         result._storage._value = Builtin.lshr_Vec8xInt32(a._storage._value, Self(repeating: count)._storage._value)
         return result
+    }
+
+    @_transparent
+    public static func &<< (a: Self, count: UInt32) -> Self {
+        var result = a
+        result._storage._value = Builtin.shl_Vec8xInt32(a._storage._value, Self(repeating: count)._storage._value)
+        return result
+    }
+
+    @_transparent
+    public static func anySignedGreater(_ a: Self, _ b: Self) -> Bool {
+        let lanes = Builtin.cmp_sgt_Vec8xInt32(a._storage._value, b._storage._value)
+        let bits: Builtin.Int8 = Builtin.bitcast_Vec8xInt1_Int8(lanes)
+        return Bool(Builtin.cmp_ne_Int8(bits, Builtin.zeroInitializer()))
     }
 
     @_transparent

@@ -81,3 +81,15 @@ extension SIMD8: VectorArithmetic where Scalar == Double {
         return result
     }
 }
+
+extension SIMD16 where Scalar == Float {
+    /// Lane by lane: b where `mask`'s lane has its sign bit set, else a (one `vblendvps` per
+    /// register; the standard library's `replacing(with:where:)` is a lane loop).
+    @_transparent
+    public static func blend(_ a: Self, _ b: Self, signOf mask: SIMD16<UInt32>) -> Self {
+        var result = a
+        let negative = Builtin.cmp_slt_Vec16xInt32(mask._storage._value, SIMD16<UInt32>()._storage._value)
+        result._storage._value = Builtin.select_Vec16xInt1_Vec16xFPIEEE32(negative, b._storage._value, a._storage._value)
+        return result
+    }
+}
