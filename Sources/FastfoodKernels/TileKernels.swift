@@ -137,36 +137,35 @@ enum TileKernels {
 
 extension TileKernels {
     /// dst = the first N.stages transform stages (vector strides 1, 2, ...) of
-    /// g[i] = src[p[i]] * s(i) for i in `range` (bounds multiples of 2^N.stages): the
+    /// g[i] = src[p[i]] * scale[i] for i in `range` (bounds multiples of 2^N.stages): the
     /// permutation, the diagonal and one sweep in one; continue with firstStride 2^N.stages.
-    /// s(i) is scale[i], or scale[p[i]] with `scaleBySource` (PI^T G w as a gather through the
-    /// inverse permutation). With `copy`, copy[i] = src[p[i]] (unscaled) as well.
-    /// `factors` (dropout masks, indexed like s) multiply in where the row path does: before the
-    /// scale, (src[p[i]] * factors[i]) * scale[i], and copy[i] = src[p[i]] * factors[i]; with
-    /// `scaleBySource` after it, (src[p[i]] * scale[p[i]]) * factors[p[i]].
+    /// With `copy`, copy[i] = src[p[i]] (unscaled) as well. `factors` (dropout masks, indexed
+    /// like scale) multiply in where the row path does: before the scale,
+    /// (src[p[i]] * factors[i]) * scale[i], and copy[i] = src[p[i]] * factors[i]. Without
+    /// `scale`, g[i] = src[p[i]]: the gather alone (PI^T in the backward, whose products the
+    /// caller has formed in source order).
     @inline(__always)
     static func permutedFirstStages<T: FastfoodFloat, N: VerticalNetwork>(
-        _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>,
-        scaleBySource: Bool = false, range: Range<Int>, into dst: UnsafeMutablePointer<T.Vector>,
+        _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>?,
+        range: Range<Int>, into dst: UnsafeMutablePointer<T.Vector>,
         copy: UnsafeMutablePointer<T.Vector>? = nil, factors: UnsafePointer<T.Vector>?, _: N.Type
     ) {
         var i = range.lowerBound
         while i < range.upperBound {
-            if let factors {
+            if let scale, let factors {
                 N.apply({ k in
-                    let j = Int(p[i + k])
-                    if scaleBySource { return (src[j] * scale[j]) * factors[j] }
-                    let g = src[j] * factors[i + k]
+                    let g = src[Int(p[i + k])] * factors[i + k]
+                    copy?[i + k] = g
+                    return g * scale[i + k]
+                }, { k, v in dst[i + k] = v })
+            } else if let scale {
+                N.apply({ k in
+                    let g = src[Int(p[i + k])]
                     copy?[i + k] = g
                     return g * scale[i + k]
                 }, { k, v in dst[i + k] = v })
             } else {
-                N.apply({ k in
-                    let j = Int(p[i + k])
-                    let g = src[j]
-                    copy?[i + k] = g
-                    return g * scale[scaleBySource ? j : i + k]
-                }, { k, v in dst[i + k] = v })
+                N.apply({ k in src[Int(p[i + k])] }, { k, v in dst[i + k] = v })
             }
             i += 1 << N.stages
         }
@@ -249,15 +248,15 @@ extension TileKernels {
 }
 
 extension TileKernels {
-    /// dst = H (src[p[i]] * s(i)) for i < count, s as in permutedFirstStages: the permutation,
+    /// dst = H (src[p[i]] * scale[i]) for i < count (as in permutedFirstStages): the permutation,
     /// the diagonal and the first sweep's stages (as many as WalshHadamard.sweepStages takes)
     /// fill each L1 chunk of the transform, which then runs the rest (`drain` as in
     /// transformVectors). `factors`: dropout masks, as in permutedFirstStages; `prepare(range)` runs
     /// before each chunk is filled (to make that chunk's factors while they fit in L1).
     @inline(__always)
     static func permuteAndTransform<T: FastfoodFloat>(
-        _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>,
-        scaleBySource: Bool = false, count n: Int, into dst: UnsafeMutablePointer<T.Vector>,
+        _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>?,
+        count n: Int, into dst: UnsafeMutablePointer<T.Vector>,
         copy: UnsafeMutablePointer<T.Vector>? = nil, factors: UnsafePointer<T.Vector>? = nil,
         prepare: (Range<Int>) -> Void = { _ in }, drain: (Range<Int>) -> Void = { _ in }
     ) {
@@ -265,8 +264,8 @@ extension TileKernels {
             WalshHadamard.transformVectors(UnsafeMutableRawPointer(dst), count: n, T.self, withinVectors: false,
                                            firstStride: 1 << N.stages, fill: { range in
                 prepare(range)
-                permutedFirstStages(src, permutation: p, scale: scale, scaleBySource: scaleBySource,
-                                    range: range, into: dst, copy: copy, factors: factors, N.self)
+                permutedFirstStages(src, permutation: p, scale: scale, range: range, into: dst, copy: copy,
+                                    factors: factors, N.self)
             }, drain: drain)
         }
         let chunk = WalshHadamard.chunkLength(count: n, vectorBytes: MemoryLayout<T.Vector>.stride)

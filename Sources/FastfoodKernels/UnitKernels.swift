@@ -298,16 +298,24 @@ enum BackwardKernels {
                                        into: w + first, scale: block.scale + first)
                 }
             }, drain: { range in
-                guard let dBlock, sections.gaussian else { return }
-                let first = range.lowerBound
-                TileKernels.reduce(w + first, times: v + first, count: range.count, rows: rows,
-                                   into: dBlock.gaussian + first, tile: tile)
+                if let dBlock, sections.gaussian {
+                    TileKernels.reduce(w + range.lowerBound, times: v + range.lowerBound, count: range.count,
+                                       rows: rows, into: dBlock.gaussian + range.lowerBound, tile: tile)
+                }
+                // w = a_pi G du3 in place, in order while it is in L1 (the row path's products, in
+                // its order), so that PI^T below only moves vectors: no random reads of G and
+                // the factors.
+                if let permutedFactors {
+                    for i in range { w[i] = (w[i] * block.gaussian[i]) * permutedFactors[i] }
+                } else {
+                    for i in range { w[i] = w[i] * block.gaussian[i] }
+                }
             })
-            // u = du0 = H PI^T G du3, PI^T as a gather through the inverse permutation; dB is
-            // reduced as du0 is finished.
-            TileKernels.permuteAndTransform(w, permutation: block.inversePermutation, scale: block.gaussian,
-                                            scaleBySource: true, count: n, into: u,
-                                            factors: permutedFactors, drain: { range in
+            // u = du0 = H PI^T w, PI^T as a gather through the inverse permutation; dB is reduced
+            // as du0 is finished.
+            TileKernels.permuteAndTransform(w, permutation: block.inversePermutation, scale: UnsafePointer<T>?.none,
+                                            count: n, into: u,
+                                            drain: { range in
                 guard let dBlock, sections.sign else { return }
                 let first = range.lowerBound, columns = max(0, min(range.count, inputs - first))
                 TileKernels.reduce(u + first, times: input + first, count: columns, rows: rows,
