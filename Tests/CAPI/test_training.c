@@ -136,6 +136,46 @@ static void test_dropout(void) {
     fastfood_layer_destroy(layer);
 }
 
+/* The extreme thresholds, on interleaved tiles in both precisions: a rate below 2^-17 rounds to
+ * threshold 0 (every value kept, scaled by 1 / (1 - rate)), one just below 1 to 65535 (kept only
+ * where the draw is 65535). Output dropout, checked value by value against the header's function. */
+static void test_dropout_thresholds(void) {
+    const size_t in = 40, out = 3000, batch = 64;
+    const double rates[] = {1e-6, 0.99999};
+    fastfood_layer *layer = make_layer(in, out, 4, 0);
+    size_t n = fastfood_layer_param_count(layer);
+    double *p = xmalloc(n * sizeof *p), *x = xmalloc(batch * in * sizeof *x);
+    double *y = xmalloc(batch * out * sizeof *y), *yt = xmalloc(batch * out * sizeof *yt);
+    float *pf = xmalloc(n * sizeof *pf), *xf = xmalloc(batch * in * sizeof *xf);
+    float *yf = xmalloc(batch * out * sizeof *yf), *ytf = xmalloc(batch * out * sizeof *ytf);
+    fastfood_init_params_f64(layer, 2, 1.0, p);
+    fastfood_init_params_f32(layer, 2, 1.0, pf);
+    for (size_t i = 0; i < batch * in; i++) xf[i] = (float)(x[i] = uniform());
+    CHECK(fastfood_forward_f64(layer, p, batch, x, in, y, out) == FASTFOOD_OK);
+    CHECK(fastfood_forward_f32(layer, pf, batch, xf, in, yf, out) == FASTFOOD_OK);
+    for (int t = 0; t < 2; t++) {
+        const double rate = rates[t];
+        CHECK(fastfood_forward_train_f64(layer, p, batch, x, in, yt, out, 0, 0, rate, 21, 2) == FASTFOOD_OK);
+        CHECK(fastfood_forward_train_f32(layer, pf, batch, xf, in, ytf, out, 0, 0, rate, 21, 2) == FASTFOOD_OK);
+        int exact = 1;
+        size_t kept_count = 0;
+        for (size_t r = 0; r < batch; r++)
+            for (size_t j = 0; j < out; j++) {
+                int keep = kept(21, 2, r, 3, j, rate);
+                kept_count += (size_t)keep;
+                double want = keep ? y[r * out + j] * (1 / (1 - rate)) : 0;
+                float want_f = keep ? yf[r * out + j] * (float)(1 / (1 - rate)) : 0;
+                if (yt[r * out + j] != want || ytf[r * out + j] != want_f) exact = 0;
+            }
+        CHECK(exact);
+        /* Threshold 0 keeps all; 65535 keeps a draw in 65536 (192000 draws: about 3), and at
+         * least one here, so a compare off by one at the boundary fails `exact`. */
+        CHECK(t == 0 ? kept_count == batch * out : kept_count >= 1 && kept_count < 15);
+    }
+    free(p); free(x); free(y); free(yt); free(pf); free(xf); free(yf); free(ytf);
+    fastfood_layer_destroy(layer);
+}
+
 /* L = sum(w * layer_train(x)); central differences over x and every parameter, float64.
  * batch 1 runs the row kernels, batch 3 an interleaved tile (8 double rows, 5 padded). */
 static void test_dropout_gradients(size_t batch) {
@@ -622,6 +662,7 @@ static void test_tile_and_row_paths(void) {
 
 int main(void) {
     test_dropout();
+    test_dropout_thresholds();
     test_dropout_gradients(1);
     test_dropout_gradients(3);
     test_tile_and_row_paths();
