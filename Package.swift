@@ -5,8 +5,9 @@
 //
 //   FastfoodCore            shared data types: layer shape, parameter layout, kernel work units,
 //                           dropout masks and the SplitMix64 generator they and the engine use
-//   FastfoodSIMD            vector +, -, * as single LLVM vector operations (built with
-//                           -parse-stdlib for the compiler builtins; see VectorArithmetic.swift)
+//   FastfoodSIMD            vector +, -, *, select and UInt32 bit operations as single LLVM
+//                           vector operations (built with -parse-stdlib for the compiler
+//                           builtins; see VectorArithmetic.swift and KeyVector.swift)
 //   FastfoodKernels         the compute kernels (FWHT, interleaved tiles), baseline x86-64
 //   FastfoodKernelsAVX2     the same sources (symbolic links), compiled for AVX2 + FMA
 //   FastfoodKernelsAVX512   the same sources, compiled for AVX-512
@@ -50,5 +51,6 @@ let package = Package(
             name: "FastfoodBoundary",
             dependencies: ["FastfoodEngine", "CFastfood", "FastfoodThreadLocal", "FastfoodVersion"]),
         .testTarget(name: "FastfoodEngineTests", dependencies: ["FastfoodEngine"]),
+        .testTarget(name: "FastfoodSIMDTests", dependencies: ["FastfoodSIMD"]),
     ]
 )

@@ -1,0 +1,82 @@
+import FastfoodSIMD
+import Testing
+
+/// The builtin vector operations against their lane-by-lane definitions, on random lanes and on
+/// the values where signed and unsigned views differ (0x7fffffff, 0x80000000, 0xffffffff).
+@Suite struct VectorOperationTests {
+    static let edges: [UInt32] = [0, 1, 0xffff, 0x1_0000, 0x7fff_ffff, 0x8000_0000, 0x8000_0001, 0xffff_fffe, 0xffff_ffff]
+
+    /// xorshift32: deterministic lanes.
+    struct Lanes {
+        var state: UInt32
+        mutating func next() -> UInt32 {
+            state ^= state << 13; state ^= state >> 17; state ^= state << 5
+            return state
+        }
+        /// Random lanes with the edge values mixed in.
+        mutating func vector<V: SIMD>(_: V.Type) -> V where V.Scalar == UInt32 {
+            var v = V()
+            for l in 0 ..< V.scalarCount {
+                let r = next()
+                v[l] = r % 3 == 0 ? VectorOperationTests.edges[Int(r / 3) % VectorOperationTests.edges.count] : next()
+            }
+            return v
+        }
+    }
+
+    func checkKeyVector<V: KeyVector>(_: V.Type) {
+        var lanes = Lanes(state: 0x9e37_79b9)
+        for _ in 0 ..< 2000 {
+            let a = lanes.vector(V.self), b = lanes.vector(V.self)
+            let (xor, and, product) = (a ^ b, a & b, a &* b)
+            let greater = V.signedGreaterMask(a, b)
+            var anyGreater = false
+            for l in 0 ..< V.scalarCount {
+                #expect(xor[l] == a[l] ^ b[l])
+                #expect(and[l] == a[l] & b[l])
+                #expect(product[l] == a[l] &* b[l])
+                let isGreater = Int32(bitPattern: a[l]) > Int32(bitPattern: b[l])
+                #expect(greater[l] == (isGreater ? 0xffff_ffff : 0))
+                anyGreater = anyGreater || isGreater
+            }
+            #expect(V.anySignedGreater(a, b) == anyGreater)
+            for count: UInt32 in [0, 1, 15, 16, 30, 31] {
+                let (right, left) = (a &>> count, a &<< count)
+                for l in 0 ..< V.scalarCount {
+                    #expect(right[l] == a[l] >> count)
+                    #expect(left[l] == a[l] << count)
+                }
+            }
+        }
+        // anySignedGreater sees every lane alone.
+        for l in 0 ..< V.scalarCount {
+            var a = V(repeating: 5)
+            a[l] = 6
+            #expect(V.anySignedGreater(a, V(repeating: 5)))
+            #expect(!V.anySignedGreater(V(repeating: 5), a))
+        }
+    }
+
+    @Test func keyVector16() { checkKeyVector(SIMD16<UInt32>.self) }
+    @Test func keyVector8() { checkKeyVector(SIMD8<UInt32>.self) }
+
+    /// blend takes b exactly where the mask lane's sign bit is set, bit patterns unchanged
+    /// (-0, NaN payloads, infinities pass through).
+    @Test func blend() {
+        var lanes = Lanes(state: 12345)
+        let specials: [Float] = [-0.0, .nan, -.infinity, .leastNonzeroMagnitude, Float(bitPattern: 0x7fc0_1234)]
+        for round in 0 ..< 2000 {
+            var a = SIMD16<Float>(), b = SIMD16<Float>()
+            for l in 0 ..< 16 {
+                a[l] = Float(bitPattern: lanes.next())
+                b[l] = round % 2 == 0 ? specials[l % specials.count] : Float(bitPattern: lanes.next())
+            }
+            let mask = lanes.vector(SIMD16<UInt32>.self)
+            let picked = SIMD16<Float>.blend(a, b, signOf: mask)
+            for l in 0 ..< 16 {
+                let want = mask[l] >= 0x8000_0000 ? b[l] : a[l]
+                #expect(picked[l].bitPattern == want.bitPattern)
+            }
+        }
+    }
+}
