@@ -415,7 +415,9 @@ FASTFOOD_API fastfood_status fastfood_backward_f64(const fastfood_layer *layer,
  *
  * After a parallel call, pool threads poll for the next one for 0.1 ms before they sleep (waking
  * a sleeping thread takes about as long as a small layer's share of work), so back-to-back calls
- * start at once; with n = 1 no pool thread runs at all.
+ * start at once; with n = 1 no pool thread runs at all. Lowering n ends the surplus pool
+ * threads and raising it starts new ones at the next parallel call, so set it once rather than
+ * around individual calls.
  *
  * @param n  1 .. 1024, or 0 for one thread per online CPU.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_INVALID_ARGUMENT (n > 1024).
