@@ -9,8 +9,9 @@
 /// the whole dropout fwd+bwd. With every operation a builtin nothing depends on SLP.
 import Swift
 
-/// A UInt32 SIMD vector whose `^`, `&`, `&*`, `&>>` are single vector operations (a protocol
-/// requirement of a protocol refining SIMD ranks above the standard library's generic operators).
+/// A UInt32 SIMD vector whose `^`, `&`, `&*`, `&>>`, `&<<` and compares are single vector
+/// operations (a protocol requirement of a protocol refining SIMD ranks above the standard
+/// library's generic operators).
 public protocol KeyVector: SIMD where Scalar == UInt32 {
     static func ^ (a: Self, b: Self) -> Self
     static func & (a: Self, b: Self) -> Self
@@ -62,18 +63,18 @@ extension SIMD16: KeyVector where Scalar == UInt32 {
     }
 
     @_transparent
-    public static func anySignedGreater(_ a: Self, _ b: Self) -> Bool {
-        let lanes = Builtin.cmp_sgt_Vec16xInt32(a._storage._value, b._storage._value)
-        let bits: Builtin.Int16 = Builtin.bitcast_Vec16xInt1_Int16(lanes)
-        return Bool(Builtin.cmp_ne_Int16(bits, Builtin.zeroInitializer()))
-    }
-
-    @_transparent
     public static func signedGreaterMask(_ a: Self, _ b: Self) -> Self {
         var result = a
         result._storage._value = Builtin.sext_Vec16xInt1_Vec16xInt32(
             Builtin.cmp_sgt_Vec16xInt32(a._storage._value, b._storage._value))
         return result
+    }
+
+    @_transparent
+    public static func anySignedGreater(_ a: Self, _ b: Self) -> Bool {
+        let lanes = Builtin.cmp_sgt_Vec16xInt32(a._storage._value, b._storage._value)
+        let bits: Builtin.Int16 = Builtin.bitcast_Vec16xInt1_Int16(lanes)
+        return Bool(Builtin.cmp_ne_Int16(bits, Builtin.zeroInitializer()))
     }
 }
 
@@ -114,17 +115,17 @@ extension SIMD8: KeyVector where Scalar == UInt32 {
     }
 
     @_transparent
-    public static func anySignedGreater(_ a: Self, _ b: Self) -> Bool {
-        let lanes = Builtin.cmp_sgt_Vec8xInt32(a._storage._value, b._storage._value)
-        let bits: Builtin.Int8 = Builtin.bitcast_Vec8xInt1_Int8(lanes)
-        return Bool(Builtin.cmp_ne_Int8(bits, Builtin.zeroInitializer()))
-    }
-
-    @_transparent
     public static func signedGreaterMask(_ a: Self, _ b: Self) -> Self {
         var result = a
         result._storage._value = Builtin.sext_Vec8xInt1_Vec8xInt32(
             Builtin.cmp_sgt_Vec8xInt32(a._storage._value, b._storage._value))
         return result
+    }
+
+    @_transparent
+    public static func anySignedGreater(_ a: Self, _ b: Self) -> Bool {
+        let lanes = Builtin.cmp_sgt_Vec8xInt32(a._storage._value, b._storage._value)
+        let bits: Builtin.Int8 = Builtin.bitcast_Vec8xInt1_Int8(lanes)
+        return Bool(Builtin.cmp_ne_Int8(bits, Builtin.zeroInitializer()))
     }
 }
