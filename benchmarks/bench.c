@@ -357,8 +357,8 @@ typedef struct {
     double best;                   /* fastest b over fastest a */
 } pair_result;
 
-/* 15 interleaved pairs of timed batches of a (baseline) and b. */
-/* prepare_a and prepare_b (NULL: nothing) run untimed before each batch of their side. */
+/* 15 interleaved pairs of timed batches of a (baseline) and b; prepare_a and prepare_b (NULL:
+ * nothing) run untimed before each batch of their side. */
 static pair_result prepared_pairs(operation a, operation b, operation prepare_a, operation prepare_b,
                                   void *context) {
     enum { PAIRS = 15 };
