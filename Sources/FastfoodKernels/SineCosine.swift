@@ -9,9 +9,10 @@
 ///
 /// Accuracy: absolute error at most 4 * 2^-24 (float) and 4 * 2^-53 (double) against the C
 /// library's double cos and sin, checked by Tests/CAPI/test_training.c over the features of a
-/// layer (measured there: 1.24 and 1.00 units). A vector with any lane beyond the range the
-/// reduction is exact for (|x| > 8192 for float, 2^20 for double), infinite or NaN goes to the C
-/// library's cosf/sinf (cos/sin) lane by lane instead.
+/// layer (measured there: 1.24 and 1.00 units). A lane beyond the range the reduction is exact
+/// for (|x| > 8192 for float, 2^20 for double), infinite or NaN takes the C library's cosf/sinf
+/// (cos/sin) instead; the other lanes of its vector keep the polynomials, so every value depends
+/// on its own x only, not on which values share its vector (the tile and row paths agree).
 import FastfoodSIMD
 import Glibc
 
@@ -70,15 +71,23 @@ extension Float {
     /// (cos x, sin x) lane by lane; see SineCosine.
     @inline(__always)
     static func cosSin(_ x: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
-        typealias V = SIMD16<Float>
         typealias U = SIMD16<UInt32>
         let bits = unsafeBitCast(x, to: U.self)
         // 8192 = 0x46000000; NaN and infinities compare above too (|x|'s bits are below 2^31).
+        var (c, s) = reducedCosSin(x)
         if U.anySignedGreater(bits & U(repeating: 0x7fff_ffff), U(repeating: 0x4600_0000)) {
-            var c = V(), s = V()
-            for l in 0 ..< 16 { (c[l], s[l]) = (cosf(x[l]), sinf(x[l])) }
-            return (c, s)
+            // The lanes out of range only: every value depends on its own x, whichever values
+            // share its vector (a tile's column or a row's columns).
+            for l in 0 ..< 16 where bits[l] & 0x7fff_ffff > 0x4600_0000 { (c[l], s[l]) = (cosf(x[l]), sinf(x[l])) }
         }
+        return (c, s)
+    }
+
+    /// cosSin by the reduction and polynomials, right for |x| <= 8192 (other lanes: any value).
+    @inline(__always)
+    private static func reducedCosSin(_ x: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<Float>) {
+        typealias V = SIMD16<Float>
+        typealias U = SIMD16<UInt32>
         let magic = V(repeating: 12_582_912)  // 1.5 * 2^23
         let shifted = x * V(repeating: 0.636_619_772_367_581_343_08) + magic
         let r = shifted - magic
@@ -118,15 +127,24 @@ extension Double {
     /// (cos x, sin x) lane by lane; see SineCosine.
     @inline(__always)
     static func cosSin(_ x: SIMD8<Double>) -> (SIMD8<Double>, SIMD8<Double>) {
-        typealias V = SIMD8<Double>
         typealias U = SIMD8<UInt64>
         let bits = unsafeBitCast(x, to: U.self)
         // 2^20 = 0x4130000000000000; NaN and infinities compare above as integers too.
+        var (c, s) = reducedCosSin(x)
         if any((bits & U(repeating: 0x7fff_ffff_ffff_ffff)) .> U(repeating: 0x4130_0000_0000_0000)) {
-            var c = V(), s = V()
-            for l in 0 ..< 8 { (c[l], s[l]) = (cos(x[l]), sin(x[l])) }
-            return (c, s)
+            // The lanes out of range only, as for Float.
+            for l in 0 ..< 8 where bits[l] & 0x7fff_ffff_ffff_ffff > 0x4130_0000_0000_0000 {
+                (c[l], s[l]) = (cos(x[l]), sin(x[l]))
+            }
         }
+        return (c, s)
+    }
+
+    /// cosSin by the reduction and polynomials, right for |x| <= 2^20 (other lanes: any value).
+    @inline(__always)
+    private static func reducedCosSin(_ x: SIMD8<Double>) -> (SIMD8<Double>, SIMD8<Double>) {
+        typealias V = SIMD8<Double>
+        typealias U = SIMD8<UInt64>
         let magic = V(repeating: 6_755_399_441_055_744)  // 1.5 * 2^52
         let shifted = x * V(repeating: 0.636_619_772_367_581_343_08) + magic
         let r = shifted - magic

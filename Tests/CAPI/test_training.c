@@ -660,12 +660,72 @@ static void test_tile_and_row_paths(void) {
     CHECK(same_f64);
 }
 
+
+/* Random features with z on both sides of the vector range (|z| <= 8192 float, 2^20 double) in
+ * one tile and in one row: each value's cos and sin depend on its own z only (the polynomial in
+ * range, the C library beyond), so the tile path (a vector holds 16 rows of one column) and the
+ * row path (16 columns of one row) agree bit for bit: phi, dx, and dx with dparams. Rows
+ * alternate between z of a few units and z of about 2x the range. */
+static void test_features_mixed_range(void) {
+    const size_t in = 64, out = 256;
+    fastfood_layer *layer = make_layer(in, out, 41, FASTFOOD_LAYER_BIAS);
+    size_t n = fastfood_layer_param_count(layer);
+    float *p = xmalloc(n * sizeof *p), *dp = xmalloc(n * sizeof *dp), *x = xmalloc(16 * in * sizeof *x);
+    float *phi16 = xmalloc(16 * 2 * out * sizeof *phi16), *phi3 = xmalloc(3 * 2 * out * sizeof *phi3);
+    float *dphi = xmalloc(16 * 2 * out * sizeof *dphi), *z = xmalloc(16 * out * sizeof *z);
+    float *dx16 = xmalloc(16 * in * sizeof *dx16), *dx3 = xmalloc(3 * in * sizeof *dx3);
+    double *pd = xmalloc(n * sizeof *pd), *dpd = xmalloc(n * sizeof *dpd), *xd = xmalloc(8 * in * sizeof *xd);
+    double *phi8 = xmalloc(8 * 2 * out * sizeof *phi8), *phi1 = xmalloc(2 * out * sizeof *phi1);
+    double *dphid = xmalloc(8 * 2 * out * sizeof *dphid), *zd = xmalloc(8 * out * sizeof *zd);
+    double *dx8 = xmalloc(8 * in * sizeof *dx8), *dx1 = xmalloc(in * sizeof *dx1);
+    fastfood_init_params_f32(layer, 5, 1.0, p);
+    fastfood_init_params_f64(layer, 5, 1.0, pd);
+    for (size_t r = 0; r < 16; r++)
+        for (size_t i = 0; i < in; i++) x[r * in + i] = (float)(uniform() * (r % 2 ? 4e3 : 1));
+    for (size_t r = 0; r < 8; r++)
+        for (size_t i = 0; i < in; i++) xd[r * in + i] = uniform() * (r % 2 ? 4e5 : 1);
+    for (size_t i = 0; i < 16 * 2 * out; i++) dphi[i] = (float)uniform();
+    for (size_t i = 0; i < 8 * 2 * out; i++) dphid[i] = uniform();
+    /* Both sides of the range within one row and within one column of a tile. */
+    CHECK(fastfood_forward_f32(layer, p, 16, x, in, z, out) == FASTFOOD_OK);
+    CHECK(fastfood_forward_f64(layer, pd, 8, xd, in, zd, out) == FASTFOOD_OK);
+    size_t small_f = 0, large_f = 0, small_d = 0, large_d = 0;
+    for (size_t j = 0; j < 16; j++) {
+        small_f += fabsf(z[out + j]) <= 8192 && fabsf(z[j]) <= 8192;
+        large_f += fabsf(z[out + j]) > 8192;
+        small_d += fabs(zd[out + j]) <= 0x1p20 && fabs(zd[j]) <= 0x1p20;
+        large_d += fabs(zd[out + j]) > 0x1p20;
+    }
+    CHECK(small_f > 0 && large_f > 0 && small_d > 0 && large_d > 0);
+    int same_f32 = 1, same_f64 = 1;
+    CHECK(fastfood_features_forward_f32(layer, p, 16, x, in, phi16, 2 * out) == FASTFOOD_OK);
+    CHECK(fastfood_features_forward_f32(layer, p, 3, x, in, phi3, 2 * out) == FASTFOOD_OK);
+    same_f32 &= memcmp(phi16, phi3, 3 * 2 * out * sizeof *phi3) == 0;
+    CHECK(fastfood_features_backward_f32(layer, p, 16, x, in, dphi, 2 * out, dx16, in, dp, 0) == FASTFOOD_OK);
+    CHECK(fastfood_features_backward_f32(layer, p, 3, x, in, dphi, 2 * out, dx3, in, dp, 0) == FASTFOOD_OK);
+    same_f32 &= memcmp(dx16, dx3, 3 * in * sizeof *dx3) == 0;
+    CHECK(fastfood_features_backward_f32(layer, p, 16, x, in, dphi, 2 * out, dx16, in, NULL, 0) == FASTFOOD_OK);
+    same_f32 &= memcmp(dx16, dx3, 3 * in * sizeof *dx3) == 0;
+    CHECK(fastfood_features_forward_f64(layer, pd, 8, xd, in, phi8, 2 * out) == FASTFOOD_OK);
+    CHECK(fastfood_features_forward_f64(layer, pd, 1, xd, in, phi1, 2 * out) == FASTFOOD_OK);
+    same_f64 &= memcmp(phi8, phi1, 2 * out * sizeof *phi1) == 0;
+    CHECK(fastfood_features_backward_f64(layer, pd, 8, xd, in, dphid, 2 * out, dx8, in, dpd, 0) == FASTFOOD_OK);
+    CHECK(fastfood_features_backward_f64(layer, pd, 1, xd, in, dphid, 2 * out, dx1, in, NULL, 0) == FASTFOOD_OK);
+    same_f64 &= memcmp(dx8, dx1, in * sizeof *dx1) == 0;
+    CHECK(same_f32);
+    CHECK(same_f64);
+    free(p); free(dp); free(x); free(phi16); free(phi3); free(dphi); free(z); free(dx16); free(dx3);
+    free(pd); free(dpd); free(xd); free(phi8); free(phi1); free(dphid); free(zd); free(dx8); free(dx1);
+    fastfood_layer_destroy(layer);
+}
+
 int main(void) {
     test_dropout();
     test_dropout_thresholds();
     test_dropout_gradients(1);
     test_dropout_gradients(3);
     test_tile_and_row_paths();
+    test_features_mixed_range();
     test_features_accuracy();
     test_features();
     test_presets();
