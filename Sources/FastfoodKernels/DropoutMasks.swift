@@ -29,22 +29,37 @@ struct SiteMask<T: FastfoodFloat> {
     }
 
     /// body(i, the factor vector of index first + i) for i < count, in order, for the rows whose
-    /// keys are `keys` (UnitMasks.mixedKeys). One hash per pair of indices.
+    /// keys are `keys` (UnitMasks.mixedKeys). One hash per pair of indices: an odd first index
+    /// (the high half of its pair), the whole pairs in a loop without branches, and an even last
+    /// one (the low half); position constants follow the pairs by wrapping adds.
     @inline(__always)
     func forEachFactor(first: Int, count: Int, keys: T.Keys, _ body: (Int, T.Vector) -> Void) {
-        var i = 0
-        while i < count {
-            let index = first + i
-            let h = hashMixed(keys ^ T.Keys(repeating: Self.mixed(Dropout.positionConstant(site, index))))
-            if index & 1 == 0 {
-                body(i, T.dropoutFactors(draws: h & T.Keys(repeating: 0xffff), threshold: threshold, scale: scale))
-                if i + 1 < count { body(i + 1, T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)) }
-                i += 2
-            } else {  // an odd first index: the high half of its pair
-                body(i, T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale))
-                i += 1
-            }
+        guard count > 0 else { return }
+        let siteConstant = site.rawValue &* 0x632b_e5ab
+        var pairConstant = UInt32(truncatingIfNeeded: first >> 1) &* 0x9e37_79b9  // Dropout.positionConstant
+        @inline(__always) func nextHash() -> T.Keys {
+            let h = hashMixed(keys ^ T.Keys(repeating: Self.mixed(pairConstant ^ siteConstant)))
+            pairConstant = pairConstant &+ 0x9e37_79b9
+            return h
         }
+        @inline(__always) func low(_ h: T.Keys) -> T.Vector {
+            T.dropoutFactors(draws: h & T.Keys(repeating: 0xffff), threshold: threshold, scale: scale)
+        }
+        @inline(__always) func high(_ h: T.Keys) -> T.Vector {
+            T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
+        }
+        var i = 0
+        if first & 1 == 1 {
+            body(0, high(nextHash()))
+            i = 1
+        }
+        while i &+ 1 < count {
+            let h = nextHash()
+            body(i, low(h))
+            body(i &+ 1, high(h))
+            i = i &+ 2
+        }
+        if i < count { body(i, low(nextHash())) }
     }
 
     /// factors[i] = the factor vector of index first + i, i < count.
