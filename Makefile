@@ -96,6 +96,11 @@ $(BINDIR_BUILD)/bench: benchmarks/bench.c include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) -O2 $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lopenblas
 
+# Two builds of the library timed against each other in one process (dlopen; see the file).
+$(BINDIR_BUILD)/compare_builds: benchmarks/compare_builds.c include/fastfood.h
+	@mkdir -p $(BINDIR_BUILD)
+	$(CC) -O2 $(WARNINGS) -Iinclude $< -o $@ -ldl
+
 # One line per figure, dense baseline (OpenBLAS) measured in the same run. Not part of `make
 # test`: it times things. `make test` only builds it, so it cannot rot.
 bench: $(BINDIR_BUILD)/bench
@@ -208,7 +213,7 @@ test: deps-test
 	$(MAKE) --no-print-directory test-all
 
 # Everything make test runs, once the packages are there.
-test-all: $(BINDIR_BUILD)/bench test-abi test-c test-examples test-bindings test-training test-distributed test-sanitizers test-valgrind test-fuzz test-swift
+test-all: $(BINDIR_BUILD)/bench $(BINDIR_BUILD)/compare_builds test-abi test-c test-examples test-bindings test-training test-distributed test-sanitizers test-valgrind test-fuzz test-swift
 
 # Engine tests, in release mode: they check the code that ships, SIMD paths included.
 test-swift:
