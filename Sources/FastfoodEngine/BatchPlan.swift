@@ -5,29 +5,29 @@
 /// order: the plan depends on the batch size only, so results are bitwise identical for every
 /// thread count.
 struct BatchPlan: Sendable {
-let batch: Int
-let tileRows: Int
-let unitCount: Int
-let groupCount: Int
-static let maxGroups = 64
+    let batch: Int
+    let tileRows: Int
+    let unitCount: Int
+    let groupCount: Int
+    static let maxGroups = 64
 
-init(batch: Int, tileRows: Int) {
+    init(batch: Int, tileRows: Int) {
         self.batch = batch
         self.tileRows = tileRows
         unitCount = (batch + tileRows - 1) / tileRows
         groupCount = min(unitCount, BatchPlan.maxGroups)
     }
 
-func rows(ofUnit unit: Int) -> Range<Int> {
+    func rows(ofUnit unit: Int) -> Range<Int> {
         unit * tileRows ..< min(batch, (unit + 1) * tileRows)
     }
 
     /// Units with fewer than a quarter of a tile's rows run row by row.
-func isInterleaved(_ rows: Range<Int>) -> Bool {
+    func isInterleaved(_ rows: Range<Int>) -> Bool {
         rows.count * 4 >= tileRows
     }
 
-func units(ofGroup group: Int) -> Range<Int> {
+    func units(ofGroup group: Int) -> Range<Int> {
         group * unitCount / groupCount ..< (group + 1) * unitCount / groupCount
     }
 }
