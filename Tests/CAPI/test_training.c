@@ -582,6 +582,44 @@ static void test_features_accuracy(void) {
     fastfood_layer_destroy(layer);
 }
 
+/* Random-feature calls on an interleaved tile against the row kernels, bit for bit: a 16-row
+ * float call against a 3-row one (the first 3 rows of phi; dx with dparams, and dx without
+ * dparams on the tile), an 8-row double call against a 1-row one (the first row of phi; dx with
+ * dparams on the tile, without on the row). x and dphi hold 16 float / 8 double rows. */
+static int features_paths_agree_f32(const fastfood_layer *layer, const float *p, const float *x, const float *dphi,
+                                    float *dp) {
+    const size_t in = fastfood_layer_in_features(layer), out = fastfood_layer_out_features(layer);
+    float *phi16 = xmalloc(16 * 2 * out * sizeof *phi16), *phi3 = xmalloc(3 * 2 * out * sizeof *phi3);
+    float *dx16 = xmalloc(16 * in * sizeof *dx16), *dx3 = xmalloc(3 * in * sizeof *dx3);
+    int same = 1;
+    CHECK(fastfood_features_forward_f32(layer, p, 16, x, in, phi16, 2 * out) == FASTFOOD_OK);
+    CHECK(fastfood_features_forward_f32(layer, p, 3, x, in, phi3, 2 * out) == FASTFOOD_OK);
+    same &= memcmp(phi16, phi3, 3 * 2 * out * sizeof *phi3) == 0;
+    CHECK(fastfood_features_backward_f32(layer, p, 16, x, in, dphi, 2 * out, dx16, in, dp, 0) == FASTFOOD_OK);
+    CHECK(fastfood_features_backward_f32(layer, p, 3, x, in, dphi, 2 * out, dx3, in, dp, 0) == FASTFOOD_OK);
+    same &= memcmp(dx16, dx3, 3 * in * sizeof *dx3) == 0;
+    CHECK(fastfood_features_backward_f32(layer, p, 16, x, in, dphi, 2 * out, dx16, in, NULL, 0) == FASTFOOD_OK);
+    same &= memcmp(dx16, dx3, 3 * in * sizeof *dx3) == 0;
+    free(phi16); free(phi3); free(dx16); free(dx3);
+    return same;
+}
+
+static int features_paths_agree_f64(const fastfood_layer *layer, const double *p, const double *x,
+                                    const double *dphi, double *dp) {
+    const size_t in = fastfood_layer_in_features(layer), out = fastfood_layer_out_features(layer);
+    double *phi8 = xmalloc(8 * 2 * out * sizeof *phi8), *phi1 = xmalloc(2 * out * sizeof *phi1);
+    double *dx8 = xmalloc(8 * in * sizeof *dx8), *dx1 = xmalloc(in * sizeof *dx1);
+    int same = 1;
+    CHECK(fastfood_features_forward_f64(layer, p, 8, x, in, phi8, 2 * out) == FASTFOOD_OK);
+    CHECK(fastfood_features_forward_f64(layer, p, 1, x, in, phi1, 2 * out) == FASTFOOD_OK);
+    same &= memcmp(phi8, phi1, 2 * out * sizeof *phi1) == 0;
+    CHECK(fastfood_features_backward_f64(layer, p, 8, x, in, dphi, 2 * out, dx8, in, dp, 0) == FASTFOOD_OK);
+    CHECK(fastfood_features_backward_f64(layer, p, 1, x, in, dphi, 2 * out, dx1, in, NULL, 0) == FASTFOOD_OK);
+    same &= memcmp(dx8, dx1, in * sizeof *dx1) == 0;
+    free(phi8); free(phi1); free(dx8); free(dx1);
+    return same;
+}
+
 /* Training mode runs on the interleaved kernels (a tile of 16 float or 8 double rows) and, for
  * the few rows of a small batch, on the row kernels: the masks depend on the row's index in the
  * call only, so rows 0 .. 2 of a 16-row call equal a 3-row call bit for bit (forward and dx;
@@ -607,10 +645,8 @@ static void test_tile_and_row_paths(void) {
         double *dx8 = xmalloc(8 * in * sizeof *dx8), *dx1 = xmalloc(in * sizeof *dx1);
         fastfood_init_params_f32(layer, 5, 1.0, p);
         fastfood_init_params_f64(layer, 5, 1.0, pd);
-        float *dphi = xmalloc(16 * 2 * out * sizeof *dphi), *phi16 = xmalloc(16 * 2 * out * sizeof *phi16);
-        float *phi3 = xmalloc(3 * 2 * out * sizeof *phi3);
-        double *dphid = xmalloc(8 * 2 * out * sizeof *dphid), *phi8 = xmalloc(8 * 2 * out * sizeof *phi8);
-        double *phi1 = xmalloc(2 * out * sizeof *phi1);
+        float *dphi = xmalloc(16 * 2 * out * sizeof *dphi);
+        double *dphid = xmalloc(8 * 2 * out * sizeof *dphid);
         if (fastfood_layer_flags(layer) & FASTFOOD_LAYER_BIAS) { /* a bias that is not zero */
             for (size_t i = n - out; i < n; i++) { p[i] = (float)uniform(); pd[i] = uniform(); }
         }
@@ -637,21 +673,9 @@ static void test_tile_and_row_paths(void) {
             CHECK(fastfood_backward_train_f64(layer, pd, 1, xd, in, dyd, out, dx1, in, dpd, 0, a, b, c, 3, r) == FASTFOOD_OK);
             same_f64 &= memcmp(dx8, dx1, in * sizeof *dx1) == 0;
         }
-        CHECK(fastfood_features_forward_f32(layer, p, 16, x, in, phi16, 2 * out) == FASTFOOD_OK);
-        CHECK(fastfood_features_forward_f32(layer, p, 3, x, in, phi3, 2 * out) == FASTFOOD_OK);
-        same_f32 &= memcmp(phi16, phi3, 3 * 2 * out * sizeof *phi3) == 0;
-        CHECK(fastfood_features_backward_f32(layer, p, 16, x, in, dphi, 2 * out, dx16, in, dp, 0) == FASTFOOD_OK);
-        CHECK(fastfood_features_backward_f32(layer, p, 3, x, in, dphi, 2 * out, dx3, in, dp, 0) == FASTFOOD_OK);
-        same_f32 &= memcmp(dx16, dx3, 3 * in * sizeof *dx3) == 0;
-        CHECK(fastfood_features_backward_f32(layer, p, 16, x, in, dphi, 2 * out, dx16, in, NULL, 0) == FASTFOOD_OK);
-        same_f32 &= memcmp(dx16, dx3, 3 * in * sizeof *dx3) == 0;
-        CHECK(fastfood_features_forward_f64(layer, pd, 8, xd, in, phi8, 2 * out) == FASTFOOD_OK);
-        CHECK(fastfood_features_forward_f64(layer, pd, 1, xd, in, phi1, 2 * out) == FASTFOOD_OK);
-        same_f64 &= memcmp(phi8, phi1, 2 * out * sizeof *phi1) == 0;
-        CHECK(fastfood_features_backward_f64(layer, pd, 8, xd, in, dphid, 2 * out, dx8, in, dpd, 0) == FASTFOOD_OK);
-        CHECK(fastfood_features_backward_f64(layer, pd, 1, xd, in, dphid, 2 * out, dx1, in, NULL, 0) == FASTFOOD_OK);
-        same_f64 &= memcmp(dx8, dx1, in * sizeof *dx1) == 0;
-        free(dphi); free(phi16); free(phi3); free(dphid); free(phi8); free(phi1);
+        same_f32 &= features_paths_agree_f32(layer, p, x, dphi, dp);
+        same_f64 &= features_paths_agree_f64(layer, pd, xd, dphid, dpd);
+        free(dphi); free(dphid);
         free(p); free(dp); free(x); free(dy); free(y16); free(y3); free(dx16); free(dx3);
         free(pd); free(dpd); free(xd); free(dyd); free(y8); free(y1); free(dx8); free(dx1);
         fastfood_layer_destroy(layer);
@@ -671,13 +695,9 @@ static void test_features_mixed_range(void) {
     fastfood_layer *layer = make_layer(in, out, 41, FASTFOOD_LAYER_BIAS);
     size_t n = fastfood_layer_param_count(layer);
     float *p = xmalloc(n * sizeof *p), *dp = xmalloc(n * sizeof *dp), *x = xmalloc(16 * in * sizeof *x);
-    float *phi16 = xmalloc(16 * 2 * out * sizeof *phi16), *phi3 = xmalloc(3 * 2 * out * sizeof *phi3);
     float *dphi = xmalloc(16 * 2 * out * sizeof *dphi), *z = xmalloc(16 * out * sizeof *z);
-    float *dx16 = xmalloc(16 * in * sizeof *dx16), *dx3 = xmalloc(3 * in * sizeof *dx3);
     double *pd = xmalloc(n * sizeof *pd), *dpd = xmalloc(n * sizeof *dpd), *xd = xmalloc(8 * in * sizeof *xd);
-    double *phi8 = xmalloc(8 * 2 * out * sizeof *phi8), *phi1 = xmalloc(2 * out * sizeof *phi1);
     double *dphid = xmalloc(8 * 2 * out * sizeof *dphid), *zd = xmalloc(8 * out * sizeof *zd);
-    double *dx8 = xmalloc(8 * in * sizeof *dx8), *dx1 = xmalloc(in * sizeof *dx1);
     fastfood_init_params_f32(layer, 5, 1.0, p);
     fastfood_init_params_f64(layer, 5, 1.0, pd);
     for (size_t r = 0; r < 16; r++)
@@ -697,25 +717,10 @@ static void test_features_mixed_range(void) {
         large_d += fabs(zd[out + j]) > 0x1p20;
     }
     CHECK(small_f > 0 && large_f > 0 && small_d > 0 && large_d > 0);
-    int same_f32 = 1, same_f64 = 1;
-    CHECK(fastfood_features_forward_f32(layer, p, 16, x, in, phi16, 2 * out) == FASTFOOD_OK);
-    CHECK(fastfood_features_forward_f32(layer, p, 3, x, in, phi3, 2 * out) == FASTFOOD_OK);
-    same_f32 &= memcmp(phi16, phi3, 3 * 2 * out * sizeof *phi3) == 0;
-    CHECK(fastfood_features_backward_f32(layer, p, 16, x, in, dphi, 2 * out, dx16, in, dp, 0) == FASTFOOD_OK);
-    CHECK(fastfood_features_backward_f32(layer, p, 3, x, in, dphi, 2 * out, dx3, in, dp, 0) == FASTFOOD_OK);
-    same_f32 &= memcmp(dx16, dx3, 3 * in * sizeof *dx3) == 0;
-    CHECK(fastfood_features_backward_f32(layer, p, 16, x, in, dphi, 2 * out, dx16, in, NULL, 0) == FASTFOOD_OK);
-    same_f32 &= memcmp(dx16, dx3, 3 * in * sizeof *dx3) == 0;
-    CHECK(fastfood_features_forward_f64(layer, pd, 8, xd, in, phi8, 2 * out) == FASTFOOD_OK);
-    CHECK(fastfood_features_forward_f64(layer, pd, 1, xd, in, phi1, 2 * out) == FASTFOOD_OK);
-    same_f64 &= memcmp(phi8, phi1, 2 * out * sizeof *phi1) == 0;
-    CHECK(fastfood_features_backward_f64(layer, pd, 8, xd, in, dphid, 2 * out, dx8, in, dpd, 0) == FASTFOOD_OK);
-    CHECK(fastfood_features_backward_f64(layer, pd, 1, xd, in, dphid, 2 * out, dx1, in, NULL, 0) == FASTFOOD_OK);
-    same_f64 &= memcmp(dx8, dx1, in * sizeof *dx1) == 0;
-    CHECK(same_f32);
-    CHECK(same_f64);
-    free(p); free(dp); free(x); free(phi16); free(phi3); free(dphi); free(z); free(dx16); free(dx3);
-    free(pd); free(dpd); free(xd); free(phi8); free(phi1); free(dphid); free(zd); free(dx8); free(dx1);
+    CHECK(features_paths_agree_f32(layer, p, x, dphi, dp));
+    CHECK(features_paths_agree_f64(layer, pd, xd, dphid, dpd));
+    free(p); free(dp); free(x); free(dphi); free(z);
+    free(pd); free(dpd); free(xd); free(dphid); free(zd);
     fastfood_layer_destroy(layer);
 }
 
