@@ -51,11 +51,23 @@ public struct Dropout: Sendable {
         UInt32(min(65535, (rate * 65536).rounded()))
     }
 
-    /// The constant that hashes with a row's key for (site, index): one per pair of indices.
+    /// The constant that hashes with a row's key for (site, index): one per pair of indices,
+    /// pairTerm(index >> 1) ^ siteTerm(site).
     @inline(__always)
     public static func positionConstant(_ site: Site, _ index: Int) -> UInt32 {
-        (UInt32(truncatingIfNeeded: index >> 1) &* 0x9e37_79b9) ^ (site.rawValue &* 0x632b_e5ab)
+        pairTerm(index >> 1) ^ siteTerm(site)
     }
+
+    /// pair * 0x9e3779b9 (mod 2^32); pairTerm(pair + 1) = pairTerm(pair) &+ pairStep.
+    @inline(__always)
+    public static func pairTerm(_ pair: Int) -> UInt32 { UInt32(truncatingIfNeeded: pair) &* pairStep }
+
+    @inline(__always)
+    public static var pairStep: UInt32 { 0x9e37_79b9 }
+
+    /// site * 0x632be5ab (mod 2^32).
+    @inline(__always)
+    public static func siteTerm(_ site: Site) -> UInt32 { site.rawValue &* 0x632b_e5ab }
 
     @inline(__always)
     public static func hash32(_ value: UInt32) -> UInt32 {

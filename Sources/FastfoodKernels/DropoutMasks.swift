@@ -31,15 +31,16 @@ struct SiteMask<T: FastfoodFloat> {
     /// body(i, the factor vector of index first + i) for i < count, in order, for the rows whose
     /// keys are `keys` (UnitMasks.mixedKeys). One hash per pair of indices: an odd first index
     /// (the high half of its pair), the whole pairs in a loop without branches, and an even last
-    /// one (the low half); position constants follow the pairs by wrapping adds.
+    /// one (the low half); the position constant (Dropout.positionConstant) follows the pairs by a
+    /// wrapping add.
     @inline(__always)
     func forEachFactor(first: Int, count: Int, keys: T.Keys, _ body: (Int, T.Vector) -> Void) {
         guard count > 0 else { return }
-        let siteConstant = site.rawValue &* 0x632b_e5ab
-        var pairConstant = UInt32(truncatingIfNeeded: first >> 1) &* 0x9e37_79b9  // Dropout.positionConstant
+        let siteTerm = Dropout.siteTerm(site)
+        var pairTerm = Dropout.pairTerm(first >> 1)
         @inline(__always) func nextHash() -> T.Keys {
-            let h = hashMixed(keys ^ T.Keys(repeating: Self.mixed(pairConstant ^ siteConstant)))
-            pairConstant = pairConstant &+ 0x9e37_79b9
+            let h = hashMixed(keys ^ T.Keys(repeating: Self.mixed(pairTerm ^ siteTerm)))
+            pairTerm = pairTerm &+ Dropout.pairStep
             return h
         }
         @inline(__always) func low(_ h: T.Keys) -> T.Vector {
