@@ -208,7 +208,10 @@ int main(int argc, char **argv) {
             }
         }
     }
-    if (pairs > 999) pairs = 999;
+    if (pairs > 999) {
+        fprintf(stderr, "compare_builds: --pairs must be at most 999\n");
+        return 2;
+    }
     build old = {0}, new = {0};
     load(&old, argv[1]);
     load(&new, argv[2]);
