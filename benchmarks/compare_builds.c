@@ -15,11 +15,11 @@
  * back the already-loaded library for the same file). The same file twice is an A/A run, which
  * shows the noise.
  *
- * Usage: compare_builds OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [OPERATION...]
+ * Usage: compare_builds OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [--f64] [OPERATION...]
  *   OPERATION: forward, backward, both, dropout (fwd+bwd at rates 0.1 / 0.1 / 0.2), dx-only,
  *   features-forward, features-backward (default: all of them). The layer is N -> N (default
  *   4096, batch 128), with bias, normalised, the variance preset at gain 2, one thread unless
- *   --threads. No Python, no other dependency than the C library and libdl.
+ *   --threads; float (the _f32 entry points) unless --f64. No Python, no other dependency than the C library and libdl.
  */
 #define _GNU_SOURCE
 #include <fastfood.h>
@@ -30,29 +30,38 @@
 #include <string.h>
 #include <time.h>
 
-/* The entry points used, as loaded from one build. */
+/* The entry points of one element type T (float or double), as loaded from one build. */
+#define ENTRY_POINTS(T)                                                                                             \
+    struct {                                                                                                        \
+        fastfood_status (*init_preset)(const fastfood_layer *, uint32_t, uint64_t, double, T *);                   \
+        fastfood_status (*forward)(const fastfood_layer *, const T *, size_t, const T *, size_t, T *, size_t);     \
+        fastfood_status (*backward)(const fastfood_layer *, const T *, size_t, const T *, size_t, const T *,       \
+                                    size_t, T *, size_t, T *, uint32_t);                                            \
+        fastfood_status (*forward_train)(const fastfood_layer *, const T *, size_t, const T *, size_t, T *,        \
+                                         size_t, double, double, double, uint64_t, uint64_t);                       \
+        fastfood_status (*backward_train)(const fastfood_layer *, const T *, size_t, const T *, size_t,            \
+                                          const T *, size_t, T *, size_t, T *, uint32_t, double, double, double,    \
+                                          uint64_t, uint64_t);                                                      \
+        fastfood_status (*features_forward)(const fastfood_layer *, const T *, size_t, const T *, size_t, T *,     \
+                                            size_t);                                                                \
+        fastfood_status (*features_backward)(const fastfood_layer *, const T *, size_t, const T *, size_t,         \
+                                             const T *, size_t, T *, size_t, T *, uint32_t);                        \
+    }
+typedef ENTRY_POINTS(float) entry_f32;
+typedef ENTRY_POINTS(double) entry_f64;
+
+/* One build: what it exports, its layer, and its outputs (elements of the type chosen). */
 typedef struct {
     const char *path;
     fastfood_status (*layer_create)(size_t, size_t, uint64_t, uint32_t, fastfood_layer **);
     void (*layer_destroy)(fastfood_layer *);
     size_t (*param_count)(const fastfood_layer *);
-    fastfood_status (*init_preset)(const fastfood_layer *, uint32_t, uint64_t, double, float *);
-    fastfood_status (*forward)(const fastfood_layer *, const float *, size_t, const float *, size_t, float *, size_t);
-    fastfood_status (*backward)(const fastfood_layer *, const float *, size_t, const float *, size_t, const float *,
-                                size_t, float *, size_t, float *, uint32_t);
-    fastfood_status (*forward_train)(const fastfood_layer *, const float *, size_t, const float *, size_t, float *,
-                                     size_t, double, double, double, uint64_t, uint64_t);
-    fastfood_status (*backward_train)(const fastfood_layer *, const float *, size_t, const float *, size_t,
-                                      const float *, size_t, float *, size_t, float *, uint32_t, double, double,
-                                      double, uint64_t, uint64_t);
-    fastfood_status (*features_forward)(const fastfood_layer *, const float *, size_t, const float *, size_t, float *,
-                                        size_t);
-    fastfood_status (*features_backward)(const fastfood_layer *, const float *, size_t, const float *, size_t,
-                                         const float *, size_t, float *, size_t, float *, uint32_t);
     fastfood_status (*set_num_threads)(size_t);
     const char *(*last_error)(void);
+    entry_f32 f32;
+    entry_f64 f64;
     fastfood_layer *layer;
-    float *y, *dx, *dparams; /* this build's outputs */
+    void *y, *dx, *dparams;
 } build;
 
 static void *symbol(void *handle, const char *path, const char *name) {
@@ -74,6 +83,17 @@ static void *xmalloc(size_t bytes) {
     return p;
 }
 
+#define LOAD_ENTRY_POINTS(b, h, SUFFIX)                                                                              \
+    do {                                                                                                            \
+        *(void **)&(b)->SUFFIX.init_preset = symbol(h, (b)->path, "fastfood_init_params_preset_" #SUFFIX);         \
+        *(void **)&(b)->SUFFIX.forward = symbol(h, (b)->path, "fastfood_forward_" #SUFFIX);                        \
+        *(void **)&(b)->SUFFIX.backward = symbol(h, (b)->path, "fastfood_backward_" #SUFFIX);                      \
+        *(void **)&(b)->SUFFIX.forward_train = symbol(h, (b)->path, "fastfood_forward_train_" #SUFFIX);            \
+        *(void **)&(b)->SUFFIX.backward_train = symbol(h, (b)->path, "fastfood_backward_train_" #SUFFIX);          \
+        *(void **)&(b)->SUFFIX.features_forward = symbol(h, (b)->path, "fastfood_features_forward_" #SUFFIX);      \
+        *(void **)&(b)->SUFFIX.features_backward = symbol(h, (b)->path, "fastfood_features_backward_" #SUFFIX);    \
+    } while (0)
+
 static void load(build *b, const char *path) {
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
@@ -84,24 +104,28 @@ static void load(build *b, const char *path) {
     *(void **)&b->layer_create = symbol(h, path, "fastfood_layer_create");
     *(void **)&b->layer_destroy = symbol(h, path, "fastfood_layer_destroy");
     *(void **)&b->param_count = symbol(h, path, "fastfood_layer_param_count");
-    *(void **)&b->init_preset = symbol(h, path, "fastfood_init_params_preset_f32");
-    *(void **)&b->forward = symbol(h, path, "fastfood_forward_f32");
-    *(void **)&b->backward = symbol(h, path, "fastfood_backward_f32");
-    *(void **)&b->forward_train = symbol(h, path, "fastfood_forward_train_f32");
-    *(void **)&b->backward_train = symbol(h, path, "fastfood_backward_train_f32");
-    *(void **)&b->features_forward = symbol(h, path, "fastfood_features_forward_f32");
-    *(void **)&b->features_backward = symbol(h, path, "fastfood_features_backward_f32");
     *(void **)&b->set_num_threads = symbol(h, path, "fastfood_set_num_threads");
     *(void **)&b->last_error = symbol(h, path, "fastfood_last_error_message");
+    LOAD_ENTRY_POINTS(b, h, f32);
+    LOAD_ENTRY_POINTS(b, h, f64);
 }
 
 typedef enum { FORWARD, BACKWARD, BOTH, DROPOUT, DX_ONLY, FEATURES_FORWARD, FEATURES_BACKWARD, OPERATIONS } operation;
 static const char *const names[OPERATIONS] = {"forward", "backward", "both", "dropout", "dx-only",
                                               "features-forward", "features-backward"};
 
-/* The shared inputs. */
+/* The shared inputs, of the element type chosen (double with --f64). */
 static size_t batch = 128, width = 4096;
-static float *params, *x, *dy, *dphi;
+static int use_f64;
+static void *params, *x, *dy, *dphi;
+
+static size_t element_size(void) { return use_f64 ? sizeof(double) : sizeof(float); }
+
+/* p[i] = v in the element type chosen. */
+static void store(void *p, size_t i, double v) {
+    if (use_f64) ((double *)p)[i] = v;
+    else ((float *)p)[i] = (float)v;
+}
 
 static void check(const build *b, fastfood_status s, const char *what) {
     if (s != FASTFOOD_OK) {
@@ -110,32 +134,47 @@ static void check(const build *b, fastfood_status s, const char *what) {
     }
 }
 
-static void run(build *b, operation op) {
-    const size_t n = width;
-    switch (op) {
-    case FORWARD: check(b, b->forward(b->layer, params, batch, x, n, b->y, n), "forward"); break;
-    case BACKWARD:
-        check(b, b->backward(b->layer, params, batch, x, n, dy, n, b->dx, n, b->dparams, 0), "backward");
-        break;
-    case BOTH:
-        check(b, b->forward(b->layer, params, batch, x, n, b->y, n), "forward");
-        check(b, b->backward(b->layer, params, batch, x, n, dy, n, b->dx, n, b->dparams, 0), "backward");
-        break;
-    case DROPOUT:
-        check(b, b->forward_train(b->layer, params, batch, x, n, b->y, n, 0.1, 0.1, 0.2, 7, 1), "forward_train");
-        check(b, b->backward_train(b->layer, params, batch, x, n, dy, n, b->dx, n, b->dparams, 0, 0.1, 0.1, 0.2, 7, 1),
-              "backward_train");
-        break;
-    case DX_ONLY: check(b, b->backward(b->layer, params, batch, NULL, n, dy, n, b->dx, n, NULL, 0), "backward"); break;
-    case FEATURES_FORWARD:
-        check(b, b->features_forward(b->layer, params, batch, x, n, b->y, 2 * n), "features_forward");
-        break;
-    case FEATURES_BACKWARD:
-        check(b, b->features_backward(b->layer, params, batch, x, n, dphi, 2 * n, b->dx, n, b->dparams, 0),
-              "features_backward");
-        break;
-    case OPERATIONS: break;
+/* run_f32 / run_f64: one call (two for fwd+bwd) of `op` on build b, for element type T. */
+#define RUN(T, SUFFIX)                                                                                              \
+    static void run_##SUFFIX(build *b, operation op) {                                                             \
+        const size_t n = width;                                                                                     \
+        const T *p = params, *in = x, *grad = dy, *dfeatures = dphi;                                                \
+        T *y = b->y, *dx = b->dx, *dparams = b->dparams;                                                            \
+        switch (op) {                                                                                               \
+        case FORWARD: check(b, b->SUFFIX.forward(b->layer, p, batch, in, n, y, n), "forward"); break;               \
+        case BACKWARD:                                                                                              \
+            check(b, b->SUFFIX.backward(b->layer, p, batch, in, n, grad, n, dx, n, dparams, 0), "backward");        \
+            break;                                                                                                  \
+        case BOTH:                                                                                                  \
+            check(b, b->SUFFIX.forward(b->layer, p, batch, in, n, y, n), "forward");                                \
+            check(b, b->SUFFIX.backward(b->layer, p, batch, in, n, grad, n, dx, n, dparams, 0), "backward");        \
+            break;                                                                                                  \
+        case DROPOUT:                                                                                               \
+            check(b, b->SUFFIX.forward_train(b->layer, p, batch, in, n, y, n, 0.1, 0.1, 0.2, 7, 1),                 \
+                  "forward_train");                                                                                 \
+            check(b, b->SUFFIX.backward_train(b->layer, p, batch, in, n, grad, n, dx, n, dparams, 0, 0.1, 0.1, 0.2, \
+                                              7, 1),                                                                \
+                  "backward_train");                                                                                \
+            break;                                                                                                  \
+        case DX_ONLY:                                                                                               \
+            check(b, b->SUFFIX.backward(b->layer, p, batch, NULL, n, grad, n, dx, n, NULL, 0), "backward");         \
+            break;                                                                                                  \
+        case FEATURES_FORWARD:                                                                                      \
+            check(b, b->SUFFIX.features_forward(b->layer, p, batch, in, n, y, 2 * n), "features_forward");          \
+            break;                                                                                                  \
+        case FEATURES_BACKWARD:                                                                                     \
+            check(b, b->SUFFIX.features_backward(b->layer, p, batch, in, n, dfeatures, 2 * n, dx, n, dparams, 0),   \
+                  "features_backward");                                                                             \
+            break;                                                                                                  \
+        case OPERATIONS: break;                                                                                     \
+        }                                                                                                           \
     }
+RUN(float, f32)
+RUN(double, f64)
+
+static void run(build *b, operation op) {
+    if (use_f64) run_f64(b, op);
+    else run_f32(b, op);
 }
 
 static double now(void) {
@@ -164,14 +203,14 @@ static int compare(const void *a, const void *b) {
 static int same_outputs(build *old, build *new, operation op, size_t count) {
     build *both[2] = {old, new};
     for (int i = 0; i < 2; i++) {
-        memset(both[i]->y, 0, batch * 2 * width * sizeof(float));
-        memset(both[i]->dx, 0, batch * width * sizeof(float));
-        memset(both[i]->dparams, 0, count * sizeof(float));
+        memset(both[i]->y, 0, batch * 2 * width * element_size());
+        memset(both[i]->dx, 0, batch * width * element_size());
+        memset(both[i]->dparams, 0, count * element_size());
         run(both[i], op);
     }
-    return memcmp(old->y, new->y, batch * 2 * width * sizeof(float)) == 0 &&
-           memcmp(old->dx, new->dx, batch * width * sizeof(float)) == 0 &&
-           memcmp(old->dparams, new->dparams, count * sizeof(float)) == 0;
+    return memcmp(old->y, new->y, batch * 2 * width * element_size()) == 0 &&
+           memcmp(old->dx, new->dx, batch * width * element_size()) == 0 &&
+           memcmp(old->dparams, new->dparams, count * element_size()) == 0;
 }
 
 static size_t parse_size(const char *s, const char *what) {
@@ -186,8 +225,9 @@ static size_t parse_size(const char *s, const char *what) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [OPERATION...]\n"
-                        "  OPERATION: forward backward both dropout dx-only features-forward features-backward\n",
+        fprintf(stderr,
+                "usage: %s OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [--f64] [OPERATION...]\n"
+                "  OPERATION: forward backward both dropout dx-only features-forward features-backward\n",
                 argv[0]);
         return 2;
     }
@@ -198,6 +238,7 @@ int main(int argc, char **argv) {
         else if (i + 1 < argc && strcmp(argv[i], "--n") == 0) width = parse_size(argv[++i], "--n");
         else if (i + 1 < argc && strcmp(argv[i], "--pairs") == 0) pairs = parse_size(argv[++i], "--pairs");
         else if (i + 1 < argc && strcmp(argv[i], "--threads") == 0) threads = parse_size(argv[++i], "--threads");
+        else if (strcmp(argv[i], "--f64") == 0) use_f64 = 1;
         else {
             int found = 0;
             for (int op = 0; op < OPERATIONS; op++)
@@ -222,33 +263,35 @@ int main(int argc, char **argv) {
                                              &both[i]->layer), "layer_create");
         check(both[i], both[i]->set_num_threads(threads), "set_num_threads");
         count = both[i]->param_count(both[i]->layer);
-        both[i]->y = xmalloc(batch * 2 * width * sizeof(float));
-        both[i]->dx = xmalloc(batch * width * sizeof(float));
-        both[i]->dparams = xmalloc(count * sizeof(float));
+        both[i]->y = xmalloc(batch * 2 * width * element_size());
+        both[i]->dx = xmalloc(batch * width * element_size());
+        both[i]->dparams = xmalloc(count * element_size());
     }
     if (old.param_count(old.layer) != count) {
         fprintf(stderr, "compare_builds: the builds disagree on the parameter count\n");
         return 1;
     }
-    params = xmalloc(count * sizeof(float));
-    x = xmalloc(batch * width * sizeof(float));
-    dy = xmalloc(batch * width * sizeof(float));
-    dphi = xmalloc(batch * 2 * width * sizeof(float));
-    check(&old, old.init_preset(old.layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, params), "init_params_preset");
+    params = xmalloc(count * element_size());
+    x = xmalloc(batch * width * element_size());
+    dy = xmalloc(batch * width * element_size());
+    dphi = xmalloc(batch * 2 * width * element_size());
+    if (use_f64)
+        check(&old, old.f64.init_preset(old.layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, params), "init_params_preset");
+    else check(&old, old.f32.init_preset(old.layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, params), "init_params_preset");
     uint64_t state = 0x9e3779b97f4a7c15ull;
     for (size_t i = 0; i < batch * 2 * width; i++) {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        float v = (float)(state >> 40) * 0x1p-23f - 1.0f; /* [-1, 1) */
+        double v = (double)(state >> 40) * 0x1p-23 - 1.0; /* [-1, 1), exact in float too */
         if (i < batch * width) {
-            x[i] = v;
-            dy[i] = -v;
+            store(x, i, v);
+            store(dy, i, -v);
         }
-        dphi[i] = v;
+        store(dphi, i, v);
     }
-    printf("compare_builds: old %s, new %s; %zu x %zu -> %zu, %zu thread(s), %zu pairs\n", old.path, new.path, batch,
-           width, width, threads, pairs);
+    printf("compare_builds: old %s, new %s; %zu x %zu -> %zu, %s, %zu thread(s), %zu pairs\n", old.path, new.path,
+           batch, width, width, use_f64 ? "f64" : "f32", threads, pairs);
     double *told = xmalloc(pairs * sizeof(double)), *tnew = xmalloc(pairs * sizeof(double));
     double *ratio = xmalloc(pairs * sizeof(double));
     for (int op = 0; op < OPERATIONS; op++) {
