@@ -168,11 +168,19 @@ extension Double {
         pc = pc * z + V(repeating: -1.388_888_888_887_410_957_49e-3)
         pc = pc * z + V(repeating: 4.166_666_666_666_660_190_37e-2)
         let cosY = ((pc * z) * z - z * V(repeating: 0.5)) + V(repeating: 1)
-        let (sb, cb) = (unsafeBitCast(sinY, to: U.self), unsafeBitCast(cosY, to: U.self))
-        let q = quadrant
-        let odd = U(repeating: 0) &- (q & U(repeating: 1))
-        let sinBits = ((sb & ~odd) | (cb & odd)) ^ ((q & U(repeating: 2)) &<< 62)
-        let cosBits = ((cb & ~odd) | (sb & odd)) ^ (((q &+ U(repeating: 1)) & U(repeating: 2)) &<< 62)
-        return (unsafeBitCast(cosBits, to: V.self), unsafeBitCast(sinBits, to: V.self))
+        return quadrantSelect(sin: sinY, cos: cosY, quadrant: quadrant)
+    }
+
+    /// As Float.quadrantSelect.
+    @inline(__always)
+    private static func quadrantSelect(sin s: SIMD8<Double>, cos c: SIMD8<Double>, quadrant q: SIMD8<UInt64>)
+        -> (SIMD8<Double>, SIMD8<Double>) {
+        typealias U = SIMD8<UInt64>
+        let odd = q &<< 63
+        let sinSign = (q &<< 62) & U(repeating: 1 << 63)
+        let cosSign = sinSign ^ odd
+        let sinBits = unsafeBitCast(SIMD8<Double>.blend(s, c, signOf: odd), to: U.self) ^ sinSign
+        let cosBits = unsafeBitCast(SIMD8<Double>.blend(c, s, signOf: odd), to: U.self) ^ cosSign
+        return (unsafeBitCast(cosBits, to: SIMD8<Double>.self), unsafeBitCast(sinBits, to: SIMD8<Double>.self))
     }
 }

@@ -93,3 +93,15 @@ extension SIMD16 where Scalar == Float {
         return result
     }
 }
+
+extension SIMD8 where Scalar == Double {
+    /// Lane by lane: b where `mask`'s lane has its sign bit set, else a (`vblendvpd`), as the
+    /// Float version.
+    @_transparent
+    public static func blend(_ a: Self, _ b: Self, signOf mask: SIMD8<UInt64>) -> Self {
+        var result = a
+        let negative = Builtin.cmp_slt_Vec8xInt64(mask._storage._value, SIMD8<UInt64>()._storage._value)
+        result._storage._value = Builtin.select_Vec8xInt1_Vec8xFPIEEE64(negative, b._storage._value, a._storage._value)
+        return result
+    }
+}

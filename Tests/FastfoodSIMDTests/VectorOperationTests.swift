@@ -79,4 +79,26 @@ import Testing
             }
         }
     }
+
+    /// The same for Double lanes and 64-bit masks (the sign bit is bit 63: the mask lanes are built
+    /// from two 32-bit draws, high half from the edge values too).
+    @Test func blendDouble() {
+        var lanes = Lanes(state: 54321)
+        let specials: [Double] = [-0.0, .nan, -.infinity, .leastNonzeroMagnitude, Double(bitPattern: 0x7ff8_0000_1234_5678)]
+        for round in 0 ..< 2000 {
+            var a = SIMD8<Double>(), b = SIMD8<Double>(), mask = SIMD8<UInt64>()
+            let high = lanes.vector(SIMD8<UInt32>.self), low = lanes.vector(SIMD8<UInt32>.self)
+            for l in 0 ..< 8 {
+                a[l] = Double(bitPattern: UInt64(lanes.next()) << 32 | UInt64(lanes.next()))
+                b[l] = round % 2 == 0 ? specials[l % specials.count]
+                    : Double(bitPattern: UInt64(lanes.next()) << 32 | UInt64(lanes.next()))
+                mask[l] = UInt64(high[l]) << 32 | UInt64(low[l])
+            }
+            let picked = SIMD8<Double>.blend(a, b, signOf: mask)
+            for l in 0 ..< 8 {
+                let want = mask[l] >= 1 << 63 ? b[l] : a[l]
+                #expect(picked[l].bitPattern == want.bitPattern)
+            }
+        }
+    }
 }
