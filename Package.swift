@@ -12,6 +12,7 @@
 //   FastfoodKernelsAVX2     the same sources (symbolic links), compiled for AVX2 + FMA
 //   FastfoodKernelsAVX512   the same sources, compiled for AVX-512
 //   FastfoodCPU             a few lines of C: which of those variants the CPU can run
+//   FastfoodShuffles        one C header: the AVX2 variant's 8 x 8 float transpose (intrinsics)
 //   FastfoodEngine          layers, permutations, initialisation, threads, kernel dispatch
 //   CFastfood               module map that lets Swift see include/fastfood.h
 //   FastfoodThreadLocal     a few lines of C: the per-thread error-message buffer
@@ -35,7 +36,7 @@ let package = Package(
         .target(name: "FastfoodSIMD", swiftSettings: [.unsafeFlags(["-parse-stdlib"])]),
         .target(name: "FastfoodKernels", dependencies: ["FastfoodCore", "FastfoodSIMD"]),
         .target(
-            name: "FastfoodKernelsAVX2", dependencies: ["FastfoodCore", "FastfoodSIMD"],
+            name: "FastfoodKernelsAVX2", dependencies: ["FastfoodCore", "FastfoodSIMD", "FastfoodShuffles"],
             swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]), .define("FASTFOOD_AVX2")]),
         .target(
             name: "FastfoodKernelsAVX512", dependencies: ["FastfoodCore", "FastfoodSIMD"],
@@ -45,6 +46,7 @@ let package = Package(
             name: "FastfoodEngine",
             dependencies: ["FastfoodCore", "FastfoodKernels", "FastfoodKernelsAVX2", "FastfoodKernelsAVX512", "FastfoodCPU"]),
         .systemLibrary(name: "CFastfood", path: "Sources/CFastfood"),
+        .systemLibrary(name: "FastfoodShuffles", path: "Sources/FastfoodShuffles"),
         .target(name: "FastfoodThreadLocal"),
         .target(name: "FastfoodVersion"),
         .target(

@@ -8,6 +8,9 @@
 /// single shuffle instructions, while the generic `evenHalf` / `lowHalf` helpers compile to
 /// scalar code.
 import FastfoodSIMD
+#if FASTFOOD_AVX2
+import FastfoodShuffles
+#endif
 
 protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     associatedtype Vector: VectorArithmetic where Vector.Scalar == Self
@@ -39,9 +42,11 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// Transposes the W x W matrix whose row i is load(i): store(j, column j). The first step
     /// reads the rows and the last one writes the columns; the steps between go through
     /// `scratch` (W vectors), which keeps LLVM from fusing all steps into one long shuffle chain
-    /// per column (what it does with them in registers, at four times the shuffles). Rows i
-    /// and i + W/2 are loaded before scratch[i] and scratch[i + W/2] are written, and
-    /// scratch[j] is read before store(j): load, store and scratch may address the same vectors.
+    /// per column (what it does with them in registers, at four times the shuffles). Every lane
+    /// of a row that is used is loaded before the scratch lanes at the same place are written,
+    /// and scratch[j] is read before store(j): load, store and scratch may address the same
+    /// vectors. load may be called more than once for a row (the AVX2 version reads each half
+    /// separately), so it must have no side effects.
     static func transposeTile(
         _ load: (Int) -> Vector, _ store: (Int, Vector) -> Void, scratch: UnsafeMutablePointer<Vector>
     )
@@ -74,11 +79,15 @@ extension Float: FastfoodFloat {
     }
 
     /// Recursive block swap: at step s, rows i and i+s exchange their off-diagonal s x s blocks.
-    /// Every new row is one two-source shuffle.
+    /// Every new row is one two-source shuffle of one 512-bit register (on AVX2, see
+    /// transposeInBlocks).
     @inline(__always)
     static func transposeTile(
         _ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void, scratch t: UnsafeMutablePointer<SIMD16<Float>>
     ) {
+        #if FASTFOOD_AVX2
+        transposeInBlocks(load, store, scratch: t)
+        #else
         typealias V = SIMD16<Float>
         for i in 0 ..< 8 {
             let a = load(i), b = load(i + 8)
@@ -100,7 +109,44 @@ extension Float: FastfoodFloat {
             store(i, V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6], a[8], b[8], a[10], b[10], a[12], b[12], a[14], b[14]))
             store(i + 1, V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7], a[9], b[9], a[11], b[11], a[13], b[13], a[15], b[15]))
         }
+        #endif
     }
+
+    #if FASTFOOD_AVX2
+    /// transposeTile for AVX2, whose registers hold half a row: there the block swap's shuffles
+    /// that cross 256-bit halves take several instructions, and its steps go through scratch
+    /// (about 790 instructions a tile, callgrind). Instead the tile is four 8 x 8 blocks, each
+    /// transposed in registers (24 shuffles, fastfood_shuffles.h) straight into scratch where
+    /// its transpose belongs; then store(j, scratch[j]). The diagonal blocks stay in place and
+    /// the other two trade places, so both are read before either is written: no row is read
+    /// after its scratch vector was written (load may read scratch, as the contract allows).
+    @inline(__always)
+    static func transposeInBlocks(
+        _ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void, scratch t: UnsafeMutablePointer<SIMD16<Float>>
+    ) {
+        typealias H = SIMD8<Float>
+        @inline(__always) func half(_ v: SIMD16<Float>, _ h: Int) -> H {
+            h == 0 ? H(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+                : H(v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15])
+        }
+        /// Rows 8 rb ..< 8 rb + 8, columns 8 cb ..< 8 cb + 8.
+        @inline(__always) func block(_ rb: Int, _ cb: Int) -> (H, H, H, H, H, H, H, H) {
+            (half(load(8 * rb), cb), half(load(8 * rb + 1), cb), half(load(8 * rb + 2), cb), half(load(8 * rb + 3), cb),
+             half(load(8 * rb + 4), cb), half(load(8 * rb + 5), cb), half(load(8 * rb + 6), cb), half(load(8 * rb + 7), cb))
+        }
+        let lanes = UnsafeMutableRawPointer(t).assumingMemoryBound(to: Float.self)
+        /// Its transpose: scratch vectors 8 cb ..< 8 cb + 8, lanes 8 rb ..< 8 rb + 8.
+        @inline(__always) func put(_ b: (H, H, H, H, H, H, H, H), _ rb: Int, _ cb: Int) {
+            fastfood_transpose8_ps(lanes + 128 * cb + 8 * rb, 16, b.0, b.1, b.2, b.3, b.4, b.5, b.6, b.7)
+        }
+        put(block(0, 0), 0, 0)
+        put(block(1, 1), 1, 1)
+        let upper = block(0, 1), lower = block(1, 0)
+        put(upper, 0, 1)
+        put(lower, 1, 0)
+        for j in 0 ..< 16 { store(j, t[j]) }
+    }
+    #endif
 
     @inline(__always)
     static func laneSums(
