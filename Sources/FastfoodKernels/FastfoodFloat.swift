@@ -118,8 +118,9 @@ extension Float: FastfoodFloat {
     /// (about 790 instructions a tile, callgrind). Instead the tile is four 8 x 8 blocks, each
     /// transposed in registers (24 shuffles, fastfood_shuffles.h) straight into scratch where
     /// its transpose belongs; then store(j, scratch[j]). The diagonal blocks stay in place and
-    /// the other two trade places, so both are read before either is written: no row is read
-    /// after its scratch vector was written (load may read scratch, as the contract allows).
+    /// the other two trade places, so both are read before either is written: each half row is
+    /// read before the scratch lanes at its place are written (load may read scratch, as the
+    /// contract allows; a row is loaded twice, and only the half not yet written is used).
     @inline(__always)
     static func transposeInBlocks(
         _ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void, scratch t: UnsafeMutablePointer<SIMD16<Float>>
