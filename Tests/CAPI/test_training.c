@@ -684,7 +684,6 @@ static void test_tile_and_row_paths(void) {
     CHECK(same_f64);
 }
 
-
 /* Random features with z on both sides of the vector range (|z| <= 8192 float, 2^20 double) in
  * one tile and in one row: each value's cos and sin depend on its own z only (the polynomial in
  * range, the C library beyond), so the tile path (a vector holds 16 rows of one column) and the
