@@ -16,10 +16,11 @@
  * shows the noise.
  *
  * Usage: compare_builds OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [--f64] [OPERATION...]
- *   OPERATION: forward, backward, both, dropout (fwd+bwd at rates 0.1 / 0.1 / 0.2), dx-only,
- *   features-forward, features-backward (default: all of them). The layer is N -> N (default
- *   4096, batch 128), with bias, normalised, the variance preset at gain 2, one thread unless
- *   --threads; float (the _f32 entry points) unless --f64. No Python, no other dependency than the C library and libdl.
+ *   OPERATION: forward, backward, both, dropout (fwd+bwd at rates 0.1 / 0.1 / 0.2), dropout-forward and
+ *   dropout-backward (each half alone), dx-only, features-forward, features-backward (default: all
+ *   of them). The layer is N -> N (default 4096, batch 128), with bias, normalised, the variance preset
+ *   at gain 2, one thread unless --threads; float (the _f32 entry points) unless --f64. No Python, no
+ *   other dependency than the C library and libdl.
  */
 #define _GNU_SOURCE
 #include <fastfood.h>
@@ -110,9 +111,13 @@ static void load(build *b, const char *path) {
     LOAD_ENTRY_POINTS(b, h, f64);
 }
 
-typedef enum { FORWARD, BACKWARD, BOTH, DROPOUT, DX_ONLY, FEATURES_FORWARD, FEATURES_BACKWARD, OPERATIONS } operation;
-static const char *const names[OPERATIONS] = {"forward", "backward", "both", "dropout", "dx-only",
-                                              "features-forward", "features-backward"};
+typedef enum {
+    FORWARD, BACKWARD, BOTH, DROPOUT, DROPOUT_FORWARD, DROPOUT_BACKWARD, DX_ONLY, FEATURES_FORWARD, FEATURES_BACKWARD,
+    OPERATIONS
+} operation;
+static const char *const names[OPERATIONS] = {"forward", "backward", "both", "dropout", "dropout-forward",
+                                              "dropout-backward", "dx-only", "features-forward",
+                                              "features-backward"};
 
 /* The shared inputs, of the element type chosen (double with --f64). */
 static size_t batch = 128, width = 4096;
@@ -152,6 +157,15 @@ static void check(const build *b, fastfood_status s, const char *what) {
         case DROPOUT:                                                                                               \
             check(b, b->SUFFIX.forward_train(b->layer, p, batch, in, n, y, n, 0.1, 0.1, 0.2, 7, 1),                 \
                   "forward_train");                                                                                 \
+            check(b, b->SUFFIX.backward_train(b->layer, p, batch, in, n, grad, n, dx, n, dparams, 0, 0.1, 0.1, 0.2, \
+                                              7, 1),                                                                \
+                  "backward_train");                                                                                \
+            break;                                                                                                  \
+        case DROPOUT_FORWARD:                                                                                       \
+            check(b, b->SUFFIX.forward_train(b->layer, p, batch, in, n, y, n, 0.1, 0.1, 0.2, 7, 1),                 \
+                  "forward_train");                                                                                 \
+            break;                                                                                                  \
+        case DROPOUT_BACKWARD:                                                                                      \
             check(b, b->SUFFIX.backward_train(b->layer, p, batch, in, n, grad, n, dx, n, dparams, 0, 0.1, 0.1, 0.2, \
                                               7, 1),                                                                \
                   "backward_train");                                                                                \
@@ -227,7 +241,8 @@ int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr,
                 "usage: %s OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [--f64] [OPERATION...]\n"
-                "  OPERATION: forward backward both dropout dx-only features-forward features-backward\n",
+                "  OPERATION: forward backward both dropout dropout-forward dropout-backward dx-only features-forward\n"
+                "             features-backward\n",
                 argv[0]);
         return 2;
     }
