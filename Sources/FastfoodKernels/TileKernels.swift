@@ -318,7 +318,8 @@ extension TileKernels {
 /// without a second forward pass or z going through memory. (The forward keeps the row pass
 /// SineCosine.featuresRow: transposing cos and sin out to two row halves 2 * out apart was
 /// measured slower, 2.0x against 1.6x the plain forward at 1024, and again with the AVX2 8 x 8
-/// transposes, 1.13-1.15x the row pass's time at 1024 and 4096.)
+/// transposes, 1.13-1.15x the row pass's time at 1024 and 4096; the row pass run piece by piece
+/// right after each scatter, in L1, gained nothing: 1.01-1.03x.)
 struct TileFeatures<T: FastfoodFloat> {
     /// dphi at the block's first column; the sin half is `sinOffset` (outFeatures) columns on.
     var rows: UnsafePointer<T>
