@@ -59,7 +59,7 @@ EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
 C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized $(BINDIR_BUILD)/test_process $(BINDIR_BUILD)/test_paths $(BINDIR_BUILD)/test_no_memory
 
 .PHONY: deps-test deps-demo distributed distributed-demo test-distributed
-.PHONY: all lib lenet test-training demo demo-run test test-all fuzz test-fuzz test-sanitizers test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
+.PHONY: all lib lenet test-training demo demo-run test test-all fuzz test-fuzz test-sanitizers test-tsan test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
 
 all: lib
 lib: $(LIB_LINK)
@@ -193,6 +193,43 @@ fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 test-fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 	$(call fuzz-run,$(FUZZ_SMOKE_SECONDS))
 
+# ThreadSanitizer over the library's own code: a separate build instrumented with swiftc
+# -sanitize=thread (worker pool, scratch slots, per-thread messages, persistence), and the C
+# tests that drive it from several threads, linked with the toolchain's clang, whose TSan runtime
+# also intercepts libdispatch (hence -ldispatch -lBlocksRuntime from the toolchain). Limits:
+# TSan checks accesses of at most 16 bytes, so the kernels' wide vector loads and stores are not
+# checked (test_threads compares their results bit for bit across thread counts instead); the
+# Swift runtime is not instrumented, so Tests/CAPI/tsan.supp drops the reports on lazily
+# initialised globals (swift_once orders them). Not run here: test_capi (it checks the process's
+# signal handlers, and TSan installs its own), test_process (TSan cannot fork a multi-threaded
+# process), test_no_alloc and test_no_memory (they replace malloc, which TSan intercepts).
+TSAN_LIB     := $(BUILD)/tsan-lib/libfastfood.so.$(SOVERSION)
+TSAN_RT_DIR  := $(dir $(shell $(FUZZ_CC) -print-file-name=libclang_rt.tsan-x86_64.so 2>/dev/null))
+SWIFT_RT_DIR := $(abspath $(dir $(FUZZ_CC))../lib/swift/linux)
+TSAN_CHECKED := test_threads test_stress test_training test_in_place test_normalized test_bad_inputs \
+                test_hostile_files test_paths test_variants
+TSAN_ENV     := FASTFOOD_NUM_THREADS=2 \
+                TSAN_OPTIONS=allocator_may_return_null=1:exitcode=66:suppressions=$(abspath Tests/CAPI/tsan.supp)
+
+$(TSAN_LIB): $(SWIFT_SOURCES) $(EXPORT_MAP)
+	$(SWIFT) build -c release --scratch-path .build-tsan --product fastfood -Xswiftc -sanitize=thread \
+	  -Xswiftc -static-stdlib -Xlinker --version-script=$(abspath $(EXPORT_MAP))
+	@mkdir -p $(BUILD)/tsan-lib
+	cp $$($(SWIFT) build -c release --scratch-path .build-tsan --product fastfood -Xswiftc -sanitize=thread \
+	  -Xswiftc -static-stdlib --show-bin-path)/libfastfood.so $@
+
+$(BUILD)/tsan/test_%: Tests/CAPI/test_%.c Tests/CAPI/check.h Tests/CAPI/malloc_hooks.h Tests/CAPI/dir_entries.h include/fastfood.h $(TSAN_LIB)
+	@mkdir -p $(BUILD)/tsan
+	$(FUZZ_CC) -O1 -g -fsanitize=thread -shared-libsan $(WARNINGS) -Iinclude $< -o $@ \
+	  -L$(BUILD)/tsan-lib -l:libfastfood.so.$(SOVERSION) -L$(SWIFT_RT_DIR) -ldispatch -lBlocksRuntime \
+	  -Wl,-rpath,$(abspath $(BUILD)/tsan-lib) -Wl,-rpath,$(TSAN_RT_DIR) -Wl,-rpath,$(SWIFT_RT_DIR) -lm -lpthread
+
+# Each test under a time limit: a race on the pool's counters can lose a task and hang the caller.
+test-tsan: $(addprefix $(BUILD)/tsan/,$(TSAN_CHECKED))
+	@for p in $(TSAN_CHECKED); do echo "== ThreadSanitizer: $$p"; \
+	  $(TSAN_ENV) timeout 600 $(BUILD)/tsan/$$p > $(BUILD)/tsan/$$p.log 2>&1 || { cat $(BUILD)/tsan/$$p.log; exit 1; }; \
+	  tail -n 1 $(BUILD)/tsan/$$p.log; done
+
 examples: $(EXAMPLES)
 
 # make demo trains on MNIST when it finds it: MNIST_DIR=..., else data/mnist in this tree, else
@@ -213,7 +250,7 @@ test: deps-test
 	$(MAKE) --no-print-directory test-all
 
 # Everything make test runs, once the packages are there.
-test-all: $(BINDIR_BUILD)/bench $(BINDIR_BUILD)/compare_builds test-abi test-c test-examples test-bindings test-training test-distributed test-sanitizers test-valgrind test-fuzz test-swift
+test-all: $(BINDIR_BUILD)/bench $(BINDIR_BUILD)/compare_builds test-abi test-c test-examples test-bindings test-training test-distributed test-sanitizers test-tsan test-valgrind test-fuzz test-swift
 
 # Engine tests, in release mode: they check the code that ships, SIMD paths included.
 test-swift:
@@ -272,7 +309,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
 
 clean:
-	rm -rf $(BUILD) .build-lib .build-fuzz
+	rm -rf $(BUILD) .build-lib .build-fuzz .build-tsan
 
 # The paper's MNIST experiment (examples/lenet, C++ with libtorch), built as a user builds it:
 # against an installed copy (build/prefix) through find_package(fastfood 1.1 COMPONENTS torch).

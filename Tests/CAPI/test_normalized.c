@@ -227,8 +227,8 @@ static double train(uint32_t flags, double lr, int steps) {
             for (int o = 0; o < OUT; o++) {
                 float z = 0;
                 for (int j = 0; j < HID; j++) z += w2[o * HID + j] * h[r * HID + j];
-                float e = (z - t[r * OUT + o]) / BATCH;
-                loss += 0.5 * (double)(z - t[r * OUT + o]) * (z - t[r * OUT + o]) / BATCH;
+                float e = (z - t[r * OUT + o]) / (float)BATCH;
+                loss += 0.5 * (double)(z - t[r * OUT + o]) * (z - t[r * OUT + o]) / (double)BATCH;
                 for (int j = 0; j < HID; j++) {
                     dw2[o * HID + j] += e * h[r * HID + j];
                     dh[r * HID + j] += e * w2[o * HID + j];
