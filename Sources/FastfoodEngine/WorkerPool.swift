@@ -20,9 +20,11 @@ final class WorkerPool: @unchecked Sendable {
     // @unchecked: every mutable field is read and written only with `mutex` held.
     static let shared = WorkerPool()
 
-    private var mutex = pthread_mutex_t()
-    private var workAvailable = pthread_cond_t()
-    private var jobFinished = pthread_cond_t()
+    // Allocated once and never freed (the pool lives as long as the process): a pthread object
+    // must stay at one address, and `&property` only promises an address for one call.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let workAvailable = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let jobFinished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     /// Threads in use including the caller (>= 1).
     private var configured: Int
@@ -60,9 +62,12 @@ final class WorkerPool: @unchecked Sendable {
     static let spinNanoseconds = 100_000
 
     private init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&workAvailable, nil)
-        pthread_cond_init(&jobFinished, nil)
+        mutex.initialize(to: pthread_mutex_t())
+        workAvailable.initialize(to: pthread_cond_t())
+        jobFinished.initialize(to: pthread_cond_t())
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(workAvailable, nil)
+        pthread_cond_init(jobFinished, nil)
         configured = WorkerPool.defaultThreadCount()
         configuredHint.store(configured, ordering: .relaxed)
     }
@@ -90,8 +95,8 @@ final class WorkerPool: @unchecked Sendable {
 
     var threadCount: Int {
         if WorkerPool.inForkedChild { return configuredHint.load(ordering: .relaxed) }
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         return configured
     }
 
@@ -102,8 +107,8 @@ final class WorkerPool: @unchecked Sendable {
             configuredHint.store(count, ordering: .relaxed)
             return
         }
-        pthread_mutex_lock(&mutex)
-        while busy { pthread_cond_wait(&jobFinished, &mutex) }
+        pthread_mutex_lock(mutex)
+        while busy { pthread_cond_wait(jobFinished, mutex) }
         configured = count
         configuredHint.store(count, ordering: .relaxed)
         if started > count - 1 {
@@ -115,14 +120,14 @@ final class WorkerPool: @unchecked Sendable {
             keep = count - 1
             exited = 0
             let leaving = started - (count - 1)
-            pthread_cond_broadcast(&workAvailable)
-            while exited < leaving { pthread_cond_wait(&jobFinished, &mutex) }
+            pthread_cond_broadcast(workAvailable)
+            while exited < leaving { pthread_cond_wait(jobFinished, mutex) }
             started = count - 1
             keep = Int.max
             busy = false
-            pthread_cond_broadcast(&jobFinished)
+            pthread_cond_broadcast(jobFinished)
         }
-        pthread_mutex_unlock(&mutex)
+        pthread_mutex_unlock(mutex)
     }
 
     /// Runs job.run(task:worker:) for every task in 0 ..< tasks, on at most maxWorkers threads
@@ -133,9 +138,9 @@ final class WorkerPool: @unchecked Sendable {
             for task in 0 ..< tasks { job.run(task: task, worker: 0) }
             return
         }
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         if busy {
-            pthread_mutex_unlock(&mutex)
+            pthread_mutex_unlock(mutex)
             for task in 0 ..< tasks { job.run(task: task, worker: 0) }
             return
         }
@@ -154,29 +159,29 @@ final class WorkerPool: @unchecked Sendable {
             fpControl = UInt32(fastfood_internal_fp_control())
             postedJobs += 1
             postedJobsHint.store(postedJobs, ordering: .releasing)
-            pthread_cond_broadcast(&workAvailable)
+            pthread_cond_broadcast(workAvailable)
             // The caller works too.
             while nextTask < endTask {
                 let task = nextTask
                 nextTask += 1
-                pthread_mutex_unlock(&mutex)
+                pthread_mutex_unlock(mutex)
                 job.run(task: task, worker: 0)
-                pthread_mutex_lock(&mutex)
+                pthread_mutex_lock(mutex)
                 unfinished -= 1
                 unfinishedHint.store(unfinished, ordering: .releasing)
             }
             if unfinished > 0 {
-                pthread_mutex_unlock(&mutex)
+                pthread_mutex_unlock(mutex)
                 WorkerPool.poll(until: { unfinishedHint.load(ordering: .acquiring) == 0 })
-                pthread_mutex_lock(&mutex)
+                pthread_mutex_lock(mutex)
             }
-            while unfinished > 0 { pthread_cond_wait(&jobFinished, &mutex) }
+            while unfinished > 0 { pthread_cond_wait(jobFinished, mutex) }
             self.job = nil
             invoke = nil
             busy = false
-            pthread_cond_broadcast(&jobFinished)
+            pthread_cond_broadcast(jobFinished)
         }
-        pthread_mutex_unlock(&mutex)
+        pthread_mutex_unlock(mutex)
     }
 
     /// Starts pool threads up to `count` (mutex held). A thread that cannot be created is simply
@@ -198,34 +203,34 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func workerLoop(index: Int) {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         while true {
             if index > keep {
                 exited += 1
-                pthread_cond_broadcast(&jobFinished)
-                pthread_mutex_unlock(&mutex)
+                pthread_cond_broadcast(jobFinished)
+                pthread_mutex_unlock(mutex)
                 return
             }
             if let job, let invoke, index < workerLimit, nextTask < endTask {
                 endTask -= 1
                 let task = endTask
                 let control = fpControl
-                pthread_mutex_unlock(&mutex)
+                pthread_mutex_unlock(mutex)
                 fastfood_internal_set_fp_control(CUnsignedInt(control))
                 invoke(job, task, index)
-                pthread_mutex_lock(&mutex)
+                pthread_mutex_lock(mutex)
                 unfinished -= 1
                 unfinishedHint.store(unfinished, ordering: .releasing)
-                if unfinished == 0 { pthread_cond_broadcast(&jobFinished) }
+                if unfinished == 0 { pthread_cond_broadcast(jobFinished) }
                 continue
             }
             // Nothing to do: poll a while for the next job, then sleep. A job posted after the
             // poll is seen here, under the mutex, before the wait.
             let seen = postedJobs
-            pthread_mutex_unlock(&mutex)
+            pthread_mutex_unlock(mutex)
             WorkerPool.poll(until: { postedJobsHint.load(ordering: .acquiring) != seen })
-            pthread_mutex_lock(&mutex)
-            if postedJobs == seen && index <= keep { pthread_cond_wait(&workAvailable, &mutex) }
+            pthread_mutex_lock(mutex)
+            if postedJobs == seen && index <= keep { pthread_cond_wait(workAvailable, mutex) }
         }
     }
 
