@@ -51,6 +51,12 @@ SWIFT_LIB_FLAGS := -c release --scratch-path $(SWIFT_SCRATCH) --product fastfood
   -Xlinker -z -Xlinker nodelete \
   -Xlinker --version-script=$(abspath $(EXPORT_MAP))
 
+# $(call build-library,FLAGS): swift build with FLAGS (they name the scratch path and the product),
+# then copy the built .so to the target. The main, fuzzing and ThreadSanitizer builds differ only
+# in their flags.
+build-library = $(SWIFT) build $(1) && mkdir -p $(@D) && \
+  cp $$($(SWIFT) build $(1) --show-bin-path)/libfastfood.so $@
+
 SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*.h' -o -name '*.modulemap') \
                  Package.swift include/fastfood.h
 
@@ -69,9 +75,7 @@ $(EXPORT_MAP): include/fastfood.h
 	printf '{\n  global: fastfood_*;\n  local: *;\n};\n' > $@
 
 $(LIB_REAL): $(SWIFT_SOURCES) $(EXPORT_MAP) Makefile
-	$(SWIFT) build $(SWIFT_LIB_FLAGS)
-	@mkdir -p $(LIBDIR_BUILD)
-	cp $$($(SWIFT) build $(SWIFT_LIB_FLAGS) --show-bin-path)/libfastfood.so $@
+	$(call build-library,$(SWIFT_LIB_FLAGS))
 
 $(LIB_SONAME): $(LIB_REAL)
 	ln -sf libfastfood.so.$(VERSION) $@
@@ -165,13 +169,11 @@ FUZZ_LIB     := $(BUILD)/fuzz-lib/libfastfood.so.$(SOVERSION)
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 30
 FUZZ_ENV     := ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=0
+FUZZ_LIB_FLAGS := -c release --scratch-path .build-fuzz --product fastfood -Xswiftc -sanitize=address \
+  -Xswiftc -sanitize=fuzzer -Xlinker --version-script=$(abspath $(EXPORT_MAP))
 
 $(FUZZ_LIB): $(SWIFT_SOURCES) $(EXPORT_MAP)
-	$(SWIFT) build -c release --scratch-path .build-fuzz --product fastfood -Xswiftc -sanitize=address \
-	  -Xswiftc -sanitize=fuzzer -Xlinker --version-script=$(abspath $(EXPORT_MAP))
-	@mkdir -p $(BUILD)/fuzz-lib
-	cp $$($(SWIFT) build -c release --scratch-path .build-fuzz --product fastfood -Xswiftc -sanitize=address \
-	  -Xswiftc -sanitize=fuzzer --show-bin-path)/libfastfood.so $@
+	$(call build-library,$(FUZZ_LIB_FLAGS))
 
 $(BUILD)/fuzz/fuzz_%: Tests/Fuzz/fuzz_%.c include/fastfood.h $(FUZZ_LIB)
 	@mkdir -p $(BUILD)/fuzz
@@ -210,13 +212,11 @@ TSAN_CHECKED := test_threads test_stress test_training test_in_place test_normal
                 test_hostile_files test_paths test_variants
 TSAN_ENV     := FASTFOOD_NUM_THREADS=2 \
                 TSAN_OPTIONS=allocator_may_return_null=1:exitcode=66:suppressions=$(abspath Tests/CAPI/tsan.supp)
+TSAN_LIB_FLAGS := -c release --scratch-path .build-tsan --product fastfood -Xswiftc -sanitize=thread \
+  -Xswiftc -static-stdlib -Xlinker --version-script=$(abspath $(EXPORT_MAP))
 
 $(TSAN_LIB): $(SWIFT_SOURCES) $(EXPORT_MAP)
-	$(SWIFT) build -c release --scratch-path .build-tsan --product fastfood -Xswiftc -sanitize=thread \
-	  -Xswiftc -static-stdlib -Xlinker --version-script=$(abspath $(EXPORT_MAP))
-	@mkdir -p $(BUILD)/tsan-lib
-	cp $$($(SWIFT) build -c release --scratch-path .build-tsan --product fastfood -Xswiftc -sanitize=thread \
-	  -Xswiftc -static-stdlib --show-bin-path)/libfastfood.so $@
+	$(call build-library,$(TSAN_LIB_FLAGS))
 
 $(BUILD)/tsan/test_%: Tests/CAPI/test_%.c Tests/CAPI/check.h Tests/CAPI/malloc_hooks.h Tests/CAPI/dir_entries.h include/fastfood.h $(TSAN_LIB)
 	@mkdir -p $(BUILD)/tsan
