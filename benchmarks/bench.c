@@ -15,8 +15,9 @@
  *   train  <shape> <path>      a training-path call against the plain call it stands for, one
  *                              thread, as interleaved pairs (see below): dropout fwd+bwd
  *                              (rates 0.1 / 0.1 / 0.2) and rates 0 against plain fwd+bwd; the
- *                              random-feature forward and backward against the plain forward and
- *                              backward; the dx-only backward (dparams NULL, the non-adaptive
+ *                              random-feature forward and backward, and the backward from the
+ *                              forward's phi (fastfood_features_backward_from_phi_f32), against
+ *                              the plain forward and backward; the dx-only backward (dparams NULL, the non-adaptive
  *                              layer) against the full one; rows only 16-byte aligned (malloc's
  *                              guarantee) against 64-byte aligned rows, fwd+bwd; the
  *                              normalised layer (FASTFOOD_LAYER_NORMALIZED, what these lines
@@ -323,6 +324,13 @@ static void tr_features_backward(void *c) {
     check(fastfood_features_backward_f32(j->layer, j->params, j->batch, j->x, j->in, t->dphi, 2 * j->out, j->dx,
                                          j->in, j->dparams, 0), "features_backward");
 }
+static void tr_features_backward_from_phi(void *c) {
+    train_job *t = c;
+    layer_job *j = t->j;
+    check(fastfood_features_backward_from_phi_f32(j->layer, j->params, j->batch, j->x, j->in, t->phi, 2 * j->out,
+                                                  t->dphi, 2 * j->out, j->dx, j->in, j->dparams, 0),
+          "features_backward_from_phi");
+}
 static void tr_dx_only(void *c) {
     layer_job *j = ((train_job *)c)->j;
     check(fastfood_backward_f32(j->layer, j->params, j->batch, NULL, j->in, j->dy, j->out, j->dx, j->in, NULL, 0),
@@ -418,6 +426,9 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
                pairs(tr_plain_forward, tr_features_forward, &t));
     print_pair("train", &j, "random features backward", "plain backward", "features backward",
                pairs(tr_plain_backward, tr_features_backward, &t));
+    tr_features_forward(&t); /* phi as the forward leaves it */
+    print_pair("train", &j, "features backward from phi", "plain backward", "from-phi backward",
+               pairs(tr_plain_backward, tr_features_backward_from_phi, &t));
     print_pair("train", &j, "dx only (dparams NULL)", "full backward", "dx-only backward",
                pairs(tr_plain_backward, tr_dx_only, &t));
     print_pair("train", &j, "rows 16-byte aligned", "64-byte aligned fwd+bwd", "16-byte aligned fwd+bwd",

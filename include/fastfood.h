@@ -104,12 +104,12 @@ extern "C" {
 
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
-#define FASTFOOD_VERSION_MINOR 1
+#define FASTFOOD_VERSION_MINOR 2
 #define FASTFOOD_VERSION_PATCH 0
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10100
+#define FASTFOOD_VERSION_NUMBER 10200
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.1.0"
+#define FASTFOOD_VERSION_STRING "1.2.0"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.
@@ -630,6 +630,41 @@ FASTFOOD_API fastfood_status fastfood_features_backward_f64(const fastfood_layer
                                                             size_t batch, const double *x, size_t ldx,
                                                             const double *dphi, size_t lddphi, double *dx,
                                                             size_t lddx, double *dparams, uint32_t flags);
+
+/**
+ * Backward pass of fastfood_features_forward_f32() from the phi that call returned (since 1.2):
+ * the layer's output gradient is, element by element,
+ *
+ *     dy[r][i] = phi[r][i] * dphi[r][n + i] - phi[r][n + i] * dphi[r][i]     (n = out_features),
+ *
+ * each product rounded, then their difference, and the rest is exactly fastfood_backward_f32()
+ * with that dy: the results are bitwise those of computing dy so (without fused multiply-adds) and
+ * calling fastfood_backward_f32(). No cos or sin is evaluated and z is not recomputed, so this
+ * is the faster of the two feature backwards when phi is kept (it is the next layer's input, so
+ * a training loop usually has it). It agrees with fastfood_features_backward_f32() to rounding.
+ *
+ * @param phi     the forward's output, batch rows of 2 * out_features, row stride
+ *                ldphi >= 2 * out_features; must not be NULL unless batch is 0. Only read.
+ * @param ldphi   row stride of phi.
+ * @param x       the forward's input, read only when dparams is not NULL (may be NULL otherwise),
+ *                as for fastfood_backward_f32(); ldx likewise.
+ * @param dphi    batch rows of 2 * out_features, [dL/dcos part | dL/dsin part], row stride lddphi.
+ * Other parameters (dx, lddx, dparams, flags), errors, overlap rules and temporary memory: as
+ * fastfood_features_backward_f32() (no batch-sized temporary).
+ * Thread safety: as fastfood_backward_f32().
+ */
+FASTFOOD_API fastfood_status fastfood_features_backward_from_phi_f32(const fastfood_layer *layer, const float *params,
+                                                                     size_t batch, const float *x, size_t ldx,
+                                                                     const float *phi, size_t ldphi,
+                                                                     const float *dphi, size_t lddphi, float *dx,
+                                                                     size_t lddx, float *dparams, uint32_t flags);
+
+/** Double-precision variant of fastfood_features_backward_from_phi_f32(); same contract. */
+FASTFOOD_API fastfood_status fastfood_features_backward_from_phi_f64(const fastfood_layer *layer, const double *params,
+                                                                     size_t batch, const double *x, size_t ldx,
+                                                                     const double *phi, size_t ldphi,
+                                                                     const double *dphi, size_t lddphi, double *dx,
+                                                                     size_t lddx, double *dparams, uint32_t flags);
 
 /* ---------------------------------------------------------------------------------------------
  * Saving and loading

@@ -178,3 +178,24 @@ struct DropoutRates {
         return Dropout(input: input, permuted: permuted, output: output, seed: seed, step: step)
     }
 }
+
+/// Validated arguments of the feature backward from a saved phi: the backward's, with dphi for
+/// dy (x only for dparams), and phi, 2 * out_features wide; nil when batch is 0.
+struct SavedFeatureBackwardArguments<T: BinaryFloatingPoint> {
+    let common: BackwardArguments<T>
+    let phi: UnsafePointer<T>
+
+    init?(
+        _ handle: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int, _ x: UnsafePointer<T>?, _ ldx: Int,
+        _ phi: UnsafePointer<T>?, _ ldphi: Int, _ dphi: UnsafePointer<T>?, _ lddphi: Int,
+        _ dx: UnsafeMutablePointer<T>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<T>?, _ flags: UInt32
+    ) throws(BoundaryError) {
+        guard let common = try BackwardArguments(handle, params, batch, x, ldx, dphi, lddphi, dx, lddx, dparams, flags,
+                                                 outputWidthFactor: 2, dyName: "dphi", dyStrideName: "lddphi")
+        else { return nil }
+        self.phi = try Validate.nonNull(phi, "phi")
+        try Validate.matrix(T.self, rows: batch, width: 2 * common.layer.shape.outFeatures, stride: ldphi,
+                            name: "phi", strideName: "ldphi", widthName: "2 * out_features")
+        self.common = common
+    }
+}

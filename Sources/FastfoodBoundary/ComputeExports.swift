@@ -66,6 +66,24 @@ func featuresBackward<T: FastfoodScalar>(
     }
 }
 
+func featuresBackwardFromPhi<T: FastfoodScalar>(
+    _ name: StaticString, _ layer: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
+    _ x: UnsafePointer<T>?, _ ldx: Int, _ phi: UnsafePointer<T>?, _ ldphi: Int, _ dphi: UnsafePointer<T>?,
+    _ lddphi: Int, _ dx: UnsafeMutablePointer<T>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<T>?, _ flags: UInt32
+) -> fastfood_status {
+    exported(name) { () throws(BoundaryError) in
+        guard let s = try SavedFeatureBackwardArguments(layer, params, batch, x, ldx, phi, ldphi, dphi, lddphi, dx, lddx,
+                                                        dparams, flags)
+        else { return }
+        let a = s.common
+        do throws(ComputeFailure) {
+            try a.layer.featuresBackward(params: a.params, batch: batch, x: x, ldx: ldx, phi: s.phi, ldphi: ldphi,
+                                         dphi: a.dy, lddphi: lddphi, dx: dx, lddx: lddx, dparams: dparams,
+                                         accumulate: a.accumulate, sections: a.sections)
+        } catch { throw workspaceFailure(a.layer) }
+    }
+}
+
 func workspaceFailure(_ layer: LayerCore) -> BoundaryError {
     .outOfMemory("could not allocate temporary work space for block size \(layer.shape.blockSize)")
 }
@@ -134,4 +152,19 @@ func workspaceFailure(_ layer: LayerCore) -> BoundaryError {
     _ batch: Int, _ x: UnsafePointer<Double>?, _ ldx: Int, _ dphi: UnsafePointer<Double>?, _ lddphi: Int,
     _ dx: UnsafeMutablePointer<Double>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<Double>?, _ flags: UInt32) -> fastfood_status {
     featuresBackward("fastfood_features_backward_f64", layer, params, batch, x, ldx, dphi, lddphi, dx, lddx, dparams, flags)
+}
+
+@c @implementation public func fastfood_features_backward_from_phi_f32(_ layer: OpaquePointer?,
+    _ params: UnsafePointer<Float>?, _ batch: Int, _ x: UnsafePointer<Float>?, _ ldx: Int, _ phi: UnsafePointer<Float>?,
+    _ ldphi: Int, _ dphi: UnsafePointer<Float>?, _ lddphi: Int, _ dx: UnsafeMutablePointer<Float>?, _ lddx: Int,
+    _ dparams: UnsafeMutablePointer<Float>?, _ flags: UInt32) -> fastfood_status {
+    featuresBackwardFromPhi("fastfood_features_backward_from_phi_f32", layer, params, batch, x, ldx, phi, ldphi, dphi,
+                            lddphi, dx, lddx, dparams, flags)
+}
+@c @implementation public func fastfood_features_backward_from_phi_f64(_ layer: OpaquePointer?,
+    _ params: UnsafePointer<Double>?, _ batch: Int, _ x: UnsafePointer<Double>?, _ ldx: Int, _ phi: UnsafePointer<Double>?,
+    _ ldphi: Int, _ dphi: UnsafePointer<Double>?, _ lddphi: Int, _ dx: UnsafeMutablePointer<Double>?, _ lddx: Int,
+    _ dparams: UnsafeMutablePointer<Double>?, _ flags: UInt32) -> fastfood_status {
+    featuresBackwardFromPhi("fastfood_features_backward_from_phi_f64", layer, params, batch, x, ldx, phi, ldphi, dphi,
+                            lddphi, dx, lddx, dparams, flags)
 }

@@ -47,6 +47,9 @@ package struct BackwardUnit<T> {
     /// Random features: dy (which then points at features.z, rows of outFeatures) is computed
     /// first, from phi's gradient.
     package var features: FeatureGradient<T>? = nil
+    /// Random features from the forward's saved phi: dy (which then points at savedFeatures.dy,
+    /// rows of outFeatures) is made first from phi and its gradient, without recomputing z.
+    package var savedFeatures: SavedFeatureGradient<T>? = nil
 
     package init(layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?, ldx: Int,
                 dy: UnsafePointer<T>, lddy: Int, dx: UnsafeMutablePointer<T>?, lddx: Int, rows: Int,
@@ -68,6 +71,19 @@ package struct FeatureGradient<T> {
 
     package init(x: UnsafePointer<T>, ldx: Int, dphi: UnsafePointer<T>, lddphi: Int, z: UnsafeMutablePointer<T>) {
         (self.x, self.ldx, self.dphi, self.lddphi, self.z) = (x, ldx, dphi, lddphi, z)
+    }
+}
+
+/// The random-feature backward of one unit from the forward's output: with phi = [c | s] (rows of
+/// 2 outFeatures, c = cos z / sqrt(outFeatures), s likewise) and dphi = [dcos | dsin], the layer's
+/// dy = c * dsin - s * dcos, element by element, into `dy` (rows of outFeatures, the unit's own scratch).
+package struct SavedFeatureGradient<T> {
+    package var phi: UnsafePointer<T>, ldphi: Int
+    package var dphi: UnsafePointer<T>, lddphi: Int
+    package var dy: UnsafeMutablePointer<T>
+
+    package init(phi: UnsafePointer<T>, ldphi: Int, dphi: UnsafePointer<T>, lddphi: Int, dy: UnsafeMutablePointer<T>) {
+        (self.phi, self.ldphi, self.dphi, self.lddphi, self.dy) = (phi, ldphi, dphi, lddphi, dy)
     }
 }
 

@@ -16,6 +16,10 @@ enum LayerBackward {
         /// Random features: dy and lddy are phi's gradient (rows of 2 outFeatures), from which
         /// each unit computes the layer's dy itself (FeatureGradient); x is required.
         var features = false
+        /// Random features from the forward's output: dy and lddy are phi's gradient, phi is the
+        /// forward's phi (row stride ld); each unit makes the layer's dy from the two
+        /// (SavedFeatureGradient). x is then needed for parameter gradients only, as in backward.
+        var savedPhi: (phi: UnsafePointer<T>, ld: Int)? = nil
     }
 
     // Specialised for both element types: the generic entry points dispatch to these.
@@ -43,8 +47,10 @@ enum LayerBackward {
         // All scratch (scaled parameters, partial gradients, then every worker's) before any
         // output is written.
         let partialCount = wantsGradient ? plan.groupCount : 0
+        // Random features: room for the unit's z (recomputed) or dy (from the saved phi) rows.
+        let featureRows = outputs.features || outputs.savedPhi != nil ? T.tileRows : 0
         guard let kernelBytes = KernelScratch.backward(blockSize: shape.blockSize, training: outputs.dropout != nil),
-              let featureBytes = outputs.features ? ThreadScratch.Size.region(T.self, count: T.tileRows * shape.outFeatures) : 0,
+              let featureBytes = ThreadScratch.Size.region(T.self, count: featureRows * shape.outFeatures),
               case let (workBytes, overflow) = kernelBytes.addingReportingOverflow(featureBytes), !overflow,
               let paramBytes = Normalization.scratchBytes(shape, T.self),
               let partialBytes = ThreadScratch.Size.region(T.self, count: shape.parameterCount),
@@ -88,7 +94,7 @@ enum LayerBackward {
         let wantsGradient: Bool
         let scratch: UnsafeMutableRawPointer
         let partialBytes: Int, workStart: Int, workBytes: Int
-        /// Where in a worker's scratch the unit's z rows go (random features only).
+        /// Where in a worker's scratch the unit's z or dy rows go (random features only).
         let featuresOffset: Int
 
         func partial(_ group: Int) -> UnsafeMutablePointer<T> {
@@ -115,10 +121,17 @@ enum LayerBackward {
                     let z = (workspace + featuresOffset).bindMemory(to: T.self, capacity: rows.count * out)
                     features = FeatureGradient(x: x + first * ldx, ldx: ldx, dphi: dy + first * lddy, lddphi: lddy, z: z)
                 }
+                var saved: SavedFeatureGradient<T>? = nil
+                if let phi = outputs.savedPhi {
+                    let out = layer.shape.outFeatures
+                    let dyRows = (workspace + featuresOffset).bindMemory(to: T.self, capacity: rows.count * out)
+                    saved = SavedFeatureGradient(phi: phi.phi + first * phi.ld, ldphi: phi.ld, dphi: dy + first * lddy,
+                                                 lddphi: lddy, dy: dyRows)
+                }
                 var work = BackwardUnit(
                     layer: layer, params: params, x: wantsGradient ? x.map { $0 + first * ldx } : nil, ldx: ldx,
-                    dy: features.map { UnsafePointer($0.z) } ?? dy + first * lddy,
-                    lddy: features == nil ? lddy : layer.shape.outFeatures,
+                    dy: features.map { UnsafePointer($0.z) } ?? saved.map { UnsafePointer($0.dy) } ?? dy + first * lddy,
+                    lddy: features == nil && saved == nil ? lddy : layer.shape.outFeatures,
                     dx: outputs.dx.map { $0 + first * outputs.lddx },
                     lddx: outputs.lddx, rows: rows.count,
                     interleaved: plan.isInterleaved(rows),
@@ -127,6 +140,7 @@ enum LayerBackward {
                 work.dropout = outputs.dropout
                 work.firstRow = first
                 work.features = features
+                work.savedFeatures = saved
                 T.backward(work)
             }
         }

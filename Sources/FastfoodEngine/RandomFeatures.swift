@@ -27,6 +27,19 @@ enum RandomFeatures {
         try LayerBackward.run(layer, params: params, batch: batch, x: x, ldx: ldx, dy: dphi, lddy: lddphi,
                               outputs: outputs)
     }
+
+    /// Backward from the forward's saved phi: dz = c * dsin - s * dcos with [c | s] = phi, no cos
+    /// or sin and no recompute of z; x only for parameter gradients (the layer's own recompute).
+    @_specialize(where T == Float) @_specialize(where T == Double)
+    static func backward<T: FastfoodScalar>(
+        _ layer: LayerCore, params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>?, ldx: Int,
+        phi: UnsafePointer<T>, ldphi: Int, dphi: UnsafePointer<T>, lddphi: Int, outputs: LayerBackward.Outputs<T>
+    ) throws(ComputeFailure) {
+        var outputs = outputs
+        outputs.savedPhi = (phi, ldphi)
+        try LayerBackward.run(layer, params: params, batch: batch, x: x, ldx: ldx, dy: dphi, lddy: lddphi,
+                              outputs: outputs)
+    }
 }
 
 extension LayerDescription {
@@ -43,6 +56,19 @@ extension LayerDescription {
         dparams: UnsafeMutablePointer<T>?, accumulate: Bool, sections: GradientSections = .all
     ) throws(ComputeFailure) {
         try RandomFeatures.backward(core, params: params, batch: batch, x: x, ldx: ldx, dphi: dphi, lddphi: lddphi,
+                                    outputs: .init(dx: dx, lddx: lddx, dparams: dparams, accumulate: accumulate,
+                                                   sections: sections))
+    }
+
+    /// The same gradients from the forward's phi (rows of 2 * outFeatures) instead of a recompute:
+    /// x is read only for dparams, as in backward.
+    public func featuresBackward<T: FastfoodScalar>(
+        params: UnsafePointer<T>, batch: Int, x: UnsafePointer<T>?, ldx: Int, phi: UnsafePointer<T>, ldphi: Int,
+        dphi: UnsafePointer<T>, lddphi: Int, dx: UnsafeMutablePointer<T>?, lddx: Int,
+        dparams: UnsafeMutablePointer<T>?, accumulate: Bool, sections: GradientSections = .all
+    ) throws(ComputeFailure) {
+        try RandomFeatures.backward(core, params: params, batch: batch, x: x, ldx: ldx, phi: phi, ldphi: ldphi,
+                                    dphi: dphi, lddphi: lddphi,
                                     outputs: .init(dx: dx, lddx: lddx, dparams: dparams, accumulate: accumulate,
                                                    sections: sections))
     }

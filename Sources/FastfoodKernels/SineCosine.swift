@@ -66,6 +66,27 @@ enum SineCosine {
         let dz = (c * dsin - sn * dcos) * s
         for l in 0 ..< count - j { z[j + l] = dz[l] }
     }
+
+    /// Row: dy[j] = phi[j] * dphi[count + j] - phi[count + j] * dphi[j] for j < count (the layer's
+    /// gradient from the forward's saved phi = [cos z | sin z] / sqrt(count); no cos or sin).
+    /// Two roundings of products and one of the difference, never fused, in every lane and variant.
+    @inline(__always)
+    static func gradientFromSaved<T: FastfoodFloat>(phi: UnsafePointer<T>, dphi: UnsafePointer<T>, count: Int,
+                                                   into dy: UnsafeMutablePointer<T>) {
+        typealias V = T.Vector
+        let width = V.scalarCount
+        @inline(__always) func load(_ p: UnsafePointer<T>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var j = 0
+        while j + width <= count {
+            let d = load(phi + j) * load(dphi + count + j) - load(phi + count + j) * load(dphi + j)
+            UnsafeMutableRawPointer(dy + j).storeBytes(of: d, as: V.self)
+            j += width
+        }
+        while j < count {
+            dy[j] = phi[j] * dphi[count + j] - phi[count + j] * dphi[j]
+            j += 1
+        }
+    }
 }
 
 extension Float {

@@ -165,6 +165,15 @@ enum BackwardKernels {
 
     @inline(__always)
     static func run<T: FastfoodFloat>(_ unit: BackwardUnit<T>) {
+        if let saved = unit.savedFeatures {
+            // Random features from the saved phi: the unit's dy rows first (unit.dy points at
+            // them), then the plain backward.
+            let out = unit.layer.shape.outFeatures
+            for r in 0 ..< unit.rows {
+                SineCosine.gradientFromSaved(phi: saved.phi + r * saved.ldphi, dphi: saved.dphi + r * saved.lddphi,
+                                             count: out, into: saved.dy + r * out)
+            }
+        }
         let work = Scratch<T>(at: unit.work, blockSize: unit.layer.shape.blockSize)
         let masks = UnitMasks<T>(unit.dropout, firstRow: unit.firstRow)
         if unit.interleaved {

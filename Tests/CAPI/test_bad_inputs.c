@@ -165,7 +165,18 @@ int main(void) {
     BAD(fastfood_features_backward_##S(L, P, batch, NULL, in, DY, 2 * out, OUT, in, OUTB, 0), FASTFOOD_ERROR_NULL_POINTER, "x"); \
     BAD(fastfood_features_backward_##S(L, P, batch, X, in, NULL, 2 * out, OUT, in, OUTB, 0), FASTFOOD_ERROR_NULL_POINTER, "dphi"); \
     BAD(fastfood_features_backward_##S(L, P, batch, X, in, DY, out, OUT, in, OUTB, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "lddphi"); \
-    BAD(fastfood_features_backward_##S(L, P, batch, X, in, DY, 2 * out, OUT, in, OUTB, 0x40u), FASTFOOD_ERROR_INVALID_ARGUMENT, "flags");
+    BAD(fastfood_features_backward_##S(L, P, batch, X, in, DY, 2 * out, OUT, in, OUTB, 0x40u), FASTFOOD_ERROR_INVALID_ARGUMENT, "flags"); \
+    BAD(fastfood_features_backward_from_phi_##S(NULL, P, batch, X, in, DY, 2 * out, DY, 2 * out, OUT, in, OUTB, 0), FASTFOOD_ERROR_NULL_POINTER, "layer"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, NULL, batch, X, in, DY, 2 * out, DY, 2 * out, OUT, in, OUTB, 0), FASTFOOD_ERROR_NULL_POINTER, "params"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, NULL, in, DY, 2 * out, DY, 2 * out, OUT, in, OUTB, 0), FASTFOOD_ERROR_NULL_POINTER, "x (required when dparams"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, NULL, 2 * out, DY, 2 * out, OUT, in, OUTB, 0), FASTFOOD_ERROR_NULL_POINTER, "phi"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, DY, 2 * out, NULL, 2 * out, OUT, in, OUTB, 0), FASTFOOD_ERROR_NULL_POINTER, "dphi"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, DY, 2 * out - 1, DY, 2 * out, OUT, in, OUTB, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "ldphi"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, DY, 2 * out, DY, out, OUT, in, OUTB, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "lddphi"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in - 1, DY, 2 * out, DY, 2 * out, OUT, in, OUTB, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "ldx"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, DY, 2 * out, DY, 2 * out, OUT, in - 1, OUTB, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "lddx"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, DY, 2 * out, DY, 2 * out, OUT, in, OUTB, 0x40u), FASTFOOD_ERROR_INVALID_ARGUMENT, "flags"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, P, HALF, X, in, DY, 2 * out, DY, 2 * out, OUT, in, OUTB, 0), FASTFOOD_ERROR_SIZE_OVERFLOW, "dphi");
     COMPUTE_ROWS(f32, p32, x32, dy32, out32, outb32)
     COMPUTE_ROWS(f64, p64, x64, dy64, out64, outb64)
 

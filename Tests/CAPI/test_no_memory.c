@@ -71,6 +71,10 @@ static fastfood_status features(size_t batch) { return fastfood_features_forward
 static fastfood_status features_backward(size_t batch) {
     return fastfood_features_backward_f32(layer, params, batch, x, BIG_IN, phi, 2 * BIG_OUT, dx, BIG_IN, dparams, 0);
 }
+static fastfood_status features_backward_from_phi(size_t batch) {
+    return fastfood_features_backward_from_phi_f32(layer, params, batch, x, BIG_IN, phi, 2 * BIG_OUT, phi, 2 * BIG_OUT, dx,
+                                                   BIG_IN, dparams, 0);
+}
 static fastfood_status init(size_t batch) { return fastfood_init_params_preset_f32(layer, FASTFOOD_INIT_VARIANCE, batch, 1.0, params); }
 static fastfood_status init_bad(size_t batch) { (void)batch; return fastfood_init_params_f32(layer, 1, -1.0, params); }
 static fastfood_status save(size_t batch) { (void)batch; return fastfood_save_f32(small, params, image, image_size); }
@@ -117,6 +121,7 @@ static const struct {
     {"forward_train", train, FASTFOOD_OK, 0},
     {"features_forward", features, FASTFOOD_OK, 0},
     {"features_backward", features_backward, FASTFOOD_OK, 0},
+    {"features_backward_from_phi", features_backward_from_phi, FASTFOOD_OK, 0},
     {"init_params_preset", init, FASTFOOD_OK, 0},
     {"init_params (bad sigma)", init_bad, FASTFOOD_ERROR_INVALID_ARGUMENT, 0},
     {"save", save, FASTFOOD_OK, 0},

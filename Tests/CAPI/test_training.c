@@ -723,7 +723,103 @@ static void test_features_mixed_range(void) {
     fastfood_layer_destroy(layer);
 }
 
+/*
+ * fastfood_features_backward_from_phi_*: bitwise the plain backward of dy = c * dsin - s * dcos
+ * (each product rounded, then the difference; volatile keeps the compiler from fusing them), with
+ * every flag, x NULL for dx only, on one and several blocks and on the tile and row paths
+ * (batches 1, 3 and 35); the same bits for 1 and 2 threads; and to rounding the gradients of the
+ * recomputing fastfood_features_backward_* (relative to the largest, below TOL).
+ */
+#define FROM_PHI_CASE(T, S, TOL)                                                                     \
+    static void from_phi_case_##S(size_t in, size_t out, uint32_t layer_flags, size_t batch) {     \
+        fastfood_layer *layer = make_layer(in, out, 7 + out, layer_flags);                         \
+        const size_t n = fastfood_layer_param_count(layer), w = 2 * out + 3; /* padded strides */  \
+        T *p = xmalloc(n * sizeof *p), *x = xmalloc(batch * in * sizeof *x);                        \
+        T *phi = xmalloc(batch * w * sizeof *phi), *dphi = xmalloc(batch * w * sizeof *dphi);      \
+        T *dy = xmalloc(batch * out * sizeof *dy);                                                 \
+        T *dx1 = xmalloc(batch * in * sizeof *dx1), *dx2 = xmalloc(batch * in * sizeof *dx2);      \
+        T *dp1 = xmalloc(n * sizeof *dp1), *dp2 = xmalloc(n * sizeof *dp2);                        \
+        CHECK(fastfood_init_params_preset_##S(layer, FASTFOOD_INIT_VARIANCE, 5, 1.0, p) == FASTFOOD_OK); \
+        for (size_t i = 0; i < n; i++) p[i] += (T)(0.05 * uniform());                              \
+        for (size_t i = 0; i < batch * in; i++) x[i] = (T)uniform();                               \
+        for (size_t i = 0; i < batch * w; i++) dphi[i] = (T)uniform();                             \
+        CHECK(fastfood_features_forward_##S(layer, p, batch, x, in, phi, w) == FASTFOOD_OK);       \
+        for (size_t r = 0; r < batch; r++)                                                         \
+            for (size_t i = 0; i < out; i++) {                                                     \
+                volatile T a = phi[r * w + i] * dphi[r * w + out + i];                             \
+                volatile T b = phi[r * w + out + i] * dphi[r * w + i];                             \
+                dy[r * out + i] = a - b;                                                           \
+            }                                                                                      \
+        static const uint32_t flag_sets[] = {0, FASTFOOD_ACCUMULATE, FASTFOOD_SKIP_GRAD_S | FASTFOOD_SKIP_GRAD_B, \
+                                             FASTFOOD_SKIP_GRAD_G | FASTFOOD_ACCUMULATE};          \
+        int same = 1;                                                                              \
+        for (size_t f = 0; f < sizeof flag_sets / sizeof flag_sets[0]; f++) {                     \
+            for (size_t i = 0; i < batch * in; i++) dx1[i] = dx2[i] = (T)uniform();                \
+            for (size_t i = 0; i < n; i++) dp1[i] = dp2[i] = (T)uniform();                         \
+            CHECK(fastfood_backward_##S(layer, p, batch, x, in, dy, out, dx1, in, dp1, flag_sets[f]) == FASTFOOD_OK); \
+            CHECK(fastfood_features_backward_from_phi_##S(layer, p, batch, x, in, phi, w, dphi, w, dx2, in, dp2, \
+                                                          flag_sets[f]) == FASTFOOD_OK);           \
+            same &= memcmp(dx1, dx2, batch * in * sizeof *dx1) == 0 && memcmp(dp1, dp2, n * sizeof *dp1) == 0; \
+        }                                                                                          \
+        CHECK(fastfood_backward_##S(layer, p, batch, NULL, 0, dy, out, dx1, in, NULL, 0) == FASTFOOD_OK); \
+        CHECK(fastfood_features_backward_from_phi_##S(layer, p, batch, NULL, 0, phi, w, dphi, w, dx2, in, NULL, 0) \
+              == FASTFOOD_OK);                                                                     \
+        same &= memcmp(dx1, dx2, batch * in * sizeof *dx1) == 0;                                   \
+        CHECK(same);                                                                               \
+        /* Against the recomputing call; then 2 threads against 1. */                              \
+        CHECK(fastfood_features_backward_##S(layer, p, batch, x, in, dphi, w, dx1, in, dp1, 0) == FASTFOOD_OK); \
+        CHECK(fastfood_features_backward_from_phi_##S(layer, p, batch, x, in, phi, w, dphi, w, dx2, in, dp2, 0) \
+              == FASTFOOD_OK);                                                                     \
+        double err = 0, big = 0;                                                                   \
+        for (size_t i = 0; i < batch * in; i++) { err = fmax(err, fabs((double)dx1[i] - dx2[i])); big = fmax(big, fabs((double)dx1[i])); } \
+        for (size_t i = 0; i < n; i++) { err = fmax(err, fabs((double)dp1[i] - dp2[i])); big = fmax(big, fabs((double)dp1[i])); } \
+        if (!(big > 0 && err / big < (TOL)))                                                       \
+            printf("  from_phi " #S " %zu -> %zu batch %zu: relative difference %.2e\n", in, out, batch, err / big); \
+        CHECK(big > 0 && err / big < (TOL));                                                       \
+        worst_from_phi_##S = fmax(worst_from_phi_##S, err / big);                                 \
+        size_t threads = fastfood_get_num_threads();                                               \
+        CHECK(fastfood_set_num_threads(threads == 1 ? 2 : 1) == FASTFOOD_OK);                      \
+        CHECK(fastfood_features_backward_from_phi_##S(layer, p, batch, x, in, phi, w, dphi, w, dx1, in, dp1, 0) \
+              == FASTFOOD_OK);                                                                     \
+        CHECK(fastfood_set_num_threads(threads) == FASTFOOD_OK);                                   \
+        CHECK(memcmp(dx1, dx2, batch * in * sizeof *dx1) == 0 && memcmp(dp1, dp2, n * sizeof *dp1) == 0); \
+        free(p); free(x); free(phi); free(dphi); free(dy); free(dx1); free(dx2); free(dp1); free(dp2); \
+        fastfood_layer_destroy(layer);                                                             \
+    }
+static double worst_from_phi_f32, worst_from_phi_f64;
+FROM_PHI_CASE(float, f32, 1e-5)
+FROM_PHI_CASE(double, f64, 1e-13)
+
+static void test_features_from_phi(void) {
+    static const struct { size_t in, out; uint32_t flags; } shapes[] = {
+        {100, 300, FASTFOOD_LAYER_BIAS}, {1024, 1024, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED}, {5, 24, 0}};
+    static const size_t batches[] = {1, 3, 35};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+            from_phi_case_f32(shapes[s].in, shapes[s].out, shapes[s].flags, batches[b]);
+            from_phi_case_f64(shapes[s].in, shapes[s].out, shapes[s].flags, batches[b]);
+        }
+    printf("  features backward from phi: largest relative difference to the recomputing call %.2e (float), %.2e (double)\n",
+           worst_from_phi_f32, worst_from_phi_f64);
+    /* batch 0: nothing read (phi may be NULL), dparams zeroed as by the backward. */
+    fastfood_layer *layer = make_layer(5, 24, 2, 0);
+    size_t n = fastfood_layer_param_count(layer);
+    float *dp = xmalloc(n * sizeof *dp), *p = xmalloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) dp[i] = 1, p[i] = 0;
+    CHECK(fastfood_features_backward_from_phi_f32(layer, p, 0, NULL, 5, NULL, 48, NULL, 48, NULL, 5, dp, 0) == FASTFOOD_OK);
+    int zeroed = 1;
+    for (size_t i = 0; i < n; i++) zeroed &= dp[i] == 0;
+    CHECK(zeroed);
+    CHECK_STATUS(fastfood_features_backward_from_phi_f32(layer, p, 2, NULL, 5, NULL, 48, p, 48, NULL, 5, NULL, 0),
+                 FASTFOOD_ERROR_NULL_POINTER, "phi");
+    CHECK_STATUS(fastfood_features_backward_from_phi_f32(layer, p, 2, NULL, 5, p, 47, p, 48, NULL, 5, NULL, 0),
+                 FASTFOOD_ERROR_INVALID_ARGUMENT, "ldphi (47) is smaller than 2 * out_features (48)");
+    free(dp); free(p);
+    fastfood_layer_destroy(layer);
+}
+
 int main(void) {
+    test_features_from_phi();
     test_dropout();
     test_dropout_thresholds();
     test_dropout_gradients(1);

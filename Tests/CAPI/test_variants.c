@@ -65,6 +65,10 @@ static void *xmalloc(size_t bytes) {
         ok &= fastfood_features_backward_##SUFFIX(layer, p, batch, x, in, phi, 2 * out, dx, in, dp, 0) == FASTFOOD_OK; \
         mix(dx, batch * in * sizeof(T));                                                         \
         mix(dp, n * sizeof(T));                                                                  \
+        ok &= fastfood_features_backward_from_phi_##SUFFIX(layer, p, batch, x, in, phi, 2 * out, phi, 2 * out, dx, in, dp, \
+                                                           0) == FASTFOOD_OK;                    \
+        mix(dx, batch * in * sizeof(T));                                                         \
+        mix(dp, n * sizeof(T));                                                                  \
         free(phi);                                                                               \
         if (!ok) { fprintf(stderr, "%s\n", fastfood_last_error_message()); exit(2); }             \
         free(p); free(dp); free(x); free(dx); free(y);                                           \

@@ -239,6 +239,15 @@ int main(int argc, char **argv) {
             CHECK(status_of(r) == FASTFOOD_OK);                                                       \
             CHECK(fastfood_features_backward_##SUFFIX(direct, pd, batch, x, in, phid, ldphi, dxd, in, dpd, 0) == FASTFOOD_OK); \
             CHECK(memcmp(dx, dxd, batch * in * sizeof(T)) == 0 && memcmp(dp, dpd, n * sizeof(T)) == 0); \
+            uint32_t skip = FASTFOOD_SKIP_GRAD_B;                                                     \
+            ffi_type *ts[] = {FFI_PTR, FFI_PTR, FFI_SIZE, FFI_PTR, FFI_SIZE, FFI_PTR, FFI_SIZE, FFI_PTR, \
+                              FFI_SIZE, FFI_PTR, FFI_SIZE, FFI_PTR, &ffi_type_uint32};               \
+            void *vs[] = {&layer, &p, &batch, &x, &in, &phi, &ldphi, &phid, &ldphi, &dx, &in, &dp, &skip}; \
+            call("fastfood_features_backward_from_phi_" #SUFFIX, &ffi_type_sint32, 13, ts, vs, &r);    \
+            CHECK(status_of(r) == FASTFOOD_OK);                                                       \
+            CHECK(fastfood_features_backward_from_phi_##SUFFIX(direct, pd, batch, x, in, phi, ldphi, phid, ldphi, dxd, in, \
+                                                               dpd, skip) == FASTFOOD_OK);           \
+            CHECK(memcmp(dx, dxd, batch * in * sizeof(T)) == 0 && memcmp(dp, dpd, n * sizeof(T)) == 0); \
             free(phi); free(phid);                                                                    \
         }                                                                                             \
         {                                                                                             \

@@ -137,4 +137,51 @@ import Testing
         }
         #expect(relativeError(all.dparams, sum) < 1e-13)
     }
+
+    /// The backward from the forward's phi is the plain backward of dy = c * dsin - s * dcos, bit for
+    /// bit (Swift never fuses the products), on the tile rows and the leftover rows (batch 11).
+    @Test func featuresBackwardFromPhiIsTheBackwardOfItsDy() throws {
+        let layer = try makeLayer(30, 70, bias: true, seed: 5)
+        let params = testParameters(layer, seed: 9)
+        let (batch, out, ldx, ldphi) = (11, 70, 31, 143)
+        var random = TestRandom(13)
+        let x = random.array(batch * ldx), dphi = random.array(batch * ldphi)
+        var phi = [Double](repeating: 0, count: batch * ldphi)
+        var dy = [Double](repeating: 0, count: batch * out)
+        try params.withUnsafeBufferPointer { p in
+            try x.withUnsafeBufferPointer { xs in
+                try phi.withUnsafeMutableBufferPointer { f in
+                    try layer.featuresForward(params: p.baseAddress!, batch: batch, x: xs.baseAddress!, ldx: ldx,
+                                              phi: f.baseAddress!, ldphi: ldphi)
+                }
+            }
+        }
+        for r in 0 ..< batch {
+            for i in 0 ..< out {
+                let (c, s) = (phi[r * ldphi + i], phi[r * ldphi + out + i])
+                dy[r * out + i] = c * dphi[r * ldphi + out + i] - s * dphi[r * ldphi + i]
+            }
+        }
+        let expected = try backward(layer, params, x, dy, batch: batch, ldx: ldx, lddy: out, lddx: 30)
+        var dx = [Double](repeating: 0, count: batch * 30), dp = [Double](repeating: 0, count: params.count)
+        try params.withUnsafeBufferPointer { p in
+            try x.withUnsafeBufferPointer { xs in
+                try phi.withUnsafeBufferPointer { f in
+                    try dphi.withUnsafeBufferPointer { d in
+                        try dx.withUnsafeMutableBufferPointer { gx in
+                            try dp.withUnsafeMutableBufferPointer { g in
+                                try layer.featuresBackward(params: p.baseAddress!, batch: batch, x: xs.baseAddress!,
+                                                           ldx: ldx, phi: f.baseAddress!, ldphi: ldphi,
+                                                           dphi: d.baseAddress!, lddphi: ldphi, dx: gx.baseAddress!,
+                                                           lddx: 30, dparams: g.baseAddress!, accumulate: false)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(dx == expected.dx)
+        #expect(dp == expected.dparams)
+        #expect(dp.contains { $0 != 0 })
+    }
 }

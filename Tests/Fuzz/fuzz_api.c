@@ -154,6 +154,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (code == 7) {                                                                                               \
             check_status(fastfood_features_forward_##T(layer, body(params), batch, xp, ldx, yp, ldo));                  \
             check_status(fastfood_features_backward_##T(layer, body(params), batch, xp, ldx, yp, ldo, dxp, ldx, dpp, flags)); \
+            check_status(fastfood_features_backward_from_phi_##T(layer, body(params), batch, xp, ldx, yp, ldo, yp, ldo, dxp, ldx, \
+                                                                 dpp, flags));                                          \
         }                                                                                                              \
     } while (0)
             if (f64) FUZZ_CALLS(f64); else FUZZ_CALLS(f32);
