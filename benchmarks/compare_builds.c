@@ -17,8 +17,9 @@
  *
  * Usage: compare_builds OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [--f64] [OPERATION...]
  *   OPERATION: forward, backward, both, dropout (fwd+bwd at rates 0.1 / 0.1 / 0.2), dropout-forward and
- *   dropout-backward (each half alone), dx-only, features-forward, features-backward (default: all
- *   of them). The layer is N -> N (default 4096, batch 128), with bias, normalised, the variance preset
+ *   dropout-backward (each half alone), dx-only, features-forward, features-backward, features-from-phi
+ *   (fastfood_features_backward_from_phi, 1.2 and later; skipped by default when a build lacks it) (default:
+ *   all of them). The layer is N -> N (default 4096, batch 128), with bias, normalised, the variance preset
  *   at gain 2, one thread unless --threads; float (the _f32 entry points) unless --f64. No Python, no
  *   other dependency than the C library and libdl.
  */
@@ -47,6 +48,10 @@
                                             size_t);                                                                \
         fastfood_status (*features_backward)(const fastfood_layer *, const T *, size_t, const T *, size_t,         \
                                              const T *, size_t, T *, size_t, T *, uint32_t);                        \
+        /* NULL in a build older than 1.2. */                                                                      \
+        fastfood_status (*features_backward_from_phi)(const fastfood_layer *, const T *, size_t, const T *, size_t, \
+                                                      const T *, size_t, const T *, size_t, T *, size_t, T *,      \
+                                                      uint32_t);                                                    \
     }
 typedef ENTRY_POINTS(float) entry_f32;
 typedef ENTRY_POINTS(double) entry_f64;
@@ -93,6 +98,7 @@ static void *xmalloc(size_t bytes) {
         *(void **)&(b)->SUFFIX.backward_train = symbol(h, (b)->path, "fastfood_backward_train_" #SUFFIX);          \
         *(void **)&(b)->SUFFIX.features_forward = symbol(h, (b)->path, "fastfood_features_forward_" #SUFFIX);      \
         *(void **)&(b)->SUFFIX.features_backward = symbol(h, (b)->path, "fastfood_features_backward_" #SUFFIX);    \
+        *(void **)&(b)->SUFFIX.features_backward_from_phi = dlsym(h, "fastfood_features_backward_from_phi_" #SUFFIX); \
     } while (0)
 
 static void load(build *b, const char *path) {
@@ -113,16 +119,17 @@ static void load(build *b, const char *path) {
 
 typedef enum {
     FORWARD, BACKWARD, BOTH, DROPOUT, DROPOUT_FORWARD, DROPOUT_BACKWARD, DX_ONLY, FEATURES_FORWARD, FEATURES_BACKWARD,
+    FEATURES_FROM_PHI,
     OPERATIONS
 } operation;
 static const char *const names[OPERATIONS] = {"forward", "backward", "both", "dropout", "dropout-forward",
                                               "dropout-backward", "dx-only", "features-forward",
-                                              "features-backward"};
+                                              "features-backward", "features-from-phi"};
 
 /* The shared inputs, of the element type chosen (double with --f64). */
 static size_t batch = 128, width = 4096;
 static int use_f64;
-static void *params, *x, *dy, *dphi;
+static void *params, *x, *dy, *dphi, *phi;
 
 static size_t element_size(void) { return use_f64 ? sizeof(double) : sizeof(float); }
 
@@ -143,7 +150,7 @@ static void check(const build *b, fastfood_status s, const char *what) {
 #define RUN(T, SUFFIX)                                                                                              \
     static void run_##SUFFIX(build *b, operation op) {                                                             \
         const size_t n = width;                                                                                     \
-        const T *p = params, *in = x, *grad = dy, *dfeatures = dphi;                                                \
+        const T *p = params, *in = x, *grad = dy, *dfeatures = dphi, *saved = phi;                                  \
         T *y = b->y, *dx = b->dx, *dparams = b->dparams;                                                            \
         switch (op) {                                                                                               \
         case FORWARD: check(b, b->SUFFIX.forward(b->layer, p, batch, in, n, y, n), "forward"); break;               \
@@ -174,6 +181,11 @@ static void check(const build *b, fastfood_status s, const char *what) {
         case FEATURES_BACKWARD:                                                                                     \
             check(b, b->SUFFIX.features_backward(b->layer, p, batch, in, n, dfeatures, 2 * n, dx, n, dparams, 0),   \
                   "features_backward");                                                                             \
+            break;                                                                                                  \
+        case FEATURES_FROM_PHI:                                                                                     \
+            check(b, b->SUFFIX.features_backward_from_phi(b->layer, p, batch, in, n, saved, 2 * n, dfeatures, 2 * n, \
+                                                          dx, n, dparams, 0),                                       \
+                  "features_backward_from_phi");                                                                    \
             break;                                                                                                  \
         case OPERATIONS: break;                                                                                     \
         }                                                                                                           \
@@ -237,7 +249,7 @@ int main(int argc, char **argv) {
         fprintf(stderr,
                 "usage: %s OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [--f64] [OPERATION...]\n"
                 "  OPERATION: forward backward both dropout dropout-forward dropout-backward dx-only features-forward\n"
-                "             features-backward\n",
+                "             features-backward features-from-phi\n",
                 argv[0]);
         return 2;
     }
@@ -285,6 +297,7 @@ int main(int argc, char **argv) {
     x = xmalloc(batch * width * element_size());
     dy = xmalloc(batch * width * element_size());
     dphi = xmalloc(batch * 2 * width * element_size());
+    phi = xmalloc(batch * 2 * width * element_size());
     if (use_f64)
         check(&old, old.f64.init_preset(old.layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, params), "init_params_preset");
     else check(&old, old.f32.init_preset(old.layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, params), "init_params_preset");
@@ -299,6 +312,7 @@ int main(int argc, char **argv) {
             store(dy, i, -v);
         }
         store(dphi, i, v);
+        store(phi, i, -0.03125 * v); /* a phi-sized value: 1 / sqrt(n) at n = 1024 */
     }
     printf("compare_builds: old %s, new %s; %zu x %zu -> %zu, %s, %zu thread(s), %zu pairs\n", old.path, new.path,
            batch, width, width, use_f64 ? "f64" : "f32", threads, pairs);
@@ -307,6 +321,16 @@ int main(int argc, char **argv) {
     for (int op = 0; op < OPERATIONS; op++) {
         if (any && !chosen[op]) continue;
         const operation o = (operation)op;
+        const int has_from_phi = use_f64 ? old.f64.features_backward_from_phi && new.f64.features_backward_from_phi
+                                         : old.f32.features_backward_from_phi && new.f32.features_backward_from_phi;
+        if (o == FEATURES_FROM_PHI && !has_from_phi) {
+            if (any) {
+                fprintf(stderr, "compare_builds: features-from-phi needs two builds of 1.2 or later\n");
+                return 2;
+            }
+            printf("%-18s skipped: a build older than 1.2 lacks fastfood_features_backward_from_phi\n", names[op]);
+            continue;
+        }
         int same = same_outputs(&old, &new, o, count);
         run(&old, o); /* warm-up */
         run(&new, o);
