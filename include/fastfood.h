@@ -648,9 +648,16 @@ FASTFOOD_API fastfood_status fastfood_features_backward_f64(const fastfood_layer
  * @param ldphi   row stride of phi.
  * @param x       the forward's input, read only when dparams is not NULL (may be NULL otherwise),
  *                as for fastfood_backward_f32(); ldx likewise.
- * @param dphi    batch rows of 2 * out_features, [dL/dcos part | dL/dsin part], row stride lddphi.
- * Other parameters (dx, lddx, dparams, flags), errors, overlap rules and temporary memory: as
- * fastfood_features_backward_f32() (no batch-sized temporary).
+ * @param dphi    phi's gradient, batch rows of 2 * out_features ([dL/dcos part | dL/dsin part]),
+ *                row stride lddphi >= 2 * out_features; must not be NULL unless batch is 0.
+ * @param lddphi  row stride of dphi.
+ * layer, params, batch, dx, lddx, dparams and flags: as fastfood_backward_f32() (batch 0 is valid:
+ * nothing is read, and dparams, if given and not accumulating, is zeroed). Outputs must not
+ * overlap inputs or each other.
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER (layer, params, phi, dphi, or x when dparams is
+ *         not NULL); FASTFOOD_ERROR_INVALID_ARGUMENT (strides, flags); FASTFOOD_ERROR_SIZE_OVERFLOW;
+ *         FASTFOOD_ERROR_OUT_OF_MEMORY (temporary work space: per worker thread, one tile of rows
+ *         of out_features elements besides the backward's; nothing batch-sized).
  * Thread safety: as fastfood_backward_f32().
  */
 FASTFOOD_API fastfood_status fastfood_features_backward_from_phi_f32(const fastfood_layer *layer, const float *params,
