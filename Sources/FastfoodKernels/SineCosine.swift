@@ -1,4 +1,5 @@
-/// cos and sin of whole vectors for the random-feature maps: phi = [cos z, sin z] / sqrt(n).
+/// cos and sin of whole vectors for the random-feature maps: phi = [cos z, sin z] / sqrt(n); and
+/// the features' gradient from a saved phi, which needs neither (gradientFromSaved).
 ///
 /// Method (as Cephes and fdlibm): x = r * pi/2 + y with r the nearest integer to x * 2/pi (by
 /// adding and subtracting 1.5 * 2^(mantissa bits), which rounds to nearest even), y computed in
