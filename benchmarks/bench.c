@@ -17,11 +17,11 @@
  *                              (rates 0.1 / 0.1 / 0.2) and rates 0 against plain fwd+bwd; the
  *                              random-feature forward and backward, and the backward from the
  *                              forward's phi (fastfood_features_backward_from_phi_f32), against
- *                              the plain forward and backward; the dx-only backward (dparams NULL, the non-adaptive
- *                              layer) against the full one; rows only 16-byte aligned (malloc's
- *                              guarantee) against 64-byte aligned rows, fwd+bwd; the
- *                              normalised layer (FASTFOOD_LAYER_NORMALIZED, what these lines
- *                              use) against the 1.0 unnormalised one, fwd+bwd
+ *                              the plain forward and backward; the dx-only backward (dparams
+ *                              NULL, the non-adaptive layer) against the full one; rows only
+ *                              16-byte aligned (malloc's guarantee) against 64-byte aligned
+ *                              rows, fwd+bwd; the normalised layer (FASTFOOD_LAYER_NORMALIZED,
+ *                              what these lines use) against the 1.0 unnormalised one, fwd+bwd
  *   threads <shape>            fwd+bwd with 2 threads against 1, as interleaved pairs (the
  *                              thread count set, untimed, before each batch), and the best
  *                              batch of each side against the other

@@ -47,7 +47,7 @@ static void calls(const fastfood_layer *layer, const float *p32, float *d32, con
                                       batch) == FASTFOOD_OK;
     ok &= fastfood_features_forward_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT) == FASTFOOD_OK;
     ok &= fastfood_features_backward_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT, x32, IN, d32, 0) == FASTFOOD_OK;
-    ok &= fastfood_features_backward_from_phi_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT, phi32, 2 * OUT, x32, IN, d32,
+    ok &= fastfood_features_backward_from_phi_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT, phi32, 2 * OUT, NULL, 0, d32,
                                                   0) == FASTFOOD_OK;
     ok &= fastfood_features_forward_f64(layer, p64, batch, x64, IN, phi64, 2 * OUT) == FASTFOOD_OK;
     ok &= fastfood_features_backward_f64(layer, p64, batch, x64, IN, phi64, 2 * OUT, NULL, 0, d64, 0) == FASTFOOD_OK;
