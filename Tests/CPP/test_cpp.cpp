@@ -1,9 +1,12 @@
 // test_cpp.cpp - tests of bindings/cpp/fastfood.hpp: RAII and moves, exceptions carrying the
 // status and the library's message, container overloads with size checks, and results equal
-// bit for bit to the direct C calls. Prints "N passed, M failed"; exit status 1 on failure.
+// bit for bit to the direct C calls (the random-feature calls too). Prints "N passed, M failed";
+// exit status 1 on failure.
 #include <fastfood.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -90,6 +93,84 @@ static void compare_with_c() {
                  "ldx (99) is smaller than in_features (100)");
 }
 
+// The random-feature calls: container and pointer forms equal the C calls bit for bit, the
+// from-phi backward equals the recomputing one to rounding, sizes and library errors throw.
+template <class T>
+static void features_with_c() {
+    const std::size_t in = 100, out = 300, batch = 5, width = 2 * out;
+    fastfood::Layer layer(in, out, 12, true);
+    CHECK(layer.feature_count() == width);
+    std::vector<T> params(layer.param_count()), x(batch * in), phi(batch * width), dphi(batch * width);
+    std::vector<T> dx(batch * in), dparams(params.size());
+    layer.init_params_preset(params.data(), FASTFOOD_INIT_RBF, 5, 10.0);
+    for (std::size_t i = 0; i < x.size(); i++) x[i] = T(0.03) * T(i % 89) - T(1.2);
+    for (std::size_t i = 0; i < dphi.size(); i++) dphi[i] = T(0.02) * T(i % 37) - T(0.35);
+    layer.features_forward(params, x, phi, batch);
+    layer.features_backward(params, x, dphi, dx, dparams, batch);
+    std::vector<T> dx_phi(dx.size()), dparams_phi(params.size());
+    layer.features_backward_from_phi(params, x, phi, dphi, dx_phi, dparams_phi, batch);
+
+    std::vector<T> phi_c(phi.size()), dx_c(dx.size()), dparams_c(params.size());
+    std::vector<T> dx_phi_c(dx.size()), dparams_phi_c(params.size());
+    if constexpr (std::is_same_v<T, float>) {
+        CHECK(fastfood_features_forward_f32(layer.get(), params.data(), batch, x.data(), in, phi_c.data(), width) ==
+              FASTFOOD_OK);
+        CHECK(fastfood_features_backward_f32(layer.get(), params.data(), batch, x.data(), in, dphi.data(), width,
+                                             dx_c.data(), in, dparams_c.data(), 0) == FASTFOOD_OK);
+        CHECK(fastfood_features_backward_from_phi_f32(layer.get(), params.data(), batch, x.data(), in, phi.data(), width,
+                                                      dphi.data(), width, dx_phi_c.data(), in, dparams_phi_c.data(),
+                                                      0) == FASTFOOD_OK);
+    } else {
+        CHECK(fastfood_features_forward_f64(layer.get(), params.data(), batch, x.data(), in, phi_c.data(), width) ==
+              FASTFOOD_OK);
+        CHECK(fastfood_features_backward_f64(layer.get(), params.data(), batch, x.data(), in, dphi.data(), width,
+                                             dx_c.data(), in, dparams_c.data(), 0) == FASTFOOD_OK);
+        CHECK(fastfood_features_backward_from_phi_f64(layer.get(), params.data(), batch, x.data(), in, phi.data(), width,
+                                                      dphi.data(), width, dx_phi_c.data(), in, dparams_phi_c.data(),
+                                                      0) == FASTFOOD_OK);
+    }
+    CHECK(phi == phi_c);
+    CHECK(dx == dx_c && dparams == dparams_c);
+    CHECK(dx_phi == dx_phi_c && dparams_phi == dparams_phi_c);
+    // The two backwards agree to rounding (they differ only in how cos z and sin z are had).
+    double largest = 0, worst = 0;
+    for (std::size_t i = 0; i < params.size(); i++) {
+        largest = std::max(largest, std::fabs(double(dparams[i])));
+        worst = std::max(worst, std::fabs(double(dparams[i]) - double(dparams_phi[i])));
+    }
+    CHECK(largest > 0 && worst <= (std::is_same_v<T, float> ? 1e-5 : 1e-13) * largest);
+
+    // Pointer forms: dx only from phi (x not needed), accumulation, and one row at a time.
+    std::vector<T> dx_only(dx.size());
+    layer.features_backward_from_phi(params.data(), batch, static_cast<const T *>(nullptr), in, phi.data(), width,
+                                     dphi.data(), width, dx_only.data(), in, static_cast<T *>(nullptr));
+    CHECK(dx_only == dx_phi);
+    std::vector<T> twice = dparams;
+    layer.features_backward(params.data(), batch, x.data(), in, dphi.data(), width, static_cast<T *>(nullptr), in,
+                            twice.data(), FASTFOOD_ACCUMULATE);
+    bool doubled = true;
+    for (std::size_t i = 0; i < twice.size(); i++) doubled &= twice[i] == dparams[i] + dparams[i];
+    CHECK(doubled);
+    std::vector<T> row(width);
+    layer.features_forward(params.data(), 1, x.data() + 2 * in, in, row.data(), width);
+    CHECK(std::equal(row.begin(), row.end(), phi.begin() + 2 * width));
+
+    // Sizes are checked before the call; the library's own errors keep its message.
+    std::vector<T> short_phi(batch * width - 1, T(7));
+    CHECK_THROWS(layer.features_forward(params, x, short_phi, batch), FASTFOOD_ERROR_INVALID_ARGUMENT,
+                 "phi must hold batch * 2 * out_features");
+    CHECK(short_phi[0] == T(7));
+    CHECK_THROWS(layer.features_backward(params, x, short_phi, dx, dparams, batch), FASTFOOD_ERROR_INVALID_ARGUMENT,
+                 "dphi must hold batch * 2 * out_features");
+    CHECK_THROWS(layer.features_backward_from_phi(params, x, phi, short_phi, dx, dparams, batch),
+                 FASTFOOD_ERROR_INVALID_ARGUMENT, "dphi must hold batch * 2 * out_features");
+    CHECK_THROWS(layer.features_forward(params.data(), batch, x.data(), in, phi.data(), width - 1),
+                 FASTFOOD_ERROR_INVALID_ARGUMENT, "ldphi");
+    CHECK_THROWS(layer.features_backward_from_phi(params.data(), batch, x.data(), in, static_cast<const T *>(nullptr),
+                                                  width, dphi.data(), width, dx.data(), in, dparams.data()),
+                 FASTFOOD_ERROR_NULL_POINTER, "phi");
+}
+
 int main() {
     CHECK(fastfood::version_number() == FASTFOOD_VERSION_NUMBER);
     CHECK(fastfood::version() == FASTFOOD_VERSION_STRING);
@@ -115,6 +196,8 @@ int main() {
 
     compare_with_c<float>();
     compare_with_c<double>();
+    features_with_c<float>();
+    features_with_c<double>();
 
     // Training mode, presets and saving through the wrapper.
     {

@@ -5,6 +5,7 @@
 //   layer.init_params(params, /*seed*/ 7, /*sigma*/ 28.0);
 //   layer.forward(params, x, y, batch);              // any contiguous containers
 //   layer.backward(params, x, dy, dx, dparams, batch);
+//   layer.features_forward(params, x, phi, batch);   // random features, 2 * out per row
 //
 // - Layer owns the C handle (move-only, RAII); params and gradients stay in your memory.
 // - Every failure throws fastfood::Error, carrying the C status and the library's message.
@@ -84,6 +85,24 @@ inline fastfood_status backward_train(const fastfood_layer *l, const float *p, s
 }
 inline fastfood_status backward_train(const fastfood_layer *l, const double *p, std::size_t b, const double *x, std::size_t ldx, const double *dy, std::size_t lddy, double *dx, std::size_t lddx, double *dp, std::uint32_t f, double r0, double r1, double r2, std::uint64_t s, std::uint64_t t) {
     return fastfood_backward_train_f64(l, p, b, x, ldx, dy, lddy, dx, lddx, dp, f, r0, r1, r2, s, t);
+}
+inline fastfood_status features_forward(const fastfood_layer *l, const float *p, std::size_t b, const float *x, std::size_t ldx, float *phi, std::size_t ldphi) {
+    return fastfood_features_forward_f32(l, p, b, x, ldx, phi, ldphi);
+}
+inline fastfood_status features_forward(const fastfood_layer *l, const double *p, std::size_t b, const double *x, std::size_t ldx, double *phi, std::size_t ldphi) {
+    return fastfood_features_forward_f64(l, p, b, x, ldx, phi, ldphi);
+}
+inline fastfood_status features_backward(const fastfood_layer *l, const float *p, std::size_t b, const float *x, std::size_t ldx, const float *dphi, std::size_t lddphi, float *dx, std::size_t lddx, float *dp, std::uint32_t f) {
+    return fastfood_features_backward_f32(l, p, b, x, ldx, dphi, lddphi, dx, lddx, dp, f);
+}
+inline fastfood_status features_backward(const fastfood_layer *l, const double *p, std::size_t b, const double *x, std::size_t ldx, const double *dphi, std::size_t lddphi, double *dx, std::size_t lddx, double *dp, std::uint32_t f) {
+    return fastfood_features_backward_f64(l, p, b, x, ldx, dphi, lddphi, dx, lddx, dp, f);
+}
+inline fastfood_status features_backward_from_phi(const fastfood_layer *l, const float *p, std::size_t b, const float *x, std::size_t ldx, const float *phi, std::size_t ldphi, const float *dphi, std::size_t lddphi, float *dx, std::size_t lddx, float *dp, std::uint32_t f) {
+    return fastfood_features_backward_from_phi_f32(l, p, b, x, ldx, phi, ldphi, dphi, lddphi, dx, lddx, dp, f);
+}
+inline fastfood_status features_backward_from_phi(const fastfood_layer *l, const double *p, std::size_t b, const double *x, std::size_t ldx, const double *phi, std::size_t ldphi, const double *dphi, std::size_t lddphi, double *dx, std::size_t lddx, double *dp, std::uint32_t f) {
+    return fastfood_features_backward_from_phi_f64(l, p, b, x, ldx, phi, ldphi, dphi, lddphi, dx, lddx, dp, f);
 }
 inline fastfood_status save(const fastfood_layer *l, const float *p, void *b, std::size_t n) { return fastfood_save_f32(l, p, b, n); }
 inline fastfood_status save(const fastfood_layer *l, const double *p, void *b, std::size_t n) { return fastfood_save_f64(l, p, b, n); }
@@ -276,6 +295,72 @@ public:
                                      d.permuted, d.output, d.seed, d.step));
     }
 
+    // ---- random features: phi = sqrt(1 / out) [cos z | sin z], z the layer's output -----------
+    // (fastfood.h, "Random-feature maps"). Pointer forms are the C calls; container forms take
+    // tightly packed rows and check sizes as forward and backward do.
+
+    /// Width of a feature row phi: 2 * out_features.
+    std::size_t feature_count() const noexcept { return 2 * out_features(); }
+
+    template <class T>
+    void features_forward(const T *params, std::size_t batch, const detail::same_t<T> *x, std::size_t ldx,
+                          detail::same_t<T> *phi, std::size_t ldphi) const {
+        check(detail::features_forward(handle_, params, batch, x, ldx, phi, ldphi));
+    }
+
+    /// Recomputes z from x (x is required). flags: FASTFOOD_ACCUMULATE, FASTFOOD_SKIP_GRAD_S / _G / _B.
+    template <class T>
+    void features_backward(const T *params, std::size_t batch, const detail::same_t<T> *x, std::size_t ldx,
+                           const detail::same_t<T> *dphi, std::size_t lddphi, detail::same_t<T> *dx,
+                           std::size_t lddx, detail::same_t<T> *dparams, std::uint32_t flags = 0) const {
+        check(detail::features_backward(handle_, params, batch, x, ldx, dphi, lddphi, dx, lddx, dparams, flags));
+    }
+
+    /// From the forward's phi (library 1.2): no cos or sin, and bitwise backward() of the dy it
+    /// makes from phi and dphi. x may be null when dparams is.
+    template <class T>
+    void features_backward_from_phi(const T *params, std::size_t batch, const detail::same_t<T> *x, std::size_t ldx,
+                                    const detail::same_t<T> *phi, std::size_t ldphi, const detail::same_t<T> *dphi,
+                                    std::size_t lddphi, detail::same_t<T> *dx, std::size_t lddx,
+                                    detail::same_t<T> *dparams, std::uint32_t flags = 0) const {
+        check(detail::features_backward_from_phi(handle_, params, batch, x, ldx, phi, ldphi, dphi, lddphi, dx, lddx,
+                                                 dparams, flags));
+    }
+
+    /// phi must hold batch * feature_count() elements.
+    template <class P, class X, class PHI>
+    void features_forward(const P &params, const X &x, PHI &phi, std::size_t batch) const {
+        static_assert(std::is_same_v<detail::element_t<const P>, detail::element_t<const X>> &&
+                          std::is_same_v<detail::element_t<const P>, detail::element_t<PHI>>,
+                      "params, x and phi must have the same element type (float or double)");
+        check_feature_sizes(std::size(params), std::size(x), batch, std::size(phi), "phi");
+        features_forward(std::data(params), batch, std::data(x), in_features(), std::data(phi), feature_count());
+    }
+
+    /// Input and parameter gradients, z recomputed from x.
+    template <class P, class X, class DPHI, class DX, class DP>
+    void features_backward(const P &params, const X &x, const DPHI &dphi, DX &dx, DP &dparams, std::size_t batch,
+                           bool accumulate = false) const {
+        check_feature_sizes(std::size(params), std::size(x), batch, std::size(dphi), "dphi");
+        detail::require(std::size(dx) >= batch * in_features(), "dx must hold batch * in_features elements");
+        detail::require(std::size(dparams) == param_count(), "dparams must hold param_count() elements");
+        features_backward(std::data(params), batch, std::data(x), in_features(), std::data(dphi), feature_count(),
+                          std::data(dx), in_features(), std::data(dparams), accumulate ? FASTFOOD_ACCUMULATE : 0u);
+    }
+
+    /// Input and parameter gradients from the forward's phi (the faster backward; library 1.2).
+    template <class P, class X, class PHI, class DPHI, class DX, class DP>
+    void features_backward_from_phi(const P &params, const X &x, const PHI &phi, const DPHI &dphi, DX &dx,
+                                    DP &dparams, std::size_t batch, bool accumulate = false) const {
+        check_feature_sizes(std::size(params), std::size(x), batch, std::size(phi), "phi");
+        detail::require(std::size(dphi) >= batch * feature_count(), "dphi must hold batch * 2 * out_features elements");
+        detail::require(std::size(dx) >= batch * in_features(), "dx must hold batch * in_features elements");
+        detail::require(std::size(dparams) == param_count(), "dparams must hold param_count() elements");
+        features_backward_from_phi(std::data(params), batch, std::data(x), in_features(), std::data(phi),
+                                   feature_count(), std::data(dphi), feature_count(), std::data(dx), in_features(),
+                                   std::data(dparams), accumulate ? FASTFOOD_ACCUMULATE : 0u);
+    }
+
     /// One of the FASTFOOD_INIT_* presets; value is its sigma, gain or epsilon.
     template <class T>
     void init_params_preset(T *params, std::uint32_t preset, std::uint64_t seed, double value) const {
@@ -330,6 +415,17 @@ private:
         detail::require(params == param_count(), "params must hold param_count() elements");
         detail::require(x >= x_needed, "the input must hold batch * in_features elements");
         detail::require(y >= y_needed, "the output (or its gradient) must hold batch * out_features elements");
+    }
+
+    // `what` (phi or dphi) must hold batch * 2 * out_features elements.
+    void check_feature_sizes(std::size_t params, std::size_t x, std::size_t batch, std::size_t phi,
+                             const char *what) const {
+        detail::require(params == param_count(), "params must hold param_count() elements");
+        detail::require(x >= batch * in_features(), "the input must hold batch * in_features elements");
+        if (phi < batch * feature_count()) {
+            throw Error(FASTFOOD_ERROR_INVALID_ARGUMENT,
+                        std::string("invalid argument: ") + what + " must hold batch * 2 * out_features elements");
+        }
     }
 
     fastfood_layer *handle_ = nullptr;
