@@ -36,30 +36,34 @@ enum { IN = 300, OUT = 700, BATCH = 40 };
 
 static float phi32[BATCH * 2 * OUT];
 static double phi64[BATCH * 2 * OUT];
+/* Input gradients have their own buffers: outputs never overlap inputs (the calls' contract). */
+static float dx32[BATCH * IN];
+static double dx64[BATCH * IN];
 
 static void calls(const fastfood_layer *layer, const float *p32, float *d32, const double *p64,
-                  double *d64, float *x32, float *y32, double *x64, double *y64, size_t batch) {
+                  double *d64, const float *x32, float *y32, const double *x64, double *y64,
+                  size_t batch) {
     int ok = 1;
     ok &= fastfood_forward_train_f32(layer, p32, batch, x32, IN, y32, OUT, 0.1, 0.2, 0.3, 1, batch) == FASTFOOD_OK;
-    ok &= fastfood_backward_train_f32(layer, p32, batch, x32, IN, y32, OUT, x32, IN, d32, 0, 0.1, 0.2, 0.3, 1,
+    ok &= fastfood_backward_train_f32(layer, p32, batch, x32, IN, y32, OUT, dx32, IN, d32, 0, 0.1, 0.2, 0.3, 1,
                                       batch) == FASTFOOD_OK;
-    ok &= fastfood_backward_train_f64(layer, p64, batch, x64, IN, y64, OUT, x64, IN, NULL, 0, 0, 0.5, 0, 1,
+    ok &= fastfood_backward_train_f64(layer, p64, batch, x64, IN, y64, OUT, dx64, IN, NULL, 0, 0, 0.5, 0, 1,
                                       batch) == FASTFOOD_OK;
     ok &= fastfood_features_forward_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT) == FASTFOOD_OK;
-    ok &= fastfood_features_backward_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT, x32, IN, d32, 0) == FASTFOOD_OK;
-    ok &= fastfood_features_backward_from_phi_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT, phi32, 2 * OUT, NULL, 0, d32,
-                                                  0) == FASTFOOD_OK;
+    ok &= fastfood_features_backward_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT, dx32, IN, d32, 0) == FASTFOOD_OK;
+    ok &= fastfood_features_backward_from_phi_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT, phi32, 2 * OUT,
+                                                  NULL, 0, d32, 0) == FASTFOOD_OK;
     ok &= fastfood_features_forward_f64(layer, p64, batch, x64, IN, phi64, 2 * OUT) == FASTFOOD_OK;
     ok &= fastfood_features_backward_f64(layer, p64, batch, x64, IN, phi64, 2 * OUT, NULL, 0, d64, 0) == FASTFOOD_OK;
-    ok &= fastfood_features_backward_from_phi_f64(layer, p64, batch, NULL, 0, phi64, 2 * OUT, phi64, 2 * OUT, x64, IN, NULL,
-                                                  0) == FASTFOOD_OK;
+    ok &= fastfood_features_backward_from_phi_f64(layer, p64, batch, NULL, 0, phi64, 2 * OUT, phi64, 2 * OUT,
+                                                  dx64, IN, NULL, 0) == FASTFOOD_OK;
     ok &= fastfood_forward_f32(layer, p32, batch, x32, IN, y32, OUT) == FASTFOOD_OK;
-    ok &= fastfood_backward_f32(layer, p32, batch, x32, IN, y32, OUT, x32, IN, d32, 0) == FASTFOOD_OK;
-    ok &= fastfood_backward_f32(layer, p32, batch, x32, IN, y32, OUT, x32, IN, d32,
+    ok &= fastfood_backward_f32(layer, p32, batch, x32, IN, y32, OUT, dx32, IN, d32, 0) == FASTFOOD_OK;
+    ok &= fastfood_backward_f32(layer, p32, batch, x32, IN, y32, OUT, dx32, IN, d32,
                                 FASTFOOD_ACCUMULATE) == FASTFOOD_OK;
-    ok &= fastfood_backward_f32(layer, p32, batch, NULL, 0, y32, OUT, x32, IN, NULL, 0) == FASTFOOD_OK;
+    ok &= fastfood_backward_f32(layer, p32, batch, NULL, 0, y32, OUT, dx32, IN, NULL, 0) == FASTFOOD_OK;
     ok &= fastfood_forward_f64(layer, p64, batch, x64, IN, y64, OUT) == FASTFOOD_OK;
-    ok &= fastfood_backward_f64(layer, p64, batch, x64, IN, y64, OUT, x64, IN, d64, 0) == FASTFOOD_OK;
+    ok &= fastfood_backward_f64(layer, p64, batch, x64, IN, y64, OUT, dx64, IN, d64, 0) == FASTFOOD_OK;
     ok &= fastfood_backward_f64(layer, p64, batch, x64, IN, y64, OUT, NULL, 0, d64,
                                 FASTFOOD_ACCUMULATE) == FASTFOOD_OK;
     CHECK(ok);
