@@ -318,11 +318,11 @@ int main(int argc, char **argv) {
            batch, width, width, use_f64 ? "f64" : "f32", threads, pairs);
     double *told = xmalloc(pairs * sizeof(double)), *tnew = xmalloc(pairs * sizeof(double));
     double *ratio = xmalloc(pairs * sizeof(double));
+    const int has_from_phi = use_f64 ? old.f64.features_backward_from_phi && new.f64.features_backward_from_phi
+                                     : old.f32.features_backward_from_phi && new.f32.features_backward_from_phi;
     for (int op = 0; op < OPERATIONS; op++) {
         if (any && !chosen[op]) continue;
         const operation o = (operation)op;
-        const int has_from_phi = use_f64 ? old.f64.features_backward_from_phi && new.f64.features_backward_from_phi
-                                         : old.f32.features_backward_from_phi && new.f32.features_backward_from_phi;
         if (o == FEATURES_FROM_PHI && !has_from_phi) {
             if (any) {
                 fprintf(stderr, "compare_builds: features-from-phi needs two builds of 1.2 or later\n");
