@@ -300,7 +300,12 @@ FASTFOOD_API fastfood_status fastfood_layer_permutation(const fastfood_layer *la
  * matrix with entries N(0, 1/sigma^2). Values are computed in double precision; the _f32 variant
  * stores them rounded to float, so for the same seed it equals (float) of the _f64 result.
  * Deterministic in (layer shape, seed, sigma) for a given build and C math library. Block k uses
- * its own random streams, so a block's values do not depend on out_features.
+ * its own random streams, so a block's values do not depend on out_features. glibc picks some of
+ * its math routines by CPU (with FMA or without), so two machines with the same glibc can still
+ * differ in the last bit of a few double-precision values (the _f32 values, rounded from them,
+ * almost never move). The layer itself (fastfood_layer_create) is integer arithmetic and the same
+ * everywhere. Data-parallel training should broadcast one rank's initial parameters rather than
+ * rely on every rank's libm.
  *
  * @param layer   the layer; must not be NULL.
  * @param seed    any 64-bit value.
@@ -488,7 +493,8 @@ FASTFOOD_API fastfood_status fastfood_fwht_f64(double *data, size_t n, size_t co
 
 /**
  * Fills params with one of the FASTFOOD_INIT_* initialisations. Deterministic in (layer shape,
- * preset, seed, value) for a given build and C math library; the _f32 variant stores the
+ * preset, seed, value) for a given build and C math library (with the same caveat as
+ * fastfood_init_params_f32: glibc's math routines depend on the CPU); the _f32 variant stores the
  * rounded double-precision values.
  *
  * @param layer   the layer; must not be NULL.

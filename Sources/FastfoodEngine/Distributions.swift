@@ -1,7 +1,8 @@
 import Glibc
 
-/// Samplers built on SplitMix64. They use the C math library (log, sqrt, sin, cos, pow), so their
-/// floating-point outputs are reproducible for a given build and libm, not across all of them.
+/// Samplers built on SplitMix64. They use the C math library (log, sqrt, sin, cos, pow), whose
+/// routines glibc picks by CPU (with FMA or without), so their floating-point outputs are
+/// reproducible for a given build, libm and CPU kind, not across all of them.
 extension SplitMix64 {
     /// Two independent standard normal samples (Box-Muller).
     public mutating func nextGaussianPair() -> (Double, Double) {

@@ -1,9 +1,10 @@
 /*
  * mnist_mlp_mpi.c - the C MNIST network (../mlp_net.h) trained data-parallel with MPI.
  *
- * Every process builds the same parameters from the seed (Fastfood permutations included: they
- * come from the layer's seed), walks the same shuffled order of the training set, and computes
- * the gradient of its share of each global batch (rank r takes rows r*B/P .. (r+1)*B/P - 1).
+ * Every process builds the same layer from the seed (Fastfood permutations included) and starts
+ * from rank 0's parameters (broadcast), walks the same shuffled order of the training set,
+ * and computes the gradient of its share of each global batch (rank r takes rows r*B/P ..
+ * (r+1)*B/P - 1).
  * The gradients are summed with MPI_Allreduce (the Fastfood layer's parameters and gradients
  * are one contiguous array, so that is one call, plus one for the dense output layer) and
  * divided by P: every process then takes the same SGD step and holds bitwise the same
@@ -68,6 +69,12 @@ int main(int argc, char **argv) {
     fastfood_set_num_threads(1); /* one process per core */
 
     net n = make_net(use_fastfood, dropout, 1);
+    /* Start from rank 0's parameters. The seed gives every rank the same layer (its permutations
+     * are integer arithmetic), but the initial values come from the C math library, whose
+     * routines glibc picks by CPU (with FMA or without) and which differ between glibc versions:
+     * nothing but a broadcast makes ranks on different machines start from the same bits. */
+    MPI_Bcast(n.hidden.w, (int)n.hidden.n, MPI_FLOAT, 0, MPI_COMM_WORLD);
+    MPI_Bcast(n.output.w, (int)n.output.n, MPI_FLOAT, 0, MPI_COMM_WORLD);
     n.dropout_seed = 1234 + (uint64_t)rank; /* different masks on each rank, reproducible */
     const int local = batch / ranks;
     size_t count = data.train.count, *order = xcalloc(count, sizeof *order);
