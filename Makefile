@@ -8,6 +8,8 @@
 #   make install    install library, headers, pkg-config and CMake files (PREFIX, LIBDIR, INCLUDEDIR, DESTDIR)
 #   make uninstall  remove them again
 #   make fuzz       run the libFuzzer targets for FUZZ_SECONDS each (default 600)
+#   make test-avx512-emulated  the C tests under the AVX-512 kernels in an emulated Skylake-X
+#                   (Bochs; for machines without AVX-512; about 20 minutes, not part of make test)
 #   make clean
 #
 # Options:
@@ -65,7 +67,7 @@ EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
 C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized $(BINDIR_BUILD)/test_process $(BINDIR_BUILD)/test_paths $(BINDIR_BUILD)/test_no_memory
 
 .PHONY: deps-test deps-demo distributed distributed-demo test-distributed
-.PHONY: all lib lenet test-training demo demo-run test test-all fuzz test-fuzz test-sanitizers test-tsan test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
+.PHONY: all lib lenet test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
 
 all: lib
 lib: $(LIB_LINK)
@@ -349,6 +351,11 @@ deps-test:
 	@bash tools/install-deps.sh test
 deps-demo:
 	@bash tools/install-deps.sh demo
+
+# The AVX-512 kernels on a CPU without AVX-512 (Tests/Emulated/avx512.sh).
+test-avx512-emulated: $(C_TESTS) $(EXAMPLES) $(BINDIR_BUILD)/test_cpp
+	@bash tools/install-deps.sh emulator
+	bash Tests/Emulated/avx512.sh $(BUILD)
 
 # Data-parallel training (examples/distributed): C + MPI (mpicc) and libtorch + c10d Gloo (CMake,
 # against the installed copy in build/prefix, like the LeNet example).

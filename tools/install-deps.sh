@@ -2,6 +2,7 @@
 # Installs the Debian packages `make test` and `make demo` need, when they are missing.
 #   tools/install-deps.sh test    everything make test uses
 #   tools/install-deps.sh demo    what make demo uses
+#   tools/install-deps.sh emulator   what make test-avx512-emulated uses
 # As root it runs apt-get; otherwise it stops and prints the one command to run.
 # Swift itself comes with the machine (/opt/swift).
 set -euo pipefail
@@ -16,10 +17,14 @@ demo=(make gcc g++ libc6-dev binutils zlib1g-dev libopenblas-dev)
 # libtorch does not link it); libgloo-dev (the headers c10d's Gloo backend needs) and OpenMPI for the
 # distributed examples.
 test=("${demo[@]}" pkg-config cmake valgrind libffi-dev libtorch-dev libgloo-dev libopenmpi-dev openmpi-bin)
+# make test-avx512-emulated (not part of make test): the Bochs emulator with its BIOS and terminal
+# display, and what Tests/Emulated/avx512.sh builds a bootable initramfs image from.
+emulator=(bochs bochs-term bochsbios vgabios busybox-static isolinux syslinux-common xorriso cpio curl xz-utils)
 case "$what" in
     demo) packages=("${demo[@]}") ;;
     test) packages=("${test[@]}") ;;
-    *) echo "usage: $0 demo|test" >&2; exit 2 ;;
+    emulator) packages=("${emulator[@]}") ;;
+    *) echo "usage: $0 demo|test|emulator" >&2; exit 2 ;;
 esac
 
 missing=()
