@@ -130,10 +130,26 @@ echo "booting the emulated Skylake-X (output: $work/serial.txt)"
 setsid timeout 5400 script -q -c "TERM=xterm bochs-bin -q -f $work/bochsrc -rc $work/debugger" /dev/null \
     > "$work/terminal.txt" 2>&1 < /dev/null &
 emulator=$!
-trap 'pkill -f "bochs-bin -q -f $work/bochsrc" 2>/dev/null || true' EXIT
+drain=""
+cleanup() {
+    pkill -f "bochs-bin -q -f $work/bochsrc" 2>/dev/null || true
+    [ -z "$drain" ] || kill "$drain" 2>/dev/null || true
+}
+trap cleanup EXIT
+# The terminal display draws the screen into a pseudo-terminal of its own ("Bochs connected to
+# screen /dev/pts/N"). Nothing reads it, so after some minutes its buffer is full and the whole
+# emulation stops in a write: read it.
+for _ in $(seq 60); do
+    screen=$(tr -cd '[:print:]\n' < "$work/terminal.txt" | sed -n 's#.*connected to screen "\(/dev/pts/[0-9]*\)".*#\1#p' | head -1)
+    [ -n "$screen" ] && break
+    sleep 1
+done
+[ -n "$screen" ] || { echo "FAIL: Bochs did not start (see $work/terminal.txt)"; exit 1; }
+cat "$screen" > /dev/null 2>&1 &
+drain=$!
 while kill -0 "$emulator" 2>/dev/null && ! grep -q "^@@ done" "$work/serial.txt" 2>/dev/null; do sleep 5; done
 sleep 2
-pkill -f "bochs-bin -q -f $work/bochsrc" 2>/dev/null || true
+cleanup
 wait "$emulator" 2>/dev/null || true
 
 tr -d '\r' < "$work/serial.txt" | grep -v '^\[ *[0-9.]*\]' | grep -v '^$' || true
