@@ -6,7 +6,7 @@
 # The library picks avx512 on most x86 servers (Intel Xeon since Skylake, AMD Zen 4 and 5), so a
 # change to the kernels made on an AVX2-only machine should pass this before it lands.
 # `make test` runs the variants natively; this is `make test-avx512-emulated` (about 20 minutes
-# on 2 cores: everything runs about 200 times slower than natively).
+# on 2 cores: the emulator runs the programs several hundred times slower than the host CPU).
 #
 # Usage: Tests/Emulated/avx512.sh BUILD_DIR
 #   BUILD_DIR: the build folder (lib/libfastfood.so.1, bin/test_*). Work files go to
