@@ -15,7 +15,7 @@
 #
 # Two quirks of Bochs 2.7 (Debian 12's) decide the kernel and its command line:
 #   - its CPUID leaf 0xD gives the AVX-512 state components offsets that do not add up to the
-#     size it reports; Linux 5.17 and later then turn XSAVE off ("XSAVE consistency problem"),
+#     size it reports; Linux 6.1 (Debian 12's) then turns XSAVE off ("XSAVE consistency problem"),
 #     and with it AVX. Linux 5.10 only warns, so this uses Debian 11's 5.10 kernel.
 #   - its compacted XSAVES now and then zeroes vector registers across a context switch (seen:
 #     single values wrong at random places, in C code as much as in the library). `noxsaves`
