@@ -333,7 +333,8 @@ public:
         static_assert(std::is_same_v<detail::element_t<const P>, detail::element_t<const X>> &&
                           std::is_same_v<detail::element_t<const P>, detail::element_t<PHI>>,
                       "params, x and phi must have the same element type (float or double)");
-        check_feature_sizes(std::size(params), std::size(x), batch, std::size(phi), "phi");
+        check_sizes(std::size(params), std::size(x), batch * in_features(), std::size(phi), batch * feature_count(),
+                    "phi must hold batch * 2 * out_features elements");
         features_forward(std::data(params), batch, std::data(x), in_features(), std::data(phi), feature_count());
     }
 
@@ -341,7 +342,8 @@ public:
     template <class P, class X, class DPHI, class DX, class DP>
     void features_backward(const P &params, const X &x, const DPHI &dphi, DX &dx, DP &dparams, std::size_t batch,
                            bool accumulate = false) const {
-        check_feature_sizes(std::size(params), std::size(x), batch, std::size(dphi), "dphi");
+        check_sizes(std::size(params), std::size(x), batch * in_features(), std::size(dphi), batch * feature_count(),
+                    "dphi must hold batch * 2 * out_features elements");
         detail::require(std::size(dx) >= batch * in_features(), "dx must hold batch * in_features elements");
         detail::require(std::size(dparams) == param_count(), "dparams must hold param_count() elements");
         features_backward(std::data(params), batch, std::data(x), in_features(), std::data(dphi), feature_count(),
@@ -352,7 +354,8 @@ public:
     template <class P, class X, class PHI, class DPHI, class DX, class DP>
     void features_backward_from_phi(const P &params, const X &x, const PHI &phi, const DPHI &dphi, DX &dx,
                                     DP &dparams, std::size_t batch, bool accumulate = false) const {
-        check_feature_sizes(std::size(params), std::size(x), batch, std::size(phi), "phi");
+        check_sizes(std::size(params), std::size(x), batch * in_features(), std::size(phi), batch * feature_count(),
+                    "phi must hold batch * 2 * out_features elements");
         detail::require(std::size(dphi) >= batch * feature_count(), "dphi must hold batch * 2 * out_features elements");
         detail::require(std::size(dx) >= batch * in_features(), "dx must hold batch * in_features elements");
         detail::require(std::size(dparams) == param_count(), "dparams must hold param_count() elements");
@@ -411,21 +414,12 @@ public:
     }
 
 private:
-    void check_sizes(std::size_t params, std::size_t x, std::size_t x_needed, std::size_t y, std::size_t y_needed) const {
+    // y_message names the output (y, dy, phi or dphi) and the size it needs.
+    void check_sizes(std::size_t params, std::size_t x, std::size_t x_needed, std::size_t y, std::size_t y_needed,
+                     const char *y_message = "the output (or its gradient) must hold batch * out_features elements") const {
         detail::require(params == param_count(), "params must hold param_count() elements");
         detail::require(x >= x_needed, "the input must hold batch * in_features elements");
-        detail::require(y >= y_needed, "the output (or its gradient) must hold batch * out_features elements");
-    }
-
-    // `what` (phi or dphi) must hold batch * 2 * out_features elements.
-    void check_feature_sizes(std::size_t params, std::size_t x, std::size_t batch, std::size_t phi,
-                             const char *what) const {
-        detail::require(params == param_count(), "params must hold param_count() elements");
-        detail::require(x >= batch * in_features(), "the input must hold batch * in_features elements");
-        if (phi < batch * feature_count()) {
-            throw Error(FASTFOOD_ERROR_INVALID_ARGUMENT,
-                        std::string("invalid argument: ") + what + " must hold batch * 2 * out_features elements");
-        }
+        detail::require(y >= y_needed, y_message);
     }
 
     fastfood_layer *handle_ = nullptr;
