@@ -3,9 +3,10 @@
  * rates and thread counts (bounded so memory stays small).
  *
  * Checks, besides "no crash": every status is a documented one, a failure leaves a message,
- * and no call writes outside its output buffers (each buffer sits between guard canaries that
- * are checked after every call: the library is not instrumented by AddressSanitizer, so this is
- * how out-of-bounds writes from it are caught).
+ * no call writes outside its output buffers (each buffer sits between guard canaries inside one
+ * allocation, checked after every call: AddressSanitizer, which the library is built with here,
+ * sees only the allocation's ends), and the shape accessors and permutations of every layer
+ * (bias and normalised ones among them) have their documented values.
  */
 #include <fastfood.h>
 
@@ -88,12 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader r = {data, size, 0};
     fastfood_layer *layer = NULL;
     for (int op = 0; op < 12 && r.at < r.size; op++) {
-        uint8_t code = (uint8_t)take(&r, 1) % 9;
+        uint8_t code = (uint8_t)take(&r, 1) % 10;
         int f64 = (int)(take(&r, 1) & 1);
         size_t element = f64 ? sizeof(double) : sizeof(float);
         if (code == 0 || layer == NULL) { /* create */
             size_t in = take_size(&r, 300), out = take_size(&r, 600);
-            uint32_t flags = (uint32_t)take(&r, 1) % 4 == 3 ? (uint32_t)take(&r, 4) : (uint32_t)take(&r, 1) & 1;
+            uint32_t flags = (uint32_t)take(&r, 1) % 4 == 3 ? (uint32_t)take(&r, 4) : (uint32_t)take(&r, 1) & 3;
             fastfood_layer *next = NULL;
             /* Keep memory small: no huge-but-valid layers. */
             if (in <= 4096 && out <= 8192) {
@@ -189,6 +190,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             check_status(f64 ? fastfood_fwht_f64(count ? body(d) : NULL, len, count, stride)
                              : fastfood_fwht_f32(count ? body(d) : NULL, len, count, stride));
             release(d);
+            break;
+        }
+        case 9: { /* shape accessors and the permutations, against their documented values */
+            size_t d = fastfood_layer_block_size(layer), k = fastfood_layer_num_blocks(layer);
+            if (d == 0 || (d & (d - 1)) != 0 || d < in || d / 2 >= in) FAIL(); /* smallest power of two >= in */
+            if (k != out / d + (out % d != 0)) FAIL();
+            if (n != 3 * k * d + ((fastfood_layer_flags(layer) & FASTFOOD_LAYER_BIAS) ? out : 0)) FAIL();
+            guarded perm = make(k * d, sizeof(size_t));
+            check_status(fastfood_layer_permutation(layer, body(perm)));
+            const size_t *p = body(perm);
+            unsigned char *seen = malloc(d);
+            if (!seen) FAIL();
+            for (size_t b = 0; b < k; b++) { /* each block a permutation of 0 ..< D */
+                memset(seen, 0, d);
+                for (size_t i = 0; i < d; i++)
+                    if (p[b * d + i] >= d || seen[p[b * d + i]]++) FAIL();
+            }
+            free(seen);
+            release(perm);
+            fastfood_status s = fastfood_layer_permutation(layer, NULL);
+            if (s != FASTFOOD_ERROR_NULL_POINTER) FAIL();
+            check_status(s);
             break;
         }
         case 5: /* threads */
