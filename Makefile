@@ -355,7 +355,7 @@ deps-demo:
 # The AVX-512 kernels on a CPU without AVX-512 (Tests/Emulated/avx512.sh).
 test-avx512-emulated: $(C_TESTS) $(EXAMPLES) $(BINDIR_BUILD)/test_cpp
 	@bash tools/install-deps.sh emulator
-	bash Tests/Emulated/avx512.sh $(BUILD)
+	bash Tests/Emulated/avx512.sh $(BUILD) $(notdir $(C_TESTS)) test_cpp
 
 # Data-parallel training (examples/distributed): C + MPI (mpicc) and libtorch + c10d Gloo (CMake,
 # against the installed copy in build/prefix, like the LeNet example).

@@ -8,9 +8,12 @@
 # `make test` runs the variants natively; this is `make test-avx512-emulated` (about 20 minutes
 # on 2 cores: the emulator runs the programs several hundred times slower than the host CPU).
 #
-# Usage: Tests/Emulated/avx512.sh BUILD_DIR
+# Usage: Tests/Emulated/avx512.sh BUILD_DIR TEST...
 #   BUILD_DIR: the build folder (lib/libfastfood.so.1, bin/test_*). Work files go to
 #   BUILD_DIR/emulated. Packages: tools/install-deps.sh emulator.
+#   TEST...: the test programs (in BUILD_DIR/bin) to run under avx512; the Makefile passes its C
+#   tests and test_cpp, so a new test runs here too. test_variants always runs, under all three
+#   variants (not under avx512 alone when it is named).
 #   FASTFOOD_EMULATOR_KERNEL=path/to/vmlinuz uses that kernel instead of downloading one.
 #
 # Two quirks of Bochs 2.7 (Debian 12's) decide the kernel and its command line:
@@ -22,15 +25,17 @@
 #     makes Linux use the standard format, with which every test passes.
 set -euo pipefail
 
-build=${1:?usage: $0 BUILD_DIR}
+build=${1:?usage: $0 BUILD_DIR TEST...}
+shift
+[ $# -gt 0 ] || { echo "usage: $0 BUILD_DIR TEST..." >&2; exit 2; }
 build=$(cd "$build" && pwd)
 work=$build/emulated
 root=$work/root
 iso=$work/iso
 mkdir -p "$work"
 
-tests=(test_in_place test_training test_capi test_threads test_no_alloc test_normalized test_hostile_files
-       test_bad_inputs test_process test_paths test_no_memory test_cpp test_stress)
+tests=()
+for program in "$@"; do [ "$program" = test_variants ] || tests+=("$program"); done
 examples=(gradient_check fc_replacement)
 for program in test_variants "${tests[@]}" "${examples[@]}"; do
     [ -x "$build/bin/$program" ] || { echo "missing $build/bin/$program (make test-c test-bindings examples)" >&2; exit 2; }
