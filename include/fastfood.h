@@ -105,11 +105,11 @@ extern "C" {
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
 #define FASTFOOD_VERSION_MINOR 2
-#define FASTFOOD_VERSION_PATCH 0
+#define FASTFOOD_VERSION_PATCH 1
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10200
+#define FASTFOOD_VERSION_NUMBER 10201
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.2.0"
+#define FASTFOOD_VERSION_STRING "1.2.1"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.
@@ -751,10 +751,13 @@ FASTFOOD_API fastfood_status fastfood_save_f64(const fastfood_layer *layer, cons
  * the same directory, which is flushed to disk and then renamed over path (and the directory
  * flushed). On any failure the temporary file is removed and a previous file at path is left
  * exactly as it was.
- * The file gets the permissions of the file it replaces, or 0644 for a new one. The temporary
- * file is named ".fastfood-XXXXXX" in that directory, so any valid file name (up to NAME_MAX
- * bytes) can be saved. A symbolic link at path is followed (since 1.1): the file it points to is
- * replaced and the link stays; a link to nothing is FASTFOOD_ERROR_IO.
+ * The file gets the permissions of the file it replaces; a new one gets 0666 less the process's
+ * umask (and as the directory's default ACL says), as fopen() would give it (since 1.2.1; before,
+ * 0644 whatever the umask). The temporary file is named ".fastfood-XXXXXX" in that directory, so
+ * any valid file name (up to NAME_MAX bytes) can be saved; its descriptor is close-on-exec (since
+ * 1.2.1), so a program another thread starts during the save does not inherit it. A symbolic
+ * link at path is followed (since 1.1): the file it points to is replaced and the link stays; a
+ * link to nothing is FASTFOOD_ERROR_IO.
  *
  * @param path  file name, as bytes in any encoding; must not be NULL.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_IO (the message gives the

@@ -93,6 +93,7 @@ static void check_failed_save(const char *dir, const char *path, const char *why
 }
 
 int main(void) {
+    umask(022); /* the usual umask, whatever the caller's: new files are 0666 less it (0644) */
     fastfood_layer *layer = NULL;
     CHECK(fastfood_layer_create(3, 5, 1234, FASTFOOD_LAYER_BIAS, &layer) == FASTFOOD_OK);
     count = fastfood_layer_param_count(layer);
@@ -168,7 +169,7 @@ int main(void) {
     CHECK(fastfood_save_file_f32(layer, params, path) == FASTFOOD_OK);
     CHECK(file_equals(path, good, size));
     {
-        /* A new file gets the usual 0644, a replaced one keeps its mode. */
+        /* A new file gets 0666 less the umask (0644), a replaced one keeps its mode. */
         struct stat mode;
         CHECK(stat(path, &mode) == 0 && (mode.st_mode & 0777) == 0644);
         CHECK(chmod(path, 0640) == 0);

@@ -5,7 +5,12 @@
  *     two such names never collide, and messages show the bytes as \xNN;
  *   - names of NAME_MAX (255) bytes save and load (the temporary file has a short name of its own);
  *   - saving through a symbolic link replaces the file it points to and keeps the link;
- *   - a file too large for the memory available is FASTFOOD_ERROR_OUT_OF_MEMORY, not an I/O error.
+ *   - a file too large for the memory available is FASTFOOD_ERROR_OUT_OF_MEMORY, not an I/O error;
+ *   - a new file's mode is 0666 less the umask, as fopen's (since 1.2.1), a replaced file keeps its
+ *     mode, and the descriptor of the file being written is close-on-exec (since 1.2.1), so a
+ *     program another thread starts meanwhile does not inherit it;
+ *   - concurrent saves to one path leave one of the layers whole, and to several paths in one
+ *     directory all succeed; no temporary file is left either way.
  * Prints "N passed, M failed"; exit status 1 on failure.
  */
 #define _GNU_SOURCE
@@ -13,17 +18,30 @@
 
 #include "dir_entries.h"
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
 
 static char dir[] = "/tmp/fastfood_paths_XXXXXX";
+
+/* fsync, replaced: the library flushes the file it writes (and its directory) through it, so this
+ * sees those descriptors and counts the ones a program started meanwhile would inherit. */
+static int fsync_calls, fsync_inheritable;
+int fsync(int fd) {
+    __atomic_fetch_add(&fsync_calls, 1, __ATOMIC_RELAXED); /* saves run on several threads below */
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0 || !(flags & FD_CLOEXEC)) __atomic_fetch_add(&fsync_inheritable, 1, __ATOMIC_RELAXED);
+    return (int)syscall(SYS_fsync, fd);
+}
 
 static fastfood_layer *make(size_t in, size_t out, uint64_t seed, float **params) {
     fastfood_layer *layer = NULL;
@@ -125,6 +143,103 @@ static void test_symlink(void) {
     free(p2);
 }
 
+/* Modes under several umasks (the umask is the process's: in a child), then close-on-exec. */
+static void test_modes_and_descriptors(void) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        float *p;
+        fastfood_layer *a = make(10, 20, 1, &p);
+        static const mode_t masks[] = {022, 077, 002, 027, 0};
+        char path[256];
+        struct stat st;
+        int bad = 0;
+        for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++) {
+            umask(masks[i]);
+            snprintf(path, sizeof path, "%s/mode%zu.layer", dir, i);
+            if (fastfood_save_file_f32(a, p, path) != FASTFOOD_OK || stat(path, &st) != 0 ||
+                (st.st_mode & 0777) != (0666 & ~masks[i])) {
+                printf("umask %03o: mode %03o, expected %03o\n", (unsigned)masks[i], (unsigned)(st.st_mode & 0777),
+                       (unsigned)(0666 & ~masks[i]));
+                bad = 1;
+            }
+            /* Replaced under another umask: the file keeps the mode it had. */
+            umask(077);
+            if (chmod(path, 0604) != 0 || fastfood_save_file_f32(a, p, path) != FASTFOOD_OK || stat(path, &st) != 0 ||
+                (st.st_mode & 0777) != 0604) {
+                printf("replaced: mode %03o, expected 604\n", (unsigned)(st.st_mode & 0777));
+                bad = 1;
+            }
+            unlink(path);
+        }
+        fflush(stdout);
+        _exit(bad);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    float *p;
+    fastfood_layer *a = make(10, 20, 1, &p);
+    char path[256];
+    snprintf(path, sizeof path, "%s/cloexec.layer", dir);
+    fsync_calls = fsync_inheritable = 0;
+    CHECK(fastfood_save_file_f32(a, p, path) == FASTFOOD_OK);
+    CHECK(fsync_calls == 2);        /* the file, then its directory */
+    CHECK(fsync_inheritable == 0);
+    CHECK(fastfood_save_file_f32(a, p, path) == FASTFOOD_OK); /* replacing too */
+    CHECK(fsync_calls == 4 && fsync_inheritable == 0);
+    CHECK(loads_as(path, a, p));
+    unlink(path);
+    CHECK(entries() == 0);
+    fastfood_layer_destroy(a);
+    free(p);
+}
+
+/* Threads saving their own layer, each to the shared path and to a path of its own, at once. */
+enum { SAVERS = 4, SAVES = 40 };
+static fastfood_layer *saver_layer[SAVERS];
+static float *saver_params[SAVERS];
+static int saver_failures[SAVERS];
+
+static void *saver(void *arg) {
+    int t = (int)(intptr_t)arg;
+    char shared[256], own[256];
+    snprintf(shared, sizeof shared, "%s/shared.layer", dir);
+    snprintf(own, sizeof own, "%s/own%d.layer", dir, t);
+    for (int i = 0; i < SAVES; i++) {
+        if (fastfood_save_file_f32(saver_layer[t], saver_params[t], shared) != FASTFOOD_OK) saver_failures[t]++;
+        if (fastfood_save_file_f32(saver_layer[t], saver_params[t], own) != FASTFOOD_OK) saver_failures[t]++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_saves(void) {
+    pthread_t threads[SAVERS];
+    for (int t = 0; t < SAVERS; t++) saver_layer[t] = make(10, 20, (uint64_t)(100 + t), &saver_params[t]);
+    int started = 0;
+    for (int t = 0; t < SAVERS; t++) started += pthread_create(&threads[t], NULL, saver, (void *)(intptr_t)t) == 0;
+    CHECK(started == SAVERS);
+    for (int t = 0; t < started; t++) pthread_join(threads[t], NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/shared.layer", dir);
+    int matches = 0;
+    for (int t = 0; t < SAVERS; t++) {
+        CHECK(saver_failures[t] == 0);
+        matches += loads_as(path, saver_layer[t], saver_params[t]);
+    }
+    CHECK(matches == 1);              /* one writer's layer, whole */
+    CHECK(entries() == SAVERS + 1);   /* shared + own0..3: no temporary file left */
+    unlink(path);
+    for (int t = 0; t < SAVERS; t++) {
+        snprintf(path, sizeof path, "%s/own%d.layer", dir, t);
+        CHECK(loads_as(path, saver_layer[t], saver_params[t]));
+        unlink(path);
+        fastfood_layer_destroy(saver_layer[t]);
+        free(saver_params[t]);
+    }
+}
+
 /* A valid header for 768 MiB of parameters over a sparse file; loading needs that much memory. */
 static void test_out_of_memory(void) {
     char path[256];
@@ -169,6 +284,8 @@ int main(void) {
     test_name_max();
     test_symlink();
     test_out_of_memory();
+    test_modes_and_descriptors();
+    test_concurrent_saves();
     rmdir(dir);
     return report();
 }

@@ -56,12 +56,12 @@ enum FileIO {
         }
         temporary[directoryLength + suffix.utf8CodeUnitCount] = 0
 
-        let fd = mkstemp(temporary)
+        let fd = createTemporary(temporary, nameLength: directoryLength + suffix.utf8CodeUnitCount)
         guard fd >= 0 else { throw describe("cannot create a temporary file next to", path) }
-        // mkstemp makes the file private (0600): give it the mode of the file it replaces, or the
-        // usual 0644 for a new one.
+        // A replaced file keeps its mode; a new one has what the process's umask (and the
+        // directory's default ACL) give 0666, as for any file the caller creates.
         var existing = stat()
-        fchmod(fd, stat(target, &existing) == 0 ? existing.st_mode & 0o777 : 0o644)
+        if stat(target, &existing) == 0 { fchmod(fd, existing.st_mode & 0o777) }
         var failure: Failure?
         var written = 0
         while written < count && failure == nil {
@@ -88,6 +88,31 @@ enum FileIO {
             fsync(directoryFD)
             close(directoryFD)
         }
+    }
+
+    /// Creates and opens (write-only, close-on-exec) a new file named by `name`, whose last six
+    /// bytes are replaced by random letters and digits until the name is free. Not mkstemp: it
+    /// makes the file 0600 whatever the umask, and its descriptor would leak into a program that
+    /// another thread of the caller's process starts meanwhile. Returns -1 with errno set.
+    private static func createTemporary(_ name: UnsafeMutablePointer<CChar>, nameLength: Int) -> Int32 {
+        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        // Distinct per process, thread (the stack address) and moment; EEXIST covers the rest.
+        var local: UInt8 = 0
+        let place = withUnsafePointer(to: &local) { UInt64(UInt(bitPattern: $0)) }
+        var random = SplitMix64(state: UInt64(truncatingIfNeeded: now.tv_sec) &* 1_000_000_007
+            ^ UInt64(truncatingIfNeeded: now.tv_nsec) ^ UInt64(truncatingIfNeeded: getpid()) << 40 ^ place)
+        for _ in 0 ..< 1000 {
+            var bits = random.next()
+            for i in nameLength - 6 ..< nameLength {
+                name[i] = CChar(bitPattern: alphabet.utf8Start[Int(bits % 62)])
+                bits /= 62
+            }
+            let fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if fd >= 0 || (errno != EEXIST && errno != EINTR) { return fd }
+        }
+        return -1  // errno is EEXIST
     }
 
     enum LoadFailure: Error {
