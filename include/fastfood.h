@@ -65,8 +65,12 @@
  *   - Thread cancellation: every call disables cancellation while it runs, so a pending
  *     pthread_cancel() takes effect at the caller's next cancellation point after the call
  *     returns; nothing is left locked, no temporary file or descriptor is left behind.
- *   - Signals: the library installs no signal handler and blocks no signal. Its calls are not
- *     async-signal-safe: do not call them from a signal handler. EINTR is retried.
+ *   - Signals: the library installs no signal handler and never changes the signal mask of the
+ *     caller's threads. Its own pool threads block every asynchronous signal (since 1.2.1; all
+ *     but SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS), so a signal sent to the process is
+ *     handled on one of the caller's threads: sigwait() and signalfd() setups see it, and it
+ *     interrupts the calls those threads wait in. Its calls are not async-signal-safe: do not
+ *     call them from a signal handler. EINTR is retried.
  *   - Floating-point mode: computation follows the calling thread's SSE control bits (rounding
  *     mode, flush-to-zero, denormals-are-zero); a parallel call hands them to its pool threads,
  *     so results are bitwise identical for every thread count in any mode. The caller's mode is

@@ -1,5 +1,8 @@
+#define _GNU_SOURCE /* pthread_attr_setsigmask_np */
 #include "FastfoodCPU.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 /* The process that loaded the library. A forked child has another pid and inherits the parent's
@@ -27,4 +30,34 @@ void fastfood_internal_set_fp_control(unsigned control) {
 #else
     (void)control;
 #endif
+}
+
+int fastfood_internal_start_pool_thread(void *(*body)(void *), void *argument) {
+    sigset_t blocked;
+    sigfillset(&blocked);
+    /* Blocked, a fault would kill the process instead of reaching the caller's handler (a
+     * sanitizer's, a runtime's): these stay deliverable. glibc keeps its own internal signals
+     * deliverable in any case. */
+    static const int synchronous[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof synchronous / sizeof synchronous[0]; i++) sigdelset(&blocked, synchronous[i]);
+    pthread_attr_t attributes;
+    int result = pthread_attr_init(&attributes);
+    if (result != 0) return result;
+    result = pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    pthread_t thread;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+    /* The new thread starts with the mask: the caller's own mask is never touched. */
+    if (result == 0) result = pthread_attr_setsigmask_np(&attributes, &blocked);
+    if (result == 0) result = pthread_create(&thread, &attributes, body, argument);
+#else
+    /* Older C libraries: the thread inherits the mask of the creating thread, briefly set. */
+    sigset_t previous;
+    if (result == 0) result = pthread_sigmask(SIG_SETMASK, &blocked, &previous);
+    if (result == 0) {
+        result = pthread_create(&thread, &attributes, body, argument);
+        pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    }
+#endif
+    pthread_attr_destroy(&attributes);
+    return result;
 }

@@ -188,16 +188,15 @@ final class WorkerPool: @unchecked Sendable {
     /// not used: the job runs on fewer threads with the same results.
     private func ensureStarted(_ count: Int) {
         while started < count {
-            var thread = pthread_t()
             // The worker's index travels as the argument's bit pattern: no context object to
-            // allocate (a Swift allocation that fails aborts the process).
+            // allocate (a Swift allocation that fails aborts the process). The thread blocks the
+            // asynchronous signals, which are the caller's threads' to handle.
             let index = UnsafeMutableRawPointer(bitPattern: started + 1)
-            let result = pthread_create(&thread, nil, { raw in
+            let result = fastfood_internal_start_pool_thread({ raw in
                 WorkerPool.shared.workerLoop(index: Int(bitPattern: raw))
                 return nil
             }, index)
             if result != 0 { return }
-            pthread_detach(thread)
             started += 1
         }
     }

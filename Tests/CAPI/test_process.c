@@ -13,6 +13,9 @@
  *     refused with the output untouched;
  *   - cancellation: a thread cancelled while it loops over 2-thread forwards, or over atomic
  *     saves, leaves the library usable (no locked mutex), no temporary file and no descriptor.
+ *   - signals (since 1.2.1): the pool's threads block every asynchronous signal and no synchronous
+ *     one (their SigBlk in /proc), so a signal sent to the process while the caller blocks it
+ *     stays pending until the caller unblocks it, and its handler runs on the caller's thread.
  * Prints "N passed, M failed"; exit status 1 on failure.
  */
 #define _GNU_SOURCE
@@ -24,7 +27,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <xmmintrin.h>
@@ -62,7 +67,9 @@ static int in_child(int (*body)(void)) {
     if (pid < 0) return 0;
     if (pid == 0) {
         alarm(20);
-        _exit(body() ? 0 : 1);
+        int ok = body();
+        fflush(stdout); /* _exit does not */
+        _exit(ok ? 0 : 1);
     }
     int status = 0;
     if (waitpid(pid, &status, 0) != pid) return 0;
@@ -189,6 +196,102 @@ static int child_survives_cancellation(void) {
     return files == 1 && fds_after == fds_before;
 }
 
+static volatile sig_atomic_t usr1_count;
+static pthread_t usr1_thread;
+static void on_usr1(int sig) {
+    (void)sig;
+    usr1_thread = pthread_self();
+    usr1_count++;
+}
+
+/* The blocked-signal mask of every thread of this process but the calling one, through
+ * `check(mask)` (printing a failing one if verbose); the number of such threads, or -1 if one fails. */
+static int other_threads(int (*check)(unsigned long long), int verbose) {
+    DIR *tasks = opendir("/proc/self/task");
+    if (!tasks) return -1;
+    int count = 0;
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    struct dirent *entry;
+    while ((entry = readdir(tasks)) != NULL && count >= 0) {
+        if (entry->d_name[0] == '.' || atoi(entry->d_name) == self) continue;
+        char path[300], line[256];
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", entry->d_name);
+        FILE *status = fopen(path, "r");
+        if (!status) continue; /* a thread that just ended */
+        unsigned long long mask = 0;
+        int found = 0;
+        while (!found && fgets(line, sizeof line, status)) found = sscanf(line, "SigBlk: %llx", &mask) == 1;
+        fclose(status);
+        if (!found || !check(mask)) {
+            if (verbose) printf("thread %s: SigBlk %016llx\n", entry->d_name, mask);
+            count = -1;
+        } else {
+            count++;
+        }
+    }
+    closedir(tasks);
+    return count;
+}
+
+#define SIGNAL_BIT(s) (1ull << ((s) - 1))
+static int blocks_asynchronous_only(unsigned long long mask) {
+    static const int asynchronous[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD, SIGPIPE, SIGWINCH};
+    static const int synchronous[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof asynchronous / sizeof asynchronous[0]; i++)
+        if (!(mask & SIGNAL_BIT(asynchronous[i]))) return 0;
+    for (size_t i = 0; i < sizeof synchronous / sizeof synchronous[0]; i++)
+        if (mask & SIGNAL_BIT(synchronous[i])) return 0;
+    return 1;
+}
+
+static int child_signals(void) {
+    /* The pool's threads start here, while this thread blocks nothing. */
+    if (!forward_equals(reference, 3)) return 0;
+    /* A thread just created has every signal blocked until it first runs: wait for that. */
+    int pool_threads = -1;
+    for (int tries = 0; tries < 200 && pool_threads != 2; tries++) {
+        struct timespec wait = {0, 10 * 1000 * 1000};
+        if (tries > 0) nanosleep(&wait, NULL);
+        pool_threads = other_threads(blocks_asynchronous_only, tries == 199);
+    }
+    if (pool_threads != 2) {
+        printf("pool threads blocking the asynchronous signals only: %d (expected 2)\n", pool_threads);
+        return 0;
+    }
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_usr1;
+    sigemptyset(&action.sa_mask);
+    if (sigaction(SIGUSR1, &action, NULL) != 0) return 0;
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+    /* Sent while the pool works and while it waits: a pool thread that took it would run the
+     * handler at once. */
+    for (int i = 0; i < 20; i++) {
+        kill(getpid(), SIGUSR1);
+        if (!forward_equals(reference, 3)) return 0;
+    }
+    struct timespec pause = {0, 50 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    int on_pool = usr1_count;
+    pthread_sigmask(SIG_UNBLOCK, &usr1, NULL); /* the pending signal is delivered here */
+    if (on_pool != 0 || usr1_count != 1 || !pthread_equal(usr1_thread, pthread_self())) {
+        printf("SIGUSR1: %d handled while this thread blocked it, %d in all\n", on_pool, (int)usr1_count);
+        return 0;
+    }
+    return 1;
+}
+
+/* In a fresh process: a forked child of a process that loaded the library has no pool. */
+static int exec_signals(void) {
+    execl("/proc/self/exe", "test_process", "--signals", (char *)NULL);
+    return 0;
+}
+
+static void test_signals(void) { CHECK(in_child(exec_signals)); }
+
 static void test_cancellation(void) {
     char command[128];
     snprintf(command, sizeof command, "rm -rf %s && mkdir -p %s", save_dir, save_dir);
@@ -265,6 +368,7 @@ static int exec_small_stack(void) {
 
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--small-stack") == 0) return child_small_stack() ? 0 : 1;
+    int signals_mode = argc > 1 && strcmp(argv[1], "--signals") == 0;
     if (fastfood_layer_create(IN, OUT, 5, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &layer) != FASTFOOD_OK) return 2;
     size_t n = fastfood_layer_param_count(layer);
     params = xmalloc(sizeof(float) * n);
@@ -291,9 +395,15 @@ int main(int argc, char **argv) {
         got += (size_t)r;
     }
     waitpid(pid, NULL, 0);
+    if (signals_mode) {
+        int ok = child_signals();
+        fflush(stdout);
+        return ok ? 0 : 1;
+    }
     test_fork();
     test_fp_modes();
     test_cancellation();
+    test_signals();
     test_extreme_init_values();
     CHECK(in_child(exec_small_stack)); /* a fresh process: first use on the small stack */
     fastfood_layer_destroy(layer);

@@ -20,6 +20,13 @@ __attribute__((visibility("hidden"))) int fastfood_internal_in_forked_child(void
 __attribute__((visibility("hidden"))) unsigned fastfood_internal_fp_control(void);
 __attribute__((visibility("hidden"))) void fastfood_internal_set_fp_control(unsigned control);
 
+/* Starts a detached pool thread running body(argument), with every asynchronous signal blocked
+ * (all but SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS), so that a signal sent to the process
+ * reaches one of the caller's threads: its handler runs there, interrupts the calls it waits
+ * in, and sigwait() or signalfd() setups see it. Returns 0 or pthread_create's error (also
+ * ENOMEM where the attributes cannot be set up). */
+__attribute__((visibility("hidden"))) int fastfood_internal_start_pool_thread(void *(*body)(void *), void *argument);
+
 /* A spin-wait hint (PAUSE on x86): lets the sibling hyperthread run and saves power while a pool
  * thread polls for its next job. Inline, so nothing is exported. */
 static inline void fastfood_internal_cpu_relax(void) {
