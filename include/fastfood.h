@@ -76,7 +76,8 @@
  *     so results are bitwise identical for every thread count in any mode. The caller's mode is
  *     never changed.
  *   - Stack: a calling thread needs at least 64 KiB of stack (the pool's own threads get the
- *     system default).
+ *     system default). The pool's threads are named "fastfood-pool" (since 1.2.1; what top -H,
+ *     ps -L, gdb and perf show).
  *   - File names are bytes: they reach the system exactly as given (any encoding).
  *
  * ABI

@@ -61,3 +61,5 @@ int fastfood_internal_start_pool_thread(void *(*body)(void *), void *argument) {
     pthread_attr_destroy(&attributes);
     return result;
 }
+
+void fastfood_internal_name_pool_thread(void) { pthread_setname_np(pthread_self(), "fastfood-pool"); }

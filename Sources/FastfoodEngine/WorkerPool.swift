@@ -193,6 +193,7 @@ final class WorkerPool: @unchecked Sendable {
             // asynchronous signals, which are the caller's threads' to handle.
             let index = UnsafeMutableRawPointer(bitPattern: started + 1)
             let result = fastfood_internal_start_pool_thread({ raw in
+                fastfood_internal_name_pool_thread()
                 WorkerPool.shared.workerLoop(index: Int(bitPattern: raw))
                 return nil
             }, index)

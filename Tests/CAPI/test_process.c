@@ -13,9 +13,10 @@
  *     refused with the output untouched;
  *   - cancellation: a thread cancelled while it loops over 2-thread forwards, or over atomic
  *     saves, leaves the library usable (no locked mutex), no temporary file and no descriptor.
- *   - signals (since 1.2.1): the pool's threads block every asynchronous signal and no synchronous
- *     one (their SigBlk in /proc), so a signal sent to the process while the caller blocks it
- *     stays pending until the caller unblocks it, and its handler runs on the caller's thread.
+ *   - signals (since 1.2.1): the pool's threads (named "fastfood-pool") block every asynchronous
+ *     signal and no synchronous one (their SigBlk in /proc), so a signal sent to the process
+ *     while the caller blocks it stays pending until the caller unblocks it, and its handler
+ *     runs on the caller's thread.
  * Prints "N passed, M failed"; exit status 1 on failure.
  */
 #define _GNU_SOURCE
@@ -204,9 +205,10 @@ static void on_usr1(int sig) {
     usr1_count++;
 }
 
-/* The blocked-signal mask of every thread of this process but the calling one, through
- * `check(mask)` (printing a failing one if verbose); the number of such threads, or -1 if one fails. */
-static int other_threads(int (*check)(unsigned long long), int verbose) {
+/* The name and blocked-signal mask of every thread of this process but the calling one, through
+ * `check(name, mask)` (printing a failing one if verbose); the number of such threads, or -1 if
+ * one fails. */
+static int other_threads(int (*check)(const char *, unsigned long long), int verbose) {
     DIR *tasks = opendir("/proc/self/task");
     if (!tasks) return -1;
     int count = 0;
@@ -219,11 +221,13 @@ static int other_threads(int (*check)(unsigned long long), int verbose) {
         FILE *status = fopen(path, "r");
         if (!status) continue; /* a thread that just ended */
         unsigned long long mask = 0;
+        char name[32] = "";
         int found = 0;
-        while (!found && fgets(line, sizeof line, status)) found = sscanf(line, "SigBlk: %llx", &mask) == 1;
+        while (found < 2 && fgets(line, sizeof line, status))
+            found += sscanf(line, "Name: %31s", name) == 1 || sscanf(line, "SigBlk: %llx", &mask) == 1;
         fclose(status);
-        if (!found || !check(mask)) {
-            if (verbose) printf("thread %s: SigBlk %016llx\n", entry->d_name, mask);
+        if (found < 2 || !check(name, mask)) {
+            if (verbose) printf("thread %s: name %s, SigBlk %016llx\n", entry->d_name, name, mask);
             count = -1;
         } else {
             count++;
@@ -234,7 +238,9 @@ static int other_threads(int (*check)(unsigned long long), int verbose) {
 }
 
 #define SIGNAL_BIT(s) (1ull << ((s) - 1))
-static int blocks_asynchronous_only(unsigned long long mask) {
+/* A pool thread: named so, and blocking the asynchronous signals only. */
+static int pool_thread(const char *name, unsigned long long mask) {
+    if (strcmp(name, "fastfood-pool") != 0) return 0;
     static const int asynchronous[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD, SIGPIPE, SIGWINCH};
     static const int synchronous[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
     for (size_t i = 0; i < sizeof asynchronous / sizeof asynchronous[0]; i++)
@@ -252,10 +258,10 @@ static int child_signals(void) {
     for (int tries = 0; tries < 200 && pool_threads != 2; tries++) {
         struct timespec wait = {0, 10 * 1000 * 1000};
         if (tries > 0) nanosleep(&wait, NULL);
-        pool_threads = other_threads(blocks_asynchronous_only, tries == 199);
+        pool_threads = other_threads(pool_thread, tries == 199);
     }
     if (pool_threads != 2) {
-        printf("pool threads blocking the asynchronous signals only: %d (expected 2)\n", pool_threads);
+        printf("pool threads (named, blocking the asynchronous signals only): %d, expected 2\n", pool_threads);
         return 0;
     }
     struct sigaction action;

@@ -27,6 +27,9 @@ __attribute__((visibility("hidden"))) void fastfood_internal_set_fp_control(unsi
  * ENOMEM where the attributes cannot be set up). */
 __attribute__((visibility("hidden"))) int fastfood_internal_start_pool_thread(void *(*body)(void *), void *argument);
 
+/* Names the calling pool thread "fastfood-pool" (what top -H, ps -L, gdb and perf show). */
+__attribute__((visibility("hidden"))) void fastfood_internal_name_pool_thread(void);
+
 /* A spin-wait hint (PAUSE on x86): lets the sibling hyperthread run and saves power while a pool
  * thread polls for its next job. Inline, so nothing is exported. */
 static inline void fastfood_internal_cpu_relax(void) {
