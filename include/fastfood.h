@@ -420,8 +420,12 @@ FASTFOOD_API fastfood_status fastfood_backward_f64(const fastfood_layer *layer,
  * The library keeps a persistent pool of worker threads; the calling thread always works too, so
  * n threads means the caller plus n - 1 pool threads. The default is the value of the environment
  * variable FASTFOOD_NUM_THREADS (read once, when the library is first used) if it is a positive
- * integer, else the number of online CPUs. Results are bitwise identical for every thread count:
- * work is split by batch size alone and parameter gradients are summed in a fixed order.
+ * integer, else the number of CPUs the thread that first uses the library may run on: its
+ * affinity mask, as nproc counts them, which taskset, cpusets and containers restrict (since
+ * 1.2.1; before, every online CPU, so a process confined to one CPU of a large machine ran as
+ * many threads as the machine had CPUs, all on that one). Results are bitwise identical for
+ * every thread count: work is split by batch size alone and parameter gradients are summed in a
+ * fixed order.
  *
  * After a parallel call, pool threads poll for the next one for 0.1 ms before they sleep (waking
  * a sleeping thread takes about as long as a small layer's share of work), so back-to-back calls
@@ -429,7 +433,7 @@ FASTFOOD_API fastfood_status fastfood_backward_f64(const fastfood_layer *layer,
  * threads and raising it starts new ones at the next parallel call, so set it once rather than
  * around individual calls.
  *
- * @param n  1 .. 1024, or 0 for one thread per online CPU.
+ * @param n  1 .. 1024, or 0 for one thread per CPU the calling thread may run on (as above).
  * @return FASTFOOD_OK; FASTFOOD_ERROR_INVALID_ARGUMENT (n > 1024).
  * Thread safety: any thread, at any time; a call in progress finishes with the threads it started
  * with, and this function waits for a parallel call in flight before resizing the pool.

@@ -2,6 +2,7 @@
 #include "FastfoodCPU.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -63,3 +64,14 @@ int fastfood_internal_start_pool_thread(void *(*body)(void *), void *argument) {
 }
 
 void fastfood_internal_name_pool_thread(void) { pthread_setname_np(pthread_self(), "fastfood-pool"); }
+
+int fastfood_internal_usable_cpus(void) {
+    cpu_set_t usable;
+    if (sched_getaffinity(0, sizeof usable, &usable) == 0) {
+        int count = CPU_COUNT(&usable);
+        if (count > 0) return count;
+    }
+    /* More CPUs than a cpu_set_t holds, or no affinity support: all online ones. */
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)(online < 1 << 20 ? online : 1 << 20) : 1;
+}

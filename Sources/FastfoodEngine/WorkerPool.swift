@@ -78,17 +78,19 @@ final class WorkerPool: @unchecked Sendable {
     /// the thread count is only recorded.
     private static var inForkedChild: Bool { fastfood_internal_in_forked_child() != 0 }
 
-    /// FASTFOOD_NUM_THREADS if it is a positive integer, else the number of online CPUs.
+    /// FASTFOOD_NUM_THREADS if it is a positive integer, else the number of usable CPUs.
     static func defaultThreadCount() -> Int {
         if let text = getenv("FASTFOOD_NUM_THREADS"), let value = Int(String(cString: text)),
            value > 0 {
             return min(value, maxThreads)
         }
-        return onlineProcessors()
+        return usableProcessors()
     }
 
-    static func onlineProcessors() -> Int {
-        max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), maxThreads))
+    /// The CPUs the calling thread may run on (its affinity: a process under taskset or in a
+    /// container with a cpuset gets one thread per CPU it has, not per CPU of the machine).
+    static func usableProcessors() -> Int {
+        max(1, min(Int(fastfood_internal_usable_cpus()), maxThreads))
     }
 
     static let maxThreads = 1024
@@ -254,7 +256,7 @@ public enum Threading {
     /// 0 means one thread per online CPU; counts are clamped to 1 ... maxThreadCount (a negative
     /// count means 1).
     public static func setThreadCount(_ count: Int) {
-        let clamped = count == 0 ? WorkerPool.onlineProcessors() : max(1, min(count, WorkerPool.maxThreads))
+        let clamped = count == 0 ? WorkerPool.usableProcessors() : max(1, min(count, WorkerPool.maxThreads))
         WorkerPool.shared.setThreadCount(clamped)
     }
     public static let maxThreadCount = WorkerPool.maxThreads

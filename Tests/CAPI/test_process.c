@@ -13,6 +13,7 @@
  *     refused with the output untouched;
  *   - cancellation: a thread cancelled while it loops over 2-thread forwards, or over atomic
  *     saves, leaves the library usable (no locked mutex), no temporary file and no descriptor.
+ *   - affinity (since 1.2.1): under an affinity of one CPU the default thread count, and 0, mean 1.
  *   - signals (since 1.2.1): the pool's threads (named "fastfood-pool") block every asynchronous
  *     signal and no synchronous one (their SigBlk in /proc), so a signal sent to the process
  *     while the caller blocks it stays pending until the caller unblocks it, and its handler
@@ -25,6 +26,7 @@
 #include "dir_entries.h"
 #include <fenv.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,11 +81,18 @@ static int in_child(int (*body)(void)) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* The CPUs this thread may run on: what 0 threads means (since 1.2.1; before, the online CPUs,
+ * the same number unless the affinity is restricted). */
+static size_t usable_cpus(void) {
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof set, &set) == 0 ? (size_t)CPU_COUNT(&set) : 0;
+}
+
 static int child_every_setting(void) {
     static const size_t settings[] = {1, 2, 8, 0, 1};
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
         if (!forward_equals(reference, settings[i])) return 0;
-        size_t expected = settings[i] ? settings[i] : (size_t)sysconf(_SC_NPROCESSORS_ONLN);
+        size_t expected = settings[i] ? settings[i] : usable_cpus();
         if (fastfood_get_num_threads() != expected) return 0;
     }
     return 1;
@@ -290,6 +299,36 @@ static int child_signals(void) {
     return 1;
 }
 
+/* Under an affinity of one CPU (taskset -c 0, a container's cpuset), the default and 0 mean one
+ * thread, not one per CPU of the machine; explicit counts are kept. In a fresh process, which
+ * reads the default when it first uses the library. */
+static int child_affinity(void) {
+    if (fastfood_get_num_threads() != 1) {
+        printf("default under an affinity of one CPU: %zu threads\n", fastfood_get_num_threads());
+        return 0;
+    }
+    return fastfood_set_num_threads(0) == FASTFOOD_OK && fastfood_get_num_threads() == 1 &&
+           fastfood_set_num_threads(2) == FASTFOOD_OK && fastfood_get_num_threads() == 2 && forward_equals(reference, 2);
+}
+
+static int exec_affinity(void) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0) return 0;
+    unsetenv("FASTFOOD_NUM_THREADS");
+    execl("/proc/self/exe", "test_process", "--affinity", (char *)NULL);
+    return 0;
+}
+
+static void test_affinity(void) {
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || usable_cpus() < 2) {
+        printf("SKIP affinity test: fewer than 2 CPUs to restrict from\n");
+        return;
+    }
+    CHECK(in_child(exec_affinity));
+}
+
 /* In a fresh process: a forked child of a process that loaded the library has no pool. */
 static int exec_signals(void) {
     execl("/proc/self/exe", "test_process", "--signals", (char *)NULL);
@@ -375,6 +414,7 @@ static int exec_small_stack(void) {
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--small-stack") == 0) return child_small_stack() ? 0 : 1;
     int signals_mode = argc > 1 && strcmp(argv[1], "--signals") == 0;
+    int affinity_mode = argc > 1 && strcmp(argv[1], "--affinity") == 0;
     if (fastfood_layer_create(IN, OUT, 5, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &layer) != FASTFOOD_OK) return 2;
     size_t n = fastfood_layer_param_count(layer);
     params = xmalloc(sizeof(float) * n);
@@ -406,10 +446,16 @@ int main(int argc, char **argv) {
         fflush(stdout);
         return ok ? 0 : 1;
     }
+    if (affinity_mode) {
+        int ok = child_affinity();
+        fflush(stdout);
+        return ok ? 0 : 1;
+    }
     test_fork();
     test_fp_modes();
     test_cancellation();
     test_signals();
+    test_affinity();
     test_extreme_init_values();
     CHECK(in_child(exec_small_stack)); /* a fresh process: first use on the small stack */
     fastfood_layer_destroy(layer);

@@ -20,6 +20,10 @@ __attribute__((visibility("hidden"))) int fastfood_internal_in_forked_child(void
 __attribute__((visibility("hidden"))) unsigned fastfood_internal_fp_control(void);
 __attribute__((visibility("hidden"))) void fastfood_internal_set_fp_control(unsigned control);
 
+/* How many CPUs the calling thread may run on (its affinity mask, as nproc and OpenMP count them:
+ * taskset, cpusets and containers restrict it), or the online CPUs where that cannot be read. */
+__attribute__((visibility("hidden"))) int fastfood_internal_usable_cpus(void);
+
 /* Starts a detached pool thread running body(argument), with every asynchronous signal blocked
  * (all but SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS), so that a signal sent to the process
  * reaches one of the caller's threads: its handler runs there, interrupts the calls it waits
