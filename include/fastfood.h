@@ -420,12 +420,12 @@ FASTFOOD_API fastfood_status fastfood_backward_f64(const fastfood_layer *layer,
  * The library keeps a persistent pool of worker threads; the calling thread always works too, so
  * n threads means the caller plus n - 1 pool threads. The default is the value of the environment
  * variable FASTFOOD_NUM_THREADS (read once, when the library is first used) if it is a positive
- * integer, else the number of CPUs the thread that first uses the library may run on: its
- * affinity mask, as nproc counts them, which taskset, cpusets and containers restrict (since
- * 1.2.1; before, every online CPU, so a process confined to one CPU of a large machine ran as
- * many threads as the machine had CPUs, all on that one). Results are bitwise identical for
- * every thread count: work is split by batch size alone and parameter gradients are summed in a
- * fixed order.
+ * decimal integer (digits only, an optional leading +; above 1024 means 1024), else the number
+ * of CPUs the thread that first uses the library may run on: its affinity mask, as nproc counts
+ * them, which taskset, cpusets and containers restrict (since 1.2.1; before, every online CPU,
+ * so a process confined to one CPU of a large machine ran as many threads as the machine had
+ * CPUs, all on that one). Results are bitwise identical for every thread count: work is split
+ * by batch size alone and parameter gradients are summed in a fixed order.
  *
  * After a parallel call, pool threads poll for the next one for 0.1 ms before they sleep (waking
  * a sleeping thread takes about as long as a small layer's share of work), so back-to-back calls

@@ -78,13 +78,28 @@ final class WorkerPool: @unchecked Sendable {
     /// the thread count is only recorded.
     private static var inForkedChild: Bool { fastfood_internal_in_forked_child() != 0 }
 
-    /// FASTFOOD_NUM_THREADS if it is a positive integer, else the number of usable CPUs.
+    /// FASTFOOD_NUM_THREADS if it is a positive integer (at most maxThreads), else the number of
+    /// usable CPUs.
     static func defaultThreadCount() -> Int {
-        if let text = getenv("FASTFOOD_NUM_THREADS"), let value = Int(String(cString: text)),
-           value > 0 {
-            return min(value, maxThreads)
+        environmentThreadCount() ?? usableProcessors()
+    }
+
+    /// FASTFOOD_NUM_THREADS as a positive decimal integer (an optional +, then digits only; larger
+    /// than maxThreads means maxThreads), else nil. Read in place: a Swift String of it could need
+    /// an allocation, and one that fails aborts the process.
+    private static func environmentThreadCount() -> Int? {
+        guard var p = UnsafePointer(getenv("FASTFOOD_NUM_THREADS")) else { return nil }
+        if p.pointee == 0x2b { p += 1 }
+        var value = 0
+        var digits = 0
+        while p.pointee != 0 {
+            let digit = Int(p.pointee) - 0x30
+            guard 0 ... 9 ~= digit else { return nil }
+            value = min(value * 10 + digit, maxThreads + 1)
+            digits += 1
+            p += 1
         }
-        return usableProcessors()
+        return digits > 0 && value > 0 ? min(value, maxThreads) : nil
     }
 
     /// The CPUs the calling thread may run on (its affinity: a process under taskset or in a

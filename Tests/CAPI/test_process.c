@@ -14,6 +14,8 @@
  *   - cancellation: a thread cancelled while it loops over 2-thread forwards, or over atomic
  *     saves, leaves the library usable (no locked mutex), no temporary file and no descriptor.
  *   - affinity (since 1.2.1): under an affinity of one CPU the default thread count, and 0, mean 1.
+ *   - FASTFOOD_NUM_THREADS: a positive decimal integer (an optional +; above 1024 means 1024) sets
+ *     the default thread count; anything else (0, -2, " 4", "4x", "0x10", "") is ignored.
  *   - signals (since 1.2.1): the pool's threads (named "fastfood-pool") block every asynchronous
  *     signal and no synchronous one (their SigBlk in /proc), so a signal sent to the process
  *     while the caller blocks it stays pending until the caller unblocks it, and its handler
@@ -321,6 +323,35 @@ static int exec_affinity(void) {
     return 0;
 }
 
+/* FASTFOOD_NUM_THREADS, read in a fresh process: a positive decimal integer (an optional +;
+ * above 1024 means 1024) sets the default, anything else leaves one thread per usable CPU. */
+static const char *env_value;
+static size_t env_expected;
+
+static int exec_env(void) {
+    char expected[32];
+    snprintf(expected, sizeof expected, "%zu", env_expected);
+    if (setenv("FASTFOOD_NUM_THREADS", env_value, 1) != 0) return 0;
+    execl("/proc/self/exe", "test_process", "--env-expect", expected, (char *)NULL);
+    return 0;
+}
+
+static void test_environment(void) {
+    size_t cpus = usable_cpus();
+    static const struct { const char *value; size_t expected; } cases[] = {
+        {"3", 3}, {"+2", 2}, {"1", 1}, {"0001", 1}, {"1024", 1024}, {"5000", 1024},
+        {"99999999999999999999999999", 1024}, {"0", 0}, {"-2", 0}, {"", 0}, {"+", 0}, {"abc", 0},
+        {" 4", 0}, {"4 ", 0}, {"4x", 0}, {"0x10", 0}, {"2.5", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        env_value = cases[i].value;
+        env_expected = cases[i].expected ? cases[i].expected : cpus; /* 0: the default */
+        int ok = in_child(exec_env);
+        if (!ok) printf("FASTFOOD_NUM_THREADS='%s': expected %zu threads\n", env_value, env_expected);
+        CHECK(ok);
+    }
+}
+
 static void test_affinity(void) {
     if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || usable_cpus() < 2) {
         printf("SKIP affinity test: fewer than 2 CPUs to restrict from\n");
@@ -446,6 +477,12 @@ int main(int argc, char **argv) {
         fflush(stdout);
         return ok ? 0 : 1;
     }
+    if (argc > 2 && strcmp(argv[1], "--env-expect") == 0) {
+        size_t threads = fastfood_get_num_threads();
+        if (threads != (size_t)strtoull(argv[2], NULL, 10)) printf("got %zu threads\n", threads);
+        fflush(stdout);
+        return threads == (size_t)strtoull(argv[2], NULL, 10) ? 0 : 1;
+    }
     if (affinity_mode) {
         int ok = child_affinity();
         fflush(stdout);
@@ -456,6 +493,7 @@ int main(int argc, char **argv) {
     test_cancellation();
     test_signals();
     test_affinity();
+    test_environment();
     test_extreme_init_values();
     CHECK(in_child(exec_small_stack)); /* a fresh process: first use on the small stack */
     fastfood_layer_destroy(layer);
