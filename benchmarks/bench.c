@@ -46,6 +46,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -467,9 +468,14 @@ int main(int argc, char **argv) {
         execv("/proc/self/exe", argv);
         /* exec failed: carry on with OpenBLAS's own choice */
     }
-    printf("fastfood %s, kernels: %s; OpenBLAS core: %s; %ld CPUs online\n",
+    /* The CPUs this process may run on (taskset, cpusets): with one, the 2-thread lines measure
+     * two threads sharing it. */
+    cpu_set_t affinity;
+    long usable = sched_getaffinity(0, sizeof affinity, &affinity) == 0 ? CPU_COUNT(&affinity)
+                                                                       : sysconf(_SC_NPROCESSORS_ONLN);
+    printf("fastfood %s, kernels: %s; OpenBLAS core: %s; %ld CPUs online, %ld usable\n",
            fastfood_version_string(), fastfood_cpu_variant(), openblas_get_corename(),
-           sysconf(_SC_NPROCESSORS_ONLN));
+           sysconf(_SC_NPROCESSORS_ONLN), usable);
     check(fastfood_set_num_threads(1), "set_num_threads");
     if (!training_only) {
         bench_machine();
