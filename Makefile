@@ -64,7 +64,7 @@ SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*
 
 C_LINK       := -L$(LIBDIR_BUILD) -lfastfood -Wl,-rpath,$(abspath $(LIBDIR_BUILD)) -lm
 EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
-C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized $(BINDIR_BUILD)/test_process $(BINDIR_BUILD)/test_paths $(BINDIR_BUILD)/test_no_memory
+C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized $(BINDIR_BUILD)/test_process $(BINDIR_BUILD)/test_paths $(BINDIR_BUILD)/test_no_memory $(BINDIR_BUILD)/test_batch_sizes
 
 .PHONY: deps-test deps-demo distributed distributed-demo test-distributed
 .PHONY: all lib lenet test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
@@ -133,7 +133,8 @@ test-bindings: $(BINDIR_BUILD)/test_cpp $(BINDIR_BUILD)/ffi_conformance
 # Sanitizers and valgrind over the C tests and examples. The library itself is Swift and not
 # instrumented; ASan's allocator and LeakSanitizer still see all its allocations.
 SANITIZE     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-CHECKED      := test_capi test_bad_inputs test_threads test_training test_hostile_files test_stress gradient_check fc_replacement
+CHECKED      := test_capi test_bad_inputs test_threads test_training test_hostile_files test_stress test_batch_sizes \
+                gradient_check fc_replacement
 ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 $(BUILD)/asan/%: Tests/CAPI/%.c Tests/CAPI/check.h include/fastfood.h $(LIB_LINK)
@@ -211,7 +212,7 @@ TSAN_LIB     := $(BUILD)/tsan-lib/libfastfood.so.$(SOVERSION)
 TSAN_RT_DIR  := $(dir $(shell $(FUZZ_CC) -print-file-name=libclang_rt.tsan-x86_64.so 2>/dev/null))
 SWIFT_RT_DIR := $(abspath $(dir $(FUZZ_CC))../lib/swift/linux)
 TSAN_CHECKED := test_threads test_stress test_training test_in_place test_normalized test_bad_inputs \
-                test_hostile_files test_paths test_variants
+                test_hostile_files test_paths test_variants test_batch_sizes
 TSAN_ENV     := FASTFOOD_NUM_THREADS=2 \
                 TSAN_OPTIONS=allocator_may_return_null=1:exitcode=66:suppressions=$(abspath Tests/CAPI/tsan.supp)
 TSAN_LIB_FLAGS := -c release --scratch-path .build-tsan --product fastfood -Xswiftc -sanitize=thread \
@@ -271,6 +272,7 @@ test-c: $(C_TESTS)
 	$(BINDIR_BUILD)/test_process
 	$(BINDIR_BUILD)/test_paths
 	$(BINDIR_BUILD)/test_no_memory
+	$(BINDIR_BUILD)/test_batch_sizes
 	bash Tests/CAPI/variants.sh $(BINDIR_BUILD)/test_variants $(CPU_VARIANTS)
 	for cpu in $(CPU_VARIANTS); do echo "== C API tests, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_capi || exit 1; done
 

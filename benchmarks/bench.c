@@ -25,6 +25,9 @@
  *   threads <shape>            fwd+bwd with 2 threads against 1, as interleaved pairs (the
  *                              thread count set, untimed, before each batch), and the best
  *                              batch of each side against the other
+ *   small  <rows> x <shape>    a batch of 1 to 12 rows against a 16-row batch, per row, as
+ *                              interleaved pairs, one thread: forward, fwd+bwd and dropout
+ *                              fwd+bwd (what the last, partial unit of any batch costs)
  *
  * Interleaved pairs (the ratios): the two calls are timed back to back, each for at least
  * 10 ms, 15 times after a warm-up of each; printed are the median of the 15 ratios and their
@@ -38,8 +41,8 @@
  * and OPENBLAS_CORETYPE is unset, the program sets OPENBLAS_CORETYPE=SkylakeX and re-executes
  * itself, so the dense baseline uses its fastest kernels. The core name is printed.
  *
- * Usage: bench [--quick] [--training]   (--quick: fewer sizes and shapes, for a smoke run;
- *        --training: only the train and threads lines)
+ * Usage: bench [--quick] [--training] [--small]   (--quick: fewer sizes and shapes, for a smoke
+ *        run; --training: only the train and threads lines; --small: only the small lines)
  */
 #define _GNU_SOURCE
 #include <fastfood.h>
@@ -453,13 +456,56 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
     free(plain.params);
 }
 
+/* ---- small batches: per-row time against a full tile's ---------------------------------------- */
+
+typedef struct {
+    layer_job *j;
+    size_t rows; /* the small batch */
+    int kind;    /* 0 forward, 1 fwd+bwd, 2 dropout fwd+bwd */
+} small_job;
+
+static void sm_call(small_job *s, size_t rows) {
+    train_job t = {.j = s->j};
+    s->j->batch = rows;
+    if (s->kind == 0) ff_forward(s->j);
+    else if (s->kind == 1) ff_both(s->j);
+    else tr_dropout_both(&t);
+}
+static void sm_tile(void *c) { sm_call(c, 16); }
+static void sm_small(void *c) { sm_call(c, ((small_job *)c)->rows); }
+
+/* Batches of 1 .. 12 rows (a last unit of that many rows, of any batch, costs the same) against
+ * a full 16-row tile, per row: 1.00x means a row of the small batch costs what a row of a tile
+ * does. One thread. */
+static void bench_small(size_t in, size_t out) {
+    layer_job j = make_layer_job(16, in, out, FASTFOOD_LAYER_NORMALIZED);
+    check(fastfood_init_params_preset_f32(j.layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, j.params), "init");
+    check(fastfood_set_num_threads(1), "set_num_threads");
+    static const char *kinds[] = {"forward", "fwd+bwd", "dropout fwd+bwd"};
+    static const size_t rows[] = {1, 2, 4, 8, 12};
+    for (int k = 0; k < 3; k++) {
+        for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+            small_job s = {.j = &j, .rows = rows[r], .kind = k};
+            pair_result p = pairs(sm_tile, sm_small, &s);
+            double scale = 16.0 / (double)rows[r]; /* per row */
+            printf("small  %2zu x %5zu -> %5zu  %-16s per row %8.2f us  16-row tile per row %8.2f us  ratio %5.2fx"
+                   " (%.2f - %.2f)\n", rows[r], in, out, kinds[k], p.b / (double)rows[r] * 1e6, p.a / 16 * 1e6,
+                   p.ratio * scale, p.low * scale, p.high * scale);
+            fflush(stdout);
+        }
+    }
+    j.batch = 16;
+    free_layer_job(&j);
+}
+
 int main(int argc, char **argv) {
-    int quick = 0, training_only = 0;
+    int quick = 0, training_only = 0, small_only = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) quick = 1;
         else if (strcmp(argv[i], "--training") == 0) training_only = 1;
+        else if (strcmp(argv[i], "--small") == 0) small_only = 1;
         else {
-            fprintf(stderr, "usage: %s [--quick] [--training]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--quick] [--training] [--small]\n", argv[0]);
             return 2;
         }
     }
@@ -477,6 +523,11 @@ int main(int argc, char **argv) {
            fastfood_version_string(), fastfood_cpu_variant(), openblas_get_corename(),
            sysconf(_SC_NPROCESSORS_ONLN), usable);
     check(fastfood_set_num_threads(1), "set_num_threads");
+    if (small_only) {
+        bench_small(1024, 1024);
+        bench_small(4096, 4096);
+        return 0;
+    }
     if (!training_only) {
         bench_machine();
         bench_fwht(quick);
@@ -488,6 +539,10 @@ int main(int argc, char **argv) {
     size_t shape_count = quick ? 2 : sizeof shapes / sizeof shapes[0];
     for (size_t s = 0; s < shape_count && !training_only; s++)
         bench_layer(shapes[s].batch, shapes[s].in, shapes[s].out, threads, 2);
+    if (!training_only) {
+        bench_small(1024, 1024);
+        if (!quick) bench_small(4096, 4096);
+    }
     for (size_t s = 0; s < shape_count; s++)
         bench_training(shapes[s].batch, shapes[s].in, shapes[s].out, sysconf(_SC_NPROCESSORS_ONLN) >= 2);
     return 0;

@@ -37,6 +37,9 @@ public struct Dropout: Sendable {
         SplitMix64.mix(SplitMix64.mix(SplitMix64.mix(seed ^ 0xd1b5_4a32_d192_ed03) ^ step) ^ UInt64(truncatingIfNeeded: row))
     }
 
+    /// Whether any site drops anything (rates of 0 everywhere are the plain call, bit for bit).
+    public var dropsAnything: Bool { input > 0 || permuted > 0 || output > 0 }
+
     /// The rate of a site.
     public func rate(_ site: Site) -> Double {
         switch site {

@@ -1,19 +1,22 @@
 /// How a batch is cut into units of work: tiles of W rows run interleaved (lane = row); a last
-/// unit of fewer rows runs interleaved too (padded lanes) unless it is so small that row by row
-/// is cheaper. For parameter gradients, units are grouped into at most `maxGroups` contiguous
+/// unit of fewer rows runs interleaved too (padded lanes) if it has at least `smallestTile` rows,
+/// else row by row (the selected kernels' SmallestTiles for the kind of call: both compute the
+/// same bits). For parameter gradients, units are grouped into at most `maxGroups` contiguous
 /// groups, each summed into its own partial gradient, and the partials are added in group
 /// order: the plan depends on the batch size only, so results are bitwise identical for every
 /// thread count.
 struct BatchPlan: Sendable {
     let batch: Int
     let tileRows: Int
+    let smallestTile: Int
     let unitCount: Int
     let groupCount: Int
     static let maxGroups = 64
 
-    init(batch: Int, tileRows: Int) {
+    init(batch: Int, tileRows: Int, smallestTile: Int) {
         self.batch = batch
         self.tileRows = tileRows
+        self.smallestTile = smallestTile
         unitCount = (batch + tileRows - 1) / tileRows
         groupCount = min(unitCount, BatchPlan.maxGroups)
     }
@@ -22,9 +25,8 @@ struct BatchPlan: Sendable {
         unit * tileRows ..< min(batch, (unit + 1) * tileRows)
     }
 
-    /// Units with fewer than a quarter of a tile's rows run row by row.
     func isInterleaved(_ rows: Range<Int>) -> Bool {
-        rows.count * 4 >= tileRows
+        rows.count >= smallestTile
     }
 
     func units(ofGroup group: Int) -> Range<Int> {

@@ -18,6 +18,7 @@ extension Double: FastfoodScalar {
 
 extension FastfoodScalar {
     static var tileRows: Int { _kernels.tileRows }
+    static var smallestTiles: SmallestTiles { _kernels.smallestTiles }
     static func forward(_ unit: ForwardUnit<Self>) { _kernels.forward(unit) }
     static func backward(_ unit: BackwardUnit<Self>) { _kernels.backward(unit) }
     static func transform(_ data: UnsafeMutablePointer<Self>, log2Length: Int) { _kernels.transform(data, log2Length) }

@@ -38,9 +38,15 @@ enum LayerBackward {
             }
             return
         }
-        let plan = BatchPlan(batch: batch, tileRows: T.tileRows)
         // Parameter gradients need x; the boundary rejects dparams without x.
         let wantsGradient = outputs.dparams != nil && x != nil
+        let smallest = T.smallestTiles
+        let smallestTile = outputs.dropout?.dropsAnything == true ? smallest.training
+            : outputs.savedPhi != nil ? smallest.featuresBackwardFromPhi
+            : outputs.features ? smallest.featuresBackward
+            : wantsGradient && outputs.sections.needsForwardPass ? smallest.backward
+            : smallest.backwardWithoutRecompute
+        let plan = BatchPlan(batch: batch, tileRows: T.tileRows, smallestTile: smallestTile)
         let tasks = wantsGradient ? plan.groupCount : plan.unitCount
         let workers = min(Threading.threadCount, tasks)
 

@@ -15,7 +15,10 @@ enum LayerForward {
     ) throws(ComputeFailure) {
         guard batch > 0 else { return }
         let shape = layer.shape
-        let plan = BatchPlan(batch: batch, tileRows: T.tileRows)
+        let smallest = T.smallestTiles
+        let plan = BatchPlan(batch: batch, tileRows: T.tileRows,
+                             smallestTile: dropout?.dropsAnything == true ? smallest.training
+                                 : features ? smallest.featuresForward : smallest.forward)
         let workers = min(Threading.threadCount, plan.unitCount)
         // In place with several blocks: block 0's outputs would overwrite x before the later
         // blocks read it, so each unit first copies its rows of x into its worker's scratch.

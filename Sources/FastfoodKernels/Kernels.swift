@@ -9,10 +9,12 @@ import FastfoodCore
 package enum Kernels {
     package static let variant = KernelVariant(
         name: variantName,
-        float32: ScalarKernels(tileRows: Float.Vector.scalarCount, forward: { ForwardKernels.run($0) },
+        float32: ScalarKernels(tileRows: Float.Vector.scalarCount, smallestTiles: smallestTiles32,
+                               forward: { ForwardKernels.run($0) },
                                backward: { BackwardKernels.run($0) },
                                transform: { WalshHadamard.transform($0, log2Length: $1) }),
-        float64: ScalarKernels(tileRows: Double.Vector.scalarCount, forward: { ForwardKernels.run($0) },
+        float64: ScalarKernels(tileRows: Double.Vector.scalarCount, smallestTiles: smallestTiles64,
+                               forward: { ForwardKernels.run($0) },
                                backward: { BackwardKernels.run($0) },
                                transform: { WalshHadamard.transform($0, log2Length: $1) }))
 
@@ -22,5 +24,25 @@ package enum Kernels {
     static let variantName: StaticString = "avx2"
     #else
     static let variantName: StaticString = "generic"
+    #endif
+
+    // Where a padded tile starts to beat the row path: the first row count at which it was as
+    // fast or faster at 1024 and 4096 wide (16384 agreed), one thread, on an AMD EPYC Zen 3
+    // (README, "Small batches"). A tile's worth of rows is always a tile.
+    #if FASTFOOD_AVX512 || FASTFOOD_AVX2
+    // AVX-512: not measured (no machine with it since); the AVX2 figures.
+    static let smallestTiles32 = SmallestTiles(forward: 12, featuresForward: 13, backward: 10,
+                                               backwardWithoutRecompute: 8, featuresBackward: 9,
+                                               featuresBackwardFromPhi: 10, training: 2)
+    static let smallestTiles64 = SmallestTiles(forward: 8, featuresForward: 7, backward: 7,
+                                               backwardWithoutRecompute: 6, featuresBackward: 6,
+                                               featuresBackwardFromPhi: 7, training: 2)
+    #else
+    static let smallestTiles32 = SmallestTiles(forward: 16, featuresForward: 16, backward: 16,
+                                               backwardWithoutRecompute: 14, featuresBackward: 14,
+                                               featuresBackwardFromPhi: 16, training: 4)
+    static let smallestTiles64 = SmallestTiles(forward: 8, featuresForward: 8, backward: 8,
+                                               backwardWithoutRecompute: 8, featuresBackward: 7,
+                                               featuresBackwardFromPhi: 8, training: 3)
     #endif
 }

@@ -86,6 +86,8 @@ int main(void) {
     }
     static const size_t shapes[][3] = {
         {100, 300, 37}, {1024, 1024, 20}, {3, 5, 9}, {257, 1030, 18}, {64, 64, 2}, {4096, 4096, 16},
+        /* Last units whose path differs between variants (SmallestTiles): float 13, 15, 11 rows; double 5, 7, 3. */
+        {200, 256, 13}, {100, 300, 15}, {1000, 1000, 11},
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         layer_f32(shapes[s][0], shapes[s][1], shapes[s][2]);

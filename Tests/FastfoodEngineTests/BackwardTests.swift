@@ -35,9 +35,11 @@ import Testing
         }
     }
 
-    @Test(arguments: shapes)
-    func gradientsMatchCentralDifferences(shape: Shape) throws {
-        let problem = try Problem(shape)
+    // 7 rows: a padded double tile where the kernels take one for 7 rows (SmallestTiles), 5 the
+    // row path.
+    @Test(arguments: shapes, [5, 7])
+    func gradientsMatchCentralDifferences(shape: Shape, batch: Int) throws {
+        let problem = try Problem(shape, batch: batch)
         let g = try backward(problem.layer, problem.params, problem.x, problem.dy, batch: problem.batch,
                              ldx: problem.ldx, lddy: problem.lddy, lddx: problem.lddx)
         let h = 1e-3
@@ -81,9 +83,10 @@ import Testing
         #expect(error < 1e-7, "dx relative error \(error)")
     }
 
-    @Test(arguments: shapes)
-    func floatGradientsAgreeWithDouble(shape: Shape) throws {
-        let p = try Problem(shape)
+    // 13 rows: a padded float tile where the kernels take one (SmallestTiles).
+    @Test(arguments: shapes, [5, 13])
+    func floatGradientsAgreeWithDouble(shape: Shape, batch: Int) throws {
+        let p = try Problem(shape, batch: batch)
         let g64 = try backward(p.layer, p.params, p.x, p.dy, batch: p.batch, ldx: p.ldx, lddy: p.lddy, lddx: p.lddx)
         let g32 = try backward(p.layer, p.params.map { Float($0) }, p.x.map { Float($0) }, p.dy.map { Float($0) },
                                batch: p.batch, ldx: p.ldx, lddy: p.lddy, lddx: p.lddx)

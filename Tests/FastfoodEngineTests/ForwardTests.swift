@@ -19,7 +19,8 @@ let listedShapes: [Shape] = [
 ]
 
 @Suite struct ForwardTests {
-    @Test(arguments: listedShapes, [1, 5])
+    // 13 rows: a padded float tile where the kernels take one for 13 rows (SmallestTiles).
+    @Test(arguments: listedShapes, [1, 5, 13])
     func matchesDenseMatrixBuiltFromDefinition(shape: Shape, batch: Int) throws {
         let layer = try makeLayer(shape.inFeatures, shape.outFeatures, bias: shape.bias, seed: 11)
         let params = testParameters(layer)
