@@ -43,13 +43,14 @@ package struct SmallestTiles: Sendable {
     /// dx only, or the bias's gradient only: no forward recompute.
     package let backwardWithoutRecompute: Int
     package let featuresBackward, featuresBackwardFromPhi: Int
-    /// Forward or backward with dropout at some site.
-    package let training: Int
+    /// Forward and backward with dropout at some site.
+    package let trainingForward, trainingBackward: Int
 
     package init(forward: Int, featuresForward: Int, backward: Int, backwardWithoutRecompute: Int,
-                 featuresBackward: Int, featuresBackwardFromPhi: Int, training: Int) {
+                 featuresBackward: Int, featuresBackwardFromPhi: Int, trainingForward: Int, trainingBackward: Int) {
         (self.forward, self.featuresForward, self.backward) = (forward, featuresForward, backward)
         (self.backwardWithoutRecompute, self.featuresBackward) = (backwardWithoutRecompute, featuresBackward)
-        (self.featuresBackwardFromPhi, self.training) = (featuresBackwardFromPhi, training)
+        (self.featuresBackwardFromPhi, self.trainingForward, self.trainingBackward) =
+            (featuresBackwardFromPhi, trainingForward, trainingBackward)
     }
 }

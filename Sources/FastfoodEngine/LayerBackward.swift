@@ -41,7 +41,7 @@ enum LayerBackward {
         // Parameter gradients need x; the boundary rejects dparams without x.
         let wantsGradient = outputs.dparams != nil && x != nil
         let smallest = T.smallestTiles
-        let smallestTile = outputs.dropout?.dropsAnything == true ? smallest.training
+        let smallestTile = outputs.dropout?.dropsAnything == true ? smallest.trainingBackward
             : outputs.savedPhi != nil ? smallest.featuresBackwardFromPhi
             : outputs.features ? smallest.featuresBackward
             : wantsGradient && outputs.sections.needsForwardPass ? smallest.backward

@@ -17,7 +17,7 @@ enum LayerForward {
         let shape = layer.shape
         let smallest = T.smallestTiles
         let plan = BatchPlan(batch: batch, tileRows: T.tileRows,
-                             smallestTile: dropout?.dropsAnything == true ? smallest.training
+                             smallestTile: dropout?.dropsAnything == true ? smallest.trainingForward
                                  : features ? smallest.featuresForward : smallest.forward)
         let workers = min(Threading.threadCount, plan.unitCount)
         // In place with several blocks: block 0's outputs would overwrite x before the later

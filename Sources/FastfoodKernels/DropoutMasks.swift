@@ -76,6 +76,43 @@ struct SiteMask<T: FastfoodFloat> {
         forEachFactor(first: first, count: count, keys: keys) { i, factor in values[i] = values[i] * factor }
     }
 
+    /// factors[j] = factor(key:index: first + j) for j < count, for the row path: the hashes of
+    /// a vector of pairs of indices at a time (the tile makes a vector of rows at a time), so a
+    /// row's masks cost a few vector operations per pair, not a scalar hash per index.
+    @inline(__always)
+    func fillRow(_ factors: UnsafeMutablePointer<T>, first: Int, count: Int, key: UInt64) {
+        guard count > 0 else { return }
+        let lanes = T.Keys.scalarCount
+        let mixedKey = T.Keys(repeating: Self.mixed(UInt32(truncatingIfNeeded: key)))
+        let siteTerm = Dropout.siteTerm(site)
+        var steps = T.Keys()
+        for l in 0 ..< lanes { steps[l] = UInt32(truncatingIfNeeded: l) &* Dropout.pairStep }
+        var pair = first >> 1
+        let endPair = (first + count + 1) >> 1
+        while pair < endPair {
+            // Lane l: the pair pair + l (its position constant, then hash32 as the tile does).
+            let terms = (T.Keys(repeating: Dropout.pairTerm(pair)) &+ steps) ^ T.Keys(repeating: siteTerm)
+            let h = hashMixed(mixedKey ^ Self.mixed(terms))
+            let low = T.dropoutFactors(draws: h & T.Keys(repeating: 0xffff), threshold: threshold, scale: scale)
+            let high = T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
+            // Index 2 (pair + l) is factors[2 (pair + l) - first], its odd neighbour the next one.
+            let base = 2 * pair - first
+            if base >= 0 && base + 2 * lanes <= count {
+                for l in 0 ..< lanes {
+                    factors[base + 2 * l] = low[l]
+                    factors[base + 2 * l + 1] = high[l]
+                }
+            } else {
+                for l in 0 ..< lanes {
+                    let j = base + 2 * l
+                    if j >= 0 && j < count { factors[j] = low[l] }
+                    if j + 1 >= 0 && j + 1 < count { factors[j + 1] = high[l] }
+                }
+            }
+            pair += lanes
+        }
+    }
+
     /// hash32's first step, x ^ (x >> 16). It is linear over xor, so hash32(key ^ c) equals
     /// hashMixed(mixed(key) ^ mixed(c)): keys are mixed once per unit and position constants once
     /// per pair of indices, which saves a vector shift and xor per hash.

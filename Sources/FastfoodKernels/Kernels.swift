@@ -33,16 +33,16 @@ package enum Kernels {
     // AVX-512: not measured (no machine with it since); the AVX2 figures.
     static let smallestTiles32 = SmallestTiles(forward: 12, featuresForward: 13, backward: 10,
                                                backwardWithoutRecompute: 8, featuresBackward: 9,
-                                               featuresBackwardFromPhi: 10, training: 2)
+                                               featuresBackwardFromPhi: 10, trainingForward: 5, trainingBackward: 8)
     static let smallestTiles64 = SmallestTiles(forward: 8, featuresForward: 7, backward: 7,
                                                backwardWithoutRecompute: 6, featuresBackward: 6,
-                                               featuresBackwardFromPhi: 7, training: 2)
+                                               featuresBackwardFromPhi: 7, trainingForward: 7, trainingBackward: 7)
     #else
     static let smallestTiles32 = SmallestTiles(forward: 16, featuresForward: 16, backward: 16,
                                                backwardWithoutRecompute: 14, featuresBackward: 14,
-                                               featuresBackwardFromPhi: 16, training: 4)
+                                               featuresBackwardFromPhi: 16, trainingForward: 7, trainingBackward: 10)
     static let smallestTiles64 = SmallestTiles(forward: 8, featuresForward: 8, backward: 8,
                                                backwardWithoutRecompute: 8, featuresBackward: 7,
-                                               featuresBackwardFromPhi: 8, training: 3)
+                                               featuresBackwardFromPhi: 8, trainingForward: 8, trainingBackward: 8)
     #endif
 }

@@ -34,9 +34,12 @@ enum ForwardKernels {
         } else {
             let u = UnsafeMutableRawPointer(work.u).bindMemory(to: T.self, capacity: n)
             let v = UnsafeMutableRawPointer(work.v).bindMemory(to: T.self, capacity: n)
+            // With masks (training scratch): a row's factors, input, after PI and after S, D apart.
+            let factors = UnsafeMutableRawPointer(work.factors).bindMemory(to: T.self, capacity: 3 * n)
             for row in 0 ..< unit.rows {
                 forwardRow(unit.layer, params: unit.params, x: unit.x + row * unit.ldx,
-                           y: unit.y + row * unit.ldy, u: u, v: v, masks: masks, key: masks?.rowKey(row) ?? 0)
+                           y: unit.y + row * unit.ldy, u: u, v: v, masks: masks, key: masks?.rowKey(row) ?? 0,
+                           factors: factors)
             }
         }
         if unit.features {
@@ -93,21 +96,25 @@ enum ForwardKernels {
         }
     }
 
-    /// One row; `u` and `v` are D-element scratch vectors; `key` is the row's dropout key.
+    /// One row; `u` and `v` are D-element scratch vectors; `key` is the row's dropout key and
+    /// `factors` 3 D elements for its mask factors (only read with masks).
     @inline(__always)
     static func forwardRow<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>,
         x: UnsafePointer<T>, y: UnsafeMutablePointer<T>,
-        u: UnsafeMutablePointer<T>, v: UnsafeMutablePointer<T>, masks: UnitMasks<T>?, key: UInt64
+        u: UnsafeMutablePointer<T>, v: UnsafeMutablePointer<T>, masks: UnitMasks<T>?, key: UInt64,
+        factors: UnsafeMutablePointer<T>
     ) {
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures, log2n = shape.log2BlockSize
         let (inputMask, permutedMask, outputMask) = (masks?.input, masks?.permuted, masks?.output)
+        let (inputFactors, permutedFactors, outputFactors) = (factors, factors + n, factors + 2 * n)
+        inputMask?.fillRow(inputFactors, first: 0, count: inputs, key: key)
         for k in 0 ..< shape.blockCount {
             let block = BlockView(layer, params, block: k)
             // u = H B x_pad
-            if let inputMask {
-                for i in 0 ..< inputs { u[i] = (x[i] * inputMask.factor(key: key, index: i)) * block.sign[i] }
+            if inputMask != nil {
+                for i in 0 ..< inputs { u[i] = (x[i] * inputFactors[i]) * block.sign[i] }
             } else {
                 for i in 0 ..< inputs { u[i] = x[i] * block.sign[i] }
             }
@@ -115,8 +122,9 @@ enum ForwardKernels {
             WalshHadamard.transform(u, log2Length: log2n)
             // v = H G PI u
             if let permutedMask {
+                permutedMask.fillRow(permutedFactors, first: block.offset, count: n, key: key)
                 for i in 0 ..< n {
-                    let kept = u[Int(block.permutation[i])] * permutedMask.factor(key: key, index: block.offset + i)
+                    let kept = u[Int(block.permutation[i])] * permutedFactors[i]
                     v[i] = kept * block.gaussian[i]
                 }
             } else {
@@ -127,9 +135,12 @@ enum ForwardKernels {
             let yk = y + block.offset
             let bias = block.bias
             if let outputMask {
-                for i in 0 ..< block.outputs {
-                    let kept = (v[i] * block.scale[i]) * outputMask.factor(key: key, index: block.offset + i)
-                    yk[i] = bias.map { kept + $0[i] } ?? kept
+                outputMask.fillRow(outputFactors, first: block.offset, count: block.outputs, key: key)
+                // Branches outside the loops: a select inside one becomes masked loads (slow on AMD).
+                if let bias {
+                    for i in 0 ..< block.outputs { yk[i] = (v[i] * block.scale[i]) * outputFactors[i] + bias[i] }
+                } else {
+                    for i in 0 ..< block.outputs { yk[i] = (v[i] * block.scale[i]) * outputFactors[i] }
                 }
             } else if let bias {
                 for i in 0 ..< block.outputs { yk[i] = v[i] * block.scale[i] + bias[i] }
@@ -204,7 +215,8 @@ enum BackwardKernels {
         let v = UnsafeMutableRawPointer(forward.v).bindMemory(to: T.self, capacity: n)
         for row in 0 ..< unit.rows {
             ForwardKernels.forwardRow(unit.layer, params: unit.params, x: features.x + row * features.ldx,
-                                      y: features.z + row * out, u: u, v: v, masks: nil, key: 0)
+                                      y: features.z + row * out, u: u, v: v, masks: nil, key: 0,
+                                      factors: u /* not read: no masks */)
         }
         let scale = T(1 / Double(out).squareRoot())
         for row in 0 ..< unit.rows {
@@ -366,29 +378,38 @@ enum BackwardKernels {
         let n = shape.blockSize, inputs = shape.inFeatures, log2n = shape.log2BlockSize
         let (u, v, w, dxRow) = (work.scalars(work.u), work.scalars(work.v), work.scalars(work.w), work.scalars(work.dx))
         let (inputMask, permutedMask, outputMask) = (masks?.input, masks?.permuted, masks?.output)
+        // The row's mask factors (training scratch; only read with masks): the input's once, a
+        // block's after PI and after S at the block.
+        let (inputFactors, permutedFactors, outputFactors) =
+            (work.scalars(work.inputFactors), work.scalars(work.permutedFactors), work.scalars(work.outputFactors))
+        inputMask?.fillRow(inputFactors, first: 0, count: inputs, key: key)
         // x~ = a_in x (in the input buffer, which the row path does not use otherwise), or x.
         var xKept = x
-        if let x, let inputMask {
+        if let x, inputMask != nil {
             let masked = work.scalars(work.input)
-            for i in 0 ..< inputs { masked[i] = x[i] * inputMask.factor(key: key, index: i) }
+            for i in 0 ..< inputs { masked[i] = x[i] * inputFactors[i] }
             xKept = UnsafePointer(masked)
-        }
-        /// a_out dy, or dy.
-        @inline(__always) func outputGradient(_ dyk: UnsafePointer<T>, _ block: BlockView<T>, _ i: Int) -> T {
-            outputMask.map { dyk[i] * $0.factor(key: key, index: block.offset + i) } ?? dyk[i]
         }
         for k in 0 ..< shape.blockCount {
             let block = BlockView(layer, params, block: k)
             let outputs = block.outputs
-            let dyk = dy + block.offset
             let dBlock = gradient.map { shape.layout.block(k, of: $0) }
+            permutedMask?.fillRow(permutedFactors, first: block.offset, count: n, key: key)
+            let dyk = dy + block.offset
+            // a_out dy (made in place of the factors: one select here, none in the loops), or dy.
+            var keptDy = dyk
+            if let outputMask {
+                outputMask.fillRow(outputFactors, first: block.offset, count: outputs, key: key)
+                for i in 0 ..< outputs { outputFactors[i] = dyk[i] * outputFactors[i] }
+                keptDy = UnsafePointer(outputFactors)
+            }
             if let dBlock, let xKept, sections.needsForwardPass {
                 // Recompute u2 (kept in v) and u4 (in w).
                 for i in 0 ..< inputs { u[i] = xKept[i] * block.sign[i] }
                 (u + inputs).update(repeating: 0, count: n - inputs)
                 WalshHadamard.transform(u, log2Length: log2n)
-                if let permutedMask {
-                    for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] * permutedMask.factor(key: key, index: block.offset + i) }
+                if permutedMask != nil {
+                    for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] * permutedFactors[i] }
                 } else {
                     for i in 0 ..< n { v[i] = u[Int(block.permutation[i])] }
                 }
@@ -396,14 +417,14 @@ enum BackwardKernels {
                 WalshHadamard.transform(w, log2Length: log2n)
                 if sections.scale {
                     let ds = dBlock.scale
-                    for i in 0 ..< outputs { ds[i] += outputGradient(dyk, block, i) * w[i] }
+                    for i in 0 ..< outputs { ds[i] += keptDy[i] * w[i] }
                 }
             }
             if let dbias = dBlock?.bias, x != nil {
                 for i in 0 ..< outputs { dbias[i] += dyk[i] }
             }
             // w = du3 = H S a_out dy (truncated outputs have zero gradient)
-            for i in 0 ..< outputs { w[i] = outputGradient(dyk, block, i) * block.scale[i] }
+            for i in 0 ..< outputs { w[i] = keptDy[i] * block.scale[i] }
             (w + outputs).update(repeating: 0, count: n - outputs)
             WalshHadamard.transform(w, log2Length: log2n)
             if let dBlock, x != nil, sections.gaussian {
@@ -411,10 +432,8 @@ enum BackwardKernels {
                 for i in 0 ..< n { dg[i] += w[i] * v[i] }
             }
             // u = du0 = H PI^T a_pi G du3
-            if let permutedMask {
-                for i in 0 ..< n {
-                    u[Int(block.permutation[i])] = (w[i] * block.gaussian[i]) * permutedMask.factor(key: key, index: block.offset + i)
-                }
+            if permutedMask != nil {
+                for i in 0 ..< n { u[Int(block.permutation[i])] = (w[i] * block.gaussian[i]) * permutedFactors[i] }
             } else {
                 for i in 0 ..< n { u[Int(block.permutation[i])] = w[i] * block.gaussian[i] }
             }
@@ -431,11 +450,10 @@ enum BackwardKernels {
             }
         }
         if let dx {
-            if let inputMask {
-                for i in 0 ..< inputs {
-                    let value = dxRow[i] * inputMask.factor(key: key, index: i)
-                    dx[i] = accumulateDX ? dx[i] + value : value
-                }
+            if inputMask != nil && accumulateDX {
+                for i in 0 ..< inputs { dx[i] += dxRow[i] * inputFactors[i] }
+            } else if inputMask != nil {
+                for i in 0 ..< inputs { dx[i] = dxRow[i] * inputFactors[i] }
             } else if accumulateDX {
                 for i in 0 ..< inputs { dx[i] += dxRow[i] }
             } else {

@@ -1,6 +1,7 @@
 /// Element-wise UInt32 vector operations that compile to one vector instruction each: the
-/// dropout masks' hash (xor, shift, wrapping multiply) and threshold (a signed compare), and
-/// the bit work of cos and sin (range check, quadrant, signs).
+/// dropout masks' hash (xor, shift, wrapping multiply; the row path's position constants, a
+/// wrapping add) and threshold (a signed compare), and the bit work of cos and sin (range
+/// check, quadrant, signs).
 ///
 /// Why: as for the floating-point operators (VectorArithmetic.swift), the standard library's
 /// integer SIMD operators are lane loops that LLVM's SLP vectorizer must rebuild, and its
@@ -9,13 +10,14 @@
 /// the whole dropout fwd+bwd. With every operation a builtin nothing depends on SLP.
 import Swift
 
-/// A UInt32 SIMD vector whose `^`, `&`, `&*`, `&>>`, `&<<` and compares are single vector
+/// A UInt32 SIMD vector whose `^`, `&`, `&*`, `&+`, `&>>`, `&<<` and compares are single vector
 /// operations (a protocol requirement of a protocol refining SIMD ranks above the standard
 /// library's generic operators).
 public protocol KeyVector: SIMD where Scalar == UInt32 {
     static func ^ (a: Self, b: Self) -> Self
     static func & (a: Self, b: Self) -> Self
     static func &* (a: Self, b: Self) -> Self
+    static func &+ (a: Self, b: Self) -> Self
     /// Logical shift right of every lane by `count` (< 32).
     static func &>> (a: Self, count: UInt32) -> Self
     /// Shift left of every lane by `count` (< 32).
@@ -45,6 +47,13 @@ extension SIMD16: KeyVector where Scalar == UInt32 {
     public static func &* (a: Self, b: Self) -> Self {
         var result = a
         result._storage._value = Builtin.mul_Vec16xInt32(a._storage._value, b._storage._value)
+        return result
+    }
+
+    @_transparent
+    public static func &+ (a: Self, b: Self) -> Self {
+        var result = a
+        result._storage._value = Builtin.add_Vec16xInt32(a._storage._value, b._storage._value)
         return result
     }
 
@@ -97,6 +106,13 @@ extension SIMD8: KeyVector where Scalar == UInt32 {
     public static func &* (a: Self, b: Self) -> Self {
         var result = a
         result._storage._value = Builtin.mul_Vec8xInt32(a._storage._value, b._storage._value)
+        return result
+    }
+
+    @_transparent
+    public static func &+ (a: Self, b: Self) -> Self {
+        var result = a
+        result._storage._value = Builtin.add_Vec8xInt32(a._storage._value, b._storage._value)
         return result
     }
 

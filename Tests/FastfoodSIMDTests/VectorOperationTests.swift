@@ -28,13 +28,14 @@ import Testing
         var lanes = Lanes(state: 0x9e37_79b9)
         for _ in 0 ..< 2000 {
             let a = lanes.vector(V.self), b = lanes.vector(V.self)
-            let (xor, and, product) = (a ^ b, a & b, a &* b)
+            let (xor, and, product, sum) = (a ^ b, a & b, a &* b, a &+ b)
             let greater = V.signedGreaterMask(a, b)
             var anyGreater = false
             for l in 0 ..< V.scalarCount {
                 #expect(xor[l] == a[l] ^ b[l])
                 #expect(and[l] == a[l] & b[l])
                 #expect(product[l] == a[l] &* b[l])
+                #expect(sum[l] == a[l] &+ b[l])
                 let isGreater = Int32(bitPattern: a[l]) > Int32(bitPattern: b[l])
                 #expect(greater[l] == (isGreater ? 0xffff_ffff : 0))
                 anyGreater = anyGreater || isGreater
