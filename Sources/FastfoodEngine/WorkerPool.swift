@@ -268,8 +268,8 @@ final class WorkerPool: @unchecked Sendable {
 /// The library-wide thread count (>= 1), used by every compute call.
 public enum Threading {
     public static var threadCount: Int { WorkerPool.shared.threadCount }
-    /// 0 means one thread per online CPU; counts are clamped to 1 ... maxThreadCount (a negative
-    /// count means 1).
+    /// 0 means one thread per usable CPU (the affinity mask); counts are clamped to 1 ...
+    /// maxThreadCount (a negative count means 1).
     public static func setThreadCount(_ count: Int) {
         let clamped = count == 0 ? WorkerPool.usableProcessors() : max(1, min(count, WorkerPool.maxThreads))
         WorkerPool.shared.setThreadCount(clamped)

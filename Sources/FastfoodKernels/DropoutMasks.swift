@@ -5,8 +5,9 @@ import FastfoodSIMD
 /// (row, site, index), `1 / (1 - rate)` where kept and 0 where dropped, multiplied into the value
 /// at the site. A tile (lane = row) makes a vector of factors per index: the per-row keys are one
 /// UInt32 vector, and one hash of that vector serves two indices (the two 16-bit halves), so a
-/// mask costs a few integer vector operations per 16 rows. The row path computes the same
-/// factors one at a time: both paths multiply by bit-identical numbers in the same order.
+/// mask costs a few integer vector operations per 16 rows. The row path (fillRow) hashes a
+/// vector of index pairs of one row at a time instead: both paths multiply by bit-identical
+/// numbers in the same order.
 struct SiteMask<T: FastfoodFloat> {
     let site: Dropout.Site
     let threshold: UInt32
@@ -20,12 +21,6 @@ struct SiteMask<T: FastfoodFloat> {
         self.site = site
         threshold = Dropout.threshold(rate: rate)
         scale = T(1 / (1 - rate))
-    }
-
-    /// The factor of one position of one row.
-    @inline(__always)
-    func factor(key: UInt64, index: Int) -> T {
-        Dropout.kept(key, site, index, threshold: threshold) ? scale : 0
     }
 
     /// body(i, the factor vector of index first + i) for i < count, in order, for the rows whose
@@ -42,12 +37,6 @@ struct SiteMask<T: FastfoodFloat> {
             let h = hashMixed(keys ^ T.Keys(repeating: Self.mixed(pairTerm ^ siteTerm)))
             pairTerm = pairTerm &+ Dropout.pairStep
             return h
-        }
-        @inline(__always) func low(_ h: T.Keys) -> T.Vector {
-            T.dropoutFactors(draws: h & T.Keys(repeating: 0xffff), threshold: threshold, scale: scale)
-        }
-        @inline(__always) func high(_ h: T.Keys) -> T.Vector {
-            T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
         }
         var i = 0
         if first & 1 == 1 {
@@ -76,7 +65,8 @@ struct SiteMask<T: FastfoodFloat> {
         forEachFactor(first: first, count: count, keys: keys) { i, factor in values[i] = values[i] * factor }
     }
 
-    /// factors[j] = factor(key:index: first + j) for j < count, for the row path: the hashes of
+    /// factors[j] = the factor of index first + j (Dropout.kept) of the row whose key is `key`,
+    /// j < count, for the row path: the hashes of
     /// a vector of pairs of indices at a time (the tile makes a vector of rows at a time), so a
     /// row's masks cost a few vector operations per pair, not a scalar hash per index.
     @inline(__always)
@@ -93,8 +83,7 @@ struct SiteMask<T: FastfoodFloat> {
             // Lane l: the pair pair + l (its position constant, then hash32 as the tile does).
             let terms = (T.Keys(repeating: Dropout.pairTerm(pair)) &+ steps) ^ T.Keys(repeating: siteTerm)
             let h = hashMixed(mixedKey ^ Self.mixed(terms))
-            let low = T.dropoutFactors(draws: h & T.Keys(repeating: 0xffff), threshold: threshold, scale: scale)
-            let high = T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
+            let (low, high) = (self.low(h), self.high(h))
             // Index 2 (pair + l) is factors[2 (pair + l) - first], its odd neighbour the next one.
             let base = 2 * pair - first
             if base >= 0 && base + 2 * lanes <= count {
@@ -111,6 +100,18 @@ struct SiteMask<T: FastfoodFloat> {
             }
             pair += lanes
         }
+    }
+
+    /// The factors of the even index of each lane's pair (the hash's low 16 bits) ...
+    @inline(__always)
+    private func low(_ h: T.Keys) -> T.Vector {
+        T.dropoutFactors(draws: h & T.Keys(repeating: 0xffff), threshold: threshold, scale: scale)
+    }
+
+    /// ... and of the odd one (its high 16 bits).
+    @inline(__always)
+    private func high(_ h: T.Keys) -> T.Vector {
+        T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
     }
 
     /// hash32's first step, x ^ (x >> 16). It is linear over xor, so hash32(key ^ c) equals
