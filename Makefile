@@ -64,10 +64,12 @@ SWIFT_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*
 
 C_LINK       := -L$(LIBDIR_BUILD) -lfastfood -Wl,-rpath,$(abspath $(LIBDIR_BUILD)) -lm
 EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
-C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized $(BINDIR_BUILD)/test_process $(BINDIR_BUILD)/test_paths $(BINDIR_BUILD)/test_no_memory $(BINDIR_BUILD)/test_batch_sizes
+BENCH_TORCH  := $(BUILD)/bench-torch/bench_torch
+
+C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized $(BINDIR_BUILD)/test_process $(BINDIR_BUILD)/test_paths $(BINDIR_BUILD)/test_no_memory $(BINDIR_BUILD)/test_batch_sizes $(BINDIR_BUILD)/test_executor
 
 .PHONY: deps-test deps-demo distributed distributed-demo test-distributed
-.PHONY: all lib lenet test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
+.PHONY: all lib lenet bench-torch test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
 
 all: lib
 lib: $(LIB_LINK)
@@ -133,7 +135,7 @@ test-bindings: $(BINDIR_BUILD)/test_cpp $(BINDIR_BUILD)/ffi_conformance
 # Sanitizers and valgrind over the C tests and examples. The library itself is Swift and not
 # instrumented; ASan's allocator and LeakSanitizer still see all its allocations.
 SANITIZE     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-CHECKED      := test_capi test_bad_inputs test_threads test_training test_hostile_files test_stress test_batch_sizes \
+CHECKED      := test_capi test_bad_inputs test_threads test_training test_hostile_files test_stress test_batch_sizes test_executor \
                 gradient_check fc_replacement
 ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
@@ -212,7 +214,7 @@ TSAN_LIB     := $(BUILD)/tsan-lib/libfastfood.so.$(SOVERSION)
 TSAN_RT_DIR  := $(dir $(shell $(FUZZ_CC) -print-file-name=libclang_rt.tsan-x86_64.so 2>/dev/null))
 SWIFT_RT_DIR := $(abspath $(dir $(FUZZ_CC))../lib/swift/linux)
 TSAN_CHECKED := test_threads test_stress test_training test_in_place test_normalized test_bad_inputs \
-                test_hostile_files test_paths test_variants test_batch_sizes
+                test_hostile_files test_paths test_variants test_batch_sizes test_executor
 TSAN_ENV     := FASTFOOD_NUM_THREADS=2 \
                 TSAN_OPTIONS=allocator_may_return_null=1:exitcode=66:suppressions=$(abspath Tests/CAPI/tsan.supp)
 TSAN_LIB_FLAGS := -c release --scratch-path .build-tsan --product fastfood -Xswiftc -sanitize=thread \
@@ -253,7 +255,7 @@ test: deps-test
 	$(MAKE) --no-print-directory test-all
 
 # Everything make test runs, once the packages are there.
-test-all: $(BINDIR_BUILD)/bench $(BINDIR_BUILD)/compare_builds test-abi test-c test-examples test-bindings test-training test-distributed test-sanitizers test-tsan test-valgrind test-fuzz test-swift
+test-all: $(BINDIR_BUILD)/bench $(BINDIR_BUILD)/compare_builds $(BENCH_TORCH) test-abi test-c test-examples test-bindings test-training test-distributed test-sanitizers test-tsan test-valgrind test-fuzz test-swift
 
 # Engine tests, in release mode: they check the code that ships, SIMD paths included.
 test-swift:
@@ -317,6 +319,21 @@ $(LENET): examples/lenet/lenet_mnist.cpp examples/lenet/CMakeLists.txt examples/
 	touch $@
 
 lenet: $(LENET)
+
+# FastfoodLinear timed as a libtorch user runs it (benchmarks/torch/bench_torch.cpp): against
+# the library's own calls, against torch::nn::Linear, and a 3-layer network on fastfood's pool
+# and on libtorch's threads. Built like examples/lenet, against an installed copy (build/prefix)
+# through find_package(fastfood COMPONENTS torch). `make test` only builds it.
+$(BENCH_TORCH): benchmarks/torch/bench_torch.cpp benchmarks/torch/CMakeLists.txt bindings/torch/fastfood_linear.h \
+                bindings/cpp/fastfood.hpp packaging/cmake/fastfoodConfig.cmake.in $(LIB_LINK)
+	$(MAKE) --no-print-directory install PREFIX=$(LENET_PREFIX) > $(BUILD)/prefix-install.log 2>&1
+	cmake -S benchmarks/torch -B $(BUILD)/bench-torch -DCMAKE_PREFIX_PATH=$(LENET_PREFIX) -DCMAKE_BUILD_TYPE=Release \
+	  > $(BUILD)/bench-torch-cmake.log 2>&1 || { cat $(BUILD)/bench-torch-cmake.log; exit 1; }
+	cmake --build $(BUILD)/bench-torch >> $(BUILD)/bench-torch-cmake.log 2>&1 || { tail -40 $(BUILD)/bench-torch-cmake.log; exit 1; }
+	touch $@
+
+bench-torch: $(BENCH_TORCH)
+	$(BENCH_TORCH)
 
 # In make test: the deep fried LeNet (adaptive Fastfood 1024 with dropout) must learn MNIST in
 # 3 epochs with the Caffe solver and in 2 with Adam at its defaults (test error at most 5%, one

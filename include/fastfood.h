@@ -42,7 +42,8 @@
  * ERRORS
  *
  * Every function that can fail returns a fastfood_status. On failure no output buffer is
- * modified, and fastfood_last_error_message() describes the failure on the calling thread.
+ * modified (one exception: an executor that breaks its contract, see fastfood_set_executor()),
+ * and fastfood_last_error_message() describes the failure on the calling thread.
  * The library never aborts, never prints and never calls exit() inside the caller's process.
  * Arguments are validated before any work; pointers are trusted to point at as many elements as
  * the sizes say (the library cannot check that).
@@ -109,12 +110,12 @@ extern "C" {
 
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
-#define FASTFOOD_VERSION_MINOR 2
-#define FASTFOOD_VERSION_PATCH 1
+#define FASTFOOD_VERSION_MINOR 3
+#define FASTFOOD_VERSION_PATCH 0
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10201
+#define FASTFOOD_VERSION_NUMBER 10300
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.2.1"
+#define FASTFOOD_VERSION_STRING "1.3.0"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.
@@ -445,6 +446,68 @@ FASTFOOD_API fastfood_status fastfood_set_num_threads(size_t n);
  * the default. Thread safety: any thread.
  */
 FASTFOOD_API size_t fastfood_get_num_threads(void);
+
+/**
+ * One task of a parallel call, as the library hands it to an executor: runs task `task` of the
+ * call `job` using worker slot `worker`. Pass back exactly the `job` the executor was given.
+ */
+typedef void (*fastfood_task_function)(void *job, size_t task, size_t worker);
+
+/**
+ * A parallel-for supplied by the caller (since 1.3), e.g. the thread pool of the framework the
+ * library is linked into; see fastfood_set_executor().
+ *
+ * Called by a compute call (forward, backward, their training and random-feature forms) that has
+ * tasks to spread over threads: at least 2 tasks and fastfood_get_num_threads() >= 2, with
+ * workers = min(fastfood_get_num_threads(), tasks) >= 2. The executor either declines, returning
+ * 0 without calling `run` (the library then uses its own pool threads, as without an executor),
+ * or returns nonzero after it has called run(job, t, w) exactly once for every t in
+ * 0 .. tasks - 1, each with a worker slot w < workers that no other task is using at the same
+ * time, from any threads (the calling thread included), in any order, and every run has returned.
+ * Results do not depend on which thread ran which task or in what order: they are bitwise those
+ * of the library's own threads. A task runs under the calling thread's floating-point control
+ * bits (rounding mode, flush-to-zero), restoring the running thread's own bits before it returns.
+ *
+ * The executor must not call fastfood_set_executor() or fastfood_set_num_threads() (they wait
+ * for the call in flight: a deadlock); it may make other fastfood calls, which then run on the
+ * thread that makes them. It must not throw or longjmp across `run`.
+ *
+ * @param context  the pointer given to fastfood_set_executor().
+ * @param job      opaque; pass it to `run` unchanged.
+ * @param run      the library's task function; never NULL.
+ * @param tasks    how many tasks (>= 2).
+ * @param workers  how many worker slots (2 .. tasks): at most this many tasks may run at once.
+ * @return 0 to decline (nothing run), nonzero when every task has run.
+ */
+typedef int (*fastfood_executor)(void *context, void *job, fastfood_task_function run, size_t tasks,
+                                 size_t workers);
+
+/**
+ * Runs later parallel compute calls on the caller's threads instead of the library's pool
+ * (since 1.3), process-wide: a framework with its own thread pool (OpenMP, libtorch's
+ * at::parallel_for, TBB) then shares its threads instead of competing with them. Motivation, as
+ * measured: libtorch's OpenMP threads spin for milliseconds after each parallel operation, and
+ * pool threads that share a core with them lose that core; see the README, "Training through
+ * libtorch". NULL restores the library's own pool.
+ *
+ * Installing an executor ends the pool threads that exist (a declined call starts them again).
+ * fastfood_set_num_threads() still sets how many worker slots a call offers (1 = no executor and
+ * no pool: every call on the calling thread). In a child process forked from one that had loaded
+ * the library, calls run on the calling thread and the executor is not called.
+ *
+ * The call checks the executor's work: a task or worker index out of range, a task run twice
+ * or not at all, a worker slot used by two tasks at once, or a nonzero return with a task still
+ * unrun makes the compute call return FASTFOOD_ERROR_INVALID_ARGUMENT with a message that says
+ * so; its outputs (y, dx, phi) are then unspecified (the exception to the ERRORS section's rule:
+ * tasks that did run have written theirs), while parameter gradients are left untouched.
+ *
+ * @param executor  the parallel-for, or NULL for the library's pool.
+ * @param context   passed to every executor call; must stay valid until the executor is replaced.
+ * @return FASTFOOD_OK.
+ * Thread safety: any thread except from inside an executor call; waits for a parallel call in
+ * flight to finish, so once it returns no call uses the previous executor or context.
+ */
+FASTFOOD_API fastfood_status fastfood_set_executor(fastfood_executor executor, void *context);
 
 /**
  * The compute kernels this process uses: "generic" (baseline x86-64), "avx2" (AVX2 + FMA) or

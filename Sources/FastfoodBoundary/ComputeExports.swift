@@ -15,7 +15,7 @@ func forward<T: FastfoodScalar>(
         guard let a = try ForwardArguments(layer, params, batch, x, ldx, y, ldy) else { return }
         do throws(ComputeFailure) {
             try a.layer.forward(params: a.params, batch: batch, x: a.x, ldx: ldx, y: a.y, ldy: ldy, dropout: dropout)
-        } catch { throw workspaceFailure(a.layer) }
+        } catch { throw computeFailure(error, a.layer) }
     }
 }
 
@@ -32,7 +32,7 @@ func backward<T: FastfoodScalar>(
             try a.layer.backward(params: a.params, batch: batch, x: x, ldx: ldx, dy: a.dy, lddy: lddy, dx: dx,
                                  lddx: lddx, dparams: dparams, accumulate: a.accumulate, sections: a.sections,
                                  dropout: dropout)
-        } catch { throw workspaceFailure(a.layer) }
+        } catch { throw computeFailure(error, a.layer) }
     }
 }
 
@@ -46,7 +46,7 @@ func featuresForward<T: FastfoodScalar>(
                                            outputWidthFactor: 2, yName: "phi", yStrideName: "ldphi") else { return }
         do throws(ComputeFailure) {
             try a.layer.featuresForward(params: a.params, batch: batch, x: a.x, ldx: ldx, phi: a.y, ldphi: ldphi)
-        } catch { throw workspaceFailure(a.layer) }
+        } catch { throw computeFailure(error, a.layer) }
     }
 }
 
@@ -62,7 +62,7 @@ func featuresBackward<T: FastfoodScalar>(
             try f.layer.featuresBackward(params: f.params, batch: batch, x: f.x, ldx: ldx, dphi: f.dphi, lddphi: lddphi,
                                          dx: dx, lddx: lddx, dparams: dparams, accumulate: f.accumulate,
                                          sections: f.sections)
-        } catch { throw workspaceFailure(f.layer) }
+        } catch { throw computeFailure(error, f.layer) }
     }
 }
 
@@ -80,12 +80,17 @@ func featuresBackwardFromPhi<T: FastfoodScalar>(
             try a.layer.featuresBackward(params: a.params, batch: batch, x: x, ldx: ldx, phi: s.phi, ldphi: ldphi,
                                          dphi: a.dy, lddphi: lddphi, dx: dx, lddx: lddx, dparams: dparams,
                                          accumulate: a.accumulate, sections: a.sections)
-        } catch { throw workspaceFailure(a.layer) }
+        } catch { throw computeFailure(error, a.layer) }
     }
 }
 
-func workspaceFailure(_ layer: LayerCore) -> BoundaryError {
-    .outOfMemory("could not allocate temporary work space for block size \(layer.shape.blockSize)")
+func computeFailure(_ failure: ComputeFailure, _ layer: LayerCore) -> BoundaryError {
+    switch failure {
+    case .outOfMemory:
+        .outOfMemory("could not allocate temporary work space for block size \(layer.shape.blockSize)")
+    case .executorBrokeContract:
+        .invalidArgument("the executor (fastfood_set_executor) did not run every task exactly once on a free worker slot; the outputs are unspecified")
+    }
 }
 
 // The exports, f32 then f64 of each.

@@ -1,7 +1,7 @@
 import CFastfood
 import FastfoodEngine
 
-// The process-wide thread count, and the kernel variant in use.
+// The process-wide thread count and executor, and the kernel variant in use.
 
 @c @implementation
 public func fastfood_set_num_threads(_ n: Int) -> fastfood_status {
@@ -21,4 +21,11 @@ public func fastfood_get_num_threads() -> Int {
 @c @implementation
 public func fastfood_cpu_variant() -> UnsafePointer<CChar>? {
     UnsafeRawPointer(kernelVariant.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+@c @implementation
+public func fastfood_set_executor(_ executor: fastfood_executor?, _ context: UnsafeMutableRawPointer?) -> fastfood_status {
+    exported("fastfood_set_executor") { () throws(BoundaryError) in
+        Threading.setExecutor(executor.map { Executor(function: $0, context: context) })
+    }
 }

@@ -1,6 +1,9 @@
 /// Why a compute call could not run. Everything else is validated before the engine is called.
 public enum ComputeFailure: Error, Equatable {
     case outOfMemory
+    /// The executor installed with fastfood_set_executor did not run every task exactly once on
+    /// a free worker slot (ExecutorOutcome.brokeContract).
+    case executorBrokeContract
 }
 
 /// Forward pass: for each block k, y_k = S_k H G_k PI_k H B_k x_pad, truncated, plus bias.
@@ -32,7 +35,7 @@ enum LayerForward {
               let scratch = ThreadScratch.buffer(bytes: total)
         else { throw .outOfMemory }
         let kernelParams = Normalization.kernelParameters(shape, params, scratch: scratch)
-        WorkerPool.shared.run(tasks: plan.unitCount, maxWorkers: workers, Job(
+        try WorkerPool.shared.run(tasks: plan.unitCount, maxWorkers: workers, Job(
             layer: layer.kernelLayer, params: kernelParams, x: x, ldx: ldx, y: y, ldy: ldy, plan: plan,
             scratch: scratch + paramBytes, workBytes: workBytes, inputOffset: copiesInput ? kernelWork : nil,
             dropout: dropout, features: features))

@@ -30,7 +30,7 @@ final class WorkerPool: @unchecked Sendable {
     private var configured: Int
     /// Pool threads started (0 until the first parallel job: loading the library starts none).
     private var started = 0
-    /// Pool threads with an index >= this exit.
+    /// Pool threads with an index above this (indices start at 1) exit.
     private var keep = Int.max
     private var exited = 0
 
@@ -58,6 +58,11 @@ final class WorkerPool: @unchecked Sendable {
     private let postedJobsHint = Atomic<Int>(0)
     /// `unfinished`, mirrored for polling without the mutex.
     private let unfinishedHint = Atomic<Int>(0)
+    /// The caller's parallel-for (fastfood_set_executor), or nil: calls then use the pool threads.
+    private var executor: Executor?
+    /// The flags of the executor call in flight (ExecutorCall), grown to the largest call so far.
+    private var executorFlags: UnsafeMutablePointer<UInt8>?
+    private var executorFlagsCapacity = 0
     /// How long a thread polls before it sleeps on a condition variable.
     static let spinNanoseconds = 100_000
 
@@ -128,28 +133,45 @@ final class WorkerPool: @unchecked Sendable {
         while busy { pthread_cond_wait(jobFinished, mutex) }
         configured = count
         configuredHint.store(count, ordering: .relaxed)
-        if started > count - 1 {
-            // Ask the surplus threads to exit and wait until they have. The pool counts as busy
-            // meanwhile (the wait releases the mutex): a concurrent call then runs on its own
-            // thread instead of starting pool threads, which could be miscounted as leaving and
-            // leave two threads with one index (one scratch slot).
-            busy = true
-            keep = count - 1
-            exited = 0
-            let leaving = started - (count - 1)
-            pthread_cond_broadcast(workAvailable)
-            while exited < leaving { pthread_cond_wait(jobFinished, mutex) }
-            started = count - 1
-            keep = Int.max
-            busy = false
-            pthread_cond_broadcast(jobFinished)
-        }
+        endPoolThreads(keeping: count - 1)
         pthread_mutex_unlock(mutex)
     }
 
+    /// Runs later parallel calls on `newExecutor` (nil: on the pool threads). Waits for a job in
+    /// flight to finish; installing one ends the pool threads (a call it declines starts them
+    /// again). A forked child runs every call on its calling thread and records nothing.
+    func setExecutor(_ newExecutor: Executor?) {
+        if WorkerPool.inForkedChild { return }
+        pthread_mutex_lock(mutex)
+        while busy { pthread_cond_wait(jobFinished, mutex) }
+        executor = newExecutor
+        if newExecutor != nil { endPoolThreads(keeping: 0) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Ends the pool threads beyond the first `count` (mutex held, no job in flight).
+    private func endPoolThreads(keeping count: Int) {
+        guard started > count else { return }
+        // Ask the surplus threads to exit and wait until they have. The pool counts as busy
+        // meanwhile (the wait releases the mutex): a concurrent call then runs on its own
+        // thread instead of starting pool threads, which could be miscounted as leaving and
+        // leave two threads with one index (one scratch slot).
+        busy = true
+        keep = count
+        exited = 0
+        let leaving = started - count
+        pthread_cond_broadcast(workAvailable)
+        while exited < leaving { pthread_cond_wait(jobFinished, mutex) }
+        started = count
+        keep = Int.max
+        busy = false
+        pthread_cond_broadcast(jobFinished)
+    }
+
     /// Runs job.run(task:worker:) for every task in 0 ..< tasks, on at most maxWorkers threads
-    /// (worker indices 0 ..< maxWorkers; the caller is worker 0). Returns when all are done.
-    func run<Job: PoolJob>(tasks: Int, maxWorkers: Int, _ job: Job) {
+    /// (worker indices 0 ..< maxWorkers; the caller is worker 0), or on the installed executor.
+    /// Returns when all are done; throws when the executor broke its contract.
+    func run<Job: PoolJob>(tasks: Int, maxWorkers: Int, _ job: Job) throws(ComputeFailure) {
         let workers = min(maxWorkers, tasks)
         if workers <= 1 || WorkerPool.inForkedChild {
             for task in 0 ..< tasks { job.run(task: task, worker: 0) }
@@ -160,6 +182,18 @@ final class WorkerPool: @unchecked Sendable {
             pthread_mutex_unlock(mutex)
             for task in 0 ..< tasks { job.run(task: task, worker: 0) }
             return
+        }
+        if let executor {
+            switch runOnExecutor(executor, tasks: tasks, workers: workers, job) {
+            case .ran:
+                pthread_mutex_unlock(mutex)
+                return
+            case .brokeContract:
+                pthread_mutex_unlock(mutex)
+                throw .executorBrokeContract
+            case .declined:
+                break  // the pool threads run it, as without an executor
+            }
         }
         ensureStarted(workers - 1)
         withUnsafePointer(to: job) { pointer in
@@ -199,6 +233,41 @@ final class WorkerPool: @unchecked Sendable {
             pthread_cond_broadcast(jobFinished)
         }
         pthread_mutex_unlock(mutex)
+    }
+
+    /// Hands the job to the executor (mutex held on entry and on return, released while the
+    /// executor runs; the pool counts as busy meanwhile, so one job at a time uses it).
+    private func runOnExecutor<Job: PoolJob>(_ executor: Executor, tasks: Int, workers: Int, _ job: Job)
+        -> ExecutorOutcome {
+        let bytes = ExecutorCall.flagBytes(tasks: tasks, workers: workers)
+        if bytes > executorFlagsCapacity {
+            // Grown to the largest call so far: later calls of that size allocate nothing.
+            guard let grown = malloc(bytes) else { return .declined }
+            free(executorFlags)
+            executorFlags = grown.bindMemory(to: UInt8.self, capacity: bytes)
+            executorFlagsCapacity = bytes
+        }
+        guard let flags = executorFlags else { return .declined }
+        flags.update(repeating: 0, count: bytes)
+        busy = true
+        pthread_mutex_unlock(mutex)
+        let outcome = withUnsafePointer(to: job) { pointer in
+            var call = ExecutorCall(
+                job: UnsafeRawPointer(pointer),
+                invoke: { raw, task, worker in
+                    raw.assumingMemoryBound(to: Job.self).pointee.run(task: task, worker: worker)
+                },
+                tasks: tasks, workers: workers, flags: flags, fpControl: fastfood_internal_fp_control())
+            return withUnsafeMutablePointer(to: &call) { call -> ExecutorOutcome in
+                let ran = executor.function(executor.context, UnsafeMutableRawPointer(call), executorTask, tasks, workers)
+                if ran == 0 { return call.pointee.touched ? .brokeContract : .declined }
+                return call.pointee.completed ? .ran : .brokeContract
+            }
+        }
+        pthread_mutex_lock(mutex)
+        busy = false
+        pthread_cond_broadcast(jobFinished)
+        return outcome
     }
 
     /// Starts pool threads up to `count` (mutex held). A thread that cannot be created is simply
@@ -275,6 +344,8 @@ public enum Threading {
         WorkerPool.shared.setThreadCount(clamped)
     }
     public static let maxThreadCount = WorkerPool.maxThreads
+    /// Later parallel calls run on `executor` (nil: on the library's pool threads).
+    public static func setExecutor(_ executor: Executor?) { WorkerPool.shared.setExecutor(executor) }
 }
 
 /// Work for the pool: a value describing one call, whose tasks are independent.

@@ -42,4 +42,14 @@ static inline void fastfood_internal_cpu_relax(void) {
 #endif
 }
 
+/* Byte flags that the tasks of an executor call (fastfood_set_executor) set and clear from any
+ * thread: claim sets the flag and returns its previous value (0: this caller got it). */
+static inline int fastfood_internal_claim_flag(unsigned char *flag) {
+    return __atomic_exchange_n(flag, 1, __ATOMIC_ACQ_REL);
+}
+static inline void fastfood_internal_clear_flag(unsigned char *flag) { __atomic_store_n(flag, 0, __ATOMIC_RELEASE); }
+static inline int fastfood_internal_read_flag(const unsigned char *flag) {
+    return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+}
+
 #endif

@@ -1,0 +1,427 @@
+/*
+ * test_executor.c - fastfood_set_executor: compute calls run on the caller's own threads.
+ *
+ *   - Results: every compute call (forward, backward plain and accumulating, training forward
+ *     and backward, random-feature forward and backward, float and double) gives the same bytes
+ *     on an executor as on one thread without one: an executor with its own threads (dynamic
+ *     claiming) and one that runs the tasks in reverse on the calling thread, with 2 and 4
+ *     worker slots, batches of one unit (no executor call), 7 units and more than 64.
+ *   - What the executor is given: tasks = the call's units (or gradient groups), workers =
+ *     min(thread count, tasks); no call with 1 thread or 1 task; NULL restores the pool.
+ *   - Floating-point mode: with the caller in FE_UPWARD and the executor's threads in
+ *     FE_TONEAREST, results equal the caller's own single-thread results, and each executor
+ *     thread is back in FE_TONEAREST after its tasks.
+ *   - Pool threads: installing an executor ends the pool's threads; declining runs the call on
+ *     the pool (same results) and starts them again.
+ *   - Broken executors: a task skipped, a task run twice, a worker slot or task index out of
+ *     range, a NULL job, tasks run by an executor that then declines: the call returns
+ *     FASTFOOD_ERROR_INVALID_ARGUMENT with a message naming the executor, and parameter
+ *     gradients stay untouched.
+ *   - fork: a child calls with the executor installed; the executor is not called there.
+ *
+ * Prints "N passed, M failed"; exit status 1 on failure.
+ */
+#define _GNU_SOURCE
+#include <fastfood.h>
+
+#include <dirent.h>
+#include <fenv.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHECK_RNG_SEED 0x2545f4914f6cdd1dULL
+#include "check.h"
+
+typedef enum {
+    OWN_THREADS,      /* workers - 1 threads of its own plus the caller, tasks claimed dynamically */
+    SERIAL_REVERSE,   /* every task on the calling thread, last first, slot task % workers */
+    DECLINE,          /* returns 0, runs nothing */
+    SKIP_LAST,        /* never runs the last task */
+    RUN_TWICE,        /* runs task 0 twice */
+    WORKER_TOO_LARGE, /* runs the last task with slot == workers */
+    TASK_TOO_LARGE,   /* runs every task, then task index == tasks */
+    DECLINE_AFTER_RUN,/* runs task 0, then declines */
+    NULL_JOB,         /* passes NULL as the job */
+} behaviour;
+
+typedef struct {
+    behaviour mode;
+    atomic_int calls;
+    size_t last_tasks, last_workers;
+    atomic_int mode_not_restored; /* an executor thread found another rounding mode after its tasks */
+} executor_state;
+
+typedef struct {
+    void *job;
+    fastfood_task_function run;
+    size_t tasks, worker;
+    atomic_size_t *next;
+    executor_state *state;
+    int own_mode; /* a thread of the executor's: set FE_TONEAREST first, check it after */
+} worker_arg;
+
+static void *worker_main(void *p) {
+    worker_arg *a = p;
+    if (a->own_mode) fesetround(FE_TONEAREST);
+    for (;;) {
+        size_t task = atomic_fetch_add(a->next, 1);
+        if (task >= a->tasks) break;
+        a->run(a->job, task, a->worker);
+    }
+    if (a->own_mode && fegetround() != FE_TONEAREST) atomic_fetch_add(&a->state->mode_not_restored, 1);
+    return NULL;
+}
+
+static int executor(void *context, void *job, fastfood_task_function run, size_t tasks, size_t workers) {
+    executor_state *s = context;
+    atomic_fetch_add(&s->calls, 1);
+    s->last_tasks = tasks;
+    s->last_workers = workers;
+    switch (s->mode) {
+    case OWN_THREADS: {
+        enum { MAX = 8 };
+        pthread_t threads[MAX];
+        worker_arg args[MAX];
+        atomic_size_t next = 0;
+        size_t n = workers < MAX ? workers : MAX;
+        for (size_t w = 0; w < n; w++) args[w] = (worker_arg){job, run, tasks, w, &next, s, w > 0};
+        size_t started = 1;
+        for (size_t w = 1; w < n; w++, started++) {
+            if (pthread_create(&threads[w], NULL, worker_main, &args[w]) != 0) break;
+        }
+        worker_main(&args[0]);
+        for (size_t w = 1; w < started; w++) pthread_join(threads[w], NULL);
+        return 1;
+    }
+    case SERIAL_REVERSE:
+        for (size_t t = tasks; t-- > 0;) run(job, t, t % workers);
+        return 1;
+    case DECLINE:
+        return 0;
+    case SKIP_LAST:
+        for (size_t t = 0; t + 1 < tasks; t++) run(job, t, 0);
+        return 1;
+    case RUN_TWICE:
+        for (size_t t = 0; t < tasks; t++) run(job, t, 0);
+        run(job, 0, 0);
+        return 1;
+    case WORKER_TOO_LARGE:
+        for (size_t t = 0; t < tasks; t++) run(job, t, t + 1 == tasks ? workers : 0);
+        return 1;
+    case TASK_TOO_LARGE:
+        for (size_t t = 0; t <= tasks; t++) run(job, t, 0);
+        return 1;
+    case DECLINE_AFTER_RUN:
+        run(job, 0, 0);
+        return 0;
+    case NULL_JOB:
+        for (size_t t = 0; t < tasks; t++) run(NULL, t, 0);
+        return 1;
+    }
+    return 0;
+}
+
+static executor_state state;
+
+/* Threads of this process named fastfood-pool, waiting up to 2 s for the count to reach `want`
+ * (a pool thread told to exit may still be finishing). */
+static int pool_threads(int want) {
+    int count = -1;
+    for (int attempt = 0; attempt < 200; attempt++) {
+        count = 0;
+        DIR *dir = opendir("/proc/self/task");
+        if (!dir) return -1;
+        struct dirent *e;
+        while ((e = readdir(dir))) {
+            if (e->d_name[0] == '.') continue;
+            char path[300], name[32] = "";
+            snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+            FILE *f = fopen(path, "r");
+            if (!f) continue;
+            if (fgets(name, sizeof name, f) && strncmp(name, "fastfood-pool", 13) == 0) count++;
+            fclose(f);
+        }
+        closedir(dir);
+        if (count == want) return count;
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    return count;
+}
+
+/* Every compute call's outputs, float: forward, backward, backward accumulating into 0.25 /
+ * -0.5, training forward and backward, random-feature forward and backward. */
+typedef struct {
+    size_t bytes;
+    unsigned char *data;
+} outputs;
+
+static const double rates[3] = {0.1, 0.1, 0.2};
+
+static outputs run_all_f32(const fastfood_layer *layer, const float *params, size_t batch, const float *x,
+                           const float *dy, const float *dphi, int *ok) {
+    size_t in = fastfood_layer_in_features(layer), out = fastfood_layer_out_features(layer);
+    size_t np = fastfood_layer_param_count(layer);
+    size_t sizes[] = {batch * out, batch * in, np, batch * in, np, batch * out, batch * in, np,
+                      2 * batch * out, batch * in, np};
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += sizes[i];
+    outputs r = {total * sizeof(float), xmalloc(total * sizeof(float))};
+    float *p[11], *at = (float *)r.data;
+    for (size_t i = 0; i < 11; i++) {
+        p[i] = at;
+        at += sizes[i];
+    }
+    for (size_t i = 0; i < batch * in; i++) p[3][i] = 0.25f;
+    for (size_t i = 0; i < np; i++) p[4][i] = -0.5f;
+    *ok = fastfood_forward_f32(layer, params, batch, x, in, p[0], out) == FASTFOOD_OK;
+    *ok &= fastfood_backward_f32(layer, params, batch, x, in, dy, out, p[1], in, p[2], 0) == FASTFOOD_OK;
+    *ok &= fastfood_backward_f32(layer, params, batch, x, in, dy, out, p[3], in, p[4], FASTFOOD_ACCUMULATE) ==
+           FASTFOOD_OK;
+    *ok &= fastfood_forward_train_f32(layer, params, batch, x, in, p[5], out, rates[0], rates[1], rates[2], 7, 3) ==
+           FASTFOOD_OK;
+    *ok &= fastfood_backward_train_f32(layer, params, batch, x, in, dy, out, p[6], in, p[7], 0, rates[0], rates[1],
+                                       rates[2], 7, 3) == FASTFOOD_OK;
+    *ok &= fastfood_features_forward_f32(layer, params, batch, x, in, p[8], 2 * out) == FASTFOOD_OK;
+    *ok &= fastfood_features_backward_f32(layer, params, batch, x, in, dphi, 2 * out, p[9], in, p[10], 0) ==
+           FASTFOOD_OK;
+    return r;
+}
+
+static int same(outputs a, outputs b) { return a.bytes == b.bytes && memcmp(a.data, b.data, a.bytes) == 0; }
+
+static void test_results(void) {
+    fastfood_layer *layer = NULL;
+    CHECK(fastfood_layer_create(300, 700, 11, 0, &layer) == FASTFOOD_OK);
+    if (!layer) return;
+    size_t in = 300, out = 700, np = fastfood_layer_param_count(layer);
+    float *params = xmalloc(np * sizeof(float));
+    CHECK(fastfood_init_params_f32(layer, 5, 1.0, params) == FASTFOOD_OK);
+    const size_t batches[] = {9, 100, 1100}; /* one unit (row path); 7 units; 69 units, 64 groups */
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+        size_t batch = batches[b];
+        float *x = xmalloc(batch * in * sizeof(float)), *dy = xmalloc(batch * out * sizeof(float));
+        float *dphi = xmalloc(2 * batch * out * sizeof(float));
+        for (size_t i = 0; i < batch * in; i++) x[i] = (float)uniform();
+        for (size_t i = 0; i < batch * out; i++) dy[i] = (float)uniform();
+        for (size_t i = 0; i < 2 * batch * out; i++) dphi[i] = (float)uniform();
+        int ok;
+        CHECK(fastfood_set_executor(NULL, NULL) == FASTFOOD_OK);
+        CHECK(fastfood_set_num_threads(1) == FASTFOOD_OK);
+        outputs reference = run_all_f32(layer, params, batch, x, dy, dphi, &ok);
+        CHECK(ok);
+        const behaviour modes[] = {OWN_THREADS, SERIAL_REVERSE, DECLINE};
+        for (size_t m = 0; m < 3; m++) {
+            for (size_t threads = 2; threads <= 4; threads += 2) {
+                state.mode = modes[m];
+                atomic_store(&state.calls, 0);
+                CHECK(fastfood_set_executor(executor, &state) == FASTFOOD_OK);
+                CHECK(fastfood_set_num_threads(threads) == FASTFOOD_OK);
+                outputs r = run_all_f32(layer, params, batch, x, dy, dphi, &ok);
+                CHECK(ok);
+                CHECK(same(r, reference));
+                /* One unit: nothing to spread, the executor is not called. Else 7 calls. */
+                CHECK(atomic_load(&state.calls) == (batch <= 16 ? 0 : 7));
+                if (!same(r, reference) || !ok) printf("  batch %zu, mode %zu, %zu threads\n", batch, m, threads);
+                free(r.data);
+            }
+        }
+        /* The task and worker counts of a forward: units, and min(threads, units). */
+        float *y = xmalloc(batch * out * sizeof(float));
+        state.mode = SERIAL_REVERSE;
+        CHECK(fastfood_set_num_threads(4) == FASTFOOD_OK);
+        state.last_tasks = state.last_workers = 0;
+        CHECK(fastfood_forward_f32(layer, params, batch, x, in, y, out) == FASTFOOD_OK);
+        if (batch > 16) CHECK(state.last_tasks == (batch + 15) / 16 && state.last_workers == 4);
+        /* One thread: no executor call. */
+        CHECK(fastfood_set_num_threads(1) == FASTFOOD_OK);
+        atomic_store(&state.calls, 0);
+        CHECK(fastfood_forward_f32(layer, params, batch, x, in, y, out) == FASTFOOD_OK);
+        CHECK(atomic_load(&state.calls) == 0);
+        /* NULL restores the pool: no executor call, the same results. */
+        CHECK(fastfood_set_executor(NULL, NULL) == FASTFOOD_OK);
+        CHECK(fastfood_set_num_threads(2) == FASTFOOD_OK);
+        outputs r = run_all_f32(layer, params, batch, x, dy, dphi, &ok);
+        CHECK(ok && same(r, reference));
+        CHECK(atomic_load(&state.calls) == 0);
+        free(r.data);
+        free(reference.data);
+        free(y);
+        free(x);
+        free(dy);
+        free(dphi);
+    }
+    free(params);
+    fastfood_layer_destroy(layer);
+}
+
+static void test_double(void) {
+    fastfood_layer *layer = NULL;
+    CHECK(fastfood_layer_create(1000, 1000, 3, 0, &layer) == FASTFOOD_OK);
+    if (!layer) return;
+    size_t n = 1000, batch = 50, np = fastfood_layer_param_count(layer);
+    double *params = xmalloc(np * sizeof(double)), *x = xmalloc(batch * n * sizeof(double));
+    double *dy = xmalloc(batch * n * sizeof(double));
+    double *y[2], *dx[2], *dp[2];
+    CHECK(fastfood_init_params_f64(layer, 2, 1.0, params) == FASTFOOD_OK);
+    for (size_t i = 0; i < batch * n; i++) x[i] = uniform(), dy[i] = uniform();
+    for (int k = 0; k < 2; k++) {
+        y[k] = xmalloc(batch * n * sizeof(double));
+        dx[k] = xmalloc(batch * n * sizeof(double));
+        dp[k] = xmalloc(np * sizeof(double));
+        state.mode = OWN_THREADS;
+        CHECK(fastfood_set_executor(k ? executor : NULL, &state) == FASTFOOD_OK);
+        CHECK(fastfood_set_num_threads(k ? 3 : 1) == FASTFOOD_OK);
+        atomic_store(&state.calls, 0);
+        CHECK(fastfood_forward_f64(layer, params, batch, x, n, y[k], n) == FASTFOOD_OK);
+        CHECK(fastfood_backward_f64(layer, params, batch, x, n, dy, n, dx[k], n, dp[k], 0) == FASTFOOD_OK);
+        CHECK(atomic_load(&state.calls) == (k ? 2 : 0)); /* 7 units of 8 rows */
+    }
+    CHECK(memcmp(y[0], y[1], batch * n * sizeof(double)) == 0);
+    CHECK(memcmp(dx[0], dx[1], batch * n * sizeof(double)) == 0);
+    CHECK(memcmp(dp[0], dp[1], np * sizeof(double)) == 0);
+    for (int k = 0; k < 2; k++) free(y[k]), free(dx[k]), free(dp[k]);
+    free(params), free(x), free(dy);
+    fastfood_layer_destroy(layer);
+}
+
+/* The caller in FE_UPWARD, the executor's own threads in FE_TONEAREST. */
+static void test_rounding_mode(void) {
+    fastfood_layer *layer = NULL;
+    CHECK(fastfood_layer_create(512, 512, 8, 0, &layer) == FASTFOOD_OK);
+    if (!layer) return;
+    size_t n = 512, batch = 64, np = fastfood_layer_param_count(layer);
+    float *params = xmalloc(np * sizeof(float)), *x = xmalloc(batch * n * sizeof(float));
+    float *y1 = xmalloc(batch * n * sizeof(float)), *y2 = xmalloc(batch * n * sizeof(float));
+    CHECK(fastfood_init_params_f32(layer, 4, 1.0, params) == FASTFOOD_OK);
+    for (size_t i = 0; i < batch * n; i++) x[i] = (float)uniform();
+    CHECK(fesetround(FE_UPWARD) == 0);
+    CHECK(fastfood_set_executor(NULL, NULL) == FASTFOOD_OK);
+    CHECK(fastfood_set_num_threads(1) == FASTFOOD_OK);
+    CHECK(fastfood_forward_f32(layer, params, batch, x, n, y1, n) == FASTFOOD_OK);
+    state.mode = OWN_THREADS;
+    atomic_store(&state.mode_not_restored, 0);
+    atomic_store(&state.calls, 0);
+    CHECK(fastfood_set_executor(executor, &state) == FASTFOOD_OK);
+    CHECK(fastfood_set_num_threads(4) == FASTFOOD_OK);
+    CHECK(fastfood_forward_f32(layer, params, batch, x, n, y2, n) == FASTFOOD_OK);
+    CHECK(fegetround() == FE_UPWARD); /* the caller's mode is its own */
+    fesetround(FE_TONEAREST);
+    CHECK(atomic_load(&state.calls) == 1);
+    CHECK(memcmp(y1, y2, batch * n * sizeof(float)) == 0);
+    CHECK(atomic_load(&state.mode_not_restored) == 0);
+    /* The modes differ enough to matter: FE_TONEAREST gives other bits here. */
+    CHECK(fastfood_set_num_threads(1) == FASTFOOD_OK);
+    CHECK(fastfood_forward_f32(layer, params, batch, x, n, y2, n) == FASTFOOD_OK);
+    CHECK(memcmp(y1, y2, batch * n * sizeof(float)) != 0);
+    free(params), free(x), free(y1), free(y2);
+    fastfood_layer_destroy(layer);
+}
+
+static void test_pool_threads(void) {
+    fastfood_layer *layer = NULL;
+    CHECK(fastfood_layer_create(256, 256, 1, 0, &layer) == FASTFOOD_OK);
+    if (!layer) return;
+    size_t n = 256, batch = 64, np = fastfood_layer_param_count(layer);
+    float *params = xmalloc(np * sizeof(float)), *x = xmalloc(batch * n * sizeof(float));
+    float *y = xmalloc(batch * n * sizeof(float));
+    CHECK(fastfood_init_params_f32(layer, 4, 1.0, params) == FASTFOOD_OK);
+    for (size_t i = 0; i < batch * n; i++) x[i] = (float)uniform();
+    CHECK(fastfood_set_executor(NULL, NULL) == FASTFOOD_OK);
+    CHECK(fastfood_set_num_threads(3) == FASTFOOD_OK);
+    CHECK(fastfood_forward_f32(layer, params, batch, x, n, y, n) == FASTFOOD_OK);
+    CHECK(pool_threads(2) == 2);
+    state.mode = SERIAL_REVERSE;
+    CHECK(fastfood_set_executor(executor, &state) == FASTFOOD_OK);
+    CHECK(pool_threads(0) == 0);
+    CHECK(fastfood_forward_f32(layer, params, batch, x, n, y, n) == FASTFOOD_OK);
+    CHECK(pool_threads(0) == 0);
+    /* A declined call runs on the pool, which starts its threads again. */
+    state.mode = DECLINE;
+    CHECK(fastfood_forward_f32(layer, params, batch, x, n, y, n) == FASTFOOD_OK);
+    CHECK(pool_threads(2) == 2);
+    CHECK(fastfood_set_executor(NULL, NULL) == FASTFOOD_OK);
+    free(params), free(x), free(y);
+    fastfood_layer_destroy(layer);
+}
+
+static void test_broken_executors(void) {
+    fastfood_layer *layer = NULL;
+    CHECK(fastfood_layer_create(128, 128, 2, 0, &layer) == FASTFOOD_OK);
+    if (!layer) return;
+    size_t n = 128, batch = 80, np = fastfood_layer_param_count(layer);
+    float *params = xmalloc(np * sizeof(float)), *x = xmalloc(batch * n * sizeof(float));
+    float *y = xmalloc(batch * n * sizeof(float)), *dy = xmalloc(batch * n * sizeof(float));
+    float *dx = xmalloc(batch * n * sizeof(float)), *dp = xmalloc(np * sizeof(float));
+    CHECK(fastfood_init_params_f32(layer, 4, 1.0, params) == FASTFOOD_OK);
+    for (size_t i = 0; i < batch * n; i++) x[i] = (float)uniform(), dy[i] = (float)uniform();
+    CHECK(fastfood_set_num_threads(2) == FASTFOOD_OK);
+    const behaviour broken[] = {SKIP_LAST, RUN_TWICE, WORKER_TOO_LARGE, TASK_TOO_LARGE, DECLINE_AFTER_RUN, NULL_JOB};
+    for (size_t b = 0; b < sizeof broken / sizeof broken[0]; b++) {
+        state.mode = broken[b];
+        CHECK(fastfood_set_executor(executor, &state) == FASTFOOD_OK);
+        fastfood_status s = fastfood_forward_f32(layer, params, batch, x, n, y, n);
+        CHECK(s == FASTFOOD_ERROR_INVALID_ARGUMENT);
+        CHECK(strstr(fastfood_last_error_message(), "fastfood_forward_f32: the executor") != NULL);
+        for (size_t i = 0; i < np; i++) dp[i] = 3.0f;
+        s = fastfood_backward_f32(layer, params, batch, x, n, dy, n, dx, n, dp, FASTFOOD_ACCUMULATE);
+        CHECK(s == FASTFOOD_ERROR_INVALID_ARGUMENT);
+        CHECK(strstr(fastfood_last_error_message(), "fastfood_backward_f32: the executor") != NULL);
+        int untouched = 1;
+        for (size_t i = 0; i < np; i++) untouched &= dp[i] == 3.0f;
+        CHECK(untouched);
+        if (s != FASTFOOD_ERROR_INVALID_ARGUMENT) printf("  broken mode %zu accepted\n", b);
+    }
+    /* A working executor afterwards works: nothing was left busy. */
+    state.mode = OWN_THREADS;
+    CHECK(fastfood_forward_f32(layer, params, batch, x, n, y, n) == FASTFOOD_OK);
+    CHECK(fastfood_set_executor(NULL, NULL) == FASTFOOD_OK);
+    free(params), free(x), free(y), free(dy), free(dx), free(dp);
+    fastfood_layer_destroy(layer);
+}
+
+static void test_fork(void) {
+    fastfood_layer *layer = NULL;
+    CHECK(fastfood_layer_create(64, 64, 2, 0, &layer) == FASTFOOD_OK);
+    if (!layer) return;
+    size_t n = 64, batch = 64, np = fastfood_layer_param_count(layer);
+    float *params = xmalloc(np * sizeof(float)), *x = xmalloc(batch * n * sizeof(float));
+    float *y = xmalloc(batch * n * sizeof(float));
+    CHECK(fastfood_init_params_f32(layer, 4, 1.0, params) == FASTFOOD_OK);
+    for (size_t i = 0; i < batch * n; i++) x[i] = (float)uniform();
+    state.mode = OWN_THREADS;
+    CHECK(fastfood_set_executor(executor, &state) == FASTFOOD_OK);
+    CHECK(fastfood_set_num_threads(2) == FASTFOOD_OK);
+    atomic_store(&state.calls, 0);
+    CHECK(fastfood_forward_f32(layer, params, batch, x, n, y, n) == FASTFOOD_OK);
+    CHECK(atomic_load(&state.calls) == 1);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(20);
+        atomic_store(&state.calls, 0);
+        int ok = fastfood_forward_f32(layer, params, batch, x, n, y, n) == FASTFOOD_OK;
+        _exit(ok && atomic_load(&state.calls) == 0 ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(fastfood_set_executor(NULL, NULL) == FASTFOOD_OK);
+    free(params), free(x), free(y);
+    fastfood_layer_destroy(layer);
+}
+
+int main(void) {
+    test_results();
+    test_double();
+    test_rounding_mode();
+    test_pool_threads();
+    test_broken_executors();
+    test_fork();
+    return report();
+}
