@@ -6,7 +6,8 @@
  * comes through here; they count while armed and forward to glibc's __libc_* allocator. After
  * warm-up calls of each kind, with 1 and with 2 threads, a loop of forward / backward calls
  * (float and double, several batch sizes up to the warm-up's, with and without ACCUMULATE and
- * optional outputs), training calls with dropout and random-feature calls must allocate nothing.
+ * optional outputs), training calls with dropout and random-feature calls must allocate nothing;
+ * also with an executor installed (fastfood_set_executor).
  *
  * Prints "N passed, M failed"; exit status 1 on failure.
  */
@@ -33,6 +34,16 @@ static int malloc_hook(void) {
 #include "check.h"
 
 enum { IN = 300, OUT = 700, BATCH = 40 };
+
+static atomic_int executor_calls;
+
+/* Every task on the calling thread, last first. */
+static int serial_executor(void *context, void *job, fastfood_task_function run, size_t tasks, size_t workers) {
+    (void)context;
+    atomic_fetch_add(&executor_calls, 1);
+    for (size_t t = tasks; t-- > 0;) run(job, t, t % workers);
+    return 1;
+}
 
 static float phi32[BATCH * 2 * OUT];
 static double phi64[BATCH * 2 * OUT];
@@ -97,6 +108,19 @@ int main(void) {
         if (seen != 0) printf("  %ld allocations with %zu thread(s)\n", seen, threads);
         CHECK(seen == 0);
     }
+    /* On an executor (fastfood_set_executor) that runs the tasks on the calling thread: the
+     * library's side of the hand-over allocates nothing either. */
+    CHECK(fastfood_set_executor(serial_executor, NULL) == FASTFOOD_OK);
+    calls(layer, p32, d32, p64, d64, x32, y32, x64, y64, BATCH); /* warm-up: the task flags */
+    atomic_store(&executor_calls, 0);
+    atomic_store(&allocations, 0);
+    atomic_store(&armed, 1);
+    for (int rep = 0; rep < 20; rep++) calls(layer, p32, d32, p64, d64, x32, y32, x64, y64, BATCH);
+    atomic_store(&armed, 0);
+    CHECK(atomic_load(&allocations) == 0);
+    CHECK(atomic_load(&executor_calls) > 0);
+    CHECK(fastfood_set_executor(NULL, NULL) == FASTFOOD_OK);
+
     /* The interposer itself works: an armed malloc is counted. */
     atomic_store(&allocations, 0);
     atomic_store(&armed, 1);
