@@ -27,6 +27,13 @@ _Static_assert(sizeof(size_t) == 8, "size_t is mapped to ffi_type_uint64");
 
 /* CHECK and report(): the harness the C tests share. */
 #include "../CAPI/check.h"
+/* An executor that runs every task on the calling thread and counts its calls in *context. */
+static int counting_executor(void *context, void *job, fastfood_task_function run, size_t tasks, size_t workers) {
+    ++*(int *)context;
+    for (size_t t = 0; t < tasks; t++) run(job, t, t % workers);
+    return 1;
+}
+
 static void *library;
 static char called[64][64];
 static int called_count;
@@ -336,6 +343,35 @@ int main(int argc, char **argv) {
         call("fastfood_set_num_threads", &ffi_type_sint32, 1, t, v, &r);
         CHECK(status_of(r) == FASTFOOD_ERROR_INVALID_ARGUMENT);
         CHECK(fastfood_set_num_threads(before) == FASTFOOD_OK);
+    }
+    /* ---- executor (since 1.3): the function pointer and context cross as pointers ---- */
+    {
+        fastfood_layer *small = NULL;
+        CHECK(fastfood_layer_create(16, 16, 9, 0, &small) == FASTFOOD_OK);
+        size_t count = fastfood_layer_param_count(small), before = fastfood_get_num_threads();
+        float *p = malloc(count * sizeof *p), x[64 * 16], y1[64 * 16], y2[64 * 16];
+        for (size_t i = 0; i < 64 * 16; i++) x[i] = (float)(i % 7) - 3.0f;
+        CHECK(p && fastfood_init_params_f32(small, 1, 1.0, p) == FASTFOOD_OK);
+        CHECK(fastfood_set_num_threads(2) == FASTFOOD_OK);
+        CHECK(fastfood_forward_f32(small, p, 64, x, 16, y1, 16) == FASTFOOD_OK);
+        fastfood_executor executor = counting_executor;
+        int calls = 0;
+        void *context = &calls;
+        ffi_type *t[] = {FFI_PTR, FFI_PTR};
+        void *v[] = {&executor, &context};
+        call("fastfood_set_executor", &ffi_type_sint32, 2, t, v, &r);
+        CHECK(status_of(r) == FASTFOOD_OK);
+        CHECK(fastfood_forward_f32(small, p, 64, x, 16, y2, 16) == FASTFOOD_OK);
+        CHECK(calls == 1 && memcmp(y1, y2, sizeof y1) == 0);
+        executor = NULL;
+        context = NULL;
+        call("fastfood_set_executor", &ffi_type_sint32, 2, t, v, &r);
+        CHECK(status_of(r) == FASTFOOD_OK);
+        CHECK(fastfood_forward_f32(small, p, 64, x, 16, y2, 16) == FASTFOOD_OK);
+        CHECK(calls == 1); /* NULL restored the pool */
+        CHECK(fastfood_set_num_threads(before) == FASTFOOD_OK);
+        free(p);
+        fastfood_layer_destroy(small);
     }
     call("fastfood_cpu_variant", FFI_PTR, 0, NULL, NULL, &s);
     CHECK(s && strcmp(s, fastfood_cpu_variant()) == 0);
