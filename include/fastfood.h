@@ -73,12 +73,12 @@
  *     interrupts the calls those threads wait in. Its calls are not async-signal-safe: do not
  *     call them from a signal handler. EINTR is retried.
  *   - Floating-point mode: computation follows the calling thread's SSE control bits (rounding
- *     mode, flush-to-zero, denormals-are-zero); a parallel call hands them to its pool threads,
- *     so results are bitwise identical for every thread count in any mode. The caller's mode is
- *     never changed.
- *   - Stack: a calling thread needs at least 64 KiB of stack (the pool's own threads get the
- *     system default). The pool's threads are named "fastfood-pool" (since 1.2.1; what top -H,
- *     ps -L, gdb and perf show).
+ *     mode, flush-to-zero, denormals-are-zero); a parallel call hands them to its pool threads
+ *     (and to the tasks it gives an executor, see fastfood_set_executor()), so results are bitwise
+ *     identical for every thread count in any mode. The caller's mode is never changed.
+ *   - Stack: a calling thread needs at least 64 KiB of stack, and so does a thread that runs an
+ *     executor's tasks (the pool's own threads get the system default). The pool's threads are
+ *     named "fastfood-pool" (since 1.2.1; what top -H, ps -L, gdb and perf show).
  *   - File names are bytes: they reach the system exactly as given (any encoding).
  *
  * ABI

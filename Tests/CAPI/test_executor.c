@@ -316,10 +316,16 @@ static void test_rounding_mode(void) {
     CHECK(atomic_load(&state.calls) == 1);
     CHECK(memcmp(y1, y2, batch * n * sizeof(float)) == 0);
     CHECK(atomic_load(&state.mode_not_restored) == 0);
-    /* The modes differ enough to matter: FE_TONEAREST gives other bits here. */
-    CHECK(fastfood_set_num_threads(1) == FASTFOOD_OK);
-    CHECK(fastfood_forward_f32(layer, params, batch, x, n, y2, n) == FASTFOOD_OK);
-    CHECK(memcmp(y1, y2, batch * n * sizeof(float)) != 0);
+    /* The modes differ enough to matter: FE_TONEAREST gives other bits here. Not under valgrind,
+     * which computes SSE arithmetic in round-to-nearest whatever the mode. */
+    const char *preload = getenv("LD_PRELOAD");
+    if (preload && strstr(preload, "vgpreload")) {
+        printf("note: under valgrind (no SSE rounding modes): the modes-differ check is skipped\n");
+    } else {
+        CHECK(fastfood_set_num_threads(1) == FASTFOOD_OK);
+        CHECK(fastfood_forward_f32(layer, params, batch, x, n, y2, n) == FASTFOOD_OK);
+        CHECK(memcmp(y1, y2, batch * n * sizeof(float)) != 0);
+    }
     free(params), free(x), free(y1), free(y2);
     fastfood_layer_destroy(layer);
 }
@@ -386,13 +392,17 @@ static void test_broken_executors(void) {
     fastfood_layer_destroy(layer);
 }
 
+/* Static, so that the child, which ends with _exit, leaks nothing (valgrind checks it too). */
+static fastfood_layer *fork_layer;
+static float fork_params[256], fork_x[64 * 64], fork_y[64 * 64];
+
 static void test_fork(void) {
-    fastfood_layer *layer = NULL;
-    CHECK(fastfood_layer_create(64, 64, 2, 0, &layer) == FASTFOOD_OK);
-    if (!layer) return;
-    size_t n = 64, batch = 64, np = fastfood_layer_param_count(layer);
-    float *params = xmalloc(np * sizeof(float)), *x = xmalloc(batch * n * sizeof(float));
-    float *y = xmalloc(batch * n * sizeof(float));
+    CHECK(fastfood_layer_create(64, 64, 2, 0, &fork_layer) == FASTFOOD_OK);
+    if (!fork_layer) return;
+    fastfood_layer *layer = fork_layer;
+    size_t n = 64, batch = 64;
+    CHECK(fastfood_layer_param_count(layer) <= 256);
+    float *params = fork_params, *x = fork_x, *y = fork_y;
     CHECK(fastfood_init_params_f32(layer, 4, 1.0, params) == FASTFOOD_OK);
     for (size_t i = 0; i < batch * n; i++) x[i] = (float)uniform();
     state.mode = OWN_THREADS;
@@ -412,7 +422,6 @@ static void test_fork(void) {
     int status = 0;
     CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
     CHECK(fastfood_set_executor(NULL, NULL) == FASTFOOD_OK);
-    free(params), free(x), free(y);
     fastfood_layer_destroy(layer);
 }
 
