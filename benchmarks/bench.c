@@ -93,6 +93,25 @@ static double measure(operation op, void *context) {
     return samples[3];
 }
 
+/* "vendor, family F model M: name" from /proc/cpuinfo's first processor (every figure in the
+ * README names the CPU that produced it). */
+static void cpu_description(char *out, size_t size) {
+    char vendor[64] = "?", family[16] = "?", model[16] = "?", name[128] = "?", line[512];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof line, f) && line[0] != '\n') {
+        char *value = strstr(line, ": ");
+        if (!value) continue;
+        value += 2;
+        value[strcspn(value, "\n")] = 0;
+        if (!strncmp(line, "vendor_id", 9)) snprintf(vendor, sizeof vendor, "%s", value);
+        else if (!strncmp(line, "cpu family", 10)) snprintf(family, sizeof family, "%s", value);
+        else if (!strncmp(line, "model name", 10)) snprintf(name, sizeof name, "%s", value);
+        else if (!strncmp(line, "model", 5)) snprintf(model, sizeof model, "%s", value);
+    }
+    if (f) fclose(f);
+    snprintf(out, size, "%s, family %s model %s: %s", vendor, family, model, name);
+}
+
 static void *xmalloc(size_t bytes) {
     void *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!p) {
@@ -519,8 +538,10 @@ int main(int argc, char **argv) {
     cpu_set_t affinity;
     long usable = sched_getaffinity(0, sizeof affinity, &affinity) == 0 ? CPU_COUNT(&affinity)
                                                                        : sysconf(_SC_NPROCESSORS_ONLN);
-    printf("fastfood %s, kernels: %s; OpenBLAS core: %s; %ld CPUs online, %ld usable\n",
-           fastfood_version_string(), fastfood_cpu_variant(), openblas_get_corename(),
+    char cpu[256];
+    cpu_description(cpu, sizeof cpu);
+    printf("fastfood %s, kernels: %s; OpenBLAS core: %s; CPU: %s; %ld CPUs online, %ld usable\n",
+           fastfood_version_string(), fastfood_cpu_variant(), openblas_get_corename(), cpu,
            sysconf(_SC_NPROCESSORS_ONLN), usable);
     check(fastfood_set_num_threads(1), "set_num_threads");
     if (small_only) {
