@@ -36,6 +36,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -235,9 +236,12 @@ int main(int argc, char **argv) {
     }
     cpu_set_t affinity;
     const int usable = sched_getaffinity(0, sizeof affinity, &affinity) == 0 ? CPU_COUNT(&affinity) : 1;
-    std::printf("fastfood %s, kernels: %s; libtorch %s; CPU: %s; %d usable CPUs; glibc malloc %s\n",
-                fastfood_version_string(), fastfood_cpu_variant(), TORCH_VERSION, cpu_description().c_str(), usable,
-                keep ? "keeping freed memory (--keep-freed-memory)" : "at its defaults");
+    auto env = [](const char *name) { return std::getenv(name) ? std::getenv(name) : "unset"; };
+    std::printf("fastfood %s, kernels: %s; libtorch %s (%d intra-op threads at start); CPU: %s; %d usable CPUs; "
+                "glibc malloc %s; OMP_WAIT_POLICY %s, OPENBLAS_NUM_THREADS %s\n",
+                fastfood_version_string(), fastfood_cpu_variant(), TORCH_VERSION, at::get_num_threads(),
+                cpu_description().c_str(), usable, keep ? "keeping freed memory (--keep-freed-memory)" : "at its defaults",
+                env("OMP_WAIT_POLICY"), env("OPENBLAS_NUM_THREADS"));
     std::fflush(stdout);
     struct Shape { int64_t batch, in, out; };
     const std::vector<Shape> shapes = quick ? std::vector<Shape>{{64, 800, 1024}}
@@ -249,7 +253,8 @@ int main(int argc, char **argv) {
         }
     }
     if (usable >= 2) {
-        for (int64_t n : quick ? std::vector<int64_t>{1024} : std::vector<int64_t>{1024, 4096}) bench_network(128, n, quick ? 3 : 11);
+        const std::vector<int64_t> widths = quick ? std::vector<int64_t>{1024} : std::vector<int64_t>{1024, 4096};
+        for (int64_t n : widths) bench_network(128, n, quick ? 3 : 11);
     }
     return 0;
 }
