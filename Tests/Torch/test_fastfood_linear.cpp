@@ -1,17 +1,13 @@
 // test_fastfood_linear.cpp - tests of FastfoodLinear against an independent composition of
 // torch operations (a dense Sylvester Hadamard matrix, index_select for the permutation),
-// finite differences in float64, save / load, a short training run, and fastfood's work on
-// libtorch's intra-op threads (use_torch_threads).
+// finite differences in float64, save / load, and a short training run.
 // Prints "N passed, M failed"; exit status 1 on failure.
 #include <fastfood_linear.h> // from the install prefix (fastfood::torch)
 
 #include <cmath>
 #include <cstdio>
-#include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <string>
-#include <thread>
 
 using fastfood_torch::FastfoodLinear;
 using fastfood_torch::FastfoodLinearOptions;
@@ -336,67 +332,8 @@ static void check_one_learning_rate() {
     EXPECT(!(old < 0.3)); // why the default changed: NaN or no progress
 }
 
-// Threads of this process named fastfood-pool, waiting up to 2 s for the count to reach `want`
-// (a pool thread told to exit may still be finishing).
-static int pool_threads(int want) {
-    int count = -1;
-    for (int attempt = 0; attempt < 200; attempt++) {
-        count = 0;
-        for (const auto &entry : std::filesystem::directory_iterator("/proc/self/task")) {
-            std::ifstream comm(entry.path() / "comm");
-            std::string name;
-            if (std::getline(comm, name) && name == "fastfood-pool") count++;
-        }
-        if (count == want) return count;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return count;
-}
-
-// use_torch_threads(true) hands fastfood's parallel work to libtorch's threads: with two
-// intra-op threads a 2-thread training step then runs without fastfood pool threads, and
-// forward, backward and dropout give the bytes the library's own pool gives.
-static void check_torch_threads() {
-#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
-    const int on_torch_pool = 1; // compiled without OpenMP: the executor declines (documented)
-#else
-    const int on_torch_pool = 0;
-#endif
-    const int torch_threads = at::get_num_threads();
-    at::set_num_threads(2);
-    fastfood::check(fastfood_set_num_threads(2));
-    FastfoodLinear m(FastfoodLinearOptions(300, 700).seed(3).dropout(0.1, 0.1, 0.2).dropout_seed(5));
-    auto x = torch::randn({100, 300}, torch::requires_grad());
-    auto dy = torch::randn({100, 700});
-    auto step = [&] {
-        for (auto &p : m->parameters()) p.mutable_grad() = torch::Tensor();
-        x.mutable_grad() = torch::Tensor();
-        m->dropout_state[1] = 0; // the same masks every step
-        auto y = m(x);
-        y.backward(dy);
-        return std::vector<torch::Tensor>{y.detach(), x.grad(), m->S.grad(), m->G.grad(), m->B.grad(), m->bias.grad()};
-    };
-    const auto on_pool = step(); // the default: fastfood's own pool
-    EXPECT(pool_threads(1) == 1);
-    fastfood_torch::use_torch_threads(true);
-    EXPECT(pool_threads(0) == 0); // installing an executor ends the pool threads
-    const auto on_torch = step();
-    EXPECT(pool_threads(on_torch_pool) == on_torch_pool);
-    bool same = true;
-    for (size_t i = 0; i < on_torch.size(); i++) same &= torch::equal(on_torch[i], on_pool[i]);
-    EXPECT(same);
-    fastfood_torch::use_torch_threads(false);
-    same = true;
-    const auto again = step();
-    for (size_t i = 0; i < again.size(); i++) same &= torch::equal(again[i], on_pool[i]);
-    EXPECT(same);
-    EXPECT(pool_threads(1) == 1);
-    at::set_num_threads(torch_threads);
-}
-
 int main() {
     torch::manual_seed(0);
-    check_torch_threads();
     check_against_reference(5, 7, true, torch::kDouble, 1e-12, {3}, false);
     check_against_reference(100, 300, true, torch::kDouble, 1e-12, {2, 3}, false);  // several blocks, (..., in)
     check_against_reference(64, 200, false, torch::kDouble, 1e-12, {17}, true);    // no bias, strided input

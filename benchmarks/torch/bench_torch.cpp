@@ -15,7 +15,8 @@
 //                                (these two lines run on fastfood's own pool, the default)
 //   network <shape>              a 3-layer FastfoodLinear network with ReLU between, one step,
 //                                with two threads (libtorch's intra-op threads, fastfood's pool,
-//                                or fastfood on libtorch's threads: use_torch_threads) against
+//                                or fastfood on libtorch's threads through fastfood_set_executor
+//                                and at::parallel_for) against
 //                                all on one thread
 // Each ratio is the median of interleaved pairs (the two sides timed back to back, each for at
 // least 10 ms, after a warm-up of each), with the range of the ratios in brackets, so noise on
@@ -34,6 +35,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -175,9 +177,35 @@ void bench_shape(int64_t batch, int64_t in, int64_t out, int threads, int pair_c
     std::fflush(stdout);
 }
 
+/// fastfood_set_executor's executor on libtorch's intra-op threads (at::parallel_for): fastfood's
+/// tasks run on the OpenMP threads libtorch's own operations use, instead of its pool. Each
+/// thread of the region takes one worker slot and claims tasks until none is left. Declines
+/// (the pool runs the call) with one intra-op thread or when this file is built without OpenMP
+/// (ATen's OpenMP parallel_for is an inline template: serial without -fopenmp).
+int torch_threads_executor(void *, void *job, fastfood_task_function run, size_t tasks, size_t workers) {
+#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
+    (void)job, (void)run, (void)tasks, (void)workers;
+    return 0;
+#else
+    const auto threads = static_cast<size_t>(at::get_num_threads());
+    if (threads < 2 || at::in_parallel_region()) return 0;
+    std::atomic<size_t> next{0};
+    at::parallel_for(0, static_cast<int64_t>(std::min(workers, threads)), 1, [&](int64_t begin, int64_t end) {
+        for (int64_t slot = begin; slot < end; slot++) {
+            for (size_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) run(job, t, static_cast<size_t>(slot));
+        }
+    });
+    return 1;
+#endif
+}
+
+void use_torch_threads(bool on) {
+    fastfood::check(on ? fastfood_set_executor(torch_threads_executor, nullptr) : fastfood_set_executor(nullptr, nullptr));
+}
+
 /// A network of FastfoodLinear layers, as a user trains one: n -> n -> n -> n with ReLU between,
 /// one step = forward + backward, with two threads set in three ways (libtorch's intra-op
-/// threads, fastfood's, and whether fastfood runs on libtorch's: use_torch_threads) against
+/// threads, fastfood's, and whether fastfood runs on libtorch's: torch_threads_executor) against
 /// everything on one thread. Each side's setting is made untimed before each of its batches,
 /// with a warm-up step.
 void bench_network(int64_t batch, int64_t n, int pair_count) {
@@ -197,7 +225,7 @@ void bench_network(int64_t batch, int64_t n, int pair_count) {
         return [&, torch_count, fastfood_count, torch_threads] {
             at::set_num_threads(torch_count);
             fastfood::check(fastfood_set_num_threads(static_cast<size_t>(fastfood_count)));
-            fastfood_torch::use_torch_threads(torch_threads);
+            use_torch_threads(torch_threads);
             step();
         };
     };
@@ -215,7 +243,7 @@ void bench_network(int64_t batch, int64_t n, int pair_count) {
                     r.a.seconds * 1e3, s.name, r.b.seconds * 1e3, 1 / r.ratio, 1 / r.high, 1 / r.low);
         std::fflush(stdout);
     }
-    fastfood_torch::use_torch_threads(false);
+    use_torch_threads(false);
 }
 
 } // namespace

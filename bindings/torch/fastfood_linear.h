@@ -37,18 +37,12 @@
 // Initialisation: the Le et al. Fastfood initialisation with sigma = sqrt(in_features) (rows of
 // the layer's matrix have norm about 1, so outputs start at the scale of the inputs), bias 0.
 // The default seed is drawn from torch's generator, so torch::manual_seed makes it repeatable.
-//
-// Threads: forward and backward run on fastfood's own pool (fastfood_set_num_threads);
-// use_torch_threads(true) hands that work to libtorch's intra-op threads instead
-// (at::parallel_for, through fastfood_set_executor), process-wide: see its comment.
 #ifndef FASTFOOD_TORCH_FASTFOOD_LINEAR_H
 #define FASTFOOD_TORCH_FASTFOOD_LINEAR_H
 
 #include <fastfood.hpp>
 #include <torch/torch.h>
 
-#include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -200,60 +194,6 @@ struct FastfoodFunction : public torch::autograd::Function<FastfoodFunction> {
 };
 
 } // namespace detail
-
-// ---- Threads: fastfood's parallel calls on libtorch's intra-op threads -----------------------
-
-namespace detail {
-
-/// fastfood_set_executor's executor on at::parallel_for: the library's tasks run on the threads
-/// libtorch's own operations use. Its OpenMP threads spin for milliseconds after each parallel
-/// operation, and fastfood's pool threads competing with them for the cores lost most of the
-/// second thread's gain (README, "Training through libtorch"). It declines, and the library's
-/// own pool runs the call as without an executor, with one intra-op thread and where
-/// at::parallel_for cannot run in parallel: libtorch's OpenMP backend needs the calling code
-/// compiled with OpenMP (-fopenmp with GCC, as libtorch itself is). Inside a parallel
-/// region (a call made from an at::parallel_for body) it runs the tasks on the calling thread.
-inline int torch_executor(void *, void *job, fastfood_task_function run, size_t tasks, size_t workers) {
-#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
-    (void)job, (void)run, (void)tasks, (void)workers;
-    return 0;
-#else
-    if (at::in_parallel_region()) {
-        for (size_t t = 0; t < tasks; t++) run(job, t, 0);
-        return 1;
-    }
-    const auto threads = static_cast<size_t>(at::get_num_threads());
-    if (threads < 2) return 0;
-    // One worker slot per thread of the region; each claims tasks until none is left, so a
-    // thread that starts late finds its share done by the others instead of holding them up.
-    const auto slots = static_cast<int64_t>(std::min(workers, threads));
-    std::atomic<size_t> next{0};
-    at::parallel_for(0, slots, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t slot = begin; slot < end; slot++) {
-            for (size_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) {
-                run(job, t, static_cast<size_t>(slot));
-            }
-        }
-    });
-    return 1;
-#endif
-}
-
-} // namespace detail
-
-/// Whether fastfood's parallel calls (every layer's, process-wide) run on libtorch's intra-op
-/// threads instead of the library's own pool (fastfood_set_executor; off by default; needs the
-/// calling code compiled with -fopenmp, else the pool runs the calls). Where libtorch runs two
-/// intra-op threads, its OpenMP threads spin after each operation and take the cores from
-/// fastfood's pool; this gives the work to those threads instead, which measured better in some
-/// networks and worse in others (README, "Training through libtorch": keeping libtorch at one
-/// intra-op thread and fastfood at two was fastest there). With at::get_num_threads() == 1 the
-/// library's pool runs the calls either way, on fastfood_get_num_threads() threads. Results are
-/// bitwise the same either way. As fastfood_set_executor: not from inside an executor call (an
-/// at::parallel_for body running fastfood tasks).
-inline void use_torch_threads(bool on) {
-    fastfood::check(on ? fastfood_set_executor(detail::torch_executor, nullptr) : fastfood_set_executor(nullptr, nullptr));
-}
 
 class FastfoodLinearImpl : public torch::nn::Cloneable<FastfoodLinearImpl> {
 public:
