@@ -484,11 +484,11 @@ typedef int (*fastfood_executor)(void *context, void *job, fastfood_task_functio
 
 /**
  * Runs later parallel compute calls on the caller's threads instead of the library's pool
- * (since 1.3), process-wide: a framework with its own thread pool (OpenMP, libtorch's
- * at::parallel_for, TBB) then shares its threads instead of competing with them. Motivation, as
- * measured: libtorch's OpenMP threads spin for milliseconds after each parallel operation, and
- * pool threads that share a core with them lose that core; see the README, "Training through
- * libtorch". NULL restores the library's own pool.
+ * (since 1.3), process-wide: a program or framework with its own thread pool (a server that
+ * bounds the threads a request may use, TBB arenas, OpenMP) then runs fastfood's work on it and
+ * no second set of threads exists. (On libtorch's OpenMP threads, through at::parallel_for, it
+ * measured slower than the library's pool: the README, "Training through libtorch", has the
+ * figures and the executor used.) NULL restores the library's own pool.
  *
  * Installing an executor ends the pool threads that exist (a declined call starts them again).
  * fastfood_set_num_threads() still sets how many worker slots a call offers (1 = no executor and
