@@ -100,7 +100,7 @@ $(BINDIR_BUILD)/mnist_mlp: examples/mnist_mlp.c examples/mlp_net.h examples/mnis
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -D_POSIX_C_SOURCE=200809L -Iinclude $< -o $@ $(C_LINK) -lopenblas -lz
 
-$(BINDIR_BUILD)/bench: benchmarks/bench.c include/fastfood.h $(LIB_LINK)
+$(BINDIR_BUILD)/bench: benchmarks/bench.c benchmarks/cpu_description.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) -O2 $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lopenblas
 
@@ -324,7 +324,7 @@ lenet: $(LENET)
 # the library's own calls, against torch::nn::Linear, and a 3-layer network on fastfood's pool
 # and on libtorch's threads. Built like examples/lenet, against an installed copy (build/prefix)
 # through find_package(fastfood COMPONENTS torch). `make test` only builds it.
-$(BENCH_TORCH): benchmarks/torch/bench_torch.cpp benchmarks/torch/CMakeLists.txt bindings/torch/fastfood_linear.h \
+$(BENCH_TORCH): benchmarks/torch/bench_torch.cpp benchmarks/torch/CMakeLists.txt benchmarks/cpu_description.h bindings/torch/fastfood_linear.h \
                 bindings/cpp/fastfood.hpp packaging/cmake/fastfoodConfig.cmake.in $(LIB_LINK)
 	$(MAKE) --no-print-directory install PREFIX=$(LENET_PREFIX) > $(BUILD)/prefix-install.log 2>&1
 	cmake -S benchmarks/torch -B $(BUILD)/bench-torch -DCMAKE_PREFIX_PATH=$(LENET_PREFIX) -DCMAKE_BUILD_TYPE=Release \

@@ -47,6 +47,7 @@
 #define _GNU_SOURCE
 #include <fastfood.h>
 
+#include "cpu_description.h"
 #include <cblas.h>
 #include <math.h>
 #include <sched.h>
@@ -91,25 +92,6 @@ static double measure(operation op, void *context) {
     for (int s = 0; s < 7; s++) samples[s] = timed_batch(op, context, 0.02);
     qsort(samples, 7, sizeof samples[0], compare);
     return samples[3];
-}
-
-/* "vendor, family F model M: name" from /proc/cpuinfo's first processor (every figure in the
- * README names the CPU that produced it). */
-static void cpu_description(char *out, size_t size) {
-    char vendor[64] = "?", family[16] = "?", model[16] = "?", name[128] = "?", line[512];
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    while (f && fgets(line, sizeof line, f) && line[0] != '\n') {
-        char *value = strstr(line, ": ");
-        if (!value) continue;
-        value += 2;
-        value[strcspn(value, "\n")] = 0;
-        if (!strncmp(line, "vendor_id", 9)) snprintf(vendor, sizeof vendor, "%s", value);
-        else if (!strncmp(line, "cpu family", 10)) snprintf(family, sizeof family, "%s", value);
-        else if (!strncmp(line, "model name", 10)) snprintf(name, sizeof name, "%s", value);
-        else if (!strncmp(line, "model", 5)) snprintf(model, sizeof model, "%s", value);
-    }
-    if (f) fclose(f);
-    snprintf(out, size, "%s, family %s model %s: %s", vendor, family, model, name);
 }
 
 static void *xmalloc(size_t bytes) {

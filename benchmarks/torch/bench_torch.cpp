@@ -30,6 +30,8 @@
 //                        again (README "Training through libtorch" has the figures)
 #include <fastfood_linear.h>
 
+#include "../cpu_description.h"
+
 #include <malloc.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -40,9 +42,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <string>
 #include <vector>
 
 namespace {
@@ -55,20 +55,6 @@ long minor_faults() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     return usage.ru_minflt;
-}
-
-/// "vendor, family F model M: name" from /proc/cpuinfo's first processor.
-std::string cpu_description() {
-    std::ifstream info("/proc/cpuinfo");
-    std::string line, vendor, family, model, name;
-    auto value = [](const std::string &l) { return l.substr(l.find(':') + 2); };
-    while (std::getline(info, line) && !line.empty()) {
-        if (line.rfind("vendor_id", 0) == 0) vendor = value(line);
-        else if (line.rfind("cpu family", 0) == 0) family = value(line);
-        else if (line.rfind("model name", 0) == 0) name = value(line);
-        else if (line.rfind("model", 0) == 0) model = value(line);
-    }
-    return vendor + ", family " + family + " model " + model + ": " + name;
 }
 
 struct Timing {
@@ -264,11 +250,13 @@ int main(int argc, char **argv) {
     }
     cpu_set_t affinity;
     const int usable = sched_getaffinity(0, sizeof affinity, &affinity) == 0 ? CPU_COUNT(&affinity) : 1;
+    char cpu[256];
+    cpu_description(cpu, sizeof cpu);
     auto env = [](const char *name) { return std::getenv(name) ? std::getenv(name) : "unset"; };
     std::printf("fastfood %s, kernels: %s; libtorch %s (%d intra-op threads at start); CPU: %s; %d usable CPUs; "
                 "glibc malloc %s; OMP_WAIT_POLICY %s, OPENBLAS_NUM_THREADS %s\n",
                 fastfood_version_string(), fastfood_cpu_variant(), TORCH_VERSION, at::get_num_threads(),
-                cpu_description().c_str(), usable, keep ? "keeping freed memory (--keep-freed-memory)" : "at its defaults",
+                cpu, usable, keep ? "keeping freed memory (--keep-freed-memory)" : "at its defaults",
                 env("OMP_WAIT_POLICY"), env("OPENBLAS_NUM_THREADS"));
     std::fflush(stdout);
     struct Shape { int64_t batch, in, out; };
