@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compiles and runs every complete C example of README.md (each ```c block with a main function)
-# against the built library, so the README's code stays true. Each must exit with status 0.
+# against the built library, so the README's code stays true. Each must exit with status 0. Also
+# checks that the README opens with its two commands for a fresh machine (make demo, make test).
 # Usage: readme_example.sh README.md build-dir "cc and flags"
 set -u
 readme=$1
@@ -22,6 +23,14 @@ for source in "$build"/readme/example_*.c; do
         failed=$((failed + 1)); echo "FAIL README example $(basename "$source")"
     fi
 done
+# A fresh machine runs the README's first two commands and nothing else: they must open it.
+if head -n 6 "$readme" | awk 'NR == 1 && $0 != "# fastfood" { bad = 1 } NR == 2 && $0 != "" { bad = 1 }
+        NR == 3 && $0 != "```sh" { bad = 1 } NR == 4 && $1 " " $2 != "make demo" { bad = 1 }
+        NR == 5 && $1 " " $2 != "make test" { bad = 1 } NR == 6 && $0 != "```" { bad = 1 } END { exit bad || NR < 6 }'; then
+    passed=$((passed + 1)); echo "ok   README opens with make demo and make test"
+else
+    failed=$((failed + 1)); echo "FAIL README does not open with '# fastfood' and a sh block of make demo, make test"
+fi
 [ "$passed" -gt 0 ] || { echo "FAIL no complete C example found in $readme"; failed=$((failed + 1)); }
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
