@@ -830,6 +830,10 @@ FASTFOOD_API fastfood_status fastfood_save_f64(const fastfood_layer *layer, cons
  * 1.2.1), so a program another thread starts during the save does not inherit it. A symbolic
  * link at path is followed (since 1.1): the file it points to is replaced and the link stays; a
  * link to nothing is FASTFOOD_ERROR_IO.
+ * A save cut short (SIGKILL, a power cut) leaves at path the previous file or the new one, whole;
+ * cut short before the rename, it also leaves its temporary file behind. The library never deletes
+ * ".fastfood-*" files it did not create in that call (one may be another process's save in
+ * progress), so remove stale ones yourself where they matter.
  *
  * @param path  file name, as bytes in any encoding; must not be NULL.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_IO (the message gives the
