@@ -69,7 +69,7 @@ BENCH_TORCH  := $(BUILD)/bench-torch/bench_torch
 C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized $(BINDIR_BUILD)/test_process $(BINDIR_BUILD)/test_paths $(BINDIR_BUILD)/test_no_memory $(BINDIR_BUILD)/test_batch_sizes $(BINDIR_BUILD)/test_executor
 
 .PHONY: deps-test deps-demo distributed distributed-demo test-distributed
-.PHONY: all lib lenet bench-torch test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
+.PHONY: all lib lenet bench-torch bench-lenet-threads test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
 
 all: lib
 lib: $(LIB_LINK)
@@ -335,10 +335,18 @@ $(BENCH_TORCH): benchmarks/torch/bench_torch.cpp benchmarks/torch/CMakeLists.txt
 bench-torch: $(BENCH_TORCH)
 	$(BENCH_TORCH)
 
+# The LeNet example under libtorch / fastfood / OpenBLAS thread settings from the environment,
+# each against all on one thread in the same run (benchmarks/torch/lenet_threads.sh).
+LENET_ROUNDS ?= 5
+bench-lenet-threads: $(LENET)
+	@if [ -z "$(MNIST_DIR)" ]; then echo "no MNIST found: set MNIST_DIR (or put the IDX files in data/mnist)"; exit 1; fi
+	bash benchmarks/torch/lenet_threads.sh $(LENET) "$(MNIST_DIR)" $(LENET_ROUNDS)
+
 # In make test: the deep fried LeNet (adaptive Fastfood 1024 with dropout) must learn MNIST in
 # 3 epochs with the Caffe solver and in 2 with Adam at its defaults (test error at most 5%, one
 # learning rate for all parameters), and the C example's Fastfood net in 3 (at most 12%).
 test-training: $(LENET) $(BINDIR_BUILD)/mnist_mlp
+	@bash -n benchmarks/torch/lenet_threads.sh # not run here (it times things): parsed, so it cannot rot unseen
 	@if [ -z "$(MNIST_DIR)" ]; then \
 	  if [ "$${CI:-}" = true ]; then echo "FAIL test-training: no MNIST directory (../shared/data/mnist)"; exit 1; fi; \
 	  echo "SKIP test-training: no MNIST found (set MNIST_DIR or put the IDX files in data/mnist)"; exit 0; fi; \
