@@ -120,13 +120,17 @@ static void check(fastfood_status status, const char *what) {
 
 /* ---- machine limits ------------------------------------------------------------------------ */
 
-/* Seconds for a chain of 10^7 dependent integer adds, which run at one add per cycle. */
+/* Seconds for a chain of 10^7 dependent integer adds, which run at one add per cycle. Ten per loop
+ * pass: with one, the loop branch was the limit on a CPU that takes a branch only every other
+ * cycle (an AMD Zen 1 read 1.21 GHz that way). */
 static double add_chain_seconds(void) {
     unsigned long x = 0;
     double start = now();
-    for (long i = 0; i < 10000000; i++) {
-        x += 1;
-        __asm__ volatile("" : "+r"(x));
+    for (long i = 0; i < 1000000; i++) {
+#define FASTFOOD_BENCH_ADD x += 1; __asm__ volatile("" : "+r"(x));
+        FASTFOOD_BENCH_ADD FASTFOOD_BENCH_ADD FASTFOOD_BENCH_ADD FASTFOOD_BENCH_ADD FASTFOOD_BENCH_ADD
+        FASTFOOD_BENCH_ADD FASTFOOD_BENCH_ADD FASTFOOD_BENCH_ADD FASTFOOD_BENCH_ADD FASTFOOD_BENCH_ADD
+#undef FASTFOOD_BENCH_ADD
     }
     return now() - start;
 }
