@@ -12,9 +12,10 @@ awk -v dir="$build/readme" '
     /^```c$/ { inside = 1; n++; file = sprintf("%s/example_%d.c", dir, n); printf "" > file; next }
     /^```$/ { if (inside) close(file); inside = 0; next }
     inside { print >> file }' "$readme"
-passed=0; failed=0
+passed=0; failed=0; examples=0
 for source in "$build"/readme/example_*.c; do
     grep -q "int main" "$source" || continue
+    examples=$((examples + 1))
     binary=${source%.c}
     if $cc -Iinclude "$source" -o "$binary" -L"$build/lib" -lfastfood -Wl,-rpath,"$(cd "$build/lib" && pwd)" \
        && "$binary"; then
@@ -31,6 +32,6 @@ if head -n 6 "$readme" | awk 'NR == 1 && $0 != "# fastfood" { bad = 1 } NR == 2 
 else
     failed=$((failed + 1)); echo "FAIL README does not open with '# fastfood' and a sh block of make demo, make test"
 fi
-[ "$passed" -gt 0 ] || { echo "FAIL no complete C example found in $readme"; failed=$((failed + 1)); }
+[ "$examples" -gt 0 ] || { echo "FAIL no complete C example found in $readme"; failed=$((failed + 1)); }
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
