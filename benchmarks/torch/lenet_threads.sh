@@ -18,6 +18,7 @@ settings=(
     "libtorch 2|OMP_NUM_THREADS=2"
     "libtorch 2, passive|OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive"
     "libtorch 2, passive, fastfood 1|OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive FASTFOOD_NUM_THREADS=1"
+    "libtorch 2, passive, OpenBLAS 1|OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive OPENBLAS_NUM_THREADS=1"
 )
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
