@@ -23,8 +23,10 @@ settings=(
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-echo "lenet_threads: $(nproc) CPUs usable ($model), $rounds rounds of 1 epoch, models $models"
+# The CPU as the C benchmarks name it (benchmarks/cpu_description.h): vendor, family, model, name.
+cpu=$(awk -F'\t*: ' '/^$/ { exit } /^vendor_id/ { v = $2 } /^cpu family/ { f = $2 } /^model name/ { n = $2 }
+    /^model\t/ { m = $2 } END { printf "%s, family %s model %s: %s", v, f, m, n }' /proc/cpuinfo)
+echo "lenet_threads: CPU: $cpu; $(nproc) CPUs usable; $rounds rounds of 1 epoch, models $models"
 for ((round = 1; round <= rounds; round++)); do
     for s in "${settings[@]}"; do
         name=${s%%|*}
