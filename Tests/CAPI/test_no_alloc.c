@@ -7,7 +7,9 @@
  * warm-up calls of each kind, with 1 and with 2 threads, a loop of forward / backward calls
  * (float and double, several batch sizes up to the warm-up's, with and without ACCUMULATE and
  * optional outputs), training calls with dropout and random-feature calls must allocate nothing;
- * also with an executor installed (fastfood_set_executor).
+ * also with an executor installed (fastfood_set_executor). Two layers: 300 -> 700 with bias (two
+ * blocks), and a normalised one-block 300 -> 300 with bias (FASTFOOD_LAYER_NORMALIZED's
+ * constants come from the same per-thread scratch).
  *
  * Prints "N passed, M failed"; exit status 1 on failure.
  */
@@ -60,6 +62,7 @@ static void calls(const fastfood_layer *layer, const float *p32, float *d32, con
                                       batch) == FASTFOOD_OK;
     ok &= fastfood_backward_train_f64(layer, p64, batch, x64, IN, y64, OUT, dx64, IN, NULL, 0, 0, 0.5, 0, 1,
                                       batch) == FASTFOOD_OK;
+    ok &= fastfood_forward_train_f64(layer, p64, batch, x64, IN, y64, OUT, 0.3, 0, 0.1, 2, batch) == FASTFOOD_OK;
     ok &= fastfood_features_forward_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT) == FASTFOOD_OK;
     ok &= fastfood_features_backward_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT, dx32, IN, d32, 0) == FASTFOOD_OK;
     ok &= fastfood_features_backward_from_phi_f32(layer, p32, batch, x32, IN, phi32, 2 * OUT, phi32, 2 * OUT,
@@ -80,15 +83,35 @@ static void calls(const fastfood_layer *layer, const float *p32, float *d32, con
     CHECK(ok);
 }
 
+/* The checks below for one layer. */
+static void check_layer(size_t in, size_t out, uint32_t flags);
+
 int main(void) {
+    check_layer(IN, OUT, FASTFOOD_LAYER_BIAS);
+    check_layer(IN, IN, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED);
+
+    /* The interposer itself works: an armed malloc is counted. */
+    atomic_store(&allocations, 0);
+    atomic_store(&armed, 1);
+    void *probe = malloc(16);
+    atomic_store(&armed, 0);
+    CHECK(atomic_load(&allocations) == 1);
+    free(probe);
+    return report();
+}
+
+/* Calls of every kind on a layer of in <= IN inputs and out <= OUT outputs (the buffers' strides
+ * stay IN and OUT). */
+static void check_layer(size_t in, size_t out, uint32_t flags) {
     fastfood_layer *layer = NULL;
-    CHECK(fastfood_layer_create(IN, OUT, 5, FASTFOOD_LAYER_BIAS, &layer) == FASTFOOD_OK);
+    CHECK(fastfood_layer_create(in, out, 5, flags, &layer) == FASTFOOD_OK);
+    if (!layer) return;
     size_t n = fastfood_layer_param_count(layer);
     float *p32 = malloc(n * sizeof *p32), *d32 = malloc(n * sizeof *d32);
     double *p64 = malloc(n * sizeof *p64), *d64 = malloc(n * sizeof *d64);
     float *x32 = calloc(BATCH * IN, sizeof *x32), *y32 = calloc(BATCH * OUT, sizeof *y32);
     double *x64 = calloc(BATCH * IN, sizeof *x64), *y64 = calloc(BATCH * OUT, sizeof *y64);
-    if (!p32 || !d32 || !p64 || !d64 || !x32 || !y32 || !x64 || !y64) return 2;
+    if (!p32 || !d32 || !p64 || !d64 || !x32 || !y32 || !x64 || !y64) exit(2);
     CHECK(fastfood_init_params_f32(layer, 1, 1.0, p32) == FASTFOOD_OK);
     CHECK(fastfood_init_params_f64(layer, 1, 1.0, p64) == FASTFOOD_OK);
     for (size_t i = 0; i < BATCH * IN; i++) x64[i] = x32[i] = (float)(i % 13) * 0.1f - 0.6f;
@@ -121,15 +144,6 @@ int main(void) {
     CHECK(atomic_load(&executor_calls) > 0);
     CHECK(fastfood_set_executor(NULL, NULL) == FASTFOOD_OK);
 
-    /* The interposer itself works: an armed malloc is counted. */
-    atomic_store(&allocations, 0);
-    atomic_store(&armed, 1);
-    void *probe = malloc(16);
-    atomic_store(&armed, 0);
-    CHECK(atomic_load(&allocations) == 1);
-    free(probe);
-
     fastfood_layer_destroy(layer);
     free(p32); free(d32); free(p64); free(d64); free(x32); free(y32); free(x64); free(y64);
-    return report();
 }
