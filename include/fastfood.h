@@ -111,11 +111,11 @@ extern "C" {
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
 #define FASTFOOD_VERSION_MINOR 3
-#define FASTFOOD_VERSION_PATCH 0
+#define FASTFOOD_VERSION_PATCH 1
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10300
+#define FASTFOOD_VERSION_NUMBER 10301
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.3.0"
+#define FASTFOOD_VERSION_STRING "1.3.1"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.
@@ -470,7 +470,9 @@ typedef void (*fastfood_task_function)(void *job, size_t task, size_t worker);
  *
  * The executor must not call fastfood_set_executor() or fastfood_set_num_threads() (they wait
  * for the call in flight: a deadlock); it may make other fastfood calls, which then run on the
- * thread that makes them. It must not throw or longjmp across `run`.
+ * thread that makes them, each with its own work space (since 1.3.1: in 1.3.0 such a call made
+ * on the thread whose call the executor was running reused that call's work space, which gave
+ * it wrong parameter gradients, or crashed). It must not throw or longjmp across `run`.
  *
  * @param context  the pointer given to fastfood_set_executor().
  * @param job      opaque; pass it to `run` unchanged.

@@ -62,8 +62,11 @@ enum LayerBackward {
               let partialBytes = ThreadScratch.Size.region(T.self, count: shape.parameterCount),
               let partialsTotal = ThreadScratch.Size.total(paramBytes, plus: partialCount, times: partialBytes),
               let total = ThreadScratch.Size.total(partialsTotal, plus: workers, times: workBytes),
-              let scratch = ThreadScratch.buffer(bytes: total)
+              let lease = ThreadScratch.lease(bytes: total)
         else { throw .outOfMemory }
+        // Held to the end of the call: a call nested in it on this thread (from an executor) gets another.
+        defer { lease.release() }
+        let scratch = lease.buffer
         let kernelParams = Normalization.kernelParameters(shape, params, scratch: scratch)
         let job = Job(layer: layer.kernelLayer, params: kernelParams, x: x, ldx: ldx, dy: dy, lddy: lddy,
                       outputs: outputs, plan: plan, wantsGradient: wantsGradient, scratch: scratch + paramBytes,

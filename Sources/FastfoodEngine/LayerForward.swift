@@ -32,8 +32,11 @@ enum LayerForward {
               case let (workBytes, overflow) = kernelWork.addingReportingOverflow(inputBytes), !overflow,
               let paramBytes = Normalization.scratchBytes(shape, T.self),
               let total = ThreadScratch.Size.total(paramBytes, plus: workers, times: workBytes),
-              let scratch = ThreadScratch.buffer(bytes: total)
+              let lease = ThreadScratch.lease(bytes: total)
         else { throw .outOfMemory }
+        // Held to the end of the call: a call nested in it on this thread (from an executor) gets another.
+        defer { lease.release() }
+        let scratch = lease.buffer
         let kernelParams = Normalization.kernelParameters(shape, params, scratch: scratch)
         try WorkerPool.shared.run(tasks: plan.unitCount, maxWorkers: workers, Job(
             layer: layer.kernelLayer, params: kernelParams, x: x, ldx: ldx, y: y, ldy: ldy, plan: plan,

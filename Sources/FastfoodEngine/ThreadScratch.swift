@@ -1,53 +1,91 @@
 import Glibc
 
-/// One grow-only, 64-byte-aligned work buffer per calling thread, freed when the thread exits.
+/// Grow-only, 64-byte-aligned work buffers per calling thread, freed when the thread exits.
 ///
 /// Every compute call takes all its temporary memory here, sized for every worker that will help
 /// it, before it writes any output: an allocation failure is reported with nothing modified, and
 /// after the first call of a given size on a thread no call allocates again.
+///
+/// A call holds its buffer (a Lease) until it returns. A thread can be inside two calls at once:
+/// an executor (fastfood_set_executor) may make fastfood calls from the thread whose call it is
+/// running. The inner call then gets the thread's next buffer, not the outer call's: sharing it
+/// overwrote the outer call's partial gradients, and freed it when the inner call needed more.
 enum ThreadScratch {
-    private struct Slot {
-        var buffer: UnsafeMutableRawPointer?
-        var capacity: Int
+    /// A call's work buffer, at least the bytes it asked for; the thread's until release().
+    struct Lease {
+        let buffer: UnsafeMutableRawPointer
+        fileprivate let level: UnsafeMutablePointer<Level>
+
+        func release() { level.pointee.inUse = false }
     }
 
+    /// The thread's first buffer (pthread-specific); each level links to the one a call nested in
+    /// it uses.
     private static let key: pthread_key_t? = {
         var key = pthread_key_t()
         let created = pthread_key_create(&key) { raw in
-            guard let raw else { return }
-            let slot = raw.assumingMemoryBound(to: Slot.self)
-            Glibc.free(slot.pointee.buffer)
-            Glibc.free(raw)
+            var level = raw?.assumingMemoryBound(to: Level.self)
+            while let current = level {
+                level = current.pointee.next
+                Glibc.free(current.pointee.buffer)
+                Glibc.free(current)
+            }
         }
         return created == 0 ? key : nil
     }()
 
-    /// The calling thread's buffer, at least `bytes` long; nil if memory is exhausted. The
-    /// contents are not preserved across calls that need to grow it.
-    static func buffer(bytes: Int) -> UnsafeMutableRawPointer? {
+    /// The calling thread's first buffer that no call of this thread holds, grown to at least
+    /// `bytes`; nil if memory is exhausted. Contents are not preserved between leases.
+    static func lease(bytes: Int) -> Lease? {
         guard let key else { return nil }
-        let slot: UnsafeMutablePointer<Slot>
-        if let existing = pthread_getspecific(key) {
-            slot = existing.assumingMemoryBound(to: Slot.self)
+        var level: UnsafeMutablePointer<Level>
+        if let first = pthread_getspecific(key) {
+            level = first.assumingMemoryBound(to: Level.self)
         } else {
-            guard let raw = malloc(MemoryLayout<Slot>.stride) else { return nil }
-            slot = raw.bindMemory(to: Slot.self, capacity: 1)
-            slot.initialize(to: Slot(buffer: nil, capacity: 0))
-            guard pthread_setspecific(key, raw) == 0 else {
-                Glibc.free(raw)
+            guard let first = Level.make() else { return nil }
+            guard pthread_setspecific(key, first) == 0 else {
+                Glibc.free(first)
                 return nil
             }
+            level = first
         }
-        if slot.pointee.capacity < bytes {
-            Glibc.free(slot.pointee.buffer)
-            slot.pointee = Slot(buffer: nil, capacity: 0)
+        while level.pointee.inUse {
+            if let next = level.pointee.next {
+                level = next
+            } else {
+                guard let next = Level.make() else { return nil }
+                level.pointee.next = next
+                level = next
+            }
+        }
+        if level.pointee.capacity < bytes {
+            Glibc.free(level.pointee.buffer)
+            (level.pointee.buffer, level.pointee.capacity) = (nil, 0)
             var fresh: UnsafeMutableRawPointer?
             guard posix_memalign(&fresh, AlignedMemory.alignment, max(bytes, 64)) == 0, let fresh else {
                 return nil
             }
-            slot.pointee = Slot(buffer: fresh, capacity: bytes)
+            (level.pointee.buffer, level.pointee.capacity) = (fresh, bytes)
         }
-        return slot.pointee.buffer
+        guard let buffer = level.pointee.buffer else { return nil }
+        level.pointee.inUse = true
+        return Lease(buffer: buffer, level: level)
+    }
+}
+
+/// One buffer of a thread's chain.
+fileprivate struct Level {
+    var buffer: UnsafeMutableRawPointer?
+    var capacity: Int
+    var inUse: Bool
+    var next: UnsafeMutablePointer<Level>?
+
+    /// A new, empty level (malloc'd: it outlives every call, until the thread exits).
+    static func make() -> UnsafeMutablePointer<Level>? {
+        guard let raw = malloc(MemoryLayout<Level>.stride) else { return nil }
+        let level = raw.bindMemory(to: Level.self, capacity: 1)
+        level.initialize(to: Level(buffer: nil, capacity: 0, inUse: false, next: nil))
+        return level
     }
 }
 

@@ -18,6 +18,9 @@
  *     FASTFOOD_ERROR_INVALID_ARGUMENT with a message naming the executor, and parameter
  *     gradients stay untouched.
  *   - fork: a child calls with the executor installed; the executor is not called there.
+ *   - Nested calls: an executor's own fastfood calls, made between the tasks of the call it runs
+ *     (on that call's thread and on another), give their one-thread results and leave the
+ *     outer call's intact (test_nested_calls).
  *
  * Prints "N passed, M failed"; exit status 1 on failure.
  */
@@ -49,6 +52,7 @@ typedef enum {
     TASK_TOO_LARGE,   /* runs every task, then task index == tasks */
     DECLINE_AFTER_RUN,/* runs task 0, then declines */
     NULL_JOB,         /* passes NULL as the job */
+    NESTED,           /* half the tasks, then fastfood calls of its own (nested_calls), then the rest */
 } behaviour;
 
 typedef struct {
@@ -78,6 +82,9 @@ static void *worker_main(void *p) {
     if (a->own_mode && fegetround() != FE_TONEAREST) atomic_fetch_add(&a->state->mode_not_restored, 1);
     return NULL;
 }
+
+/* What the NESTED executor calls, between the tasks of the call it runs (see test_nested_calls). */
+static void nested_calls(void);
 
 static int executor(void *context, void *job, fastfood_task_function run, size_t tasks, size_t workers) {
     executor_state *s = context;
@@ -123,6 +130,11 @@ static int executor(void *context, void *job, fastfood_task_function run, size_t
         return 0;
     case NULL_JOB:
         for (size_t t = 0; t < tasks; t++) run(NULL, t, 0);
+        return 1;
+    case NESTED:
+        for (size_t t = 0; t < tasks / 2; t++) run(job, t, t % workers);
+        nested_calls();
+        for (size_t t = tasks / 2; t < tasks; t++) run(job, t, t % workers);
         return 1;
     }
     return 0;
@@ -425,6 +437,117 @@ static void test_fork(void) {
     fastfood_layer_destroy(layer);
 }
 
+/* Calls an executor makes while it runs another call's tasks ("it may make other fastfood
+ * calls", the header says): on the thread whose call it runs, a backward of the same layer
+ * (other data, same scratch size) and a forward of a larger layer (more scratch), and from a
+ * thread of its own a backward. Each must give its own one-thread results, and the outer call
+ * too. Until 1.3.1 the calling thread's nested calls took the outer call's scratch: the first
+ * overwrote its partial gradients (wrong dparams, no error) and the second freed it. */
+static struct {
+    fastfood_layer *layer, *big;
+    float *params, *big_params, *x, *dy, *big_x;
+    size_t n, big_n, batch;
+    float *dx, *dp, *big_y, *thread_dx, *thread_dp; /* the nested calls' outputs */
+    atomic_int ok, runs;
+} nest;
+
+static void *nested_thread(void *arg) {
+    (void)arg;
+    int ok = fastfood_backward_f32(nest.layer, nest.params, nest.batch, nest.dy, nest.n, nest.x, nest.n,
+                                   nest.thread_dx, nest.n, nest.thread_dp, 0) == FASTFOOD_OK;
+    if (!ok) atomic_store(&nest.ok, 0);
+    return NULL;
+}
+
+static void nested_calls(void) {
+    atomic_fetch_add(&nest.runs, 1);
+    int ok = fastfood_backward_f32(nest.layer, nest.params, nest.batch, nest.dy, nest.n, nest.x, nest.n,
+                                   nest.dx, nest.n, nest.dp, 0) == FASTFOOD_OK;
+    ok &= fastfood_forward_f32(nest.big, nest.big_params, nest.batch, nest.big_x, nest.big_n, nest.big_y,
+                               nest.big_n) == FASTFOOD_OK;
+    pthread_t t;
+    if (pthread_create(&t, NULL, nested_thread, NULL) == 0) {
+        pthread_join(t, NULL);
+    } else {
+        ok = 0;
+    }
+    if (!ok) atomic_store(&nest.ok, 0);
+}
+
+static void test_nested_calls(void) {
+    nest.n = 512, nest.big_n = 4096, nest.batch = 96;
+    size_t n = nest.n, batch = nest.batch;
+    CHECK(fastfood_layer_create(n, n, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &nest.layer) == FASTFOOD_OK);
+    CHECK(fastfood_layer_create(nest.big_n, nest.big_n, 4, FASTFOOD_LAYER_BIAS, &nest.big) == FASTFOOD_OK);
+    if (!nest.layer || !nest.big) return;
+    size_t np = fastfood_layer_param_count(nest.layer), big_np = fastfood_layer_param_count(nest.big);
+    nest.params = xmalloc(np * sizeof(float)), nest.big_params = xmalloc(big_np * sizeof(float));
+    nest.x = xmalloc(batch * n * sizeof(float)), nest.dy = xmalloc(batch * n * sizeof(float));
+    nest.big_x = xmalloc(batch * nest.big_n * sizeof(float)), nest.big_y = xmalloc(batch * nest.big_n * sizeof(float));
+    nest.dx = xmalloc(batch * n * sizeof(float)), nest.dp = xmalloc(np * sizeof(float));
+    nest.thread_dx = xmalloc(batch * n * sizeof(float)), nest.thread_dp = xmalloc(np * sizeof(float));
+    float *x = xmalloc(batch * n * sizeof(float)), *dy = xmalloc(batch * n * sizeof(float));
+    float *dx[2], *dp[2], *y[2], *big_y = xmalloc(batch * nest.big_n * sizeof(float));
+    for (int k = 0; k < 2; k++) {
+        dx[k] = xmalloc(batch * n * sizeof(float)), dp[k] = xmalloc(np * sizeof(float));
+        y[k] = xmalloc(batch * n * sizeof(float));
+    }
+    float *nested_dx = xmalloc(batch * n * sizeof(float)), *nested_dp = xmalloc(np * sizeof(float));
+    CHECK(fastfood_init_params_f32(nest.layer, 4, 1.0, nest.params) == FASTFOOD_OK);
+    CHECK(fastfood_init_params_f32(nest.big, 5, 1.0, nest.big_params) == FASTFOOD_OK);
+    for (size_t i = 0; i < batch * n; i++) {
+        x[i] = (float)uniform(), dy[i] = (float)uniform();
+        nest.x[i] = (float)uniform(), nest.dy[i] = (float)uniform();
+    }
+    for (size_t i = 0; i < batch * nest.big_n; i++) nest.big_x[i] = (float)uniform();
+
+    /* References, on one thread (no executor call). */
+    CHECK(fastfood_set_executor(NULL, NULL) == FASTFOOD_OK);
+    CHECK(fastfood_set_num_threads(1) == FASTFOOD_OK);
+    CHECK(fastfood_backward_train_f32(nest.layer, nest.params, batch, x, n, dy, n, dx[0], n, dp[0], 0, rates[0],
+                                      rates[1], rates[2], 9, 2) == FASTFOOD_OK);
+    CHECK(fastfood_forward_f32(nest.layer, nest.params, batch, x, n, y[0], n) == FASTFOOD_OK);
+    CHECK(fastfood_backward_f32(nest.layer, nest.params, batch, nest.dy, n, nest.x, n, nested_dx, n, nested_dp, 0) ==
+          FASTFOOD_OK);
+    CHECK(fastfood_forward_f32(nest.big, nest.big_params, batch, nest.big_x, nest.big_n, big_y, nest.big_n) ==
+          FASTFOOD_OK);
+
+    state.mode = NESTED;
+    CHECK(fastfood_set_num_threads(2) == FASTFOOD_OK);
+    CHECK(fastfood_set_executor(executor, &state) == FASTFOOD_OK);
+    for (int call = 0; call < 2; call++) {
+        atomic_store(&nest.ok, 1);
+        atomic_store(&nest.runs, 0);
+        atomic_store(&state.calls, 0);
+        memset(nest.dp, 0, np * sizeof(float)), memset(nest.thread_dp, 0, np * sizeof(float));
+        if (call == 0) {
+            CHECK(fastfood_backward_train_f32(nest.layer, nest.params, batch, x, n, dy, n, dx[1], n, dp[1], 0,
+                                              rates[0], rates[1], rates[2], 9, 2) == FASTFOOD_OK);
+            CHECK(memcmp(dx[0], dx[1], batch * n * sizeof(float)) == 0);
+            CHECK(memcmp(dp[0], dp[1], np * sizeof(float)) == 0); /* failed before 1.3.1 */
+        } else {
+            CHECK(fastfood_forward_f32(nest.layer, nest.params, batch, x, n, y[1], n) == FASTFOOD_OK);
+            CHECK(memcmp(y[0], y[1], batch * n * sizeof(float)) == 0);
+        }
+        /* One executor call: the nested calls ran on the threads that made them. */
+        CHECK(atomic_load(&state.calls) == 1);
+        CHECK(atomic_load(&nest.runs) == 1);
+        CHECK(atomic_load(&nest.ok) == 1);
+        CHECK(memcmp(nest.dx, nested_dx, batch * n * sizeof(float)) == 0);
+        CHECK(memcmp(nest.dp, nested_dp, np * sizeof(float)) == 0);
+        CHECK(memcmp(nest.thread_dx, nested_dx, batch * n * sizeof(float)) == 0);
+        CHECK(memcmp(nest.thread_dp, nested_dp, np * sizeof(float)) == 0);
+        CHECK(memcmp(nest.big_y, big_y, batch * nest.big_n * sizeof(float)) == 0);
+    }
+    CHECK(fastfood_set_executor(NULL, NULL) == FASTFOOD_OK);
+    free(nest.params), free(nest.big_params), free(nest.x), free(nest.dy), free(nest.big_x), free(nest.big_y);
+    free(nest.dx), free(nest.dp), free(nest.thread_dx), free(nest.thread_dp);
+    free(x), free(dy), free(big_y), free(nested_dx), free(nested_dp);
+    for (int k = 0; k < 2; k++) free(dx[k]), free(dp[k]), free(y[k]);
+    fastfood_layer_destroy(nest.layer);
+    fastfood_layer_destroy(nest.big);
+}
+
 int main(void) {
     test_results();
     test_double();
@@ -432,5 +555,6 @@ int main(void) {
     test_pool_threads();
     test_broken_executors();
     test_fork();
+    test_nested_calls();
     return report();
 }
