@@ -58,7 +58,7 @@ enum ThreadScratch {
                 level = next
             }
         }
-        if level.pointee.capacity < bytes {
+        if level.pointee.buffer == nil || level.pointee.capacity < bytes {
             Glibc.free(level.pointee.buffer)
             (level.pointee.buffer, level.pointee.capacity) = (nil, 0)
             var fresh: UnsafeMutableRawPointer?
