@@ -435,9 +435,11 @@ FASTFOOD_API fastfood_status fastfood_backward_f64(const fastfood_layer *layer,
  * around individual calls.
  *
  * @param n  1 .. 1024, or 0 for one thread per CPU the calling thread may run on (as above).
- * @return FASTFOOD_OK; FASTFOOD_ERROR_INVALID_ARGUMENT (n > 1024).
- * Thread safety: any thread, at any time; a call in progress finishes with the threads it started
- * with, and this function waits for a parallel call in flight before resizing the pool.
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_INVALID_ARGUMENT (n > 1024, or, since 1.3.1, called by an
+ *         executor on the thread whose call it is running: nothing changes).
+ * Thread safety: any thread, at any time, except from inside an executor call (see
+ * fastfood_executor); a call in progress finishes with the threads it started with, and this
+ * function waits for a parallel call in flight before resizing the pool.
  */
 FASTFOOD_API fastfood_status fastfood_set_num_threads(size_t n);
 
@@ -468,11 +470,14 @@ typedef void (*fastfood_task_function)(void *job, size_t task, size_t worker);
  * of the library's own threads. A task runs under the calling thread's floating-point control
  * bits (rounding mode, flush-to-zero), restoring the running thread's own bits before it returns.
  *
- * The executor must not call fastfood_set_executor() or fastfood_set_num_threads() (they wait
- * for the call in flight: a deadlock); it may make other fastfood calls, which then run on the
- * thread that makes them, each with its own work space (since 1.3.1: in 1.3.0 such a call made
- * on the thread whose call the executor was running reused that call's work space, which gave
- * it wrong parameter gradients, or crashed). It must not throw or longjmp across `run`.
+ * The executor must not call fastfood_set_executor() or fastfood_set_num_threads(): they wait
+ * for the call in flight, which waits for the executor. (Since 1.3.1, called on the thread whose
+ * call the executor is running, they return FASTFOOD_ERROR_INVALID_ARGUMENT at once instead of
+ * waiting forever; from the executor's other threads they still wait: a deadlock.) It may make
+ * other fastfood calls, which then run on the thread that makes them, each with its own work
+ * space (since 1.3.1: in 1.3.0 such a call made on the thread whose call the executor was running
+ * reused that call's work space, which gave it wrong parameter gradients, or crashed). It must
+ * not throw or longjmp across `run`.
  *
  * @param context  the pointer given to fastfood_set_executor().
  * @param job      opaque; pass it to `run` unchanged.
@@ -505,9 +510,11 @@ typedef int (*fastfood_executor)(void *context, void *job, fastfood_task_functio
  *
  * @param executor  the parallel-for, or NULL for the library's pool.
  * @param context   passed to every executor call; must stay valid until the executor is replaced.
- * @return FASTFOOD_OK.
- * Thread safety: any thread except from inside an executor call; waits for a parallel call in
- * flight to finish, so once it returns no call uses the previous executor or context.
+ * @return FASTFOOD_OK; FASTFOOD_ERROR_INVALID_ARGUMENT (since 1.3.1: called by an executor on
+ *         the thread whose call it is running; nothing changes).
+ * Thread safety: any thread except from inside an executor call (see fastfood_executor); waits
+ * for a parallel call in flight to finish, so once it returns no call uses the previous executor
+ * or context.
  */
 FASTFOOD_API fastfood_status fastfood_set_executor(fastfood_executor executor, void *context);
 

@@ -9,7 +9,7 @@ public func fastfood_set_num_threads(_ n: Int) -> fastfood_status {
         guard n >= 0, n <= Threading.maxThreadCount else {
             throw .invalidArgument("n (\(unsigned(n))) exceeds the maximum of \(Threading.maxThreadCount) threads (0 means one per CPU)")
         }
-        Threading.setThreadCount(n)
+        guard Threading.setThreadCount(n) else { throw insideExecutor }
     }
 }
 
@@ -26,6 +26,14 @@ public func fastfood_cpu_variant() -> UnsafePointer<CChar>? {
 @c @implementation
 public func fastfood_set_executor(_ executor: fastfood_executor?, _ context: UnsafeMutableRawPointer?) -> fastfood_status {
     exported("fastfood_set_executor") { () throws(BoundaryError) in
-        Threading.setExecutor(executor.map { Executor(function: $0, context: context) })
+        guard Threading.setExecutor(executor.map { Executor(function: $0, context: context) }) else {
+            throw insideExecutor
+        }
     }
+}
+
+/// fastfood_set_num_threads or fastfood_set_executor called by an executor on the thread whose
+/// call it is running: both wait for the call in flight, which would never end.
+private var insideExecutor: BoundaryError {
+    .invalidArgument("called by an executor on the thread whose call it is running (it would wait for that call to finish, which never happens)")
 }

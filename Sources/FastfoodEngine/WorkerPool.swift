@@ -63,6 +63,9 @@ final class WorkerPool: @unchecked Sendable {
     /// The flags of the executor call in flight (ExecutorCall), grown to the largest call so far.
     private var executorFlags: UnsafeMutablePointer<UInt8>?
     private var executorFlagsCapacity = 0
+    /// The thread whose call the executor is running, while it runs: setThreadCount or
+    /// setExecutor from that thread would wait for its own call (they refuse instead).
+    private var executorCaller: pthread_t?
     /// How long a thread polls before it sleeps on a condition variable.
     static let spinNanoseconds = 100_000
 
@@ -124,29 +127,49 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Sets the number of threads used by later calls (>= 1, <= maxThreads). Waits for a job in
     /// flight to finish. Surplus pool threads exit; new ones start with the next parallel job.
-    func setThreadCount(_ count: Int) {
+    /// Returns false, changing nothing, when called from inside an executor call on the thread
+    /// whose call it runs.
+    func setThreadCount(_ count: Int) -> Bool {
         if WorkerPool.inForkedChild {
             configuredHint.store(count, ordering: .relaxed)
-            return
+            return true
         }
         pthread_mutex_lock(mutex)
+        if callerRunsExecutor {
+            pthread_mutex_unlock(mutex)
+            return false
+        }
         while busy { pthread_cond_wait(jobFinished, mutex) }
         configured = count
         configuredHint.store(count, ordering: .relaxed)
         endPoolThreads(keeping: count - 1)
         pthread_mutex_unlock(mutex)
+        return true
     }
 
     /// Runs later parallel calls on `newExecutor` (nil: on the pool threads). Waits for a job in
     /// flight to finish; installing one ends the pool threads (a call it declines starts them
     /// again). A forked child runs every call on its calling thread and records nothing.
-    func setExecutor(_ newExecutor: Executor?) {
-        if WorkerPool.inForkedChild { return }
+    /// Returns false, changing nothing, as setThreadCount.
+    func setExecutor(_ newExecutor: Executor?) -> Bool {
+        if WorkerPool.inForkedChild { return true }
         pthread_mutex_lock(mutex)
+        if callerRunsExecutor {
+            pthread_mutex_unlock(mutex)
+            return false
+        }
         while busy { pthread_cond_wait(jobFinished, mutex) }
         executor = newExecutor
         if newExecutor != nil { endPoolThreads(keeping: 0) }
         pthread_mutex_unlock(mutex)
+        return true
+    }
+
+    /// Whether the calling thread is inside the executor call in flight, i.e. the executor
+    /// called us from the thread whose call it is running (mutex held).
+    private var callerRunsExecutor: Bool {
+        guard busy, let executorCaller else { return false }
+        return pthread_equal(executorCaller, pthread_self()) != 0
     }
 
     /// Ends the pool threads beyond the first `count` (mutex held, no job in flight).
@@ -250,6 +273,7 @@ final class WorkerPool: @unchecked Sendable {
         guard let flags = executorFlags else { return .declined }
         flags.update(repeating: 0, count: bytes)
         busy = true
+        executorCaller = pthread_self()
         pthread_mutex_unlock(mutex)
         let outcome = withUnsafePointer(to: job) { pointer in
             var call = ExecutorCall(
@@ -266,6 +290,7 @@ final class WorkerPool: @unchecked Sendable {
         }
         pthread_mutex_lock(mutex)
         busy = false
+        executorCaller = nil
         pthread_cond_broadcast(jobFinished)
         return outcome
     }
@@ -338,14 +363,18 @@ final class WorkerPool: @unchecked Sendable {
 public enum Threading {
     public static var threadCount: Int { WorkerPool.shared.threadCount }
     /// 0 means one thread per usable CPU (the affinity mask); counts are clamped to 1 ...
-    /// maxThreadCount (a negative count means 1).
-    public static func setThreadCount(_ count: Int) {
+    /// maxThreadCount (a negative count means 1). False (nothing changed) when called from inside
+    /// an executor call on the thread whose call it runs: waiting for that call would never end.
+    @discardableResult
+    public static func setThreadCount(_ count: Int) -> Bool {
         let clamped = count == 0 ? WorkerPool.usableProcessors() : max(1, min(count, WorkerPool.maxThreads))
-        WorkerPool.shared.setThreadCount(clamped)
+        return WorkerPool.shared.setThreadCount(clamped)
     }
     public static let maxThreadCount = WorkerPool.maxThreads
-    /// Later parallel calls run on `executor` (nil: on the library's pool threads).
-    public static func setExecutor(_ executor: Executor?) { WorkerPool.shared.setExecutor(executor) }
+    /// Later parallel calls run on `executor` (nil: on the library's pool threads). False as
+    /// setThreadCount.
+    @discardableResult
+    public static func setExecutor(_ executor: Executor?) -> Bool { WorkerPool.shared.setExecutor(executor) }
 }
 
 /// Work for the pool: a value describing one call, whose tasks are independent.

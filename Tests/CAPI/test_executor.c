@@ -20,7 +20,8 @@
  *   - fork: a child calls with the executor installed; the executor is not called there.
  *   - Nested calls: an executor's own fastfood calls, made between the tasks of the call it runs
  *     (on that call's thread and on another), give their one-thread results and leave the
- *     outer call's intact (test_nested_calls).
+ *     outer call's intact; fastfood_set_num_threads and fastfood_set_executor refuse on that
+ *     call's thread instead of waiting for it forever, changing nothing (test_nested_calls).
  *
  * Prints "N passed, M failed"; exit status 1 on failure.
  */
@@ -441,14 +442,15 @@ static void test_fork(void) {
  * calls", the header says): on the thread whose call it runs, a backward of the same layer
  * (other data, same scratch size) and a forward of a larger layer (more scratch), and from a
  * thread of its own a backward. Each must give its own one-thread results, and the outer call
- * too. Until 1.3.1 the calling thread's nested calls took the outer call's scratch: the first
+ * too. On that thread fastfood_set_num_threads and fastfood_set_executor must refuse (they would
+ * wait for the call in flight) and change nothing: the executor stays installed (one call each). Until 1.3.1 the calling thread's nested calls took the outer call's scratch: the first
  * overwrote its partial gradients (wrong dparams, no error) and the second freed it. */
 static struct {
     fastfood_layer *layer, *big;
     float *params, *big_params, *x, *dy, *big_x;
     size_t n, big_n, batch;
     float *dx, *dp, *big_y, *thread_dx, *thread_dp; /* the nested calls' outputs */
-    atomic_int ok, runs;
+    atomic_int ok, runs, setters_refused;
 } nest;
 
 static void *nested_thread(void *arg) {
@@ -461,6 +463,15 @@ static void *nested_thread(void *arg) {
 
 static void nested_calls(void) {
     atomic_fetch_add(&nest.runs, 1);
+    /* The two calls that wait for the call in flight refuse on its thread (since 1.3.1; they
+     * waited forever before), and change nothing. */
+    size_t threads = fastfood_get_num_threads();
+    int refused = fastfood_set_num_threads(threads + 1) == FASTFOOD_ERROR_INVALID_ARGUMENT &&
+                  strstr(fastfood_last_error_message(), "fastfood_set_num_threads: called by an executor") != NULL &&
+                  fastfood_get_num_threads() == threads;
+    refused &= fastfood_set_executor(NULL, NULL) == FASTFOOD_ERROR_INVALID_ARGUMENT &&
+               strstr(fastfood_last_error_message(), "fastfood_set_executor: called by an executor") != NULL;
+    if (!refused) atomic_store(&nest.setters_refused, 0);
     int ok = fastfood_backward_f32(nest.layer, nest.params, nest.batch, nest.dy, nest.n, nest.x, nest.n,
                                    nest.dx, nest.n, nest.dp, 0) == FASTFOOD_OK;
     ok &= fastfood_forward_f32(nest.big, nest.big_params, nest.batch, nest.big_x, nest.big_n, nest.big_y,
@@ -517,6 +528,7 @@ static void test_nested_calls(void) {
     CHECK(fastfood_set_executor(executor, &state) == FASTFOOD_OK);
     for (int call = 0; call < 2; call++) {
         atomic_store(&nest.ok, 1);
+        atomic_store(&nest.setters_refused, 1);
         atomic_store(&nest.runs, 0);
         atomic_store(&state.calls, 0);
         memset(nest.dp, 0, np * sizeof(float)), memset(nest.thread_dp, 0, np * sizeof(float));
@@ -533,6 +545,7 @@ static void test_nested_calls(void) {
         CHECK(atomic_load(&state.calls) == 1);
         CHECK(atomic_load(&nest.runs) == 1);
         CHECK(atomic_load(&nest.ok) == 1);
+        CHECK(atomic_load(&nest.setters_refused) == 1);
         CHECK(memcmp(nest.dx, nested_dx, batch * n * sizeof(float)) == 0);
         CHECK(memcmp(nest.dp, nested_dp, np * sizeof(float)) == 0);
         CHECK(memcmp(nest.thread_dx, nested_dx, batch * n * sizeof(float)) == 0);
