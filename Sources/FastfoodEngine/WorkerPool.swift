@@ -134,12 +134,7 @@ final class WorkerPool: @unchecked Sendable {
             configuredHint.store(count, ordering: .relaxed)
             return true
         }
-        pthread_mutex_lock(mutex)
-        if callerRunsExecutor {
-            pthread_mutex_unlock(mutex)
-            return false
-        }
-        while busy { pthread_cond_wait(jobFinished, mutex) }
+        guard lockWhenIdle() else { return false }
         configured = count
         configuredHint.store(count, ordering: .relaxed)
         endPoolThreads(keeping: count - 1)
@@ -153,23 +148,23 @@ final class WorkerPool: @unchecked Sendable {
     /// Returns false, changing nothing, as setThreadCount.
     func setExecutor(_ newExecutor: Executor?) -> Bool {
         if WorkerPool.inForkedChild { return true }
-        pthread_mutex_lock(mutex)
-        if callerRunsExecutor {
-            pthread_mutex_unlock(mutex)
-            return false
-        }
-        while busy { pthread_cond_wait(jobFinished, mutex) }
+        guard lockWhenIdle() else { return false }
         executor = newExecutor
         if newExecutor != nil { endPoolThreads(keeping: 0) }
         pthread_mutex_unlock(mutex)
         return true
     }
 
-    /// Whether the calling thread is inside the executor call in flight, i.e. the executor
-    /// called us from the thread whose call it is running (mutex held).
-    private var callerRunsExecutor: Bool {
-        guard busy, let executorCaller else { return false }
-        return pthread_equal(executorCaller, pthread_self()) != 0
+    /// Locks the mutex once no job is in flight. False, with the mutex not held, when the calling
+    /// thread is the one whose call the executor is running: that job ends only after we return.
+    private func lockWhenIdle() -> Bool {
+        pthread_mutex_lock(mutex)
+        if let executorCaller, pthread_equal(executorCaller, pthread_self()) != 0 {
+            pthread_mutex_unlock(mutex)
+            return false
+        }
+        while busy { pthread_cond_wait(jobFinished, mutex) }
+        return true
     }
 
     /// Ends the pool threads beyond the first `count` (mutex held, no job in flight).
