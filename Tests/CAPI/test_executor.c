@@ -443,7 +443,8 @@ static void test_fork(void) {
  * (other data, same scratch size) and a forward of a larger layer (more scratch), and from a
  * thread of its own a backward. Each must give its own one-thread results, and the outer call
  * too. On that thread fastfood_set_num_threads and fastfood_set_executor must refuse (they would
- * wait for the call in flight) and change nothing: the executor stays installed (one call each). Until 1.3.1 the calling thread's nested calls took the outer call's scratch: the first
+ * wait for the call in flight) and change nothing: the executor stays installed (one call each).
+ * Until 1.3.1 the calling thread's nested calls took the outer call's scratch: the first
  * overwrote its partial gradients (wrong dparams, no error) and the second freed it. */
 static struct {
     fastfood_layer *layer, *big;
@@ -453,11 +454,15 @@ static struct {
     atomic_int ok, runs, setters_refused;
 } nest;
 
+/* The nested backward (nest.x, nest.dy) into dx and dp: the reference and both nested calls. */
+static int nested_backward(float *dx, float *dp) {
+    return fastfood_backward_f32(nest.layer, nest.params, nest.batch, nest.x, nest.n, nest.dy, nest.n, dx, nest.n,
+                                 dp, 0) == FASTFOOD_OK;
+}
+
 static void *nested_thread(void *arg) {
     (void)arg;
-    int ok = fastfood_backward_f32(nest.layer, nest.params, nest.batch, nest.dy, nest.n, nest.x, nest.n,
-                                   nest.thread_dx, nest.n, nest.thread_dp, 0) == FASTFOOD_OK;
-    if (!ok) atomic_store(&nest.ok, 0);
+    if (!nested_backward(nest.thread_dx, nest.thread_dp)) atomic_store(&nest.ok, 0);
     return NULL;
 }
 
@@ -472,8 +477,7 @@ static void nested_calls(void) {
     refused &= fastfood_set_executor(NULL, NULL) == FASTFOOD_ERROR_INVALID_ARGUMENT &&
                strstr(fastfood_last_error_message(), "fastfood_set_executor: called by an executor") != NULL;
     if (!refused) atomic_store(&nest.setters_refused, 0);
-    int ok = fastfood_backward_f32(nest.layer, nest.params, nest.batch, nest.dy, nest.n, nest.x, nest.n,
-                                   nest.dx, nest.n, nest.dp, 0) == FASTFOOD_OK;
+    int ok = nested_backward(nest.dx, nest.dp);
     ok &= fastfood_forward_f32(nest.big, nest.big_params, nest.batch, nest.big_x, nest.big_n, nest.big_y,
                                nest.big_n) == FASTFOOD_OK;
     pthread_t t;
@@ -518,8 +522,7 @@ static void test_nested_calls(void) {
     CHECK(fastfood_backward_train_f32(nest.layer, nest.params, batch, x, n, dy, n, dx[0], n, dp[0], 0, rates[0],
                                       rates[1], rates[2], 9, 2) == FASTFOOD_OK);
     CHECK(fastfood_forward_f32(nest.layer, nest.params, batch, x, n, y[0], n) == FASTFOOD_OK);
-    CHECK(fastfood_backward_f32(nest.layer, nest.params, batch, nest.dy, n, nest.x, n, nested_dx, n, nested_dp, 0) ==
-          FASTFOOD_OK);
+    CHECK(nested_backward(nested_dx, nested_dp));
     CHECK(fastfood_forward_f32(nest.big, nest.big_params, batch, nest.big_x, nest.big_n, big_y, nest.big_n) ==
           FASTFOOD_OK);
 
