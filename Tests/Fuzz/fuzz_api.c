@@ -6,11 +6,14 @@
  * no call writes outside its output buffers (each buffer sits between guard canaries inside one
  * allocation, checked after every call: AddressSanitizer, which the library is built with here,
  * sees only the allocation's ends), and the shape accessors and permutations of every layer
- * (bias and normalised ones among them) have their documented values.
+ * (bias and normalised ones among them) have their documented values. Compute calls also run
+ * under a fuzzed executor (see "A fuzzed executor" below) and are checked against a one-thread
+ * run without one.
  */
 #include <fastfood.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +88,245 @@ static size_t extent(size_t rows, size_t width, size_t stride) {
     return (rows - 1) * (stride > width ? stride : width) + width;
 }
 
+/* ---- A fuzzed executor (fastfood_set_executor). ----
+ *
+ * Op 5 installs one of these behaviours, or the library's pool again. Every executor call checks
+ * what the header promises an executor (tasks >= 2, 2 <= workers = min(threads, tasks), run not
+ * NULL, the context given). A compute call that reached a contract-breaking executor must fail
+ * with FASTFOOD_ERROR_INVALID_ARGUMENT and leave dparams untouched; any other compute op is run
+ * again on one thread without an executor and must give the same statuses and the same bits. */
+enum {
+    EXEC_DECLINE,           /* returns 0 at once: the pool runs the call */
+    EXEC_IN_ORDER,          /* every task on the calling thread, worker slots in turn */
+    EXEC_REVERSED,          /* last task first, on the highest slot */
+    EXEC_TWO_THREADS,       /* even tasks here on slot 0, odd ones on a thread of its own on slot 1 */
+    EXEC_NESTED,            /* in order, with nested fastfood calls after the first task */
+    EXEC_SKIP_LAST,         /* breaks the contract: returns 1 with the last task unrun */
+    EXEC_TASK_TWICE,        /* breaks it: runs task 0 twice */
+    EXEC_OUT_OF_RANGE,      /* breaks it: a task index or a worker slot out of range, then all */
+    EXEC_DECLINE_AFTER_RUN, /* breaks it: runs task 0, then returns 0 */
+    EXEC_MODES
+};
+static int exec_mode = -1;       /* -1: no executor installed */
+static unsigned long exec_calls; /* executor calls so far */
+
+static int exec_breaks_contract(void) { return exec_mode >= EXEC_SKIP_LAST; }
+
+/* The nested calls' layer, inputs and their one-thread results, made once. */
+enum { NEST_IN = 40, NEST_OUT = 70, NEST_BATCH = 3 };
+static struct {
+    fastfood_layer *layer;
+    size_t n;
+    float *params, *x, *dy, *y, *dx, *dp;    /* y, dx, dp: the references */
+    float *y_now, *dx_now, *dp_now;          /* what a nested call gives */
+} nest;
+
+static void nest_fill(float *y, float *dx, float *dp) {
+    if (fastfood_forward_f32(nest.layer, nest.params, NEST_BATCH, nest.x, NEST_IN, y, NEST_OUT) != FASTFOOD_OK ||
+        fastfood_backward_f32(nest.layer, nest.params, NEST_BATCH, nest.x, NEST_IN, nest.dy, NEST_OUT, dx, NEST_IN, dp,
+                              0) != FASTFOOD_OK) FAIL();
+}
+/* Nested calls give their one-thread results. */
+static void nested_calls(void) {
+    nest_fill(nest.y_now, nest.dx_now, nest.dp_now);
+    if (memcmp(nest.y_now, nest.y, sizeof(float) * NEST_BATCH * NEST_OUT) != 0 ||
+        memcmp(nest.dx_now, nest.dx, sizeof(float) * NEST_BATCH * NEST_IN) != 0 ||
+        memcmp(nest.dp_now, nest.dp, sizeof(float) * nest.n) != 0) FAIL();
+}
+static void nest_setup(void) {
+    if (nest.layer) return;
+    if (fastfood_layer_create(NEST_IN, NEST_OUT, 5, FASTFOOD_LAYER_BIAS, &nest.layer) != FASTFOOD_OK) FAIL();
+    nest.n = fastfood_layer_param_count(nest.layer);
+    float **all[] = {&nest.params, &nest.dp, &nest.dp_now, &nest.x, &nest.dx, &nest.dx_now, &nest.dy, &nest.y, &nest.y_now};
+    size_t counts[] = {nest.n, nest.n, nest.n, NEST_BATCH * NEST_IN, NEST_BATCH * NEST_IN, NEST_BATCH * NEST_IN,
+                       NEST_BATCH * NEST_OUT, NEST_BATCH * NEST_OUT, NEST_BATCH * NEST_OUT};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (!(*all[i] = calloc(counts[i], sizeof(float)))) FAIL();
+    if (fastfood_init_params_f32(nest.layer, 9, 1.0, nest.params) != FASTFOOD_OK) FAIL();
+    for (size_t i = 0; i < NEST_BATCH * NEST_IN; i++) nest.x[i] = (float)((int)(i * 37 % 19) - 9) / 8.0f;
+    for (size_t i = 0; i < NEST_BATCH * NEST_OUT; i++) nest.dy[i] = (float)((int)(i * 13 % 23) - 11) / 16.0f;
+    nest_fill(nest.y, nest.dx, nest.dp); /* one thread, no executor: the reference */
+}
+
+typedef struct {
+    void *job;
+    fastfood_task_function run;
+    size_t tasks;
+} odd_tasks;
+static void *run_odd_tasks(void *arg) {
+    odd_tasks *o = arg;
+    for (size_t t = 1; t < o->tasks; t += 2) o->run(o->job, t, 1);
+    return NULL;
+}
+
+static int fuzz_executor(void *context, void *job, fastfood_task_function run, size_t tasks, size_t workers) {
+    size_t threads = fastfood_get_num_threads();
+    if (context != &exec_mode || run == NULL || tasks < 2 || workers < 2 ||
+        workers != (threads < tasks ? threads : tasks)) FAIL();
+    exec_calls++;
+    switch (exec_mode) {
+    case EXEC_DECLINE:
+        return 0;
+    case EXEC_IN_ORDER:
+        for (size_t t = 0; t < tasks; t++) run(job, t, t % workers);
+        return 1;
+    case EXEC_REVERSED:
+        for (size_t t = tasks; t-- > 0;) run(job, t, workers - 1);
+        return 1;
+    case EXEC_TWO_THREADS: {
+        odd_tasks o = {job, run, tasks};
+        pthread_t helper;
+        int started = pthread_create(&helper, NULL, run_odd_tasks, &o) == 0;
+        if (!started) run_odd_tasks(&o); /* no thread to be had: the odd tasks here, still on slot 1 */
+        for (size_t t = 0; t < tasks; t += 2) run(job, t, 0);
+        if (started) pthread_join(helper, NULL);
+        return 1;
+    }
+    case EXEC_NESTED:
+        run(job, 0, 0);
+        /* The setters refuse here, and change nothing; calls work with their own scratch. */
+        if (fastfood_set_num_threads(threads == 3 ? 2 : 3) != FASTFOOD_ERROR_INVALID_ARGUMENT ||
+            fastfood_get_num_threads() != threads || fastfood_last_error_message()[0] == '\0') FAIL();
+        if (fastfood_set_executor(NULL, NULL) != FASTFOOD_ERROR_INVALID_ARGUMENT) FAIL();
+        nested_calls();
+        for (size_t t = 1; t < tasks; t++) run(job, t, 0);
+        return 1;
+    case EXEC_SKIP_LAST:
+        for (size_t t = 0; t + 1 < tasks; t++) run(job, t, 0);
+        return 1;
+    case EXEC_TASK_TWICE:
+        for (size_t t = 0; t < tasks; t++) run(job, t, 0);
+        run(job, 0, 0);
+        return 1;
+    case EXEC_OUT_OF_RANGE:
+        if (exec_calls & 1) run(job, tasks, 0); else run(job, 0, workers);
+        for (size_t t = 0; t < tasks; t++) run(job, t, 0);
+        return 1;
+    case EXEC_DECLINE_AFTER_RUN:
+        run(job, 0, 0);
+        return 0;
+    default:
+        FAIL();
+    }
+}
+
+/* Installs executor `mode` (-1: the library's pool). */
+static void install_executor(int mode) {
+    if (fastfood_set_executor(mode < 0 ? NULL : fuzz_executor, &exec_mode) != FASTFOOD_OK) FAIL();
+    exec_mode = mode;
+}
+
+/* One compute op (codes 2, 3, 6, 7): its arguments, drawn once, so it can be run again. */
+typedef struct {
+    int code, f64, want_dx, want_dp;
+    fastfood_layer *layer;
+    const void *params, *x;
+    size_t batch, ldx, ldy, ldo, ex, eo, n;
+    uint32_t flags;
+    double rates[3];
+    uint64_t seed, step;
+} compute_op;
+
+/* Runs the op's calls into y, dx, dp (each made fresh by make()), recording their statuses;
+ * returns how many. *broke is set when a call reached an executor that broke its contract: that
+ * call must have failed with FASTFOOD_ERROR_INVALID_ARGUMENT and left dparams as they were. */
+static int run_compute(const compute_op *op, guarded y, guarded dx, guarded dp, fastfood_status *statuses, int *broke) {
+    const void *xp = op->batch ? op->x : NULL;
+    void *yp = op->batch ? body(y) : NULL, *dxp = op->want_dx ? body(dx) : NULL, *dpp = op->want_dp ? body(dp) : NULL;
+    unsigned char *dp_before = malloc(dp.bytes + 1);
+    if (!dp_before) FAIL();
+    int count = 0;
+    fastfood_layer *layer = op->layer;
+    const void *params = op->params;
+    size_t batch = op->batch, ldx = op->ldx, ldy = op->ldy, ldo = op->ldo;
+    uint32_t flags = op->flags;
+    const double *rates = op->rates;
+#define CALL(expr)                                                                                                     \
+    do {                                                                                                               \
+        unsigned long calls_before = exec_calls;                                                                       \
+        memcpy(dp_before, body(dp), dp.bytes);                                                                         \
+        fastfood_status s_ = (expr);                                                                                   \
+        check_status(s_);                                                                                              \
+        if (exec_calls != calls_before && exec_breaks_contract()) {                                                    \
+            if (s_ != FASTFOOD_ERROR_INVALID_ARGUMENT || memcmp(dp_before, body(dp), dp.bytes) != 0) FAIL();           \
+            *broke = 1;                                                                                                \
+        }                                                                                                              \
+        statuses[count++] = s_;                                                                                        \
+    } while (0)
+    /* The same calls in either precision (the buffers are void *). */
+#define FUZZ_CALLS(T)                                                                                                  \
+    do {                                                                                                               \
+        if (op->code == 2) CALL(fastfood_forward_##T(layer, params, batch, xp, ldx, yp, ldy));                         \
+        if (op->code == 3) CALL(fastfood_backward_##T(layer, params, batch, xp, ldx, yp, ldy, dxp, ldx, dpp, flags));  \
+        if (op->code == 6) {                                                                                           \
+            CALL(fastfood_forward_train_##T(layer, params, batch, xp, ldx, yp, ldy, rates[0], rates[1], rates[2],      \
+                                            op->seed, op->step));                                                      \
+            CALL(fastfood_backward_train_##T(layer, params, batch, xp, ldx, yp, ldy, dxp, ldx, dpp, flags, rates[0],   \
+                                             rates[1], rates[2], op->seed, op->step));                                 \
+        }                                                                                                              \
+        if (op->code == 7) {                                                                                           \
+            CALL(fastfood_features_forward_##T(layer, params, batch, xp, ldx, yp, ldo));                               \
+            CALL(fastfood_features_backward_##T(layer, params, batch, xp, ldx, yp, ldo, dxp, ldx, dpp, flags));        \
+            CALL(fastfood_features_backward_from_phi_##T(layer, params, batch, xp, ldx, yp, ldo, yp, ldo, dxp, ldx,    \
+                                                         dpp, flags));                                                 \
+        }                                                                                                              \
+    } while (0)
+    if (op->f64) FUZZ_CALLS(f64); else FUZZ_CALLS(f32);
+#undef FUZZ_CALLS
+#undef CALL
+    free(dp_before);
+    return count;
+}
+
+/* Bitwise equal buffers, except that any NaN equals any NaN (payloads are not promised). */
+static void check_same_bits(guarded a, guarded b, int f64) {
+    size_t element = f64 ? sizeof(double) : sizeof(float);
+    if (a.bytes != b.bytes) FAIL();
+    for (size_t i = 0; i < a.bytes; i += element) {
+        const unsigned char *p = a.raw + GUARD + i, *q = b.raw + GUARD + i;
+        if (memcmp(p, q, element) == 0) continue;
+        double u, v;
+        if (f64) { memcpy(&u, p, sizeof u); memcpy(&v, q, sizeof v); }
+        else { float uf, vf; memcpy(&uf, p, sizeof uf); memcpy(&vf, q, sizeof vf); u = uf; v = vf; }
+        if (!(isnan(u) && isnan(v))) FAIL();
+    }
+}
+
+/* Runs the op; unless an executor broke its contract, again on one thread without an executor,
+ * which must give the same statuses and bits (the header: results do not depend on the thread
+ * count or on who ran which task). */
+static void fuzz_compute(const compute_op *op) {
+    size_t element = op->f64 ? sizeof(double) : sizeof(float);
+    guarded y = make(op->eo, element), dx = make(op->ex, element), dp = make(op->n, element);
+    fastfood_status statuses[3], again[3];
+    int broke = 0;
+    int count = run_compute(op, y, dx, dp, statuses, &broke);
+    size_t threads = fastfood_get_num_threads();
+    if (!broke && (threads > 1 || exec_mode >= 0)) {
+        int mode = exec_mode;
+        install_executor(-1);
+        if (fastfood_set_num_threads(1) != FASTFOOD_OK) FAIL();
+        guarded y1 = make(op->eo, element), dx1 = make(op->ex, element), dp1 = make(op->n, element);
+        if (run_compute(op, y1, dx1, dp1, again, &broke) != count || broke) FAIL();
+        for (int i = 0; i < count; i++)
+            if (again[i] != statuses[i]) FAIL();
+        check_same_bits(y, y1, op->f64);
+        check_same_bits(dx, dx1, op->f64);
+        check_same_bits(dp, dp1, op->f64);
+        release(y1); release(dx1); release(dp1);
+        if (fastfood_set_num_threads(threads) != FASTFOOD_OK) FAIL();
+        install_executor(mode);
+    }
+    release(y); release(dx); release(dp);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader r = {data, size, 0};
+    /* Every input starts from the defaults: one thread per CPU, the library's pool. */
+    install_executor(-1);
+    exec_calls = 0; /* EXEC_OUT_OF_RANGE alternates on it: the same input, the same run */
+    if (fastfood_set_num_threads(0) != FASTFOOD_OK) FAIL();
+    nest_setup();
     fastfood_layer *layer = NULL;
     for (int op = 0; op < 12 && r.at < r.size; op++) {
         uint8_t code = (uint8_t)take(&r, 1) % 10;
@@ -116,7 +356,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         guarded params = make(n, element);
         check_status(f64 ? fastfood_init_params_f64(layer, take(&r, 8), 1.0, body(params))
                          : fastfood_init_params_f32(layer, take(&r, 8), 1.0, body(params)));
-        size_t batch = take_size(&r, 9), ldx = in + take_size(&r, 4), ldy = out + take_size(&r, 4);
+        size_t batch = take_size(&r, 40), ldx = in + take_size(&r, 4), ldy = out + take_size(&r, 4);
         if ((uint8_t)take(&r, 1) > 240) ldx = take_size(&r, 500); /* possibly too short */
         size_t ex = extent(batch, in, ldx), ey = extent(batch, out, ldy);
         switch (code) {
@@ -129,39 +369,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         case 2: case 3: case 6: case 7: { /* forward / backward, plain / training / features */
             if (batch && (!ex || !ey)) break;
-            size_t width_y = code == 7 ? 2 * out : out, ldo = code == 7 ? 2 * out + (ldy - out) : ldy;
-            size_t eo = extent(batch, width_y, ldo);
-            if (batch && !eo) break;
-            guarded x = make(ex, element), y = make(eo, element), dx = make(ex, element), dp = make(n, element);
+            compute_op op = {.code = code, .f64 = f64, .layer = layer, .params = body(params), .batch = batch,
+                             .ldx = ldx, .ldy = ldy, .ex = ex, .n = n};
+            size_t width_y = code == 7 ? 2 * out : out;
+            op.ldo = code == 7 ? 2 * out + (ldy - out) : ldy;
+            op.eo = extent(batch, width_y, op.ldo);
+            if (batch && !op.eo) break;
+            guarded x = make(ex, element);
+            op.x = body(x);
             uint32_t flags = (uint32_t)take(&r, 1);
-            flags = flags > 250 ? (uint32_t)take(&r, 4) : flags & 15;
-            int want_dx = (int)(take(&r, 1) & 1), want_dp = (int)(take(&r, 1) & 1);
-            double rates[3];
-            for (int i = 0; i < 3; i++) rates[i] = (uint8_t)take(&r, 1) > 250 ? take_double(&r) : (double)take(&r, 1) / 300.0;
-            uint64_t seed = take(&r, 2), step = take(&r, 2);
-            void *xp = batch ? body(x) : NULL, *yp = batch ? body(y) : NULL;
-            void *dxp = want_dx ? body(dx) : NULL, *dpp = want_dp ? body(dp) : NULL;
-            /* The same calls in either precision (body() returns void *). */
-#define FUZZ_CALLS(T)                                                                                                  \
-    do {                                                                                                               \
-        if (code == 2) check_status(fastfood_forward_##T(layer, body(params), batch, xp, ldx, yp, ldy));                \
-        if (code == 3) check_status(fastfood_backward_##T(layer, body(params), batch, xp, ldx, yp, ldy, dxp, ldx, dpp, flags)); \
-        if (code == 6) {                                                                                               \
-            check_status(fastfood_forward_train_##T(layer, body(params), batch, xp, ldx, yp, ldy, rates[0], rates[1],    \
-                                                    rates[2], seed, step));                                            \
-            check_status(fastfood_backward_train_##T(layer, body(params), batch, xp, ldx, yp, ldy, dxp, ldx, dpp, flags, \
-                                                     rates[0], rates[1], rates[2], seed, step));                       \
-        }                                                                                                              \
-        if (code == 7) {                                                                                               \
-            check_status(fastfood_features_forward_##T(layer, body(params), batch, xp, ldx, yp, ldo));                  \
-            check_status(fastfood_features_backward_##T(layer, body(params), batch, xp, ldx, yp, ldo, dxp, ldx, dpp, flags)); \
-            check_status(fastfood_features_backward_from_phi_##T(layer, body(params), batch, xp, ldx, yp, ldo, yp, ldo, dxp, ldx, \
-                                                                 dpp, flags));                                          \
-        }                                                                                                              \
-    } while (0)
-            if (f64) FUZZ_CALLS(f64); else FUZZ_CALLS(f32);
-#undef FUZZ_CALLS
-            release(x); release(y); release(dx); release(dp);
+            op.flags = flags > 250 ? (uint32_t)take(&r, 4) : flags & 15;
+            op.want_dx = (int)(take(&r, 1) & 1);
+            op.want_dp = (int)(take(&r, 1) & 1);
+            for (int i = 0; i < 3; i++)
+                op.rates[i] = (uint8_t)take(&r, 1) > 250 ? take_double(&r) : (double)take(&r, 1) / 300.0;
+            op.seed = take(&r, 2);
+            op.step = take(&r, 2);
+            fuzz_compute(&op);
+            release(x);
             break;
         }
         case 4: { /* FWHT */
@@ -214,10 +439,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             check_status(s);
             break;
         }
-        case 5: /* threads */
+        case 5: { /* threads, and sometimes an executor (or the pool again) */
             check_status(fastfood_set_num_threads(take_size(&r, 4)));
             if (fastfood_get_num_threads() < 1) FAIL();
+            uint8_t choice = (uint8_t)take(&r, 1);
+            if (choice >= 128) install_executor((int)(choice % (EXEC_MODES + 1)) - 1);
             break;
+        }
         case 8: { /* save and load back */
             size_t bytes = 0;
             uint32_t type = f64 ? FASTFOOD_TYPE_F64 : FASTFOOD_TYPE_F32;
