@@ -168,7 +168,8 @@ test-valgrind: $(C_TESTS) $(EXAMPLES)
 # AddressSanitizer and libFuzzer's coverage (swiftc -sanitize=address,fuzzer), so the fuzzer
 # sees the library's branches and ASan checks the library's own memory accesses. Seed corpora are
 # in Tests/Fuzz/corpus; the fuzzers work on copies under build/fuzz. Leak checking is off
-# there: the Swift runtime keeps caches for the life of the process.
+# there: the Swift runtime keeps caches for the life of the process. An input that runs over 60 s
+# (a deadlock) fails the run, and is kept, like a crash.
 FUZZ_CC      ?= $(shell dirname $$(readlink -f $$(command -v $(SWIFT))))/clang
 FUZZ_LIB     := $(BUILD)/fuzz-lib/libfastfood.so.$(SOVERSION)
 FUZZ_SECONDS ?= 600
@@ -188,7 +189,7 @@ $(BUILD)/fuzz/fuzz_%: Tests/Fuzz/fuzz_%.c include/fastfood.h $(FUZZ_LIB)
 FUZZ_TARGETS := api load
 fuzz-run = @for t in $(FUZZ_TARGETS); do echo "== fuzz_$$t for $(1) s"; mkdir -p $(BUILD)/fuzz/corpus-$$t; \
 	  cp -n Tests/Fuzz/corpus/$$t/* $(BUILD)/fuzz/corpus-$$t/ 2>/dev/null; \
-	  $(FUZZ_ENV) $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(1) -print_final_stats=1 \
+	  $(FUZZ_ENV) $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(1) -timeout=60 -print_final_stats=1 \
 	    -artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/corpus-$$t > $(BUILD)/fuzz/$$t.log 2>&1 \
 	    || { tail -n 60 $(BUILD)/fuzz/$$t.log; exit 1; }; \
 	  grep -E "^(Done|stat::number_of_executed_units)" $(BUILD)/fuzz/$$t.log; done
