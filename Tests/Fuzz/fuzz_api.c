@@ -244,7 +244,7 @@ static int run_compute(const compute_op *op, guarded y, guarded dx, guarded dp, 
 #define CALL(expr)                                                                                                     \
     do {                                                                                                               \
         unsigned long calls_before = exec_calls;                                                                       \
-        memcpy(dp_before, body(dp), dp.bytes);                                                                         \
+        if (exec_breaks_contract()) memcpy(dp_before, body(dp), dp.bytes); /* compared only then */                    \
         fastfood_status s_ = (expr);                                                                                   \
         check_status(s_);                                                                                              \
         if (exec_calls != calls_before && exec_breaks_contract()) {                                                    \
@@ -283,7 +283,7 @@ static void check_same_bits(guarded a, guarded b, int f64) {
     size_t element = f64 ? sizeof(double) : sizeof(float);
     if (a.bytes != b.bytes) FAIL();
     for (size_t i = 0; i < a.bytes; i += element) {
-        const unsigned char *p = a.raw + GUARD + i, *q = b.raw + GUARD + i;
+        const unsigned char *p = (const unsigned char *)body(a) + i, *q = (const unsigned char *)body(b) + i;
         if (memcmp(p, q, element) == 0) continue;
         double u, v;
         if (f64) { memcpy(&u, p, sizeof u); memcpy(&v, q, sizeof v); }
