@@ -102,7 +102,7 @@ $(BINDIR_BUILD)/mnist_mlp: examples/mnist_mlp.c examples/mlp_net.h examples/mnis
 
 $(BINDIR_BUILD)/bench: benchmarks/bench.c benchmarks/cpu_description.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
-	$(CC) -O2 $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lopenblas
+	$(CC) -O2 $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lopenblas -lpthread
 
 # Two builds of the library timed against each other in one process (dlopen; see the file).
 $(BINDIR_BUILD)/compare_builds: benchmarks/compare_builds.c include/fastfood.h

@@ -28,6 +28,9 @@
  *   small  <rows> x <shape>    a batch of 1 to 12 rows against a 16-row batch, per row, as
  *                              interleaved pairs, one thread: forward, fwd+bwd and dropout
  *                              fwd+bwd (what the last, partial unit of any batch costs)
+ *   steady <shape> CPU <c>     how steady each CPU's speed is (what bounds the threads
+ *                              lines): 50-ms windows of a pinned 1-thread fwd+bwd, each CPU
+ *                              alone and both busy at once (see bench_steady)
  *
  * Interleaved pairs (the ratios): the two calls are timed back to back, each for at least
  * 10 ms, 15 times after a warm-up of each; printed are the median of the 15 ratios and their
@@ -41,8 +44,9 @@
  * and OPENBLAS_CORETYPE is unset, the program sets OPENBLAS_CORETYPE=SkylakeX and re-executes
  * itself, so the dense baseline uses its fastest kernels. The core name is printed.
  *
- * Usage: bench [--quick] [--training] [--small]   (--quick: fewer sizes and shapes, for a smoke
- *        run; --training: only the train and threads lines; --small: only the small lines)
+ * Usage: bench [--quick] [--training] [--small] [--steady]   (--quick: fewer sizes and shapes, no
+ *        steady lines, for a smoke run; --training: only the train, threads and steady lines;
+ *        --small: only the small lines; --steady: only the steady lines)
  */
 #define _GNU_SOURCE
 #include <fastfood.h>
@@ -50,6 +54,7 @@
 #include "cpu_description.h"
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -503,14 +508,96 @@ static void bench_small(size_t in, size_t out) {
     free_layer_job(&j);
 }
 
+
+/* ---- steadiness of the CPUs ------------------------------------------------------------------ */
+
+/* The threads lines need both CPUs at one speed throughout; a virtual machine's vCPUs are not
+ * always. One thread per CPU (the first two this process may use), pinned to it, runs the
+ * 1-thread 128 x 4096 -> 4096 fwd+bwd in 50-ms windows: each CPU alone (the other idle), then
+ * both at once. Printed: milliseconds per fwd+bwd over the windows (min, 10th percentile, median,
+ * 90th, max) and, both at once, the share of windows (paired by index) in which one CPU took
+ * over 1.25x the other's time, where even a perfect split of the tiles gives two threads at most
+ * 2 / (1 + 1.25) of their ideal speedup. */
+enum { STEADY_WINDOWS = 100 }; /* 5 s per run */
+
+typedef struct {
+    layer_job *j;
+    int cpu;
+    double ms[STEADY_WINDOWS];
+} steady_run;
+
+static void *steady_thread(void *context) {
+    steady_run *r = context;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(r->cpu, &one);
+    if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) != 0) {
+        fprintf(stderr, "steady: cannot pin a thread to CPU %d\n", r->cpu);
+        exit(2);
+    }
+    ff_both(r->j); /* warm-up */
+    for (int w = 0; w < STEADY_WINDOWS; w++) r->ms[w] = timed_batch(ff_both, r->j, 0.05) * 1e3;
+    return NULL;
+}
+
+static void run_steady(steady_run *runs, int count) {
+    pthread_t threads[2];
+    for (int k = 0; k < count; k++)
+        if (pthread_create(&threads[k], NULL, steady_thread, &runs[k]) != 0) {
+            fprintf(stderr, "steady: cannot start a thread\n");
+            exit(2);
+        }
+    for (int k = 0; k < count; k++) pthread_join(threads[k], NULL);
+}
+
+static void print_steady(const char *when, const steady_run *r, double asymmetric_share) {
+    double s[STEADY_WINDOWS];
+    memcpy(s, r->ms, sizeof s);
+    qsort(s, STEADY_WINDOWS, sizeof s[0], compare);
+    printf("steady 128 x  4096 ->  4096  fwd+bwd  1 thread  CPU %d %-10s ms  min %7.3f  p10 %7.3f  median %7.3f"
+           "  p90 %7.3f  max %7.3f", r->cpu, when, s[0], s[STEADY_WINDOWS / 10], s[STEADY_WINDOWS / 2],
+           s[STEADY_WINDOWS - STEADY_WINDOWS / 10 - 1], s[STEADY_WINDOWS - 1]);
+    if (asymmetric_share >= 0) printf("  one CPU > 1.25x the other in %.0f%% of windows", 100 * asymmetric_share);
+    printf("\n");
+    fflush(stdout);
+}
+
+static void bench_steady(const cpu_set_t *usable) {
+    int cpus[2], count = 0;
+    for (int c = 0; c < CPU_SETSIZE && count < 2; c++)
+        if (CPU_ISSET(c, usable)) cpus[count++] = c;
+    if (count < 2) return;
+    check(fastfood_set_num_threads(1), "set_num_threads");
+    layer_job jobs[2];
+    steady_run runs[2];
+    for (int k = 0; k < 2; k++) {
+        jobs[k] = make_layer_job(128, 4096, 4096, FASTFOOD_LAYER_NORMALIZED);
+        check(fastfood_init_params_preset_f32(jobs[k].layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, jobs[k].params), "init");
+        runs[k] = (steady_run){.j = &jobs[k], .cpu = cpus[k]};
+    }
+    for (int k = 0; k < 2; k++) {
+        run_steady(&runs[k], 1);
+        print_steady("alone", &runs[k], -1);
+    }
+    run_steady(runs, 2);
+    int asymmetric = 0;
+    for (int w = 0; w < STEADY_WINDOWS; w++) {
+        double a = runs[0].ms[w], b = runs[1].ms[w];
+        if (a > 1.25 * b || b > 1.25 * a) asymmetric++;
+    }
+    for (int k = 0; k < 2; k++) print_steady("both busy", &runs[k], (double)asymmetric / STEADY_WINDOWS);
+    for (int k = 0; k < 2; k++) free_layer_job(&jobs[k]);
+}
+
 int main(int argc, char **argv) {
-    int quick = 0, training_only = 0, small_only = 0;
+    int quick = 0, training_only = 0, small_only = 0, steady_only = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) quick = 1;
         else if (strcmp(argv[i], "--training") == 0) training_only = 1;
         else if (strcmp(argv[i], "--small") == 0) small_only = 1;
+        else if (strcmp(argv[i], "--steady") == 0) steady_only = 1;
         else {
-            fprintf(stderr, "usage: %s [--quick] [--training] [--small]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--quick] [--training] [--small] [--steady]\n", argv[0]);
             return 2;
         }
     }
@@ -530,6 +617,10 @@ int main(int argc, char **argv) {
            fastfood_version_string(), fastfood_cpu_variant(), openblas_get_corename(), cpu,
            sysconf(_SC_NPROCESSORS_ONLN), usable);
     check(fastfood_set_num_threads(1), "set_num_threads");
+    if (steady_only) {
+        bench_steady(&affinity);
+        return 0;
+    }
     if (small_only) {
         bench_small(1024, 1024);
         bench_small(4096, 4096);
@@ -552,5 +643,6 @@ int main(int argc, char **argv) {
     }
     for (size_t s = 0; s < shape_count; s++)
         bench_training(shapes[s].batch, shapes[s].in, shapes[s].out, sysconf(_SC_NPROCESSORS_ONLN) >= 2);
+    if (!quick) bench_steady(&affinity);
     return 0;
 }
