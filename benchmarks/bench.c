@@ -566,7 +566,7 @@ static void bench_steady(const cpu_set_t *usable) {
     for (int c = 0; c < CPU_SETSIZE && count < 2; c++)
         if (CPU_ISSET(c, usable)) cpus[count++] = c;
     if (count < 2) {
-        printf("steady skipped: this process may run on one CPU only\n");
+        printf("steady skipped: fewer than two CPUs known usable by this process\n");
         return;
     }
     check(fastfood_set_num_threads(1), "set_num_threads");
@@ -611,6 +611,7 @@ int main(int argc, char **argv) {
     /* The CPUs this process may run on (taskset, cpusets): with one, the 2-thread lines measure
      * two threads sharing it. */
     cpu_set_t affinity;
+    CPU_ZERO(&affinity); /* stays empty if the query fails: the steady lines are then skipped */
     long usable = sched_getaffinity(0, sizeof affinity, &affinity) == 0 ? CPU_COUNT(&affinity)
                                                                        : sysconf(_SC_NPROCESSORS_ONLN);
     char cpu[256];
