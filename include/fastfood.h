@@ -16,7 +16,10 @@
  *   - S_k, G_k, B_k: diagonal matrices (D numbers each), the trainable parameters;
  *   - PI_k: a fixed permutation, (PI_k v)[i] = v[perm[k*D + i]], drawn from the layer's seed;
  *   - H: the unnormalised Walsh-Hadamard matrix of order D in natural (Sylvester) order,
- *     entries +1/-1, H*H = D*I. No normalising constant is applied anywhere: scale lives in S.
+ *     entries +1/-1, H*H = D*I. A layer created without FASTFOOD_LAYER_NORMALIZED (the 1.0
+ *     form) applies no normalising constant anywhere: scale lives in S. With that flag (since
+ *     1.1; the one to train with) each H is H / sqrt(D), i.e. the block computes
+ *     (S_k / D) H G_k PI_k H B_k x_pad.
  *
  * The outputs of the K blocks are concatenated and the first out_features are kept; with a bias
  * the bias vector is added. Forward and backward both cost O(K * D log D) per row.
