@@ -6,7 +6,7 @@
  *   clock                      the core clock, from a chain of dependent integer adds
  *   memory                     in-place read+write bandwidth of an L1- and an L2-sized array
  *                              (what a transform sweep does to each vector): the bounds the
- *                              README compares the FWHT with
+ *                              benchmarks/README.md compares the FWHT with
  *   fwht   <type> n=<n>        ns per transform, GFLOP/s (n log2 n add/subs per transform)
  *   layer  <shape> threads=<t> fastfood and dense (cblas_sgemm) milliseconds for forward,
  *                              backward (dX and dW/dparams) and forward+backward, and the

@@ -5,7 +5,8 @@
 #   - no Swift runtime library is needed at run time (static stdlib);
 #   - the SONAME is libfastfood.so.1 and the library is linked -z nodelete.
 #   - no AVX masked load (vmaskmov) in the code: LLVM makes one of a select between loads inside a
-#     loop, and on AMD Zen 3 they made the row backward 4-7x slower (README, "Small batches").
+#     loop, and on AMD Zen 3 they made the row backward 4-7x slower (benchmarks/README.md, "Small
+#     batches").
 # Usage: check_library.sh path/to/libfastfood.so.X.Y.Z path/to/fastfood.h
 set -u
 lib=$1
