@@ -273,6 +273,14 @@ static void free_layer_job(layer_job *j) {
     fastfood_layer_destroy(j->layer);
 }
 
+/* The layer of the train, threads, small and steady lines: normalised, with the variance preset
+ * (seed 2, gain 1), as a training run would create it. */
+static layer_job make_training_job(size_t batch, size_t in, size_t out) {
+    layer_job j = make_layer_job(batch, in, out, FASTFOOD_LAYER_NORMALIZED);
+    check(fastfood_init_params_preset_f32(j.layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, j.params), "init");
+    return j;
+}
+
 static void bench_layer(size_t batch, size_t in, size_t out, const int *threads, int thread_counts) {
     layer_job j = make_layer_job(batch, in, out, 0);
     size_t count = fastfood_layer_param_count(j.layer);
@@ -412,9 +420,8 @@ static void print_pair(const char *kind, const layer_job *j, const char *what, c
 }
 
 static void bench_training(size_t batch, size_t in, size_t out, int with_threads) {
-    layer_job j = make_layer_job(batch, in, out, FASTFOOD_LAYER_NORMALIZED);
+    layer_job j = make_training_job(batch, in, out);
     size_t count = fastfood_layer_param_count(j.layer);
-    check(fastfood_init_params_preset_f32(j.layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, j.params), "init");
     train_job t = {.j = &j, .phi = xmalloc(batch * 2 * out * 4), .dphi = xmalloc(batch * 2 * out * 4)};
     fill(t.dphi, batch * 2 * out, 3);
     /* Rows 16 bytes past a 64-byte boundary, row strides of in + 4 and out + 4 floats. */
@@ -488,8 +495,7 @@ static void sm_small(void *c) { sm_call(c, ((small_job *)c)->rows); }
  * a full 16-row tile, per row: 1.00x means a row of the small batch costs what a row of a tile
  * does. One thread. */
 static void bench_small(size_t in, size_t out) {
-    layer_job j = make_layer_job(16, in, out, FASTFOOD_LAYER_NORMALIZED);
-    check(fastfood_init_params_preset_f32(j.layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, j.params), "init");
+    layer_job j = make_training_job(16, in, out);
     check(fastfood_set_num_threads(1), "set_num_threads");
     static const char *kinds[] = {"forward", "fwd+bwd", "dropout fwd+bwd"};
     static const size_t rows[] = {1, 2, 4, 8, 12};
@@ -573,8 +579,7 @@ static void bench_steady(const cpu_set_t *usable) {
     layer_job jobs[2];
     steady_run runs[2];
     for (int k = 0; k < 2; k++) {
-        jobs[k] = make_layer_job(128, 4096, 4096, FASTFOOD_LAYER_NORMALIZED);
-        check(fastfood_init_params_preset_f32(jobs[k].layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, jobs[k].params), "init");
+        jobs[k] = make_training_job(128, 4096, 4096);
         runs[k] = (steady_run){.j = &jobs[k], .cpu = cpus[k]};
     }
     for (int k = 0; k < 2; k++) {
