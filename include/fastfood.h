@@ -42,6 +42,14 @@
  * dx / lddx >= in_features). Elements between the end of a row and the start of the next are
  * never read or written.
  *
+ * An output may share memory with an input only where a function says so: the exact in-place
+ * uses (y == x in the forwards; dx == dy, dphi, x or phi in the backwards since 1.4), each output
+ * being exactly the input's rows (the same pointer and, for more than one row, the same row
+ * stride). Since 1.4 any other sharing of a byte between an output and an input or another
+ * output is refused with FASTFOOD_ERROR_INVALID_ARGUMENT before anything is written (earlier
+ * versions ran such calls and gave wrong results). Only the rows' elements count: two matrices
+ * interleaved in the rows of one buffer (x and y side by side) do not share memory.
+ *
  * ERRORS
  *
  * Every function that can fail returns a fastfood_status. On failure no output buffer is
@@ -113,12 +121,12 @@ extern "C" {
 
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
-#define FASTFOOD_VERSION_MINOR 3
-#define FASTFOOD_VERSION_PATCH 1
+#define FASTFOOD_VERSION_MINOR 4
+#define FASTFOOD_VERSION_PATCH 0
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10301
+#define FASTFOOD_VERSION_NUMBER 10400
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.3.1"
+#define FASTFOOD_VERSION_STRING "1.4.0"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.
@@ -346,12 +354,14 @@ FASTFOOD_API fastfood_status fastfood_init_params_f64(const fastfood_layer *laye
  * @param ldx     row stride of x in elements, >= in_features.
  * @param y       batch rows of out_features elements, row stride ldy. Must not overlap x or
  *                params, except exact in-place use (y == x and ldy == ldx, which needs
- *                ldx >= max(in_features, out_features)); in place, a layer of several blocks
- *                copies each tile's input rows first (correct since 1.1; 1.0 gave wrong
- *                results for layers with out_features > D).
+ *                ldx >= max(in_features, out_features); any ldy when batch is 1); in place, a
+ *                layer of several blocks copies each tile's input rows first (correct since
+ *                1.1; 1.0 gave wrong results for layers with out_features > D). Other overlaps
+ *                are refused (since 1.4; see BATCHES above).
  * @param ldy     row stride of y in elements, >= out_features.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (a stride
- *         shorter than its row); FASTFOOD_ERROR_SIZE_OVERFLOW (batch * stride overflows);
+ *         shorter than its row; y overlapping x or params other than in place);
+ *         FASTFOOD_ERROR_SIZE_OVERFLOW (batch * stride overflows);
  *         FASTFOOD_ERROR_OUT_OF_MEMORY (temporary work space).
  * NaN and infinity propagate as IEEE arithmetic says.
  * Thread safety: any thread; concurrent calls must use different y buffers.
@@ -397,9 +407,14 @@ FASTFOOD_API fastfood_status fastfood_forward_f64(const fastfood_layer *layer, c
  *                 Fastfood: fixed S, G, B).
  * @param flags    FASTFOOD_ACCUMULATE and FASTFOOD_SKIP_GRAD_S / _G / _B, or 0; any other bit is
  *                 rejected.
- * Outputs must not overlap inputs or each other.
+ * In place (since 1.4): dx may be exactly dy, or exactly x (the same pointer and, when batch > 1,
+ * the same row stride; lddx == lddy then needs a stride >= max(in_features, out_features)); the
+ * results are bitwise those of separate buffers, and with FASTFOOD_ACCUMULATE the values added
+ * to are the input's. Any other overlap of an output (dx, dparams) with an input (params, dy, x
+ * when it is read) or with the other output is refused before anything is written, dparams
+ * included (1.3 and earlier gave wrong results).
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (strides,
- *         flags); FASTFOOD_ERROR_SIZE_OVERFLOW; FASTFOOD_ERROR_OUT_OF_MEMORY.
+ *         flags, overlapping buffers); FASTFOOD_ERROR_SIZE_OVERFLOW; FASTFOOD_ERROR_OUT_OF_MEMORY.
  * Thread safety: any thread; concurrent calls must use different dx and dparams buffers.
  */
 FASTFOOD_API fastfood_status fastfood_backward_f32(const fastfood_layer *layer, const float *params,
@@ -688,7 +703,8 @@ FASTFOOD_API fastfood_status fastfood_backward_train_f64(const fastfood_layer *l
  * NaN, the C library's cosf/sinf or cos/sin.
  *
  * @param phi     batch rows of 2 * out_features elements, row stride ldphi >= 2 * out_features;
- *                exact in-place use (phi == x, ldphi == ldx) as for fastfood_forward_f32.
+ *                exact in-place use (phi == x, ldphi == ldx) as for fastfood_forward_f32, and
+ *                other overlaps refused as there.
  * Other parameters and errors: as fastfood_forward_f32. Temporary memory as fastfood_forward_f32
  * (since 1.1 none per call beyond it: z is written into phi and finished in place).
  * Thread safety: as fastfood_forward_f32.
@@ -707,7 +723,8 @@ FASTFOOD_API fastfood_status fastfood_features_forward_f64(const fastfood_layer 
  * row stride lddphi) to dx and dparams, with the flags of fastfood_backward_f32. x is always
  * required (z is recomputed from it, tile by tile, in the call's work space: since 1.1 no
  * batch-sized temporary, and the backward pass's own recompute of the layer gives z, so the
- * call costs about one backward pass plus cos and sin). Errors as fastfood_backward_f32.
+ * call costs about one backward pass plus cos and sin). Errors, and the in-place uses (dx == x
+ * or dx == dphi, since 1.4), as fastfood_backward_f32.
  * Thread safety: as fastfood_backward_f32.
  */
 FASTFOOD_API fastfood_status fastfood_features_backward_f32(const fastfood_layer *layer, const float *params,
@@ -742,10 +759,12 @@ FASTFOOD_API fastfood_status fastfood_features_backward_f64(const fastfood_layer
  *                row stride lddphi >= 2 * out_features; must not be NULL unless batch is 0.
  * @param lddphi  row stride of dphi.
  * layer, params, batch, dx, lddx, dparams and flags: as fastfood_backward_f32() (batch 0 is valid:
- * nothing is read, and dparams, if given and not accumulating, is zeroed). Outputs must not
- * overlap inputs or each other.
+ * nothing is read, and dparams, if given and not accumulating, is zeroed). dx may be exactly x,
+ * phi or dphi (in place, as for fastfood_backward_f32(), since 1.4); other overlaps are refused
+ * as there.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER (layer, params, phi, dphi, or x when dparams is
- *         not NULL); FASTFOOD_ERROR_INVALID_ARGUMENT (strides, flags); FASTFOOD_ERROR_SIZE_OVERFLOW;
+ *         not NULL); FASTFOOD_ERROR_INVALID_ARGUMENT (strides, flags, overlapping buffers);
+ *         FASTFOOD_ERROR_SIZE_OVERFLOW;
  *         FASTFOOD_ERROR_OUT_OF_MEMORY (temporary work space: per worker thread, one tile of rows
  *         of out_features elements besides the backward's; nothing batch-sized).
  * Thread safety: as fastfood_backward_f32().
@@ -817,10 +836,12 @@ FASTFOOD_API fastfood_status fastfood_save_size(const fastfood_layer *layer, uin
  *
  * @param layer        the layer; must not be NULL.
  * @param params       fastfood_layer_param_count() elements; must not be NULL.
- * @param buffer       receives fastfood_save_size() bytes; must not be NULL.
+ * @param buffer       receives fastfood_save_size() bytes; must not be NULL, and must not overlap
+ *                     params.
  * @param buffer_size  bytes available at buffer; must be at least fastfood_save_size().
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (buffer too
- *         small: nothing is written).
+ *         small, or its fastfood_save_size() bytes overlapping params (since 1.4): nothing is
+ *         written).
  * Thread safety: any thread, as long as buffer is not used concurrently.
  */
 FASTFOOD_API fastfood_status fastfood_save_f32(const fastfood_layer *layer, const float *params, void *buffer,
@@ -886,11 +907,13 @@ FASTFOOD_API fastfood_status fastfood_load_file_info(const char *path, size_t *i
  *
  * @param buffer, size  the saved bytes; buffer must not be NULL.
  * @param out_layer     receives the new layer (the caller destroys it); must not be NULL.
- * @param params        receives param_count elements; must not be NULL.
+ * @param params        receives param_count elements; must not be NULL, and must not overlap the
+ *                      size bytes at buffer.
  * @param param_count   must equal the saved parameter count (see fastfood_load_info).
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_BAD_FORMAT;
  *         FASTFOOD_ERROR_UNSUPPORTED_VERSION; FASTFOOD_ERROR_INVALID_ARGUMENT (param_count differs,
- *         or the data holds the other element type: use the matching _f32 / _f64 function);
+ *         or the data holds the other element type: use the matching _f32 / _f64 function; or,
+ *         since 1.4, params overlaps buffer);
  *         FASTFOOD_ERROR_OUT_OF_MEMORY. On failure *out_layer and params are untouched.
  * Thread safety: any thread, as long as params is not used concurrently.
  */

@@ -44,6 +44,45 @@ enum Validate {
             throw .sizeOverflow("\(name) (\(unsigned(rows))) is larger than any addressable array")
         }
     }
+
+    /// An output must not share memory with an input or another output: such a call used to run
+    /// and give wrong results (rows read after they were overwritten). With `sameRowsAllowed` the
+    /// output may be exactly the other's rows (the documented in-place uses).
+    @inline(__always)
+    static func apart(_ output: MemorySpan, _ outputName: StaticString, _ other: MemorySpan, _ otherName: StaticString,
+                      sameRowsAllowed: Bool = false) throws(BoundaryError) {
+        if sameRowsAllowed && output.isSameRows(as: other) { return }
+        guard output.overlaps(other) else { return }
+        throw overlapping(outputName, otherName, sameRowsAllowed: sameRowsAllowed)
+    }
+
+    private static func overlapping(_ outputName: StaticString, _ otherName: StaticString,
+                                    sameRowsAllowed: Bool) -> BoundaryError {
+        if sameRowsAllowed {
+            return .invalidArgument("\(outputName) overlaps \(otherName) without being exactly its rows (the same pointer and, for more than one row, the same row stride)")
+        }
+        return .invalidArgument("\(outputName) overlaps \(otherName); an output may not share memory with it")
+    }
+}
+
+/// The backward calls' outputs (dx, dparams; nil when not wanted): checked apart from each other
+/// when made, and from each input the call reads by apart(from:).
+struct BackwardOutputs {
+    let dx: MemorySpan?
+    let dparams: MemorySpan?
+
+    init(dx: MemorySpan?, dparams: MemorySpan?) throws(BoundaryError) {
+        if let dx, let dparams { try Validate.apart(dparams, "dparams", dx, "dx") }
+        (self.dx, self.dparams) = (dx, dparams)
+    }
+
+    /// dx may be exactly the rows of an input matrix (an in-place backward, since 1.4); of params
+    /// (`dxMayBeIt` false), and overlaps of any other kind, are refused.
+    @inline(__always)
+    func apart(from input: MemorySpan, _ name: StaticString, dxMayBeIt: Bool = true) throws(BoundaryError) {
+        if let dx { try Validate.apart(dx, "dx", input, name, sameRowsAllowed: dxMayBeIt) }
+        if let dparams { try Validate.apart(dparams, "dparams", input, name) }
+    }
 }
 
 /// Every flag the backward calls accept.
@@ -73,6 +112,10 @@ struct ForwardArguments<T> {
         try Validate.matrix(T.self, rows: batch, width: outputWidthFactor * shape.outFeatures, stride: ldy,
                             name: yName, strideName: yStrideName,
                             widthName: outputWidthName(outputWidthFactor))
+        let ySpan = MemorySpan(UnsafePointer(self.y), rows: batch, width: outputWidthFactor * shape.outFeatures, stride: ldy)
+        try Validate.apart(ySpan, yName, MemorySpan(self.x, rows: batch, width: shape.inFeatures, stride: ldx), "x",
+                           sameRowsAllowed: true)
+        try Validate.apart(ySpan, yName, MemorySpan(self.params, count: shape.parameterCount), "params")
     }
 }
 
@@ -81,14 +124,22 @@ struct BackwardArguments<T: BinaryFloatingPoint> {
     let layer: LayerCore
     let params: UnsafePointer<T>
     let dy: UnsafePointer<T>
+    /// x when the call reads it (dparams wanted, or `xRequired`), else nil.
+    let x: UnsafePointer<T>?
     let accumulate: Bool
     let sections: GradientSections
+    /// For the checks of inputs that only a caller knows of (phi).
+    let outputs: BackwardOutputs
 
+    /// `xRequired`: the NULL message when x is read whether or not dparams is wanted. Inlined
+    /// into each call's specialisation (as a generic call it looks its types up at run time).
+    @inline(__always)
     init?(
         _ handle: OpaquePointer?, _ params: UnsafePointer<T>?, _ batch: Int,
         _ x: UnsafePointer<T>?, _ ldx: Int, _ dy: UnsafePointer<T>?, _ lddy: Int,
         _ dx: UnsafeMutablePointer<T>?, _ lddx: Int, _ dparams: UnsafeMutablePointer<T>?,
-        _ flags: UInt32, outputWidthFactor: Int = 1, dyName: StaticString = "dy", dyStrideName: StaticString = "lddy"
+        _ flags: UInt32, outputWidthFactor: Int = 1, dyName: StaticString = "dy", dyStrideName: StaticString = "lddy",
+        xRequired: StaticString? = nil
     ) throws(BoundaryError) {
         layer = try LayerHandle.layer(handle)
         self.params = try Validate.nonNull(params, "params")
@@ -99,9 +150,12 @@ struct BackwardArguments<T: BinaryFloatingPoint> {
                                     gaussian: flags & FASTFOOD_SKIP_GRAD_G == 0,
                                     sign: flags & FASTFOOD_SKIP_GRAD_B == 0)
         let shape = layer.shape
+        let paramSpan = MemorySpan(self.params, count: shape.parameterCount)
+        let dparamsSpan = dparams.map { MemorySpan(UnsafePointer($0), count: shape.parameterCount) }
         if batch == 0 {
             // The sum over an empty batch is zero (in the sections that are computed).
-            if let dparams, !accumulate {
+            if let dparams, let dparamsSpan, !accumulate {
+                try Validate.apart(dparamsSpan, "dparams", paramSpan, "params")
                 shape.layout.forEachWritten(sections) { range in
                     (dparams + range.lowerBound).update(repeating: 0, count: range.count)
                 }
@@ -112,16 +166,28 @@ struct BackwardArguments<T: BinaryFloatingPoint> {
         try Validate.matrix(T.self, rows: batch, width: outputWidthFactor * shape.outFeatures, stride: lddy,
                             name: dyName, strideName: dyStrideName,
                             widthName: outputWidthName(outputWidthFactor))
-        if dparams != nil {
-            guard x != nil else {
-                throw .nullPointer("x (required when dparams is not NULL)")
+        if dparams != nil || xRequired != nil {
+            guard let x else {
+                throw .nullPointer(dparams != nil ? "x (required when dparams is not NULL)" : xRequired ?? "x")
             }
             try Validate.matrix(T.self, rows: batch, width: shape.inFeatures, stride: ldx,
                                 name: "x", strideName: "ldx", widthName: "in_features")
+            self.x = x
+        } else {
+            self.x = nil
         }
-        if dx != nil {
+        var dxSpan: MemorySpan?
+        if let dx {
             try Validate.matrix(T.self, rows: batch, width: shape.inFeatures, stride: lddx,
                                 name: "dx", strideName: "lddx", widthName: "in_features")
+            dxSpan = MemorySpan(UnsafePointer(dx), rows: batch, width: shape.inFeatures, stride: lddx)
+        }
+        outputs = try BackwardOutputs(dx: dxSpan, dparams: dparamsSpan)
+        try outputs.apart(from: paramSpan, "params", dxMayBeIt: false)
+        try outputs.apart(from: MemorySpan(self.dy, rows: batch, width: outputWidthFactor * shape.outFeatures,
+                                           stride: lddy), dyName)
+        if let x = self.x {
+            try outputs.apart(from: MemorySpan(x, rows: batch, width: shape.inFeatures, stride: ldx), "x")
         }
     }
 }
@@ -145,13 +211,12 @@ struct FeatureBackwardArguments<T: BinaryFloatingPoint> {
         _ dphi: UnsafePointer<T>?, _ lddphi: Int, _ dx: UnsafeMutablePointer<T>?, _ lddx: Int,
         _ dparams: UnsafeMutablePointer<T>?, _ flags: UInt32
     ) throws(BoundaryError) {
-        // dphi stands in for dy in the common checks; x is required here (checked below).
+        // dphi stands in for dy in the common checks; x is always read (z is recomputed from it).
         guard let common = try BackwardArguments(handle, params, batch, x, ldx, dphi, lddphi, dx, lddx, dparams, flags,
-                                                 outputWidthFactor: 2, dyName: "dphi", dyStrideName: "lddphi")
+                                                 outputWidthFactor: 2, dyName: "dphi", dyStrideName: "lddphi",
+                                                 xRequired: "x (required: the features are recomputed from it)"),
+              let x = common.x
         else { return nil }
-        guard let x else { throw .nullPointer("x (required: the features are recomputed from it)") }
-        try Validate.matrix(T.self, rows: batch, width: common.layer.shape.inFeatures, stride: ldx,
-                            name: "x", strideName: "ldx", widthName: "in_features")
         (layer, self.params, self.x, self.dphi) = (common.layer, common.params, x, common.dy)
         (accumulate, sections) = (common.accumulate, common.sections)
     }
@@ -196,6 +261,8 @@ struct SavedFeatureBackwardArguments<T: BinaryFloatingPoint> {
         self.phi = try Validate.nonNull(phi, "phi")
         try Validate.matrix(T.self, rows: batch, width: 2 * common.layer.shape.outFeatures, stride: ldphi,
                             name: "phi", strideName: "ldphi", widthName: "2 * out_features")
+        try common.outputs.apart(from: MemorySpan(self.phi, rows: batch, width: 2 * common.layer.shape.outFeatures,
+                                                  stride: ldphi), "phi")
         self.common = common
     }
 }

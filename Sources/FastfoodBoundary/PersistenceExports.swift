@@ -55,6 +55,8 @@ func save<T: FastfoodScalar>(_ name: StaticString, _ handle: OpaquePointer?, _ p
         guard bufferSize >= 0, bufferSize >= needed else {
             throw .invalidArgument("buffer_size (\(unsigned(bufferSize))) is smaller than the \(needed) bytes fastfood_save_size reports")
         }
+        try Validate.apart(MemorySpan(UnsafeRawPointer(buffer), bytes: needed), "buffer",
+                           MemorySpan(params, count: layer.shape.parameterCount), "params")
         Persistence.save(layer, params: params, type: .of(T.self), into: buffer)
     }
 }
@@ -128,12 +130,22 @@ public func fastfood_load_file_info(
 }
 
 /// Validates (the engine), makes the handle, then writes the parameters and the handle: nothing
-/// the caller owns is written unless everything has passed.
+/// the caller owns is written unless everything has passed. `callersBuffer`: the bytes are the
+/// caller's (not a file's image), so params must not overlap them.
 private func load<T: FastfoodScalar>(_ bytes: UnsafeRawPointer, _ size: Int,
                                      _ outLayer: UnsafeMutablePointer<OpaquePointer?>, _ params: UnsafeMutablePointer<T>,
-                                     _ paramCount: Int) throws(BoundaryError) {
+                                     _ paramCount: Int, callersBuffer: Bool) throws(BoundaryError) {
     let loaded = try persisting { () throws(Persistence.Failure) in
         try Persistence.load(bytes, count: size, type: .of(T.self), paramCount: paramCount)
+    }
+    if callersBuffer {  // paramCount is the file's count now
+        do throws(BoundaryError) {
+            try Validate.apart(MemorySpan(UnsafePointer(params), count: paramCount), "params",
+                               MemorySpan(bytes, bytes: size), "buffer")
+        } catch {
+            loaded.layer.deallocate()
+            throw error
+        }
     }
     guard let handle = LayerHandle.make(loaded.layer) else {  // (which frees the layer then)
         throw .outOfMemory("could not allocate the layer's handle")
@@ -150,7 +162,7 @@ func loadBuffer<T: FastfoodScalar>(_ name: StaticString, _ buffer: UnsafeRawPoin
         try checkedSize(size)
         let destination = try Validate.nonNull(outLayer, "out_layer")
         let params = try Validate.nonNull(params, "params")
-        try load(bytes, size, destination, params, paramCount)
+        try load(bytes, size, destination, params, paramCount, callersBuffer: true)
     }
 }
 
@@ -163,7 +175,7 @@ func loadFile<T: FastfoodScalar>(_ name: StaticString, _ path: UnsafePointer<CCh
         let params = try Validate.nonNull(params, "params")
         let (image, size) = try readFile(path)
         defer { free(image) }
-        try load(image, size, destination, params, paramCount)
+        try load(image, size, destination, params, paramCount, callersBuffer: false)
     }
 }
 

@@ -1,7 +1,9 @@
 /*
  * test_bad_inputs.c - the bad-input table: every exported function with every pointer NULL,
  * sizes 0, sizes whose products overflow size_t, widths too large to allocate, row strides
- * shorter than the row, unknown flag bits and out-of-range values. Each call must return the
+ * shorter than the row, unknown flag bits, out-of-range values and (since 1.4) outputs that share
+ * memory with an input or with each other other than as the documented exact in-place uses
+ * (test_in_place.c checks those). Each call must return the
  * documented status, leave a message naming the argument, and write nothing: every output
  * buffer is filled with a canary pattern that is checked after every call. The process must
  * keep running. Also: NaN and infinity in inputs propagate as IEEE arithmetic says.
@@ -180,6 +182,29 @@ int main(void) {
     COMPUTE_ROWS(f32, p32, x32, dy32, out32, outb32)
     COMPUTE_ROWS(f64, p64, x64, dy64, out64, outb64)
 
+    /* ---- outputs sharing memory with inputs or each other (since 1.4; they gave wrong results) ----
+     * The inputs that overlap are canary buffers too: nothing may be written to them either. */
+#define OVERLAP_ROWS(S, P, X, DY, OUT, OUTB)                                                                     \
+    BAD(fastfood_forward_##S(L, P, batch, OUT, in, OUT + 50, out), FASTFOOD_ERROR_INVALID_ARGUMENT, "y overlaps x"); \
+    BAD(fastfood_forward_##S(L, P, batch, OUT, 300, OUT, 301), FASTFOOD_ERROR_INVALID_ARGUMENT, "y overlaps x");  \
+    BAD(fastfood_forward_##S(L, OUT, batch, X, in, OUT + 1000, out), FASTFOOD_ERROR_INVALID_ARGUMENT, "y overlaps params"); \
+    BAD(fastfood_forward_train_##S(L, P, batch, OUT, 300, OUT + 300, 300, 0.1, 0, 0, 1, 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "y overlaps x"); \
+    BAD(fastfood_features_forward_##S(L, P, batch, OUT, 600, OUT + 1, 600), FASTFOOD_ERROR_INVALID_ARGUMENT, "phi overlaps x"); \
+    BAD(fastfood_backward_##S(L, P, batch, X, in, OUT, out, OUT + 10, in, OUTB, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx overlaps dy"); \
+    BAD(fastfood_backward_##S(L, OUT, batch, X, in, DY, out, OUT, in, NULL, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx overlaps params"); \
+    BAD(fastfood_backward_##S(L, P, batch, X, in, DY, out, OUT, in, OUT + 200, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dparams overlaps dx"); \
+    BAD(fastfood_backward_##S(L, P, batch, OUT, in, DY, out, NULL, in, OUT + 100, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dparams overlaps x"); \
+    BAD(fastfood_backward_##S(L, P, batch, X, in, OUT, out, NULL, in, OUT + 7, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dparams overlaps dy"); \
+    BAD(fastfood_backward_##S(L, OUT, 0, NULL, in, NULL, out, NULL, in, OUT + 1, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dparams overlaps params"); \
+    BAD(fastfood_backward_##S(L, P, batch, OUT, in, DY, out, OUT, in + 1, OUTB, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx overlaps x"); \
+    BAD(fastfood_backward_train_##S(L, P, batch, X, in, OUT, out, OUT + 1, in, NULL, 0, 0.1, 0, 0, 1, 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx overlaps dy"); \
+    BAD(fastfood_features_backward_##S(L, P, batch, OUT, in, DY, 2 * out, OUT + 3, in, NULL, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx overlaps x"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, OUT, 2 * out, DY, 2 * out, OUT + 1, in, NULL, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx overlaps phi"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, OUT, 2 * out, DY, 2 * out, NULL, in, OUT + 5, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dparams overlaps phi"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, DY, 2 * out, OUT, 2 * out, NULL, in, OUT + 5, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dparams overlaps dphi");
+    OVERLAP_ROWS(f32, p32, x32, dy32, out32, outb32)
+    OVERLAP_ROWS(f64, p64, x64, dy64, out64, outb64)
+
     /* ---- FWHT ---- */
     BAD(fastfood_fwht_f32(NULL, 8, 1, 8), FASTFOOD_ERROR_NULL_POINTER, "data");
     BAD(fastfood_fwht_f32(out32, 0, 1, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "n is 0");
@@ -206,6 +231,8 @@ int main(void) {
     BAD(fastfood_save_f32(L, p32, bytes, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "buffer_size");
     BAD(fastfood_save_f64(L, p64, bytes, 100), FASTFOOD_ERROR_INVALID_ARGUMENT, "buffer_size");
     BAD(fastfood_save_f64(L, NULL, bytes, CAP), FASTFOOD_ERROR_NULL_POINTER, "params");
+    BAD(fastfood_save_f32(L, (const float *)(void *)(bytes + 64), bytes, CAP), FASTFOOD_ERROR_INVALID_ARGUMENT, "buffer overlaps params");
+    BAD(fastfood_save_f64(L, out64, out64 + 10, (CAP - 10) * sizeof(double)), FASTFOOD_ERROR_INVALID_ARGUMENT, "buffer overlaps params");
     BAD(fastfood_save_file_f32(NULL, p32, "/tmp/x"), FASTFOOD_ERROR_NULL_POINTER, "layer");
     BAD(fastfood_save_file_f32(L, NULL, "/tmp/x"), FASTFOOD_ERROR_NULL_POINTER, "params");
     BAD(fastfood_save_file_f32(L, p32, NULL), FASTFOOD_ERROR_NULL_POINTER, "path");
@@ -231,6 +258,19 @@ int main(void) {
     BAD(fastfood_load_file_f32("/tmp", &new_layer, NULL, n), FASTFOOD_ERROR_NULL_POINTER, "params");
     BAD(fastfood_load_file_f64("/tmp", &new_layer, out64, n), FASTFOOD_ERROR_IO, "not a regular file");
     BAD(fastfood_load_file_f64("/nonexistent-file", &new_layer, out64, n), FASTFOOD_ERROR_IO, "nonexistent-file");
+
+    {
+        /* params inside the buffer it is loaded from: refused, the buffer and out_layer untouched,
+         * and the layer the call had made freed (LeakSanitizer and valgrind run this test). */
+        unsigned char *copy = malloc(saved);
+        memcpy(copy, image, saved);
+        fastfood_layer *loaded = SENTINEL;
+        fastfood_status s = fastfood_load_f32(copy, saved, &loaded, (float *)(void *)(copy + 64), n);
+        CHECK(s == FASTFOOD_ERROR_INVALID_ARGUMENT && strstr(fastfood_last_error_message(), "params overlaps buffer"));
+        CHECK(loaded == SENTINEL && memcmp(copy, image, saved) == 0);
+        free(copy);
+        rows++;
+    }
 
     /* ---- NaN and infinity propagate; nothing crashes ---- */
     {
