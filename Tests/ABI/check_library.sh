@@ -7,6 +7,10 @@
 #   - no AVX masked load (vmaskmov) in the code: LLVM makes one of a select between loads inside a
 #     loop, and on AMD Zen 3 they made the row backward 4-7x slower (benchmarks/README.md, "Small
 #     batches").
+#   - no function of the kernel modules reaches (through direct calls) a lookup of generic type
+#     metadata in the Swift runtime: an unspecialised generic call across modules makes one per
+#     call, which cost a single-row forward + backward about 17% of its instructions until 1.4.0
+#     (benchmarks/README.md, "Small batches").
 # Usage: check_library.sh path/to/libfastfood.so.X.Y.Z path/to/fastfood.h
 set -u
 lib=$1
@@ -55,6 +59,34 @@ no_masked_loads() {
     [ "$found" -eq 0 ] || { echo "  $found vmaskmov instructions (objdump -d | grep vmaskmov)"; return 1; }
 }
 check "no masked vector loads (vmaskmov)" no_masked_loads
+
+# The call graph of direct calls and tail jumps (objdump -d), walked from every function of the
+# three kernel modules (mangled $s15FastfoodKernels, $s19FastfoodKernelsAVX2,
+# $s21FastfoodKernelsAVX512); prints each *GenericMetadata* function reached, with its callers.
+metadata_reached_from_kernels() {
+    objdump -d --no-show-raw-insn "$lib" | awk '
+    /^[0-9a-f]+ <.*>:$/ { fn = $2; sub(/^</, "", fn); sub(/>:$/, "", fn); next }
+    /\t(call|jmp)[a-z]* +[0-9a-f]+ <[^>]+>/ {
+        t = $0; sub(/.*</, "", t); sub(/>.*/, "", t); sub(/@plt$/, "", t); sub(/\+0x[0-9a-f]+$/, "", t)
+        if (t != fn) edges[fn] = edges[fn] " " t
+    }
+    END {
+        n = 0
+        for (f in edges)
+            if (f ~ /^\$s(15FastfoodKernels|19FastfoodKernelsAVX2|21FastfoodKernelsAVX512)/) { queue[n++] = f; seen[f] = 1 }
+        for (i = 0; i < n; i++) {
+            m = split(edges[queue[i]], targets, " ")
+            for (j = 1; j <= m; j++)
+                if (!(targets[j] in seen)) { seen[targets[j]] = 1; from[targets[j]] = queue[i]; queue[n++] = targets[j] }
+        }
+        for (f in seen) if (f ~ /GenericMetadata/) print "  " f " <- " from[f] " <- " from[from[f]]
+    }'
+}
+no_metadata_in_kernels() {
+    local found; found=$(metadata_reached_from_kernels)
+    [ -z "$found" ] || { echo "$found"; return 1; }
+}
+check "kernels reach no generic-metadata lookup" no_metadata_in_kernels
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
