@@ -74,6 +74,27 @@ static const char *alias_name[] = {"dx == dy", "dx == x", "dx == phi"};
 /* The flag cases: plain with dparams, accumulating into dx and dparams, and dparams NULL. */
 enum grads { FULL, ACCUMULATE, NO_DPARAMS };
 
+/* The backward call c on the given buffers (all of stride ld). */
+#define DEFINE_BACKWARD_CALL(T, SUFFIX)                                                            \
+    static fastfood_status backward_call_##SUFFIX(fastfood_layer *layer, const T *p, size_t batch, \
+                                                  size_t ld, enum backward_call c, uint32_t flags, \
+                                                  const T *x, const T *dy, const T *phi, T *dx, T *dp) { \
+        switch (c) {                                                                              \
+        case BACKWARD: return fastfood_backward_##SUFFIX(layer, p, batch, x, ld, dy, ld, dx, ld, dp, flags); \
+        case TRAIN_BACKWARD:                                                                      \
+            return fastfood_backward_train_##SUFFIX(layer, p, batch, x, ld, dy, ld, dx, ld, dp, flags, \
+                                                    0.1, 0.2, 0.3, 5, 7);                        \
+        case FEATURES_BACKWARD:                                                                   \
+            return fastfood_features_backward_##SUFFIX(layer, p, batch, x, ld, dy, ld, dx, ld, dp, flags); \
+        case FROM_PHI:                                                                            \
+            return fastfood_features_backward_from_phi_##SUFFIX(layer, p, batch, x, ld, phi, ld, dy, ld, dx, ld, \
+                                                                dp, flags);                       \
+        }                                                                                         \
+        return FASTFOOD_ERROR_INVALID_ARGUMENT;                                                   \
+    }
+DEFINE_BACKWARD_CALL(float, f32)
+DEFINE_BACKWARD_CALL(double, f64)
+
 /* The backward call c, out of place into dx_ref / dp_ref, then in place (dx is the `alias` input,
  * on a copy of it); 1 if dx and dparams are bitwise equal. x, dy, phi: batch rows, stride ld. */
 #define DEFINE_BACKWARD_CASE(T, SUFFIX)                                                            \
@@ -89,31 +110,11 @@ enum grads { FULL, ACCUMULATE, NO_DPARAMS };
         memcpy(dx, source, batch * ld * sizeof(T));                                               \
         for (size_t i = 0; i < n; i++) dp_ref[i] = dp[i] = (T)0.25;                               \
         uint32_t flags = g == ACCUMULATE ? FASTFOOD_ACCUMULATE : 0;                               \
-        T *dp_out = g == NO_DPARAMS ? NULL : dp, *dp_ref_out = g == NO_DPARAMS ? NULL : dp_ref;   \
-        const T *x2 = a == DX_IS_X ? dx : x, *dy2 = a == DX_IS_DY ? dx : dy, *phi2 = a == DX_IS_PHI ? dx : phi; \
-        fastfood_status s1 = FASTFOOD_OK, s2 = FASTFOOD_OK;                                       \
-        switch (c) {                                                                              \
-        case BACKWARD:                                                                            \
-            s1 = fastfood_backward_##SUFFIX(layer, p, batch, x, ld, dy, ld, dx_ref, ld, dp_ref_out, flags); \
-            s2 = fastfood_backward_##SUFFIX(layer, p, batch, x2, ld, dy2, ld, dx, ld, dp_out, flags); \
-            break;                                                                                \
-        case TRAIN_BACKWARD:                                                                      \
-            s1 = fastfood_backward_train_##SUFFIX(layer, p, batch, x, ld, dy, ld, dx_ref, ld, dp_ref_out, flags, \
-                                                  0.1, 0.2, 0.3, 5, 7);                          \
-            s2 = fastfood_backward_train_##SUFFIX(layer, p, batch, x2, ld, dy2, ld, dx, ld, dp_out, flags, \
-                                                  0.1, 0.2, 0.3, 5, 7);                          \
-            break;                                                                                \
-        case FEATURES_BACKWARD:                                                                   \
-            s1 = fastfood_features_backward_##SUFFIX(layer, p, batch, x, ld, dy, ld, dx_ref, ld, dp_ref_out, flags); \
-            s2 = fastfood_features_backward_##SUFFIX(layer, p, batch, x2, ld, dy2, ld, dx, ld, dp_out, flags); \
-            break;                                                                                \
-        case FROM_PHI:                                                                            \
-            s1 = fastfood_features_backward_from_phi_##SUFFIX(layer, p, batch, x, ld, phi, ld, dy, ld, dx_ref, ld, \
-                                                              dp_ref_out, flags);                 \
-            s2 = fastfood_features_backward_from_phi_##SUFFIX(layer, p, batch, x2, ld, phi2, ld, dy2, ld, dx, ld, \
-                                                              dp_out, flags);                     \
-            break;                                                                                \
-        }                                                                                         \
+        fastfood_status s1 = backward_call_##SUFFIX(layer, p, batch, ld, c, flags, x, dy, phi, dx_ref, \
+                                                    g == NO_DPARAMS ? NULL : dp_ref);             \
+        fastfood_status s2 = backward_call_##SUFFIX(layer, p, batch, ld, c, flags, a == DX_IS_X ? dx : x, \
+                                                    a == DX_IS_DY ? dx : dy, a == DX_IS_PHI ? dx : phi, dx, \
+                                                    g == NO_DPARAMS ? NULL : dp);                 \
         int same = s1 == FASTFOOD_OK && s2 == FASTFOOD_OK;                                        \
         for (size_t r = 0; same && r < batch; r++)                                                \
             same = memcmp(dx_ref + r * ld, dx + r * ld, in * sizeof(T)) == 0;                     \
