@@ -27,13 +27,15 @@ package enum Kernels {
     #endif
 
     // Where a padded tile starts to beat the row path: the first row count at which it was as
-    // fast or faster at 1024 and 4096 wide (16384 agreed), one thread, on an AMD EPYC Zen 3
-    // (README, "Small batches"). A tile's worth of rows is always a tile.
+    // fast or faster at 1024 and 4096 wide, one thread (README, "Small batches"); 16: never
+    // below a whole tile. A tile's worth of rows is always a tile. Float avx2: AMD EPYC Zen 1 at
+    // 1.4.0 (the Zen 3 figures before it predate two row-path speedups); the rest: AMD EPYC
+    // Zen 3 at 1.2.1.
     #if FASTFOOD_AVX512 || FASTFOOD_AVX2
     // AVX-512: not measured (no machine with it since); the AVX2 figures.
-    static let smallestTiles32 = SmallestTiles(forward: 12, featuresForward: 13, backward: 10,
-                                               backwardWithoutRecompute: 8, featuresBackward: 9,
-                                               featuresBackwardFromPhi: 10, trainingForward: 5, trainingBackward: 8)
+    static let smallestTiles32 = SmallestTiles(forward: 15, featuresForward: 15, backward: 16,
+                                               backwardWithoutRecompute: 15, featuresBackward: 14,
+                                               featuresBackwardFromPhi: 16, trainingForward: 7, trainingBackward: 10)
     static let smallestTiles64 = SmallestTiles(forward: 8, featuresForward: 7, backward: 7,
                                                backwardWithoutRecompute: 6, featuresBackward: 6,
                                                featuresBackwardFromPhi: 7, trainingForward: 7, trainingBackward: 7)
