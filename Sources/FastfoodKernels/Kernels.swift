@@ -28,17 +28,17 @@ package enum Kernels {
 
     // Where a padded tile starts to beat the row path: the first row count at which it was as
     // fast or faster at 1024 and 4096 wide, one thread (README, "Small batches"); 16: never
-    // below a whole tile. A tile's worth of rows is always a tile. Float avx2: AMD EPYC Zen 1 at
-    // 1.4.0 (the Zen 3 figures before it predate two row-path speedups); the rest: AMD EPYC
-    // Zen 3 at 1.2.1.
+    // below a whole tile. A tile's worth of rows is always a tile. avx2 (float and double): AMD
+    // EPYC Zen 1 at 1.4.0 (the Zen 3 figures before it predate two row-path speedups); generic:
+    // AMD EPYC Zen 3 at 1.2.1.
     #if FASTFOOD_AVX512 || FASTFOOD_AVX2
     // AVX-512: not measured (no machine with it since); the AVX2 figures.
     static let smallestTiles32 = SmallestTiles(forward: 15, featuresForward: 15, backward: 16,
                                                backwardWithoutRecompute: 15, featuresBackward: 14,
                                                featuresBackwardFromPhi: 16, trainingForward: 7, trainingBackward: 10)
-    static let smallestTiles64 = SmallestTiles(forward: 8, featuresForward: 7, backward: 7,
-                                               backwardWithoutRecompute: 6, featuresBackward: 6,
-                                               featuresBackwardFromPhi: 7, trainingForward: 7, trainingBackward: 7)
+    static let smallestTiles64 = SmallestTiles(forward: 8, featuresForward: 8, backward: 8,
+                                               backwardWithoutRecompute: 8, featuresBackward: 8,
+                                               featuresBackwardFromPhi: 8, trainingForward: 8, trainingBackward: 8)
     #else
     static let smallestTiles32 = SmallestTiles(forward: 16, featuresForward: 16, backward: 16,
                                                backwardWithoutRecompute: 14, featuresBackward: 14,

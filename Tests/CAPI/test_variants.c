@@ -88,8 +88,8 @@ int main(void) {
     }
     static const size_t shapes[][3] = {
         {100, 300, 37}, {1024, 1024, 20}, {3, 5, 9}, {257, 1030, 18}, {64, 64, 2}, {4096, 4096, 16},
-        /* Last units whose path differs between variants (SmallestTiles): float 15 (forward) and 14
-         * (dx only) rows; double 5, 7, 3. */
+        /* Last units whose path differs between variants (SmallestTiles): float 15 rows (forward)
+         * and 14 (dx only); double 7 (15 = a tile of 8 and 7 rows: the features backward). */
         {200, 256, 15}, {100, 300, 14}, {1000, 1000, 11},
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
