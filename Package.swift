@@ -4,7 +4,8 @@
 // Swift engine behind a stable C ABI.
 //
 //   FastfoodCore            shared data types: layer shape, parameter layout, kernel work units,
-//                           dropout masks and the SplitMix64 generator they and the engine use
+//                           dropout masks and the SplitMix64 generator they and the engine use,
+//                           the memory spans the boundary checks for overlapping buffers
 //   FastfoodSIMD            vector +, -, *, select and UInt32 bit operations as single LLVM
 //                           vector operations (built with -parse-stdlib for the compiler
 //                           builtins; see VectorArithmetic.swift and KeyVector.swift)
