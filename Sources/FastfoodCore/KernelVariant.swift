@@ -53,4 +53,11 @@ package struct SmallestTiles: Sendable {
         (self.featuresBackwardFromPhi, self.trainingForward, self.trainingBackward) =
             (featuresBackwardFromPhi, trainingForward, trainingBackward)
     }
+
+    /// Every call pads no tile: a unit of fewer than `tileRows` rows always runs row by row.
+    package static func wholeTilesOnly(tileRows: Int) -> SmallestTiles {
+        SmallestTiles(forward: tileRows, featuresForward: tileRows, backward: tileRows,
+                      backwardWithoutRecompute: tileRows, featuresBackward: tileRows,
+                      featuresBackwardFromPhi: tileRows, trainingForward: tileRows, trainingBackward: tileRows)
+    }
 }

@@ -36,9 +36,7 @@ package enum Kernels {
     static let smallestTiles32 = SmallestTiles(forward: 15, featuresForward: 15, backward: 16,
                                                backwardWithoutRecompute: 15, featuresBackward: 14,
                                                featuresBackwardFromPhi: 16, trainingForward: 7, trainingBackward: 10)
-    static let smallestTiles64 = SmallestTiles(forward: 8, featuresForward: 8, backward: 8,
-                                               backwardWithoutRecompute: 8, featuresBackward: 8,
-                                               featuresBackwardFromPhi: 8, trainingForward: 8, trainingBackward: 8)
+    static let smallestTiles64 = SmallestTiles.wholeTilesOnly(tileRows: 8)
     #else
     static let smallestTiles32 = SmallestTiles(forward: 16, featuresForward: 16, backward: 16,
                                                backwardWithoutRecompute: 14, featuresBackward: 14,
