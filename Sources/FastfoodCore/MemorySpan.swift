@@ -6,7 +6,7 @@
 /// Arithmetic wraps instead of trapping: the boundary has checked that each extent fits in an
 /// Int, and a user-space address plus such an extent does not wrap. Inlinable: every call of the
 /// library makes a few, and an unspecialised generic call across modules costs more than the check.
-public struct MemorySpan: Equatable, Sendable {
+public struct MemorySpan: Sendable {
     public let start: UInt
     public let rows: UInt
     public let stride: UInt

@@ -25,7 +25,11 @@ enum LayerForward {
         let workers = min(Threading.threadCount, plan.unitCount)
         // In place with several blocks: block 0's outputs would overwrite x before the later
         // blocks read it, so each unit first copies its rows of x into its worker's scratch.
-        let copiesInput = shape.blockCount > 1 && overlaps(x, batch, ldx, y, ldy)
+        // (The boundary refuses any other overlap; rows interleaved in one buffer share no byte.)
+        let copiesInput = shape.blockCount > 1
+            && MemorySpan(x, rows: batch, width: shape.inFeatures, stride: ldx)
+                .overlaps(MemorySpan(UnsafePointer(y), rows: batch, width: (features ? 2 : 1) * shape.outFeatures,
+                                     stride: ldy))
         // All scratch, for every worker, before any output is written.
         guard let kernelWork = KernelScratch.forward(blockSize: shape.blockSize, training: dropout != nil),
               let inputBytes = copiesInput ? ThreadScratch.Size.region(T.self, count: plan.tileRows * shape.inFeatures) : 0,
@@ -42,17 +46,6 @@ enum LayerForward {
             layer: layer.kernelLayer, params: kernelParams, x: x, ldx: ldx, y: y, ldy: ldy, plan: plan,
             scratch: scratch + paramBytes, workBytes: workBytes, inputOffset: copiesInput ? kernelWork : nil,
             dropout: dropout, features: features))
-    }
-
-    /// Whether the batch's x and y memory ranges share any byte.
-    private static func overlaps<T>(_ x: UnsafePointer<T>, _ batch: Int, _ ldx: Int,
-                                    _ y: UnsafeMutablePointer<T>, _ ldy: Int) -> Bool {
-        let xStart = UInt(bitPattern: x), yStart = UInt(bitPattern: y)
-        let size = UInt(MemoryLayout<T>.stride)
-        // The boundary guarantees batch * stride * size fits; the span ends at the last row's end.
-        let xEnd = xStart + UInt(batch) * UInt(ldx) * size
-        let yEnd = yStart + UInt(batch) * UInt(ldy) * size
-        return xStart < yEnd && yStart < xEnd
     }
 
     /// One call's work for the pool: task = unit of rows.
