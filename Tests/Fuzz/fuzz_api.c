@@ -8,7 +8,9 @@
  * sees only the allocation's ends), and the shape accessors and permutations of every layer
  * (bias and normalised ones among them) have their documented values. Compute calls also run
  * under a fuzzed executor (see "A fuzzed executor" below) and are checked against a one-thread
- * run without one.
+ * run without one. Op 10 puts one call's buffers in one arena, where outputs may share memory with
+ * inputs or each other, and checks the library's verdict and results against an oracle of its own
+ * (see "Buffers that share memory").
  */
 #include <fastfood.h>
 
@@ -320,6 +322,205 @@ static void fuzz_compute(const compute_op *op) {
     release(y); release(dx); release(dp);
 }
 
+/* ---- Buffers that share memory (op 10; the header's BATCHES, since 1.4). ----
+ *
+ * One call whose arguments all lie in one arena, at fuzzed offsets and strides: outputs may
+ * overlap inputs or each other, exactly or in part, or interleave with them row by row. An oracle
+ * of its own (which arena elements each argument's rows cover) says what the header allows: no
+ * output shares an element with an input or another output, except an output that is exactly an
+ * input's rows where documented (y == x; dx == dy, dphi, x or phi: the same offset and, for more
+ * than one row, the same stride). Allowed, the call must give the status and the bits of the same
+ * call on separate copies (outputs starting from the arena's contents: ACCUMULATE adds to them)
+ * and change no other element of the arena; refused, FASTFOOD_ERROR_INVALID_ARGUMENT with the
+ * arena untouched. */
+enum { R_PARAMS, R_X, R_DY, R_PHI, R_Y, R_DX, R_DP, ROLES }; /* R_DY: dy or dphi (inputs); R_Y: y or phi out */
+enum { A_FORWARD, A_FORWARD_TRAIN, A_FEATURES, A_BACKWARD, A_BACKWARD_TRAIN, A_FEATURES_BACKWARD, A_FROM_PHI, A_KINDS };
+
+typedef struct {
+    int used, output;
+    size_t offset, rows, width, stride; /* in elements */
+} role;
+
+static size_t role_extent(const role *q) { return (q->rows - 1) * q->stride + q->width; }
+
+/* Whether output o may share elements with role q: only by being exactly its rows, and only where
+ * the header allows that pair. */
+static int exact_allowed(int o, int q) {
+    return (o == R_Y && q == R_X) || (o == R_DX && (q == R_X || q == R_DY || q == R_PHI));
+}
+
+/* The oracle: 1 when the header allows the layout. */
+static int layout_allowed(const role *roles, size_t arena) {
+    uint8_t *cover = calloc(arena ? arena : 1, 1); /* bit q: role q's rows cover the element */
+    if (!cover) FAIL();
+    for (int q = 0; q < ROLES; q++) {
+        if (!roles[q].used) continue;
+        for (size_t r = 0; r < roles[q].rows; r++)
+            for (size_t i = 0; i < roles[q].width; i++)
+                cover[roles[q].offset + r * roles[q].stride + i] |= (uint8_t)(1u << q);
+    }
+    int shares[ROLES][ROLES] = {{0}};
+    for (size_t e = 0; e < arena; e++)
+        for (int o = 0; o < ROLES; o++)
+            if (roles[o].output && (cover[e] >> o & 1))
+                for (int q = 0; q < ROLES; q++) shares[o][q] |= q != o && (cover[e] >> q & 1);
+    free(cover);
+    for (int o = 0; o < ROLES; o++)
+        for (int q = 0; q < ROLES; q++) {
+            if (!shares[o][q]) continue;
+            int exact = roles[o].offset == roles[q].offset &&
+                        (roles[o].rows == 1 || roles[o].stride == roles[q].stride);
+            if (!(exact && exact_allowed(o, q))) return 0;
+        }
+    return 1;
+}
+
+/* The call of kind `kind` with the roles at base[role]. */
+static fastfood_status aliased_call(int kind, int f64, fastfood_layer *layer, size_t batch, const role *roles,
+                                    void *const *base, uint32_t flags, const double *rates, uint64_t seed) {
+    void *dx = roles[R_DX].used ? base[R_DX] : NULL, *dp = roles[R_DP].used ? base[R_DP] : NULL;
+    const void *x = roles[R_X].used ? base[R_X] : NULL;
+    size_t ldx = roles[R_X].stride, ldy = roles[R_Y].stride, lddy = roles[R_DY].stride, ldphi = roles[R_PHI].stride,
+           lddx = roles[R_DX].stride;
+#define ALIASED_CALL(T, E)                                                                                             \
+    switch (kind) {                                                                                                    \
+    case A_FORWARD: return fastfood_forward_##T(layer, base[R_PARAMS], batch, x, ldx, base[R_Y], ldy);                 \
+    case A_FORWARD_TRAIN:                                                                                              \
+        return fastfood_forward_train_##T(layer, base[R_PARAMS], batch, x, ldx, base[R_Y], ldy, rates[0], rates[1],   \
+                                          rates[2], seed, 3);                                                          \
+    case A_FEATURES: return fastfood_features_forward_##T(layer, base[R_PARAMS], batch, x, ldx, base[R_Y], ldy);       \
+    case A_BACKWARD:                                                                                                   \
+        return fastfood_backward_##T(layer, base[R_PARAMS], batch, x, ldx, base[R_DY], lddy, dx, lddx, dp, flags);     \
+    case A_BACKWARD_TRAIN:                                                                                             \
+        return fastfood_backward_train_##T(layer, base[R_PARAMS], batch, x, ldx, base[R_DY], lddy, dx, lddx, dp,       \
+                                           flags, rates[0], rates[1], rates[2], seed, 3);                              \
+    case A_FEATURES_BACKWARD:                                                                                          \
+        return fastfood_features_backward_##T(layer, base[R_PARAMS], batch, x, ldx, base[R_DY], lddy, dx, lddx, dp,    \
+                                              flags);                                                                  \
+    default:                                                                                                           \
+        return fastfood_features_backward_from_phi_##T(layer, base[R_PARAMS], batch, x, ldx, base[R_PHI], ldphi,      \
+                                                       base[R_DY], lddy, dx, lddx, dp, flags);                        \
+    }
+    if (f64) { ALIASED_CALL(f64, double) } else { ALIASED_CALL(f32, float) }
+#undef ALIASED_CALL
+}
+
+static void fuzz_aliased(reader *r, fastfood_layer *layer, int f64) {
+    size_t element = f64 ? sizeof(double) : sizeof(float);
+    size_t in = fastfood_layer_in_features(layer), out = fastfood_layer_out_features(layer);
+    size_t n = fastfood_layer_param_count(layer);
+    int kind = (int)(take(r, 1) % A_KINDS);
+    size_t batch = 1 + (size_t)take(r, 1) % 9;
+    int backward = kind >= A_BACKWARD, features = kind == A_FEATURES || kind >= A_FEATURES_BACKWARD;
+    size_t width_y = features ? 2 * out : out;
+    role roles[ROLES] = {{0}};
+    roles[R_PARAMS] = (role){1, 0, 0, 1, n, n};
+    if (backward) {
+        int want_dx = (int)(take(r, 1) & 1), want_dp = (int)(take(r, 1) & 1) || !want_dx;
+        roles[R_DY] = (role){1, 0, 0, batch, width_y, width_y};
+        /* x is read for dparams, and always by the features backward */
+        roles[R_X] = (role){want_dp || kind == A_FEATURES_BACKWARD, 0, 0, batch, in, in};
+        if (kind == A_FROM_PHI) roles[R_PHI] = (role){1, 0, 0, batch, width_y, width_y};
+        roles[R_DX] = (role){want_dx, 1, 0, batch, in, in};
+        roles[R_DP] = (role){want_dp, 1, 0, 1, n, n};
+    } else {
+        roles[R_X] = (role){1, 0, 0, batch, in, in};
+        roles[R_Y] = (role){1, 1, 0, batch, width_y, width_y};
+    }
+    /* Layout: 0 apart, 1 a shared row stride with small offsets (rows interleave or collide),
+     * 2 anywhere, 3 the outputs exactly on inputs where they can be. */
+    int layout = (int)(take(r, 1) % 4);
+    size_t common = in + width_y + (size_t)take(r, 1) % 8, arena = 0;
+    for (int q = 0; q < ROLES; q++) { /* matrices' strides */
+        role *p = &roles[q];
+        if (!p->used || q == R_PARAMS || q == R_DP) continue;
+        p->stride = layout == 1 ? (common > p->width ? common : p->width) : p->width + (size_t)take(r, 1) % 4;
+    }
+    for (int q = 0; q < ROLES; q++) arena += roles[q].used ? role_extent(&roles[q]) + 8 : 0;
+    /* Layout 1 puts the vectors (params, dparams) after the interleaved rows. */
+    size_t next = layout == 1 ? batch * common + 8 : 0;
+    for (int q = 0; q < ROLES; q++) {
+        role *p = &roles[q];
+        if (!p->used) continue;
+        int vector = q == R_PARAMS || q == R_DP;
+        int target = -1; /* layout 3: the input this output goes exactly on */
+        if (q == R_Y) target = R_X;
+        if (q == R_DX) target = take(r, 1) % 3 == 0 ? R_X : kind == A_FROM_PHI && (take(r, 1) & 1) ? R_PHI : R_DY;
+        if (layout == 2) {
+            p->offset = (size_t)take(r, 4) % (arena - role_extent(p) + 1);
+        } else if (layout == 1 && !vector) {
+            p->offset = (size_t)take(r, 2) % (common + 1);
+        } else if (layout == 3 && target >= 0 && roles[target].used) { /* target < q: placed already */
+            p->offset = roles[target].offset;
+            if (roles[target].stride >= p->width && take(r, 1) % 8) p->stride = roles[target].stride;
+        } else {
+            p->offset = next;
+            next += role_extent(p) + (size_t)take(r, 1) % 8;
+        }
+    }
+    arena = 0;
+    for (int q = 0; q < ROLES; q++) {
+        size_t end = roles[q].offset + role_extent(&roles[q]);
+        if (roles[q].used && end > arena) arena = end;
+    }
+    uint32_t flags = (uint32_t)take(r, 1) & 15; /* ACCUMULATE and the skip flags */
+    double rates[3];
+    for (int i = 0; i < 3; i++) rates[i] = (double)(take(r, 1) % 200) / 300.0;
+    uint64_t seed = take(r, 2);
+
+    /* The arena, filled with small numbers (exact in both precisions). */
+    guarded mem = make(arena, element);
+    for (size_t e = 0; e < arena; e++) {
+        double v = (double)((int)((e * 37 + 11) % 29) - 14) / 16.0;
+        if (f64) ((double *)body(mem))[e] = v; else ((float *)body(mem))[e] = (float)v;
+    }
+    unsigned char *before = malloc(arena * element + 1), *expected = malloc(arena * element + 1);
+    if (!before || !expected) FAIL();
+    memcpy(before, body(mem), arena * element);
+
+    /* The reference: each argument's extent copied to a buffer of its own. */
+    guarded copies[ROLES];
+    void *apart[ROLES] = {0}, *inside[ROLES] = {0};
+    for (int q = 0; q < ROLES; q++) {
+        if (!roles[q].used) continue;
+        copies[q] = make(role_extent(&roles[q]), element);
+        memcpy(body(copies[q]), before + roles[q].offset * element, role_extent(&roles[q]) * element);
+        apart[q] = body(copies[q]);
+        inside[q] = (unsigned char *)body(mem) + roles[q].offset * element;
+    }
+    /* A contract-breaking executor may leave outputs half written: these calls use the pool. */
+    int mode = exec_mode;
+    if (exec_breaks_contract()) install_executor(-1);
+    fastfood_status reference = aliased_call(kind, f64, layer, batch, roles, apart, flags, rates, seed);
+    check_status(reference);
+    fastfood_status status = aliased_call(kind, f64, layer, batch, roles, inside, flags, rates, seed);
+    check_status(status);
+    install_executor(mode);
+
+    memcpy(expected, before, arena * element);
+    if (!layout_allowed(roles, arena)) {
+        if (status == FASTFOOD_OK || (reference == FASTFOOD_OK && status != FASTFOOD_ERROR_INVALID_ARGUMENT)) FAIL();
+    } else {
+        if (status != reference) FAIL();
+        if (status == FASTFOOD_OK)
+            for (int q = 0; q < ROLES; q++) /* the outputs' rows as the reference wrote them */
+                if (roles[q].used && roles[q].output)
+                    for (size_t row = 0; row < roles[q].rows; row++)
+                        memcpy(expected + (roles[q].offset + row * roles[q].stride) * element,
+                               (unsigned char *)body(copies[q]) + row * roles[q].stride * element,
+                               roles[q].width * element);
+    }
+    guarded want = make(arena, element);
+    memcpy(body(want), expected, arena * element);
+    check_same_bits(mem, want, f64);
+    release(want);
+    for (int q = 0; q < ROLES; q++)
+        if (roles[q].used) release(copies[q]);
+    release(mem);
+    free(before);
+    free(expected);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader r = {data, size, 0};
     /* Every input starts from the defaults: one thread per CPU, the library's pool. */
@@ -329,7 +530,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     nest_setup();
     fastfood_layer *layer = NULL;
     for (int op = 0; op < 12 && r.at < r.size; op++) {
-        uint8_t code = (uint8_t)take(&r, 1) % 10;
+        uint8_t code = (uint8_t)take(&r, 1) % 11;
         int f64 = (int)(take(&r, 1) & 1);
         size_t element = f64 ? sizeof(double) : sizeof(float);
         if (code == 0 || layer == NULL) { /* create */
@@ -439,6 +640,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             check_status(s);
             break;
         }
+        case 10: /* buffers that share memory */
+            fuzz_aliased(&r, layer, f64);
+            break;
         case 5: { /* threads, and sometimes an executor (or the pool again) */
             check_status(fastfood_set_num_threads(take_size(&r, 4)));
             if (fastfood_get_num_threads() < 1) FAIL();
