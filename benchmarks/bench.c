@@ -25,6 +25,11 @@
  *   threads <shape>            fwd+bwd with 2 threads against 1, as interleaved pairs (the
  *                              thread count set, untimed, before each batch), and the best
  *                              batch of each side against the other
+ *   split  <shape>             the same 2-thread fwd+bwd on an ideal executor (see below) in
+ *                              the same interleaving: its speedup over 1 thread, and the
+ *                              library's pool time over its time (1.00x: the pool loses
+ *                              nothing to a perfect split, and a speedup short of 2x is the
+ *                              machine's)
  *   small  <rows> x <shape>    a batch of 1 to 12 rows against a 16-row batch, per row, as
  *                              interleaved pairs, one thread: forward, fwd+bwd and dropout
  *                              fwd+bwd (what the last, partial unit of any batch costs)
@@ -45,8 +50,8 @@
  * itself, so the dense baseline uses its fastest kernels. The core name is printed.
  *
  * Usage: bench [--quick] [--training] [--small] [--steady]   (--quick: fewer sizes and shapes, no
- *        steady lines, for a smoke run; --training: only the train, threads and steady lines;
- *        --small: only the small lines; --steady: only the steady lines)
+ *        steady lines, for a smoke run; --training: only the train, threads, split and steady
+ *        lines; --small: only the small lines; --steady: only the steady lines)
  */
 #define _GNU_SOURCE
 #include <fastfood.h>
@@ -56,6 +61,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,7 +320,6 @@ typedef struct {
     layer_job *unnormalized;         /* the same shape without FASTFOOD_LAYER_NORMALIZED */
     float *phi, *dphi;               /* features: batch x 2 out */
     float *x16, *dy16, *y16, *dx16;  /* 16-byte aligned copies of the rows (row stride + 4 floats) */
-    size_t threads_a, threads_b;     /* for the thread pairs */
 } train_job;
 
 static void tr_plain_both(void *c) { ff_both(((train_job *)c)->j); }
@@ -367,21 +372,6 @@ static void tr_unaligned_both(void *c) {
           "backward");
 }
 static void tr_unnormalized_both(void *c) { ff_both(((train_job *)c)->unnormalized); }
-/* The thread count is switched before each side's batch, untimed, and warmed up with one call:
- * going from 2 threads to 1 ends the pool thread and going back starts a new one, which a
- * training loop (one thread count throughout) never pays. */
-static void tr_threads_both(void *c) { ff_both(((train_job *)c)->j); }
-static void tr_threads_a_prepare(void *c) {
-    train_job *t = c;
-    check(fastfood_set_num_threads(t->threads_a), "set_num_threads");
-    ff_both(t->j);
-}
-static void tr_threads_b_prepare(void *c) {
-    train_job *t = c;
-    check(fastfood_set_num_threads(t->threads_b), "set_num_threads");
-    ff_both(t->j);
-}
-
 typedef struct {
     double a, b, ratio, low, high; /* median seconds of each side; median, min, max of b / a */
     double best;                   /* fastest b over fastest a */
@@ -419,7 +409,142 @@ static void print_pair(const char *kind, const layer_job *j, const char *what, c
     fflush(stdout);
 }
 
-static void bench_training(size_t batch, size_t in, size_t out, int with_threads) {
+/* ---- threads: the pool against one thread and against an ideal split -------------------------- */
+
+/* The ideal executor (fastfood_set_executor) for 2 threads: the calling thread runs the first half
+ * of a call's tasks and a helper thread, spinning (never sleeping) between calls, the second
+ * half. No locks, no wake-ups, tiles split evenly, and the two threads pinned to two CPUs: what
+ * two threads can give on this machine at that moment. The helper runs only while its side is
+ * timed: spinning, it would slow the other sides. (Unpinned, a new spinning thread could share
+ * its creator's CPU until the scheduler moved it: this executor then ran at 1.0x one thread in
+ * some triples. The spins also yield the CPU, in case something else needs it.) */
+static struct {
+    atomic_ulong posted, finished; /* calls handed to the helper, and finished by it */
+    atomic_int running;
+    void *job;
+    fastfood_task_function run;
+    size_t tasks;
+    pthread_t thread;
+    int cpus[2]; /* the first two CPUs this process may use; cpus[1] < 0: fewer than two */
+} split;
+
+/* `seen`: split.posted when the helper was started (read then: the first call may be posted
+ * before the new thread runs). */
+static void *split_helper(void *posted_at_start) {
+    unsigned long seen = *(const unsigned long *)posted_at_start;
+    while (atomic_load_explicit(&split.running, memory_order_relaxed)) {
+        unsigned long now = atomic_load(&split.posted);
+        if (now == seen) {
+            sched_yield(); /* returns at once when this CPU has nothing else to run */
+            continue;
+        }
+        seen = now;
+        for (size_t task = split.tasks / 2; task < split.tasks; task++) split.run(split.job, task, 1);
+        atomic_store(&split.finished, now);
+    }
+    return NULL;
+}
+
+static int split_executor(void *context, void *job, fastfood_task_function run, size_t tasks, size_t workers) {
+    (void)context; (void)workers; /* workers == 2: the thread count is 2 while it is installed */
+    split.job = job;
+    split.run = run;
+    split.tasks = tasks;
+    unsigned long call = atomic_fetch_add(&split.posted, 1) + 1; /* publishes job, run and tasks */
+    for (size_t task = 0; task < tasks / 2; task++) run(job, task, 0);
+    while (atomic_load(&split.finished) != call) sched_yield();
+    return 1;
+}
+
+typedef struct {
+    layer_job *j;
+    int side; /* 0: 1 thread; 1: 2 threads, the pool; 2: 2 threads, the ideal executor */
+} thread_side;
+
+static void ts_both(void *c) { ff_both(((thread_side *)c)->j); }
+
+/* Seconds per fwd+bwd on one side, set up untimed (and warmed up with one call: going from 2
+ * threads to 1 ends the pool thread and going back starts a new one, which a training loop never
+ * pays). */
+static double thread_side_batch(layer_job *j, int side) {
+    thread_side t = {j, side};
+    check(fastfood_set_num_threads(side == 0 ? 1 : 2), "set_num_threads");
+    cpu_set_t caller_cpus, one;
+    if (side == 2) {
+        atomic_store(&split.running, 1);
+        static unsigned long posted_at_start;
+        posted_at_start = atomic_load(&split.posted);
+        pthread_attr_t attributes;
+        CPU_ZERO(&one);
+        CPU_SET(split.cpus[1], &one);
+        if (pthread_getaffinity_np(pthread_self(), sizeof caller_cpus, &caller_cpus) != 0 ||
+            pthread_attr_init(&attributes) != 0 || pthread_attr_setaffinity_np(&attributes, sizeof one, &one) != 0 ||
+            pthread_create(&split.thread, &attributes, split_helper, &posted_at_start) != 0) {
+            fprintf(stderr, "threads: cannot start a pinned thread\n");
+            exit(2);
+        }
+        pthread_attr_destroy(&attributes);
+        CPU_ZERO(&one);
+        CPU_SET(split.cpus[0], &one);
+        if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) != 0) {
+            fprintf(stderr, "threads: cannot pin the calling thread\n");
+            exit(2);
+        }
+        check(fastfood_set_executor(split_executor, NULL), "set_executor");
+    }
+    ts_both(&t);
+    double seconds = timed_batch(ts_both, &t, 0.01);
+    if (side == 2) {
+        check(fastfood_set_executor(NULL, NULL), "set_executor");
+        atomic_store(&split.running, 0);
+        pthread_join(split.thread, NULL);
+        pthread_setaffinity_np(pthread_self(), sizeof caller_cpus, &caller_cpus);
+    }
+    return seconds;
+}
+
+/* 15 interleaved triples (1 thread, the pool, the ideal executor), as the pairs; pairs without the
+ * ideal executor when this process may use only one CPU. */
+static void bench_threads(layer_job *j, const cpu_set_t *usable) {
+    enum { TRIPLES = 15 };
+    double t[3][TRIPLES], pool[TRIPLES], ideal[TRIPLES], loss[TRIPLES];
+    int count = 0;
+    split.cpus[1] = -1;
+    for (int c = 0; c < CPU_SETSIZE && count < 2; c++)
+        if (CPU_ISSET(c, usable)) split.cpus[count++] = c;
+    int sides = count == 2 ? 3 : 2;
+    for (int side = 0; side < sides; side++) thread_side_batch(j, side); /* warm-up */
+    for (int i = 0; i < TRIPLES; i++) {
+        for (int side = 0; side < 3; side++) t[side][i] = side < sides ? thread_side_batch(j, side) : 1;
+        pool[i] = t[0][i] / t[1][i];
+        ideal[i] = t[0][i] / t[2][i];
+        loss[i] = t[1][i] / t[2][i];
+    }
+    double best[3];
+    for (int side = 0; side < 3; side++) {
+        qsort(t[side], TRIPLES, sizeof t[side][0], compare);
+        best[side] = t[side][0];
+    }
+    qsort(pool, TRIPLES, sizeof pool[0], compare);
+    qsort(ideal, TRIPLES, sizeof ideal[0], compare);
+    qsort(loss, TRIPLES, sizeof loss[0], compare);
+    /* Speedups: 1-thread time over 2-thread time; "best": fastest batch over fastest batch, what
+     * the code does while both CPUs are free (on a VM whose second vCPU the host also runs other
+     * work on, the median measures the host as much as the library). */
+    printf("threads %3zu x %5zu -> %5zu  fwd+bwd  1 thread %8.3f ms  2 threads %8.3f ms  speedup %5.2fx (%.2f - %.2f)"
+           "  best %5.2fx\n",
+           j->batch, j->in, j->out, t[0][TRIPLES / 2] * 1e3, t[1][TRIPLES / 2] * 1e3, pool[TRIPLES / 2], pool[0],
+           pool[TRIPLES - 1], best[0] / best[1]);
+    if (sides == 2) printf("split  skipped: fewer than two CPUs known usable by this process\n");
+    else printf("split  %3zu x %5zu -> %5zu  fwd+bwd  ideal 2-thread executor %8.3f ms  speedup %5.2fx (%.2f - %.2f)"
+           "  best %5.2fx  pool / ideal %5.2fx (%.2f - %.2f)\n",
+           j->batch, j->in, j->out, t[2][TRIPLES / 2] * 1e3, ideal[TRIPLES / 2], ideal[0], ideal[TRIPLES - 1],
+           best[0] / best[2], loss[TRIPLES / 2], loss[0], loss[TRIPLES - 1]);
+    fflush(stdout);
+    check(fastfood_set_num_threads(1), "set_num_threads");
+}
+
+static void bench_training(size_t batch, size_t in, size_t out, int with_threads, const cpu_set_t *usable) {
     layer_job j = make_training_job(batch, in, out);
     size_t count = fastfood_layer_param_count(j.layer);
     train_job t = {.j = &j, .phi = xmalloc(batch * 2 * out * 4), .dphi = xmalloc(batch * 2 * out * 4)};
@@ -454,19 +579,7 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
                pairs(tr_plain_backward, tr_dx_only, &t));
     print_pair("train", &j, "rows 16-byte aligned", "64-byte aligned fwd+bwd", "16-byte aligned fwd+bwd",
                pairs(tr_plain_both, tr_unaligned_both, &t));
-    if (with_threads) {
-        t.threads_a = 1;
-        t.threads_b = 2;
-        pair_result r = prepared_pairs(tr_threads_both, tr_threads_both, tr_threads_a_prepare, tr_threads_b_prepare, &t);
-        /* Reported as a speedup: 1-thread time over 2-thread time; "best": fastest batch over fastest
-         * batch, what the code does while both CPUs are free (on a VM whose second vCPU the host
-         * also runs other work on, the median measures the host as much as the library). */
-        printf("threads %3zu x %5zu -> %5zu  fwd+bwd  1 thread %8.3f ms  2 threads %8.3f ms  speedup %5.2fx (%.2f - %.2f)"
-               "  best %5.2fx\n",
-               batch, in, out, r.a * 1e3, r.b * 1e3, 1 / r.ratio, 1 / r.high, 1 / r.low, 1 / r.best);
-        fflush(stdout);
-        check(fastfood_set_num_threads(1), "set_num_threads");
-    }
+    if (with_threads) bench_threads(&j, usable);
     free_layer_job(&j);
     free(t.phi); free(t.dphi); free(xbase); free(ybase); free(dybase); free(dxbase);
     fastfood_layer_destroy(plain.layer);
@@ -650,7 +763,7 @@ int main(int argc, char **argv) {
         if (!quick) bench_small(4096, 4096);
     }
     for (size_t s = 0; s < shape_count; s++)
-        bench_training(shapes[s].batch, shapes[s].in, shapes[s].out, sysconf(_SC_NPROCESSORS_ONLN) >= 2);
+        bench_training(shapes[s].batch, shapes[s].in, shapes[s].out, sysconf(_SC_NPROCESSORS_ONLN) >= 2, &affinity);
     if (!quick) bench_steady(&affinity);
     return 0;
 }
