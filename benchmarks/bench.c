@@ -377,20 +377,14 @@ typedef struct {
     double best;                   /* fastest b over fastest a */
 } pair_result;
 
-/* 15 interleaved pairs of timed batches of a (baseline) and b; prepare_a and prepare_b (NULL:
- * nothing) run untimed before each batch of their side. */
-static pair_result prepared_pairs(operation a, operation b, operation prepare_a, operation prepare_b,
-                                  void *context) {
+/* 15 interleaved pairs of timed batches of a (baseline) and b. */
+static pair_result pairs(operation a, operation b, void *context) {
     enum { PAIRS = 15 };
     double ta[PAIRS], tb[PAIRS], ratio[PAIRS];
-    if (prepare_a) prepare_a(context);
     a(context); /* warm-up: scratch, threads */
-    if (prepare_b) prepare_b(context);
     b(context);
     for (int i = 0; i < PAIRS; i++) {
-        if (prepare_a) prepare_a(context);
         ta[i] = timed_batch(a, context, 0.01);
-        if (prepare_b) prepare_b(context);
         tb[i] = timed_batch(b, context, 0.01);
         ratio[i] = tb[i] / ta[i];
     }
@@ -399,8 +393,6 @@ static pair_result prepared_pairs(operation a, operation b, operation prepare_a,
     qsort(ratio, PAIRS, sizeof ratio[0], compare);
     return (pair_result){ta[PAIRS / 2], tb[PAIRS / 2], ratio[PAIRS / 2], ratio[0], ratio[PAIRS - 1], tb[0] / ta[0]};
 }
-
-static pair_result pairs(operation a, operation b, void *context) { return prepared_pairs(a, b, NULL, NULL, context); }
 
 static void print_pair(const char *kind, const layer_job *j, const char *what, const char *a_name,
                        const char *b_name, pair_result r) {
@@ -456,18 +448,11 @@ static int split_executor(void *context, void *job, fastfood_task_function run, 
     return 1;
 }
 
-typedef struct {
-    layer_job *j;
-    int side; /* 0: 1 thread; 1: 2 threads, the pool; 2: 2 threads, the ideal executor */
-} thread_side;
-
-static void ts_both(void *c) { ff_both(((thread_side *)c)->j); }
-
-/* Seconds per fwd+bwd on one side, set up untimed (and warmed up with one call: going from 2
+/* Seconds per fwd+bwd on one side (0: 1 thread; 1: 2 threads, the pool; 2: 2 threads, the ideal
+ * executor), set up untimed (and warmed up with one call: going from 2
  * threads to 1 ends the pool thread and going back starts a new one, which a training loop never
  * pays). */
 static double thread_side_batch(layer_job *j, int side) {
-    thread_side t = {j, side};
     check(fastfood_set_num_threads(side == 0 ? 1 : 2), "set_num_threads");
     cpu_set_t caller_cpus, one;
     if (side == 2) {
@@ -492,8 +477,8 @@ static double thread_side_batch(layer_job *j, int side) {
         }
         check(fastfood_set_executor(split_executor, NULL), "set_executor");
     }
-    ts_both(&t);
-    double seconds = timed_batch(ts_both, &t, 0.01);
+    ff_both(j);
+    double seconds = timed_batch(ff_both, j, 0.01);
     if (side == 2) {
         check(fastfood_set_executor(NULL, NULL), "set_executor");
         atomic_store(&split.running, 0);
