@@ -122,11 +122,11 @@ extern "C" {
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
 #define FASTFOOD_VERSION_MINOR 4
-#define FASTFOOD_VERSION_PATCH 0
+#define FASTFOOD_VERSION_PATCH 1
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10400
+#define FASTFOOD_VERSION_NUMBER 10401
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.4.0"
+#define FASTFOOD_VERSION_STRING "1.4.1"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.
@@ -698,9 +698,11 @@ FASTFOOD_API fastfood_status fastfood_backward_train_f64(const fastfood_layer *l
  * fastfood_features_backward_* learns the kernel (the adaptive Fastfood).
  *
  * cos and sin are the library's own (since 1.1: vector polynomials after a Cody-Waite
- * reduction, the same bits on every CPU and thread count): absolute error at most 4 * 2^-24
- * (float) or 4 * 2^-53 (double); for |z| above 8192 (float) or 2^20 (double), infinities and
- * NaN, the C library's cosf/sinf or cos/sin.
+ * reduction, the same bits on every CPU and thread count; since 1.4.1 with the factor
+ * sqrt(1 / out_features) folded into the polynomials, so values differ from 1.4.0's by up to 2
+ * units in the last place): phi divided by that factor has absolute error at most 4 * 2^-24
+ * (float) or 4 * 2^-53 (double) against cos and sin; for |z| above 8192 (float) or 2^20
+ * (double), infinities and NaN, the C library's cosf/sinf or cos/sin times the factor.
  *
  * @param phi     batch rows of 2 * out_features elements, row stride ldphi >= 2 * out_features;
  *                exact in-place use (phi == x, ldphi == ldx) as for fastfood_forward_f32, and
@@ -723,8 +725,10 @@ FASTFOOD_API fastfood_status fastfood_features_forward_f64(const fastfood_layer 
  * row stride lddphi) to dx and dparams, with the flags of fastfood_backward_f32. x is always
  * required (z is recomputed from it, tile by tile, in the call's work space: since 1.1 no
  * batch-sized temporary, and the backward pass's own recompute of the layer gives z, so the
- * call costs about one backward pass plus cos and sin). Errors, and the in-place uses (dx == x
- * or dx == dphi, since 1.4), as fastfood_backward_f32.
+ * call costs about one backward pass plus cos and sin). Since 1.4.1 the results are bitwise
+ * those of fastfood_features_backward_from_phi_f32() given the phi fastfood_features_forward_f32()
+ * returns for the same params and x: the cos and sin recomputed here are phi's own values.
+ * Errors, and the in-place uses (dx == x or dx == dphi, since 1.4), as fastfood_backward_f32.
  * Thread safety: as fastfood_backward_f32.
  */
 FASTFOOD_API fastfood_status fastfood_features_backward_f32(const fastfood_layer *layer, const float *params,
@@ -748,7 +752,9 @@ FASTFOOD_API fastfood_status fastfood_features_backward_f64(const fastfood_layer
  * with that dy: the results are bitwise those of computing dy so (without fused multiply-adds) and
  * calling fastfood_backward_f32(). No cos or sin is evaluated and z is not recomputed, so this
  * is the faster of the two feature backwards when phi is kept (it is the next layer's input, so
- * a training loop usually has it). It agrees with fastfood_features_backward_f32() to rounding.
+ * a training loop usually has it). Given the phi that fastfood_features_forward_f32() returned
+ * for these params and x, it gives fastfood_features_backward_f32()'s results bit for bit (since
+ * 1.4.1; to rounding before).
  *
  * @param phi     the forward's output, batch rows of 2 * out_features, row stride
  *                ldphi >= 2 * out_features; must not be NULL unless batch is 0. Only read.

@@ -15,8 +15,8 @@ import FastfoodShuffles
 protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     associatedtype Vector: VectorArithmetic where Vector.Scalar == Self
 
-    /// (cos x, sin x) lane by lane (see SineCosine.swift).
-    static func cosSin(_ x: Vector) -> (Vector, Vector)
+    /// (cos x * scale, sin x * scale) lane by lane (see SineCosine.swift).
+    static func cosSin(_ x: Vector, scale: Self) -> (Vector, Vector)
 
     /// One UInt32 per lane of Vector: the dropout row keys of a tile (see DropoutMasks.swift).
     associatedtype Keys: KeyVector

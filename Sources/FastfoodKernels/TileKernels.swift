@@ -312,9 +312,10 @@ extension TileKernels {
     }
 }
 
-/// Random features in a backward tile: the layer's dy is (cos z * dsin - sin z * dcos) * scale
-/// with z = S u4 (+ bias) from the backward's own recompute and dphi rows = [dcos | dsin]
-/// transposed in: lane for lane the numbers of the forward pass and SineCosine.gradientRow,
+/// Random features in a backward tile: the layer's dy is c * dsin - s * dcos with (c, s) =
+/// cosSin(z, scale), phi's values, z = S u4 (+ bias) from the backward's own recompute and dphi
+/// rows = [dcos | dsin] transposed in: lane for lane the numbers of the forward pass and
+/// SineCosine.gradientRow (and so of the backward from the saved phi),
 /// without a second forward pass or z going through memory. (The forward keeps the row pass
 /// SineCosine.featuresRow: transposing cos and sin out to two row halves 2 * out apart was
 /// measured slower, 2.0x against 1.6x the plain forward at 1024, and again with the AVX2 8 x 8
@@ -354,10 +355,10 @@ struct TileFeatures<T: FastfoodFloat> {
         UnsafeRawPointer(rows + l * ld + column).loadUnaligned(as: T.Vector.self)
     }
 
-    /// The layer's dy at column i from u4 = `v` there: (cos z * dsin - sin z * dcos) * scale.
+    /// The layer's dy at column i from u4 = `v` there: c * dsin - s * dcos, (c, s) = cosSin(z, scale).
     @inline(__always)
     func dz(_ v: T.Vector, scale s: UnsafePointer<T>, _ i: Int, dcos: T.Vector, dsin: T.Vector) -> T.Vector {
-        let (cosine, sine) = T.cosSin(z(v, scale: s, i))
-        return (cosine * dsin - sine * dcos) * T.Vector(repeating: scale)
+        let (cosine, sine) = T.cosSin(z(v, scale: s, i), scale: scale)
+        return cosine * dsin - sine * dcos
     }
 }

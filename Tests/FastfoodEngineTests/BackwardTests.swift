@@ -145,7 +145,8 @@ import Testing
     }
 
     /// The backward from the forward's phi is the plain backward of dy = c * dsin - s * dcos, bit for
-    /// bit (Swift never fuses the products), on the tile rows and the leftover rows (batch 11).
+    /// bit (Swift never fuses the products), on the tile rows and the leftover rows (batch 11), and
+    /// so is the backward that recomputes phi from x.
     @Test func featuresBackwardFromPhiIsTheBackwardOfItsDy() throws {
         let layer = try makeLayer(30, 70, bias: true, seed: 5)
         let params = testParameters(layer, seed: 9)
@@ -189,5 +190,23 @@ import Testing
         #expect(dx == expected.dx)
         #expect(dp == expected.dparams)
         #expect(dp.contains { $0 != 0 })
+        // The recomputing backward from x forms dy from the same phi values (since 1.4.1).
+        var dx2 = [Double](repeating: 0, count: batch * 30), dp2 = [Double](repeating: 0, count: params.count)
+        try params.withUnsafeBufferPointer { p in
+            try x.withUnsafeBufferPointer { xs in
+                try dphi.withUnsafeBufferPointer { d in
+                    try dx2.withUnsafeMutableBufferPointer { gx in
+                        try dp2.withUnsafeMutableBufferPointer { g in
+                            try layer.featuresBackward(params: p.baseAddress!, batch: batch, x: xs.baseAddress!,
+                                                       ldx: ldx, dphi: d.baseAddress!, lddphi: ldphi,
+                                                       dx: gx.baseAddress!, lddx: 30, dparams: g.baseAddress!,
+                                                       accumulate: false)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(dx2 == dx)
+        #expect(dp2 == dp)
     }
 }
