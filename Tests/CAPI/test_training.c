@@ -825,6 +825,7 @@ static void test_features_mixed_range(void) {
         T *dy = xmalloc(batch * out * sizeof *dy);                                                 \
         T *dx1 = xmalloc(batch * in * sizeof *dx1), *dx2 = xmalloc(batch * in * sizeof *dx2);      \
         T *dp1 = xmalloc(n * sizeof *dp1), *dp2 = xmalloc(n * sizeof *dp2);                        \
+        T *dx3 = xmalloc(batch * in * sizeof *dx3), *dp3 = xmalloc(n * sizeof *dp3);               \
         CHECK(fastfood_init_params_preset_##S(layer, FASTFOOD_INIT_VARIANCE, 5, 1.0, p) == FASTFOOD_OK); \
         for (size_t i = 0; i < n; i++) p[i] += (T)(0.05 * uniform());                              \
         for (size_t i = 0; i < batch * in; i++) x[i] = (T)uniform();                               \
@@ -838,38 +839,30 @@ static void test_features_mixed_range(void) {
             }                                                                                      \
         static const uint32_t flag_sets[] = {0, FASTFOOD_ACCUMULATE, FASTFOOD_SKIP_GRAD_S | FASTFOOD_SKIP_GRAD_B, \
                                              FASTFOOD_SKIP_GRAD_G | FASTFOOD_ACCUMULATE};          \
-        int same = 1;                                                                              \
-        for (size_t f = 0; f < sizeof flag_sets / sizeof flag_sets[0]; f++) {                     \
-            for (size_t i = 0; i < batch * in; i++) dx1[i] = dx2[i] = (T)uniform();                \
-            for (size_t i = 0; i < n; i++) dp1[i] = dp2[i] = (T)uniform();                         \
+        /* dx1, dp1: the plain backward of dy; dx2, dp2: from phi; dx3, dp3: the recomputing call, \
+         * the same bits since 1.4.1 (both form dy from phi's own values). Every flag set, then dx only. */ \
+        int same = 1, recomputed_same = 1;                                                         \
+        for (size_t f = 0; f < sizeof flag_sets / sizeof flag_sets[0]; f++) {                      \
+            for (size_t i = 0; i < batch * in; i++) dx1[i] = dx2[i] = dx3[i] = (T)uniform();       \
+            for (size_t i = 0; i < n; i++) dp1[i] = dp2[i] = dp3[i] = (T)uniform();                \
             CHECK(fastfood_backward_##S(layer, p, batch, x, in, dy, out, dx1, in, dp1, flag_sets[f]) == FASTFOOD_OK); \
             CHECK(fastfood_features_backward_from_phi_##S(layer, p, batch, x, in, phi, w, dphi, w, dx2, in, dp2, \
                                                           flag_sets[f]) == FASTFOOD_OK);           \
+            CHECK(fastfood_features_backward_##S(layer, p, batch, x, in, dphi, w, dx3, in, dp3, flag_sets[f]) == FASTFOOD_OK); \
             same &= memcmp(dx1, dx2, batch * in * sizeof *dx1) == 0 && memcmp(dp1, dp2, n * sizeof *dp1) == 0; \
+            recomputed_same &= memcmp(dx3, dx2, batch * in * sizeof *dx1) == 0 && memcmp(dp3, dp2, n * sizeof *dp1) == 0; \
         }                                                                                          \
         CHECK(fastfood_backward_##S(layer, p, batch, NULL, 0, dy, out, dx1, in, NULL, 0) == FASTFOOD_OK); \
         CHECK(fastfood_features_backward_from_phi_##S(layer, p, batch, NULL, 0, phi, w, dphi, w, dx2, in, NULL, 0) \
               == FASTFOOD_OK);                                                                     \
+        CHECK(fastfood_features_backward_##S(layer, p, batch, x, in, dphi, w, dx3, in, NULL, 0) == FASTFOOD_OK); \
         same &= memcmp(dx1, dx2, batch * in * sizeof *dx1) == 0;                                   \
-        CHECK(same);                                                                               \
-        /* The recomputing call, from the same x, gives the same bits (since 1.4.1 both form dy from */ \
-        /* phi's own values), with every flag set and for dx only; then 2 threads against 1. */    \
-        int recomputed_same = 1;                                                                   \
-        for (size_t f = 0; f < sizeof flag_sets / sizeof flag_sets[0]; f++) {                      \
-            for (size_t i = 0; i < batch * in; i++) dx1[i] = dx2[i] = (T)uniform();                \
-            for (size_t i = 0; i < n; i++) dp1[i] = dp2[i] = (T)uniform();                         \
-            CHECK(fastfood_features_backward_##S(layer, p, batch, x, in, dphi, w, dx1, in, dp1, flag_sets[f]) == FASTFOOD_OK); \
-            CHECK(fastfood_features_backward_from_phi_##S(layer, p, batch, x, in, phi, w, dphi, w, dx2, in, dp2, \
-                                                          flag_sets[f]) == FASTFOOD_OK);           \
-            recomputed_same &= memcmp(dx1, dx2, batch * in * sizeof *dx1) == 0 && memcmp(dp1, dp2, n * sizeof *dp1) == 0; \
-        }                                                                                          \
-        CHECK(fastfood_features_backward_##S(layer, p, batch, x, in, dphi, w, dx1, in, NULL, 0) == FASTFOOD_OK); \
-        CHECK(fastfood_features_backward_from_phi_##S(layer, p, batch, NULL, 0, phi, w, dphi, w, dx2, in, NULL, 0) \
-              == FASTFOOD_OK);                                                                     \
-        recomputed_same &= memcmp(dx1, dx2, batch * in * sizeof *dx1) == 0;                        \
+        recomputed_same &= memcmp(dx3, dx2, batch * in * sizeof *dx1) == 0;                        \
         if (!recomputed_same) printf("  from_phi " #S " %zu -> %zu batch %zu: not the recomputing call's bits\n", in, out, batch); \
+        CHECK(same);                                                                               \
         CHECK(recomputed_same);                                                                    \
         from_phi_cases_##S += recomputed_same;                                                     \
+        /* 2 threads against 1. */                                                                 \
         CHECK(fastfood_features_backward_from_phi_##S(layer, p, batch, x, in, phi, w, dphi, w, dx2, in, dp2, 0) \
               == FASTFOOD_OK);                                                                     \
         size_t threads = fastfood_get_num_threads();                                               \
@@ -879,6 +872,7 @@ static void test_features_mixed_range(void) {
         CHECK(fastfood_set_num_threads(threads) == FASTFOOD_OK);                                   \
         CHECK(memcmp(dx1, dx2, batch * in * sizeof *dx1) == 0 && memcmp(dp1, dp2, n * sizeof *dp1) == 0); \
         free(p); free(x); free(phi); free(dphi); free(dy); free(dx1); free(dx2); free(dp1); free(dp2); \
+        free(dx3); free(dp3);                                                                      \
         fastfood_layer_destroy(layer);                                                             \
     }
 static int from_phi_cases_f32, from_phi_cases_f64;

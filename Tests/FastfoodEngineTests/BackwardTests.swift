@@ -170,43 +170,47 @@ import Testing
             }
         }
         let expected = try backward(layer, params, x, dy, batch: batch, ldx: ldx, lddy: out, lddx: 30)
-        var dx = [Double](repeating: 0, count: batch * 30), dp = [Double](repeating: 0, count: params.count)
+        let fromPhi = try featuresBackward(layer, params, x, phi: phi, dphi, batch: batch, ldx: ldx, ldphi: ldphi)
+        #expect(fromPhi.dx == expected.dx)
+        #expect(fromPhi.dparams == expected.dparams)
+        #expect(fromPhi.dparams.contains { $0 != 0 })
+        // The recomputing backward from x forms dy from the same phi values (since 1.4.1).
+        let recomputed = try featuresBackward(layer, params, x, phi: nil, dphi, batch: batch, ldx: ldx, ldphi: ldphi)
+        #expect(recomputed.dx == fromPhi.dx)
+        #expect(recomputed.dparams == fromPhi.dparams)
+    }
+
+    /// The features backward into fresh dx (in_features wide rows) and dparams: from the saved
+    /// `phi`, or recomputing it from x when `phi` is nil.
+    private func featuresBackward(_ layer: FastfoodLayer, _ params: [Double], _ x: [Double], phi: [Double]?,
+                                  _ dphi: [Double], batch: Int, ldx: Int, ldphi: Int) throws -> Gradients<Double> {
+        let lddx = layer.shape.inFeatures
+        var g = Gradients(dx: [Double](repeating: 0, count: batch * lddx),
+                          dparams: [Double](repeating: 0, count: params.count))
+        let saved = phi ?? []
         try params.withUnsafeBufferPointer { p in
             try x.withUnsafeBufferPointer { xs in
-                try phi.withUnsafeBufferPointer { f in
+                try saved.withUnsafeBufferPointer { f in
                     try dphi.withUnsafeBufferPointer { d in
-                        try dx.withUnsafeMutableBufferPointer { gx in
-                            try dp.withUnsafeMutableBufferPointer { g in
-                                try layer.featuresBackward(params: p.baseAddress!, batch: batch, x: xs.baseAddress!,
-                                                           ldx: ldx, phi: f.baseAddress!, ldphi: ldphi,
-                                                           dphi: d.baseAddress!, lddphi: ldphi, dx: gx.baseAddress!,
-                                                           lddx: 30, dparams: g.baseAddress!, accumulate: false)
+                        try g.dx.withUnsafeMutableBufferPointer { gx in
+                            try g.dparams.withUnsafeMutableBufferPointer { gp in
+                                if phi == nil {
+                                    try layer.featuresBackward(params: p.baseAddress!, batch: batch, x: xs.baseAddress!,
+                                                               ldx: ldx, dphi: d.baseAddress!, lddphi: ldphi,
+                                                               dx: gx.baseAddress!, lddx: lddx,
+                                                               dparams: gp.baseAddress!, accumulate: false)
+                                } else {
+                                    try layer.featuresBackward(params: p.baseAddress!, batch: batch, x: xs.baseAddress!,
+                                                               ldx: ldx, phi: f.baseAddress!, ldphi: ldphi,
+                                                               dphi: d.baseAddress!, lddphi: ldphi, dx: gx.baseAddress!,
+                                                               lddx: lddx, dparams: gp.baseAddress!, accumulate: false)
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        #expect(dx == expected.dx)
-        #expect(dp == expected.dparams)
-        #expect(dp.contains { $0 != 0 })
-        // The recomputing backward from x forms dy from the same phi values (since 1.4.1).
-        var dx2 = [Double](repeating: 0, count: batch * 30), dp2 = [Double](repeating: 0, count: params.count)
-        try params.withUnsafeBufferPointer { p in
-            try x.withUnsafeBufferPointer { xs in
-                try dphi.withUnsafeBufferPointer { d in
-                    try dx2.withUnsafeMutableBufferPointer { gx in
-                        try dp2.withUnsafeMutableBufferPointer { g in
-                            try layer.featuresBackward(params: p.baseAddress!, batch: batch, x: xs.baseAddress!,
-                                                       ldx: ldx, dphi: d.baseAddress!, lddphi: ldphi,
-                                                       dx: gx.baseAddress!, lddx: 30, dparams: g.baseAddress!,
-                                                       accumulate: false)
-                        }
-                    }
-                }
-            }
-        }
-        #expect(dx2 == dx)
-        #expect(dp2 == dp)
+        return g
     }
 }

@@ -229,14 +229,40 @@ typedef struct {
     uint64_t seed, step;
 } compute_op;
 
+/* Bitwise equal buffers, except that any NaN equals any NaN (payloads are not promised). */
+static void same_bits(const void *a, const void *b, size_t bytes, int f64) {
+    size_t element = f64 ? sizeof(double) : sizeof(float);
+    for (size_t i = 0; i < bytes; i += element) {
+        const unsigned char *p = (const unsigned char *)a + i, *q = (const unsigned char *)b + i;
+        if (memcmp(p, q, element) == 0) continue;
+        double u, v;
+        if (f64) { memcpy(&u, p, sizeof u); memcpy(&v, q, sizeof v); }
+        else { float uf, vf; memcpy(&uf, p, sizeof uf); memcpy(&vf, q, sizeof vf); u = uf; v = vf; }
+        if (!(isnan(u) && isnan(v))) FAIL();
+    }
+}
+static void check_same_bits(guarded a, guarded b, int f64) {
+    if (a.bytes != b.bytes) FAIL();
+    same_bits(body(a), body(b), a.bytes, f64);
+}
+
 /* Runs the op's calls into y, dx, dp (each made fresh by make()), recording their statuses;
  * returns how many. *broke is set when a call reached an executor that broke its contract: that
  * call must have failed with FASTFOOD_ERROR_INVALID_ARGUMENT and left dparams as they were. */
 static int run_compute(const compute_op *op, guarded y, guarded dx, guarded dp, fastfood_status *statuses, int *broke) {
     const void *xp = op->batch ? op->x : NULL;
     void *yp = op->batch ? body(y) : NULL, *dxp = op->want_dx ? body(dx) : NULL, *dpp = op->want_dp ? body(dp) : NULL;
-    unsigned char *dp_before = malloc(dp.bytes + 1);
-    if (!dp_before) FAIL();
+    /* dphi for the features: finite values in [-1, 1) (dphi = phi would make dy = c s - s c = 0). */
+    guarded dphi = make(op->code == 7 ? op->eo : 0, op->f64 ? sizeof(double) : sizeof(float));
+    for (size_t i = 0; op->code == 7 && i < op->eo; i++) {
+        double v = (double)((i * 2246822519u) >> 8 & 0xffff) / 32768.0 - 1;
+        if (op->f64) ((double *)body(dphi))[i] = v; else ((float *)body(dphi))[i] = (float)v;
+    }
+    const void *dphip = op->batch ? body(dphi) : NULL;
+    unsigned char *dp_before = malloc(dp.bytes + 1), *dp_start = malloc(dp.bytes + 1);
+    unsigned char *dx_start = malloc(dx.bytes + 1), *dx_recomputed = malloc(dx.bytes + 1);
+    unsigned char *dp_recomputed = malloc(dp.bytes + 1);
+    if (!dp_before || !dp_start || !dx_start || !dx_recomputed || !dp_recomputed) FAIL();
     int count = 0;
     fastfood_layer *layer = op->layer;
     const void *params = op->params;
@@ -266,32 +292,29 @@ static int run_compute(const compute_op *op, guarded y, guarded dx, guarded dp, 
             CALL(fastfood_backward_train_##T(layer, params, batch, xp, ldx, yp, ldy, dxp, ldx, dpp, flags, rates[0],   \
                                              rates[1], rates[2], op->seed, op->step));                                 \
         }                                                                                                              \
-        if (op->code == 7) {                                                                                           \
+        if (op->code == 7) { /* the two feature backwards from the same dx, dparams: the same bits (1.4.1) */     \
             CALL(fastfood_features_forward_##T(layer, params, batch, xp, ldx, yp, ldo));                               \
-            CALL(fastfood_features_backward_##T(layer, params, batch, xp, ldx, yp, ldo, dxp, ldx, dpp, flags));        \
-            CALL(fastfood_features_backward_from_phi_##T(layer, params, batch, xp, ldx, yp, ldo, yp, ldo, dxp, ldx,    \
+            memcpy(dx_start, body(dx), dx.bytes); /* ACCUMULATE adds to both */                                        \
+            memcpy(dp_start, body(dp), dp.bytes);                                                                      \
+            CALL(fastfood_features_backward_##T(layer, params, batch, xp, ldx, dphip, ldo, dxp, ldx, dpp, flags));     \
+            memcpy(dx_recomputed, body(dx), dx.bytes);                                                                 \
+            memcpy(dp_recomputed, body(dp), dp.bytes);                                                                 \
+            memcpy(body(dx), dx_start, dx.bytes);                                                                      \
+            memcpy(body(dp), dp_start, dp.bytes);                                                                      \
+            CALL(fastfood_features_backward_from_phi_##T(layer, params, batch, xp, ldx, yp, ldo, dphip, ldo, dxp, ldx, \
                                                          dpp, flags));                                                 \
+            if (statuses[count - 2] == FASTFOOD_OK && statuses[count - 1] == FASTFOOD_OK) {                            \
+                same_bits(dx_recomputed, body(dx), dx.bytes, op->f64);                                                 \
+                same_bits(dp_recomputed, body(dp), dp.bytes, op->f64);                                                 \
+            }                                                                                                          \
         }                                                                                                              \
     } while (0)
     if (op->f64) FUZZ_CALLS(f64); else FUZZ_CALLS(f32);
 #undef FUZZ_CALLS
 #undef CALL
-    free(dp_before);
+    free(dp_before); free(dp_start); free(dx_start); free(dx_recomputed); free(dp_recomputed);
+    release(dphi);
     return count;
-}
-
-/* Bitwise equal buffers, except that any NaN equals any NaN (payloads are not promised). */
-static void check_same_bits(guarded a, guarded b, int f64) {
-    size_t element = f64 ? sizeof(double) : sizeof(float);
-    if (a.bytes != b.bytes) FAIL();
-    for (size_t i = 0; i < a.bytes; i += element) {
-        const unsigned char *p = (const unsigned char *)body(a) + i, *q = (const unsigned char *)body(b) + i;
-        if (memcmp(p, q, element) == 0) continue;
-        double u, v;
-        if (f64) { memcpy(&u, p, sizeof u); memcpy(&v, q, sizeof v); }
-        else { float uf, vf; memcpy(&uf, p, sizeof uf); memcpy(&vf, q, sizeof vf); u = uf; v = vf; }
-        if (!(isnan(u) && isnan(v))) FAIL();
-    }
 }
 
 /* Runs the op; unless an executor broke its contract, again on one thread without an executor,
@@ -577,6 +600,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (batch && !op.eo) break;
             guarded x = make(ex, element);
             op.x = body(x);
+            uint8_t fill = code == 7 ? (uint8_t)take(&r, 1) : 255;
+            if (fill < 200) {
+                /* Finite inputs |x| < 2^(fill % 24 - 8) (the byte pattern's are mostly huge, so most
+                 * results would be NaN and compare equal whatever the bits): z on both sides of the
+                 * polynomials' range, so the feature backwards' equality means something. */
+                double s = ldexp(1, fill % 24 - 8);
+                for (size_t i = 0; i < ex; i++) {
+                    double v = ((double)((i * 2654435761u) >> 8 & 0xffff) / 32768.0 - 1) * s;
+                    if (f64) ((double *)body(x))[i] = v; else ((float *)body(x))[i] = (float)v;
+                }
+            }
             uint32_t flags = (uint32_t)take(&r, 1);
             op.flags = flags > 250 ? (uint32_t)take(&r, 4) : flags & 15;
             op.want_dx = (int)(take(&r, 1) & 1);
