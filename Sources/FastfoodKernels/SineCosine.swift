@@ -62,7 +62,7 @@ enum SineCosine {
         var j = 0
         while j + width <= count {
             let (c, sn) = T.cosSin(load(z + j), scale: scale)
-            let dz = c * load(dphi + count + j) - sn * load(dphi + j)
+            let dz = gradient(cos: c, sin: sn, dcos: load(dphi + j), dsin: load(dphi + count + j))
             UnsafeMutableRawPointer(z + j).storeBytes(of: dz, as: V.self)
             j += width
         }
@@ -70,8 +70,17 @@ enum SineCosine {
         var tail = V(), dcos = V(), dsin = V()
         for l in 0 ..< count - j { (tail[l], dcos[l], dsin[l]) = (z[j + l], dphi[j + l], dphi[count + j + l]) }
         let (c, sn) = T.cosSin(tail, scale: scale)
-        let dz = c * dsin - sn * dcos
+        let dz = gradient(cos: c, sin: sn, dcos: dcos, dsin: dsin)
         for l in 0 ..< count - j { z[j + l] = dz[l] }
+    }
+
+    /// The layer's gradient from phi's values (c, s) and phi's gradient (dcos, dsin), lane by lane:
+    /// c * dsin - s * dcos, two rounded products and then their difference, never fused. Every
+    /// feature backward forms its dy here (the recomputing row and tile paths from cosSin, the
+    /// backward from the saved phi from phi itself), so they agree bit for bit.
+    @inline(__always)
+    static func gradient<V: VectorArithmetic>(cos c: V, sin s: V, dcos: V, dsin: V) -> V {
+        c * dsin - s * dcos
     }
 
     /// Row: dy[j] = phi[j] * dphi[count + j] - phi[count + j] * dphi[j] for j < count (the layer's
@@ -85,11 +94,12 @@ enum SineCosine {
         @inline(__always) func load(_ p: UnsafePointer<T>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         var j = 0
         while j + width <= count {
-            let d = load(phi + j) * load(dphi + count + j) - load(phi + count + j) * load(dphi + j)
+            let d = gradient(cos: load(phi + j), sin: load(phi + count + j), dcos: load(dphi + j),
+                             dsin: load(dphi + count + j))
             UnsafeMutableRawPointer(dy + j).storeBytes(of: d, as: V.self)
             j += width
         }
-        while j < count {
+        while j < count {  // the same operations on single elements
             dy[j] = phi[j] * dphi[count + j] - phi[count + j] * dphi[j]
             j += 1
         }

@@ -359,6 +359,6 @@ struct TileFeatures<T: FastfoodFloat> {
     @inline(__always)
     func dz(_ v: T.Vector, scale s: UnsafePointer<T>, _ i: Int, dcos: T.Vector, dsin: T.Vector) -> T.Vector {
         let (cosine, sine) = T.cosSin(z(v, scale: s, i), scale: scale)
-        return cosine * dsin - sine * dcos
+        return SineCosine.gradient(cos: cosine, sin: sine, dcos: dcos, dsin: dsin)
     }
 }
