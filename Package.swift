@@ -24,6 +24,12 @@
 // The kernel variants need per-target CPU flags, and FastfoodSIMD -parse-stdlib, which SwiftPM
 // only takes as unsafeFlags: this package can be used as a local or branch dependency, not as a
 // versioned one. FASTFOOD_AVX2 / FASTFOOD_AVX512 tell a variant how many vector registers it has.
+//
+// Every target imports, and lists as a dependency, each module whose declarations it uses (no
+// @_exported re-exports): an incremental `swift build` recompiles a target when a module it
+// depends on directly changes, and only then. While the boundary saw FastfoodCore through the
+// engine's re-export, a change to an @inlinable function of FastfoodCore (MemorySpan's overlap
+// checks) left the boundary's inlined copy stale in the next `make lib`.
 import PackageDescription
 
 let package = Package(
@@ -52,8 +58,8 @@ let package = Package(
         .target(name: "FastfoodVersion"),
         .target(
             name: "FastfoodBoundary",
-            dependencies: ["FastfoodEngine", "CFastfood", "FastfoodThreadLocal", "FastfoodVersion"]),
-        .testTarget(name: "FastfoodEngineTests", dependencies: ["FastfoodEngine"]),
+            dependencies: ["FastfoodEngine", "FastfoodCore", "CFastfood", "FastfoodThreadLocal", "FastfoodVersion"]),
+        .testTarget(name: "FastfoodEngineTests", dependencies: ["FastfoodEngine", "FastfoodCore"]),
         .testTarget(name: "FastfoodSIMDTests", dependencies: ["FastfoodSIMD"]),
     ]
 )

@@ -1,4 +1,5 @@
 import CFastfood
+import FastfoodCore
 import FastfoodEngine
 
 /// Argument checks shared by the exported functions (each throws the documented status with a

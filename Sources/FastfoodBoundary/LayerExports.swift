@@ -1,4 +1,5 @@
 import CFastfood
+import FastfoodCore
 import FastfoodEngine
 
 // Creating, destroying and describing layers.

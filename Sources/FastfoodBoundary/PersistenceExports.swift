@@ -1,4 +1,5 @@
 import CFastfood
+import FastfoodCore
 import FastfoodEngine
 import Glibc
 

@@ -1,3 +1,4 @@
+import FastfoodCore
 import Glibc
 
 /// Samplers built on SplitMix64. They use the C math library (log, sqrt, sin, cos, pow), whose

@@ -1,3 +1,5 @@
+import FastfoodCore
+
 /// An immutable Fastfood layer: its shape, its seed and the K fixed permutations drawn from it.
 /// It owns no trainable numbers; those are passed to every call in the documented layout.
 ///

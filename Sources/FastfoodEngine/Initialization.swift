@@ -1,3 +1,4 @@
+import FastfoodCore
 import Glibc
 
 /// The Fastfood initialisation of Le, Sarlos and Smola (2013) with every scale folded into S:

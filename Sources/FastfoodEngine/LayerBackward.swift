@@ -1,3 +1,5 @@
+import FastfoodCore
+
 /// Backward pass (paper eq. 3-5): dx and the parameter gradients summed over the batch, from x
 /// and dy alone (the kernels recompute the forward intermediates they need).
 ///

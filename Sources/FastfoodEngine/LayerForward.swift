@@ -1,3 +1,5 @@
+import FastfoodCore
+
 /// Why a compute call could not run. Everything else is validated before the engine is called.
 public enum ComputeFailure: Error, Equatable {
     case outOfMemory

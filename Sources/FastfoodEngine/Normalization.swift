@@ -1,3 +1,5 @@
+import FastfoodCore
+
 /// FASTFOOD_LAYER_NORMALIZED: each H is orthonormal, so the layer computes
 ///     y = S (H / sqrt(D)) G PI (H / sqrt(D)) B x = (S / D) H G PI H B x.
 /// The kernels compute the unnormalised layer. A normalised call hands them a copy of the

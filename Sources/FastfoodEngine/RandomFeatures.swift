@@ -1,3 +1,5 @@
+import FastfoodCore
+
 /// Random Fourier features on the layer (Le et al.; paper section 3.2): with z = layer(x)
 /// (out_features numbers: V x, plus bias if the layer has one),
 ///     phi(x) = sqrt(1 / out) [cos(z), sin(z)]        (2 out numbers per row),

@@ -1,3 +1,4 @@
+import FastfoodCore
 import FastfoodEngine
 
 /// The parameter layout as fastfood.h documents it ([S | G | B | bias], K*D each of S, G, B),

@@ -1,3 +1,4 @@
+import FastfoodCore
 import FastfoodEngine
 import Testing
 

@@ -1,3 +1,4 @@
+import FastfoodCore
 import FastfoodEngine
 
 // Reference computations that share no code with the engine: explicit matrices built from the

@@ -1,3 +1,4 @@
+import FastfoodCore
 import Glibc
 
 /// Whole-file reads and atomic writes with POSIX calls, reporting failures as sentences.

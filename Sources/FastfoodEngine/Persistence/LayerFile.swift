@@ -1,3 +1,4 @@
+import FastfoodCore
 import Glibc
 
 /// The saved form of a layer and its parameters (format version 1), little-endian throughout:

@@ -1,3 +1,4 @@
+import FastfoodCore
 import Glibc
 
 /// Saving and loading layers with their parameters: every sequence of checks and I/O, in one
