@@ -192,6 +192,8 @@ int main(void) {
     BAD(fastfood_features_forward_##S(L, P, batch, OUT, 600, OUT + 1, 600), FASTFOOD_ERROR_INVALID_ARGUMENT, "phi overlaps x"); \
     BAD(fastfood_backward_##S(L, P, batch, X, in, OUT, out, OUT + 10, in, OUTB, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx overlaps dy"); \
     BAD(fastfood_backward_##S(L, OUT, batch, X, in, DY, out, OUT, in, NULL, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx overlaps params"); \
+    /* One row of dx at params' own address: the same start, yet no in-place use (only inputs may be dx's rows). */ \
+    BAD(fastfood_backward_##S(L, OUT, 1, X, in, DY, out, OUT, in, NULL, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx overlaps params"); \
     BAD(fastfood_backward_##S(L, P, batch, X, in, DY, out, OUT, in, OUT + 200, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dparams overlaps dx"); \
     BAD(fastfood_backward_##S(L, P, batch, OUT, in, DY, out, NULL, in, OUT + 100, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dparams overlaps x"); \
     BAD(fastfood_backward_##S(L, P, batch, X, in, OUT, out, NULL, in, OUT + 7, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dparams overlaps dy"); \

@@ -390,6 +390,35 @@ static void test_skip_flags(void) {
 /* ---- save / load ---- */
 
 
+/* A little-endian field of a saved image (the header's documented byte order, read bytewise). */
+static uint64_t field(const unsigned char *b, size_t offset, size_t bytes) {
+    uint64_t v = 0;
+    for (size_t i = bytes; i-- > 0;) v = v << 8 | b[offset + i];
+    return v;
+}
+
+/* The header's layout of a saved layer, byte for byte, from the header's table: the fields at
+ * their offsets, the permutation digest (FNV-1a 64 of every entry as 4 little-endian bytes,
+ * re-implemented here over fastfood_layer_permutation), the parameters' bytes at 64. */
+static int header_as_documented(const fastfood_layer *layer, const unsigned char *b, size_t size, uint64_t seed,
+                                uint32_t type, const void *params, size_t elem) {
+    size_t n = fastfood_layer_param_count(layer);
+    size_t kd = fastfood_layer_num_blocks(layer) * fastfood_layer_block_size(layer);
+    size_t *perm = xmalloc(kd * sizeof *perm);
+    int ok = fastfood_layer_permutation(layer, perm) == FASTFOOD_OK;
+    uint64_t digest = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < kd; i++)
+        for (int byte = 0; byte < 4; byte++) digest = (digest ^ ((perm[i] >> (8 * byte)) & 0xff)) * 0x100000001b3ULL;
+    free(perm);
+    ok = ok && size == 72 + n * elem && field(b, 8, 4) == 1 && field(b, 12, 4) == 64 &&
+         field(b, 16, 8) == fastfood_layer_in_features(layer) && field(b, 24, 8) == fastfood_layer_out_features(layer) &&
+         field(b, 32, 8) == seed && field(b, 40, 4) == fastfood_layer_flags(layer) && field(b, 44, 4) == type &&
+         field(b, 48, 8) == n && field(b, 56, 8) == digest && memcmp(b + 64, params, n * elem) == 0;
+    if (!ok) printf("FAIL: saved header of %zu -> %zu is not as documented\n", fastfood_layer_in_features(layer),
+                    fastfood_layer_out_features(layer));
+    return ok;
+}
+
 static void test_round_trips(void) {
     static const struct { size_t in, out; uint32_t flags; } shapes[] = {
         {100, 300, FASTFOOD_LAYER_BIAS}, {64, 200, 0}, {1, 1, 0}, {257, 1030, FASTFOOD_LAYER_BIAS}};
@@ -409,6 +438,8 @@ static void test_round_trips(void) {
         uint64_t stored_crc;
         memcpy(&stored_crc, b32 + size32 - 8, sizeof stored_crc); /* unaligned: copy, do not cast */
         CHECK(memcmp(b32, "FFLAYER", 8) == 0 && crc64_xz(b32, size32 - 8) == stored_crc);
+        CHECK(header_as_documented(layer, b32, size32, 0xabcdef12345ULL + s, FASTFOOD_TYPE_F32, p32, sizeof *p32));
+        CHECK(header_as_documented(layer, b64, size64, 0xabcdef12345ULL + s, FASTFOOD_TYPE_F64, p64, sizeof *p64));
         size_t in = 0, out = 0, count = 0;
         uint64_t seed = 0;
         uint32_t flags = 9, type = 0;
@@ -491,6 +522,15 @@ static void test_bad_data(void) {
     reseal(bad, size);
     CHECK_STATUS(fastfood_load_f32(bad, size, &out, q, n), FASTFOOD_ERROR_BAD_FORMAT, "digest");
     CHECK(UNTOUCHED());
+    /* One byte more than the header describes, resealed (the last 8 bytes a valid checksum of
+     * everything before them): refused for its size before the checksum is looked at. */
+    unsigned char *longer = xmalloc(size + 1);
+    memcpy(longer, good, size);
+    longer[size] = 0;
+    reseal(longer, size + 1);
+    CHECK_STATUS(fastfood_load_f32(longer, size + 1, &out, q, n), FASTFOOD_ERROR_BAD_FORMAT, "but the header describes");
+    CHECK(UNTOUCHED());
+    free(longer);
     /* Mismatched element type and count. */
     CHECK_STATUS(fastfood_load_f64(good, size, &out, (double *)q, n), FASTFOOD_ERROR_INVALID_ARGUMENT, "float32 parameters");
     CHECK_STATUS(fastfood_load_f32(good, size, &out, q, n + 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "param_count");
