@@ -2,8 +2,9 @@
  * test_training.c - the training features through <fastfood.h>: dropout inside the transform,
  * random-feature maps, initialisation presets, partly adaptive backward, save / load.
  *
- * The documented dropout masks and the CRC-64/XZ checksum are re-implemented here from the
- * header's text, so the header's descriptions are tested too.
+ * The documented dropout masks, the saved layer's header (field offsets, the permutation digest)
+ * and its CRC-64/XZ checksum are re-implemented here from the header's text, so the header's
+ * descriptions are tested too.
  * Prints "N passed, M failed"; exit status 1 on failure.
  */
 #define _GNU_SOURCE
@@ -220,6 +221,20 @@ static void test_dropout_gradients(size_t batch) {
 #undef LOSS
     printf("  dropout gradient check, batch %zu: max error / max gradient = %.2e\n", batch, worst / scale);
     CHECK(scale > 0 && worst / scale < 1e-7);
+    /* FASTFOOD_ACCUMULATE adds the same gradients to what dx and dparams held: old + fresh, bit
+     * for bit (the input mask's factors included). */
+    double *dx_old = xmalloc(batch * in * sizeof *dx_old), *dx_acc = xmalloc(batch * in * sizeof *dx_acc);
+    double *dp_old = xmalloc(n * sizeof *dp_old), *dp_acc = xmalloc(n * sizeof *dp_acc);
+    for (size_t i = 0; i < batch * in; i++) dx_acc[i] = dx_old[i] = uniform();
+    for (size_t i = 0; i < n; i++) dp_acc[i] = dp_old[i] = uniform();
+    CHECK(fastfood_backward_train_f64(layer, p, batch, x, in, w, out, dx_acc, in, dp_acc, FASTFOOD_ACCUMULATE, r_in, r_pi,
+                                      r_out, seed, step) == FASTFOOD_OK);
+    int added = 1;
+    for (size_t i = 0; i < batch * in; i++) added &= dx_acc[i] == dx_old[i] + dx[i];
+    for (size_t i = 0; i < n; i++) added &= dp_acc[i] == dp_old[i] + dp[i];
+    if (!added) printf("FAIL: accumulating dropout backward, batch %zu, is not old + fresh\n", batch);
+    CHECK(added);
+    free(dx_old); free(dx_acc); free(dp_old); free(dp_acc);
     free(p); free(x); free(w); free(y); free(dx); free(dp);
     fastfood_layer_destroy(layer);
 }
@@ -325,6 +340,37 @@ static void test_presets(void) {
         printf("  variance preset, in %zu: output variance / input variance = %.4f (gain^2 = 2.25)\n", in, ratio);
         CHECK(fabs(ratio / 2.25 - 1) < 0.05);
         free(p); free(x); free(y);
+        fastfood_layer_destroy(layer);
+    }
+    /* The same property exactly, from the layer's matrix V (the forward of the identity rows):
+     * the rows of a block have squared norm gain^2 over the input coordinates on average, to
+     * rounding, for any in_features (the block's columns restricted to those coordinates each
+     * have squared norm D ||G_k||^2, and S = gain / (||G_k|| sqrt(in))); each row for in = D. */
+    const size_t exact_ins[] = {1024, 1000, 1000, 300};
+    for (int c = 0; c < 4; c++) {
+        size_t in = exact_ins[c], out = 2048;
+        fastfood_layer *layer = make_layer(in, out, 31 + c, c == 2 ? FASTFOOD_LAYER_NORMALIZED : 0);
+        size_t n = fastfood_layer_param_count(layer), d = fastfood_layer_block_size(layer);
+        double *p = xmalloc(n * sizeof *p), *eye = xmalloc(in * in * sizeof *eye), *v = xmalloc(in * out * sizeof *v);
+        CHECK(fastfood_init_params_preset_f64(layer, FASTFOOD_INIT_VARIANCE, 3, 1.5, p) == FASTFOOD_OK);
+        for (size_t i = 0; i < in * in; i++) eye[i] = i % (in + 1) == 0;
+        CHECK(fastfood_forward_f64(layer, p, in, eye, in, v, out) == FASTFOOD_OK); /* v[j][i] = V_ij */
+        double worst_row = 0, worst_block = 0;
+        for (size_t k = 0; k < out / d; k++) {
+            double block = 0;
+            for (size_t i = k * d; i < (k + 1) * d; i++) {
+                double row = 0;
+                for (size_t j = 0; j < in; j++) row += v[j * out + i] * v[j * out + i];
+                block += row;
+                worst_row = fmax(worst_row, fabs(row / 2.25 - 1));
+            }
+            worst_block = fmax(worst_block, fabs(block / (double)d / 2.25 - 1));
+        }
+        if (!(worst_block < 1e-12 && (in != d || worst_row < 1e-12)))
+            printf("FAIL: variance preset %zu -> %zu (flags %u): rows' squared norms off gain^2 by %.3g (block mean) "
+                   "and %.3g (worst row)\n", in, out, fastfood_layer_flags(layer), worst_block, worst_row);
+        CHECK(worst_block < 1e-12 && (in != d || worst_row < 1e-12));
+        free(p); free(eye); free(v);
         fastfood_layer_destroy(layer);
     }
     /* Near identity: epsilon 0 is exactly norm preserving (in = out = D); small epsilon nearly. */
@@ -731,10 +777,12 @@ static int features_paths_agree_f64(const fastfood_layer *layer, const double *p
  * (phi, and dx with and without dparams: the tile backward makes dy from dphi and its own
  * recompute of z, the row path from a separate forward), with a bias that is not zero. */
 static void test_tile_and_row_paths(void) {
-    const size_t shapes[][2] = {{100, 300}, {200, 256}, {1000, 1000}};
+    /* 1 -> 7: blocks of one element, so the masks of blocks 1, 3, 5 start at odd positions (the
+     * second half of a hash's pair of draws); no other shape makes the tiles start a mask there. */
+    const size_t shapes[][2] = {{100, 300}, {200, 256}, {1000, 1000}, {1, 7}};
     const double rates[][3] = {{0.2, 0, 0}, {0, 0.3, 0}, {0, 0, 0.4}, {0.1, 0.2, 0.3}};
     int same_f32 = 1, same_f64 = 1;
-    for (size_t s = 0; s < 3; s++) {
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const size_t in = shapes[s][0], out = shapes[s][1];
         fastfood_layer *layer = make_layer(in, out, 21 + s, s == 1 ? FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED : 0);
         size_t n = fastfood_layer_param_count(layer);
@@ -953,6 +1001,7 @@ int main(void) {
     test_dropout_thresholds();
     test_dropout_gradients(1);
     test_dropout_gradients(9);
+    test_dropout_gradients(16); /* a whole tile */
     test_tile_and_row_paths();
     test_features_mixed_range();
     test_features_accuracy();

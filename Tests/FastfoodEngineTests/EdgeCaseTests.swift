@@ -86,6 +86,33 @@ private func onFreshThread(_ body: @escaping @Sendable () -> Bool) -> Bool {
         #expect(dp.allSatisfy { $0 == 0 })
     }
 
+    /// Batch 0 is the sum over no rows: without accumulate the requested gradient sections (and
+    /// the bias's) become 0 and a skipped one keeps the caller's values; with accumulate nothing
+    /// changes (old + 0). The boundary answers batch 0 itself; this is the engine's own answer.
+    @Test(arguments: [false, true])
+    func batchZeroWritesOnlyTheRequestedSections(accumulate: Bool) throws {
+        let layer = try makeLayer(30, 70, bias: true, seed: 4)
+        let shape = layer.shape, n = shape.parameterCount
+        let params = [Double](repeating: 0.25, count: n), x = [Double](repeating: 1, count: 30)
+        let dy = [Double](repeating: 1, count: 70)
+        var dp = (0 ..< n).map { Double($0) + 1 }
+        try params.withUnsafeBufferPointer { p in
+            try x.withUnsafeBufferPointer { xs in
+                try dy.withUnsafeBufferPointer { d in
+                    try dp.withUnsafeMutableBufferPointer { g in
+                        try layer.backward(params: p.baseAddress!, batch: 0, x: xs.baseAddress!, ldx: 30,
+                                           dy: d.baseAddress!, lddy: 70, dx: nil, lddx: 30, dparams: g.baseAddress!,
+                                           accumulate: accumulate,
+                                           sections: GradientSections(scale: false, gaussian: true, sign: true))
+                    }
+                }
+            }
+        }
+        let kept = (0 ..< n).filter { i in accumulate || shape.layout.scale.contains(i) }
+        #expect(kept.allSatisfy { dp[$0] == Double($0) + 1 })
+        #expect((0 ..< n).allSatisfy { i in kept.contains(i) || dp[i] == 0 })
+    }
+
     @Test func threadCountsAreClamped() {
         let before = Threading.threadCount
         Threading.setThreadCount(-1)
