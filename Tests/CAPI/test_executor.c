@@ -14,9 +14,9 @@
  *   - Pool threads: installing an executor ends the pool's threads; declining runs the call on
  *     the pool (same results) and starts them again.
  *   - Broken executors: a task skipped, a task run twice, a worker slot or task index out of
- *     range, a NULL job, tasks run by an executor that then declines: the call returns
- *     FASTFOOD_ERROR_INVALID_ARGUMENT with a message naming the executor, and parameter
- *     gradients stay untouched.
+ *     range, a NULL job, tasks run by an executor that then declines, two tasks on one worker
+ *     slot at the same time: the call returns FASTFOOD_ERROR_INVALID_ARGUMENT with a message
+ *     naming the executor, and parameter gradients stay untouched.
  *   - fork: a child calls with the executor installed; the executor is not called there.
  *   - Nested calls: an executor's own fastfood calls, made between the tasks of the call it runs
  *     (on that call's thread and on another), give their one-thread results and leave the
@@ -31,6 +31,7 @@
 #include <dirent.h>
 #include <fenv.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,7 @@ typedef enum {
     DECLINE_AFTER_RUN,/* runs task 0, then declines */
     NULL_JOB,         /* passes NULL as the job */
     NESTED,           /* half the tasks, then fastfood calls of its own (nested_calls), then the rest */
+    SHARED_SLOT,      /* the last task on slot 0 from another thread while a task holds slot 0 */
 } behaviour;
 
 typedef struct {
@@ -81,6 +83,56 @@ static void *worker_main(void *p) {
         a->run(a->job, task, a->worker);
     }
     if (a->own_mode && fegetround() != FE_TONEAREST) atomic_fetch_add(&a->state->mode_not_restored, 1);
+    return NULL;
+}
+
+/* SHARED_SLOT, deterministically: the calling thread runs every task but the last on slot 0,
+ * and the executor's second thread stops it inside one (SIGUSR1, whose handler waits there), then
+ * runs the last task on slot 0 too, while the first still holds it. `caught` says whether the
+ * signal landed inside a task (it may land just after one: then the last task runs once the
+ * others are done, the call is valid, and the test tries again). */
+static struct {
+    atomic_int in_task;  /* the calling thread is inside run() */
+    atomic_int handled;  /* the handler ran; `inside`: and found in_task set */
+    atomic_int inside;
+    atomic_int release;  /* the handler may return */
+    atomic_int done;     /* the calling thread ran its tasks */
+    atomic_int caught;
+} shared_slot;
+
+static void shared_slot_handler(int signal_number) {
+    (void)signal_number;
+    int inside = atomic_load(&shared_slot.in_task);
+    atomic_store(&shared_slot.inside, inside);
+    atomic_store(&shared_slot.handled, 1);
+    if (inside)
+        while (!atomic_load(&shared_slot.release)) {
+        }
+}
+
+typedef struct {
+    void *job;
+    fastfood_task_function run;
+    size_t last;
+    pthread_t holder;
+} shared_slot_arg;
+
+static void *shared_slot_main(void *p) {
+    shared_slot_arg *a = p;
+    while (!atomic_load(&shared_slot.done)) {
+        if (!atomic_load(&shared_slot.in_task)) continue;
+        atomic_store(&shared_slot.handled, 0);
+        pthread_kill(a->holder, SIGUSR1);
+        while (!atomic_load(&shared_slot.handled)) {
+        }
+        if (atomic_load(&shared_slot.inside)) {
+            atomic_store(&shared_slot.caught, 1);
+            a->run(a->job, a->last, 0); /* slot 0 is held: the library must refuse to run it */
+            atomic_store(&shared_slot.release, 1);
+            return NULL;
+        }
+    }
+    a->run(a->job, a->last, 0); /* not caught: the last task, after the others (a valid call) */
     return NULL;
 }
 
@@ -137,6 +189,22 @@ static int executor(void *context, void *job, fastfood_task_function run, size_t
         nested_calls();
         for (size_t t = tasks / 2; t < tasks; t++) run(job, t, t % workers);
         return 1;
+    case SHARED_SLOT: {
+        shared_slot_arg arg = {job, run, tasks - 1, pthread_self()};
+        atomic_store(&shared_slot.done, 0);
+        atomic_store(&shared_slot.release, 0);
+        atomic_store(&shared_slot.caught, 0);
+        pthread_t other;
+        if (pthread_create(&other, NULL, shared_slot_main, &arg) != 0) return 0;
+        for (size_t t = 0; t + 1 < tasks; t++) {
+            atomic_store(&shared_slot.in_task, 1);
+            run(job, t, 0);
+            atomic_store(&shared_slot.in_task, 0);
+        }
+        atomic_store(&shared_slot.done, 1);
+        pthread_join(other, NULL);
+        return 1;
+    }
     }
     return 0;
 }
@@ -397,6 +465,42 @@ static void test_broken_executors(void) {
         CHECK(untouched);
         if (s != FASTFOOD_ERROR_INVALID_ARGUMENT) printf("  broken mode %zu accepted\n", b);
     }
+    /* Two tasks on one slot at once (the second would share the first's scratch): refused
+     * whenever the second thread caught the first inside a task; a few tries make that certain.
+     * A larger call (32 tasks): under valgrind, which runs one thread at a time, the first
+     * thread's tasks must outlast its time slice for the second to run while one is under way. */
+    fastfood_layer *wide = NULL;
+    CHECK(fastfood_layer_create(1024, 1024, 3, 0, &wide) == FASTFOOD_OK);
+    if (!wide) return;
+    const size_t wn = 1024, wbatch = 512, wnp = fastfood_layer_param_count(wide);
+    float *wparams = xmalloc(wnp * sizeof(float)), *wx = xmalloc(wbatch * wn * sizeof(float));
+    float *wdy = xmalloc(wbatch * wn * sizeof(float)), *wdx = xmalloc(wbatch * wn * sizeof(float));
+    float *wdp = xmalloc(wnp * sizeof(float));
+    CHECK(fastfood_init_params_f32(wide, 4, 1.0, wparams) == FASTFOOD_OK);
+    for (size_t i = 0; i < wbatch * wn; i++) wx[i] = (float)uniform(), wdy[i] = (float)uniform();
+    struct sigaction action = {0}, previous;
+    action.sa_handler = shared_slot_handler;
+    sigemptyset(&action.sa_mask);
+    CHECK(sigaction(SIGUSR1, &action, &previous) == 0);
+    state.mode = SHARED_SLOT;
+    CHECK(fastfood_set_executor(executor, &state) == FASTFOOD_OK);
+    int caught = 0, refused = 0;
+    for (int attempt = 0; attempt < 50 && !caught; attempt++) {
+        for (size_t i = 0; i < wnp; i++) wdp[i] = 3.0f;
+        fastfood_status s = fastfood_backward_f32(wide, wparams, wbatch, wx, wn, wdy, wn, wdx, wn, wdp, FASTFOOD_ACCUMULATE);
+        caught = atomic_load(&shared_slot.caught);
+        int untouched = 1;
+        for (size_t i = 0; i < wnp; i++) untouched &= wdp[i] == 3.0f;
+        if (caught) refused = s == FASTFOOD_ERROR_INVALID_ARGUMENT && untouched &&
+                              strstr(fastfood_last_error_message(), "the executor") != NULL;
+        else CHECK(s == FASTFOOD_OK);
+    }
+    if (!caught) printf("FAIL: the shared-slot executor never caught a task in 50 calls\n");
+    else if (!refused) printf("FAIL: two tasks on one worker slot at once were accepted\n");
+    CHECK(caught && refused);
+    CHECK(sigaction(SIGUSR1, &previous, NULL) == 0);
+    free(wparams), free(wx), free(wdy), free(wdx), free(wdp);
+    fastfood_layer_destroy(wide);
     /* A working executor afterwards works: nothing was left busy. */
     state.mode = OWN_THREADS;
     CHECK(fastfood_forward_f32(layer, params, batch, x, n, y, n) == FASTFOOD_OK);
