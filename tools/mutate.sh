@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Mutation check: does a test notice when one line of the library is wrong?
+#
+#   tools/mutate.sh MUTANTS-FILE
+#
+# Each line of MUTANTS-FILE is `path|line|perl substitution`, for instance
+#   Sources/FastfoodCore/MemorySpan.swift|49|s/\Qrows == 1 || \E//
+# (\Q...\E quotes the text to replace). For each, the script applies the substitution to that
+# line in a separate worktree of HEAD (build/mutants/tree, its own build directories), builds the
+# library there with `make lib`, and runs this checkout's C tests (build/bin/test_*, built first
+# with `make test-c`) against it through LD_LIBRARY_PATH. It prints one line per mutant:
+#   KILLED by test_x   a test failed (or crashed): the tests notice this change
+#   SURVIVED           every test passed: a missing test, or a change that alters nothing
+#   NOCHANGE           the substitution matched nothing on that line
+#   BUILDFAIL          the mutant does not compile
+# The Swift tests are not run (`swift test` in the worktree does that for a survivor). Kernel
+# mutants rebuild the three kernel variants (about a minute each on 2 cores). The worktree stays
+# for the next run; `git worktree remove --force build/mutants/tree` removes it.
+set -uo pipefail
+[ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: $0 MUTANTS-FILE" >&2; exit 2; }
+root=$(git rev-parse --show-toplevel) || exit 2
+cd "$root" || exit 2
+mutants=$(realpath "$1")
+ls build/bin/test_* > /dev/null 2>&1 || { echo "build the C tests first: make test-c" >&2; exit 2; }
+tree=$root/build/mutants/tree
+if [ -d "$tree" ]; then
+    git -C "$tree" checkout -q --detach HEAD 2>/dev/null
+    git -C "$tree" checkout -q --detach "$(git rev-parse HEAD)" || exit 2
+else
+    mkdir -p build/mutants
+    git worktree add -q --detach "$tree" HEAD || exit 2
+fi
+export PATH=/opt/swift/usr/bin:$PATH
+while IFS='|' read -r file line substitution; do
+    [ -z "$file" ] || [ "${file:0:1}" = "#" ] && continue
+    git -C "$tree" checkout -q -- Sources
+    before=$(md5sum < "$tree/$file")
+    perl -i -pe "if (\$. == $line) { $substitution }" "$tree/$file"
+    if [ "$before" = "$(md5sum < "$tree/$file")" ]; then echo "NOCHANGE  $file:$line $substitution"; continue; fi
+    if ! make -C "$tree" lib > build/mutants/build.log 2>&1; then
+        echo "BUILDFAIL $file:$line $substitution"; continue
+    fi
+    verdict=SURVIVED
+    for test in build/bin/test_*; do
+        [ "$(basename "$test")" = test_cpp ] && continue
+        if ! LD_LIBRARY_PATH=$tree/build/lib timeout 600 "$test" > build/mutants/test.log 2>&1; then
+            verdict="KILLED by $(basename "$test")"; break
+        fi
+    done
+    echo "$verdict $file:$line $substitution"
+done < "$mutants"
+git -C "$tree" checkout -q -- Sources
