@@ -9,8 +9,8 @@
  *     after the pool threads exist, results are bitwise the same for 1, 2 and 3 threads (and
  *     differ from the default mode, so the test can fail).
  *   - threads with a 64 KiB stack (the documented minimum) can make every call, first use included;
- *   - initialisation values whose parameters are not representable (sigma 1e-300, DBL_MAX) are
- *     refused with the output untouched;
+ *   - initialisation values whose parameters are not representable (sigma 1e-300, DBL_MAX, a
+ *     near-identity epsilon of 1e300 in float) are refused with the output untouched;
  *   - cancellation: a thread cancelled while it loops over 2-thread forwards, or over atomic
  *     saves, leaves the library usable (no locked mutex), no temporary file and no descriptor.
  *   - affinity (since 1.2.1): under an affinity of one CPU the default thread count, and 0, mean 1.
@@ -390,6 +390,10 @@ static void test_extreme_init_values(void) {
     CHECK(fastfood_init_params_f32(small, 1, 1.7976931348623157e308, p) == FASTFOOD_ERROR_INVALID_ARGUMENT);
     CHECK(fastfood_init_params_preset_f32(small, FASTFOOD_INIT_VARIANCE, 1, 1e300, p) == FASTFOOD_ERROR_INVALID_ARGUMENT);
     CHECK(fastfood_init_params_preset_f64(small, FASTFOOD_INIT_RBF, 1, 1.7976931348623157e308, q) == FASTFOOD_ERROR_INVALID_ARGUMENT);
+    /* Near identity with epsilon 1e300: G = 1 + epsilon z overflows float (S may be anything
+     * for this preset, even 0, but no parameter may be infinite). */
+    CHECK(fastfood_init_params_preset_f32(small, FASTFOOD_INIT_NEAR_IDENTITY, 1, 1e300, p) == FASTFOOD_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(fastfood_last_error_message(), "not representable in float32") != NULL);
     int untouched = 1;
     for (size_t i = 0; i < n; i++) untouched &= p[i] == 7.0f;
     CHECK(untouched);

@@ -142,7 +142,8 @@ static void test_dropout(void) {
  * where the draw is 65535). Output dropout, checked value by value against the header's function. */
 static void test_dropout_thresholds(void) {
     const size_t in = 40, out = 3000, batch = 64;
-    const double rates[] = {1e-6, 0.99999};
+    /* 1e-6: threshold 0; 0.99999: 65535; 0.999995: round(rate * 65536) = 65536, clamped to 65535 */
+    const double rates[] = {1e-6, 0.99999, 0.999995};
     fastfood_layer *layer = make_layer(in, out, 4, 0);
     size_t n = fastfood_layer_param_count(layer);
     double *p = xmalloc(n * sizeof *p), *x = xmalloc(batch * in * sizeof *x);
@@ -154,7 +155,7 @@ static void test_dropout_thresholds(void) {
     for (size_t i = 0; i < batch * in; i++) xf[i] = (float)(x[i] = uniform());
     CHECK(fastfood_forward_f64(layer, p, batch, x, in, y, out) == FASTFOOD_OK);
     CHECK(fastfood_forward_f32(layer, pf, batch, xf, in, yf, out) == FASTFOOD_OK);
-    for (int t = 0; t < 2; t++) {
+    for (int t = 0; t < 3; t++) {
         const double rate = rates[t];
         CHECK(fastfood_forward_train_f64(layer, p, batch, x, in, yt, out, 0, 0, rate, 21, 2) == FASTFOOD_OK);
         CHECK(fastfood_forward_train_f32(layer, pf, batch, xf, in, ytf, out, 0, 0, rate, 21, 2) == FASTFOOD_OK);
