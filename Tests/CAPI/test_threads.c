@@ -104,6 +104,8 @@ int main(void) {
     CHECK(strstr(fastfood_last_error_message(), "fastfood_set_num_threads: n (1025)") != NULL);
     CHECK(fastfood_set_num_threads(SIZE_MAX) == FASTFOOD_ERROR_INVALID_ARGUMENT);
     CHECK(fastfood_get_num_threads() == initial);
+    /* The documented maximum itself is accepted (no call runs meanwhile: no thread starts). */
+    CHECK(fastfood_set_num_threads(1024) == FASTFOOD_OK && fastfood_get_num_threads() == 1024);
     CHECK(fastfood_set_num_threads(0) == FASTFOOD_OK); /* one per CPU */
     CHECK(fastfood_get_num_threads() >= 1);
 
