@@ -5,10 +5,11 @@
 #
 # Each line of MUTANTS-FILE is `path|line|perl substitution`, for instance
 #   Sources/FastfoodCore/MemorySpan.swift|49|s/\Qrows == 1 || \E//
-# (\Q...\E quotes the text to replace). For each, the script applies the substitution to that
-# line in a separate worktree of HEAD (build/mutants/tree, its own build directories), builds the
-# library there with `make lib`, and runs this checkout's C tests (build/bin/test_*, built first
-# with `make test-c`) against it through LD_LIBRARY_PATH. It prints one line per mutant:
+# (\Q...\E quotes the text to replace; inside it write / as \/ and $ as \$). For each, the
+# script applies the substitution to that line in a separate worktree of HEAD (build/mutants/tree,
+# its own build directories), builds the library there with `make lib`, and runs this checkout's
+# C tests (build/bin/test_*, built first with `make test-c`) against it through LD_LIBRARY_PATH.
+# It prints one line per mutant:
 #   KILLED by test_x   a test failed (or crashed): the tests notice this change
 #   SURVIVED           every test passed: a missing test, or a change that alters nothing
 #   NOCHANGE           the substitution matched nothing on that line
