@@ -569,15 +569,6 @@ static void test_bad_data(void) {
     reseal(bad, size);
     CHECK_STATUS(fastfood_load_f32(bad, size, &out, q, n), FASTFOOD_ERROR_BAD_FORMAT, "digest");
     CHECK(UNTOUCHED());
-    /* One byte more than the header describes, resealed (the last 8 bytes a valid checksum of
-     * everything before them): refused for its size before the checksum is looked at. */
-    unsigned char *longer = xmalloc(size + 1);
-    memcpy(longer, good, size);
-    longer[size] = 0;
-    reseal(longer, size + 1);
-    CHECK_STATUS(fastfood_load_f32(longer, size + 1, &out, q, n), FASTFOOD_ERROR_BAD_FORMAT, "but the header describes");
-    CHECK(UNTOUCHED());
-    free(longer);
     /* Mismatched element type and count. */
     CHECK_STATUS(fastfood_load_f64(good, size, &out, (double *)q, n), FASTFOOD_ERROR_INVALID_ARGUMENT, "float32 parameters");
     CHECK_STATUS(fastfood_load_f32(good, size, &out, q, n + 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "param_count");
