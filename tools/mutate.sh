@@ -15,13 +15,17 @@
 #   NOCHANGE           the substitution matched nothing on that line
 #   BUILDFAIL          the mutant does not compile
 # The Swift tests are not run (`swift test` in the worktree does that for a survivor). Kernel
-# mutants rebuild the three kernel variants (about a minute each on 2 cores). The worktree stays
-# for the next run; `git worktree remove --force build/mutants/tree` removes it.
+# mutants rebuild the three kernel variants (about a minute each on 2 cores). Each test may run
+# MUTATE_TIMEOUT seconds (default 600; a test that runs longer counts as failed: a mutant that
+# makes a call hang is killed, and a shorter limit gets there sooner). The worktree stays for
+# the next run; `git worktree remove --force build/mutants/tree` removes it.
 set -uo pipefail
 [ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: $0 MUTANTS-FILE" >&2; exit 2; }
 root=$(git rev-parse --show-toplevel) || exit 2
 cd "$root" || exit 2
 mutants=$(realpath "$1")
+limit=${MUTATE_TIMEOUT:-600}
+case $limit in ''|*[!0-9]*|0) echo "MUTATE_TIMEOUT must be a positive number of seconds" >&2; exit 2;; esac
 ls build/bin/test_* > /dev/null 2>&1 || { echo "build the C tests first: make test-c" >&2; exit 2; }
 tree=$root/build/mutants/tree
 if [ -d "$tree" ]; then
@@ -44,8 +48,12 @@ while IFS='|' read -r file line substitution; do
     verdict=SURVIVED
     for test in build/bin/test_*; do
         [ "$(basename "$test")" = test_cpp ] && continue
-        if ! LD_LIBRARY_PATH=$tree/build/lib timeout 600 "$test" > build/mutants/test.log 2>&1; then
-            verdict="KILLED by $(basename "$test")"; break
+        LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" "$test" > build/mutants/test.log 2>&1
+        status=$?
+        if [ $status -ne 0 ]; then
+            verdict="KILLED by $(basename "$test")"
+            [ $status -eq 124 ] && verdict="$verdict (timed out after $limit s)"
+            break
         fi
     done
     echo "$verdict $file:$line $substitution"
