@@ -12,7 +12,8 @@
  *     FE_TONEAREST, results equal the caller's own single-thread results, and each executor
  *     thread is back in FE_TONEAREST after its tasks.
  *   - Pool threads: installing an executor ends the pool's threads; declining runs the call on
- *     the pool (same results) and starts them again.
+ *     the pool (same results) and starts them again; without one, n threads are n - 1 pool
+ *     threads, and lowering n ends the surplus (4 -> 2 -> 1 leaves 1, then none).
  *   - Broken executors: a task skipped, a task run twice, a worker slot or task index out of
  *     range, a NULL job, tasks run by an executor that then declines, two tasks on one worker
  *     slot at the same time: the call returns FASTFOOD_ERROR_INVALID_ARGUMENT with a message
@@ -434,6 +435,14 @@ static void test_pool_threads(void) {
     CHECK(fastfood_forward_f32(layer, params, batch, x, n, y, n) == FASTFOOD_OK);
     CHECK(pool_threads(2) == 2);
     CHECK(fastfood_set_executor(NULL, NULL) == FASTFOOD_OK);
+    /* n threads are the caller and n - 1 pool threads: lowering n ends the surplus at once. */
+    CHECK(fastfood_set_num_threads(4) == FASTFOOD_OK);
+    CHECK(fastfood_forward_f32(layer, params, batch, x, n, y, n) == FASTFOOD_OK);
+    CHECK(pool_threads(3) == 3);
+    CHECK(fastfood_set_num_threads(2) == FASTFOOD_OK);
+    CHECK(pool_threads(1) == 1);
+    CHECK(fastfood_set_num_threads(1) == FASTFOOD_OK);
+    CHECK(pool_threads(0) == 0);
     free(params), free(x), free(y);
     fastfood_layer_destroy(layer);
 }
