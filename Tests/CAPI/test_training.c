@@ -570,7 +570,20 @@ static void test_bad_data(void) {
     CHECK_STATUS(fastfood_load_f32(bad, size, &out, q, n), FASTFOOD_ERROR_BAD_FORMAT, "digest");
     CHECK(UNTOUCHED());
     /* Mismatched element type and count. */
-    CHECK_STATUS(fastfood_load_f64(good, size, &out, (double *)q, n), FASTFOOD_ERROR_INVALID_ARGUMENT, "float32 parameters");
+    CHECK_STATUS(fastfood_load_f64(good, size, &out, (double *)q, n), FASTFOOD_ERROR_INVALID_ARGUMENT,
+                 "float32 parameters: use the _f32 function");
+    {   /* and the other way round: a float64 image names its own function */
+        size_t size64 = 0;
+        double *p64 = xmalloc(n * sizeof *p64);
+        for (size_t i = 0; i < n; i++) p64[i] = p[i];
+        CHECK(fastfood_save_size(layer, FASTFOOD_TYPE_F64, &size64) == FASTFOOD_OK);
+        unsigned char *image64 = xmalloc(size64);
+        CHECK(fastfood_save_f64(layer, p64, image64, size64) == FASTFOOD_OK);
+        CHECK_STATUS(fastfood_load_f32(image64, size64, &out, q, n), FASTFOOD_ERROR_INVALID_ARGUMENT,
+                     "float64 parameters: use the _f64 function");
+        free(image64);
+        free(p64);
+    }
     CHECK_STATUS(fastfood_load_f32(good, size, &out, q, n + 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "param_count");
     CHECK(UNTOUCHED());
     CHECK_STATUS(fastfood_load_info(good, size - 1, NULL, NULL, NULL, NULL, NULL, NULL), FASTFOOD_ERROR_BAD_FORMAT, "bytes");
