@@ -8,6 +8,7 @@
 #   make install    install library, headers, pkg-config and CMake files (PREFIX, LIBDIR, INCLUDEDIR, DESTDIR)
 #   make uninstall  remove them again
 #   make fuzz       run the libFuzzer targets for FUZZ_SECONDS each (default 600)
+#   make coverage   which lines of the library the C tests run (llvm-cov; not part of make test)
 #   make test-avx512-emulated  the C tests under the AVX-512 kernels in an emulated Skylake-X
 #                   (Bochs; for machines without AVX-512; about 20 minutes, not part of make test)
 #   make clean
@@ -70,7 +71,7 @@ C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_
                $(BINDIR_BUILD)/test_scratch_bounds
 
 .PHONY: deps-test deps-demo distributed distributed-demo test-distributed
-.PHONY: all lib lenet bench-torch bench-lenet-threads test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
+.PHONY: all lib lenet bench-torch bench-lenet-threads test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind coverage test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
 
 all: lib
 lib: $(LIB_LINK)
@@ -240,6 +241,37 @@ $(BUILD)/tsan/test_%: Tests/CAPI/test_%.c Tests/CAPI/check.h Tests/CAPI/malloc_h
 	  -L$(BUILD)/tsan-lib -l:libfastfood.so.$(SOVERSION) -L$(SWIFT_RT_DIR) -ldispatch -lBlocksRuntime \
 	  -Wl,-rpath,$(abspath $(BUILD)/tsan-lib) -Wl,-rpath,$(TSAN_RT_DIR) -Wl,-rpath,$(SWIFT_RT_DIR) -lm -lpthread
 
+# make coverage (not part of make test): which lines of the library the C tests run. A build
+# instrumented for source coverage (swiftc -profile-generate -profile-coverage-mapping; its own
+# scratch path), the C tests against it (test_variants and test_capi once per kernel variant this
+# CPU has, as test-c runs them), then llvm-cov's table per source file, and every line no test
+# ran in build/cov/uncovered.txt. Not counted: code that runs only in forked children (they
+# leave through _exit, which skips writing the profile) and kernel variants the CPU lacks.
+COV_LIB      := $(BUILD)/cov-lib/libfastfood.so.$(SOVERSION)
+LLVM_TOOLS   := $(dir $(FUZZ_CC))
+COV_LIB_FLAGS := -c release --scratch-path .build-cov --product fastfood -Xswiftc -profile-generate \
+  -Xswiftc -profile-coverage-mapping -Xswiftc -static-stdlib -Xswiftc -use-ld=lld \
+  -Xlinker -soname=libfastfood.so.$(SOVERSION) -Xlinker --version-script=$(abspath $(EXPORT_MAP))
+COV_RUN      = n=$$(basename $(1))-$(2); LLVM_PROFILE_FILE=$(abspath $(BUILD)/cov)/$$n-%p.profraw \
+  LD_LIBRARY_PATH=$(abspath $(BUILD)/cov-lib) $(3) $(1) > $(BUILD)/cov/$$n.log 2>&1 \
+  || { tail -n 20 $(BUILD)/cov/$$n.log; exit 1; }
+
+$(COV_LIB): $(SWIFT_SOURCES) $(EXPORT_MAP)
+	$(call build-library,$(COV_LIB_FLAGS))
+
+coverage: $(COV_LIB) $(C_TESTS)
+	@rm -rf $(BUILD)/cov && mkdir -p $(BUILD)/cov
+	@for t in $(C_TESTS); do echo "== $$t"; $(call COV_RUN,$$t,default,); done
+	@for cpu in $(CPU_VARIANTS); do for t in test_variants test_capi; do echo "== $$t, FASTFOOD_CPU=$$cpu"; \
+	  $(call COV_RUN,$(BINDIR_BUILD)/$$t,$$cpu,FASTFOOD_CPU=$$cpu); done; done
+	$(LLVM_TOOLS)llvm-profdata merge -sparse $(BUILD)/cov/*.profraw -o $(BUILD)/cov/tests.profdata
+	$(LLVM_TOOLS)llvm-cov show $(COV_LIB) -instr-profile=$(BUILD)/cov/tests.profdata $(abspath Sources) \
+	  | awk '/^\//{ file = $$0; next } /^ +[0-9]+\| +0\|/{ if (file) print file; file = ""; print }' \
+	  > $(BUILD)/cov/uncovered.txt
+	$(LLVM_TOOLS)llvm-cov report $(COV_LIB) -instr-profile=$(BUILD)/cov/tests.profdata -show-region-summary=false \
+	  -show-branch-summary=false -show-instantiation-summary=false $(abspath Sources)
+	@echo "lines no test ran: $(BUILD)/cov/uncovered.txt"
+
 # Each test under a time limit: a race on the pool's counters can lose a task and hang the caller.
 test-tsan: $(addprefix $(BUILD)/tsan/,$(TSAN_CHECKED))
 	@for p in $(TSAN_CHECKED); do echo "== ThreadSanitizer: $$p"; \
@@ -314,7 +346,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
 
 clean:
-	rm -rf $(BUILD) .build-lib .build-fuzz .build-tsan
+	rm -rf $(BUILD) .build-lib .build-fuzz .build-tsan .build-cov
 
 # The paper's MNIST experiment (examples/lenet, C++ with libtorch), built as a user builds it:
 # against an installed copy (build/prefix) through find_package(fastfood 1.1 COMPONENTS torch).
