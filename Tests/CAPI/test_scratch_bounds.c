@@ -3,11 +3,11 @@
  * threads at work.
  *
  * Every block the library gets from posix_memalign (its per-thread scratch, the layers'
- * permutations) is followed here by a 64 KiB guard of a known pattern, checked when the block
+ * permutations) lies here between two 64 KiB guards of a known pattern, checked when the block
  * is freed and after every call. Each call runs on a fresh thread, whose scratch is then sized
  * exactly for that call (a thread's scratch only grows), while pool threads started by a bigger
  * call are still there. So a call that lets more threads work for it than it sized its scratch
- * for, or a kernel that writes past its share, damages a guard: a throwaway build whose pool let
+ * for, or a kernel that writes outside its share, damages a guard: a throwaway build whose pool let
  * every started thread join a job (workerLimit = started + 1) fails here and passes every other
  * test, results included (the extra workers compute the same values in memory nobody owns).
  * AddressSanitizer (the library is not instrumented) and valgrind (it runs one thread at a
@@ -46,39 +46,48 @@ static size_t untracked; /* blocks allocated while the table was full: must stay
 static size_t damaged;   /* guards found overwritten, at free or by guards_intact */
 static pthread_mutex_t blocks_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int guard_ok(size_t i) { return memcmp(blocks[i].start + blocks[i].bytes, pattern, GUARD) == 0; }
+/* Each block: GUARD bytes, the block (start), GUARD bytes; GUARD is a multiple of any alignment
+ * the library asks for (64). */
+static int guard_ok(size_t i) {
+    return memcmp(blocks[i].start - GUARD, pattern, GUARD) == 0 &&
+           memcmp(blocks[i].start + blocks[i].bytes, pattern, GUARD) == 0;
+}
 
 int posix_memalign(void **out, size_t alignment, size_t bytes) {
-    if (bytes > SIZE_MAX - GUARD) return ENOMEM;
-    unsigned char *p = __libc_memalign(alignment, bytes + GUARD);
+    if (bytes > SIZE_MAX - 2 * GUARD || alignment > GUARD) return ENOMEM;
+    unsigned char *p = __libc_memalign(alignment, bytes + 2 * GUARD);
     if (!p) return ENOMEM;
-    memset(p + bytes, pattern_byte, GUARD);
+    memset(p, pattern_byte, GUARD);
+    memset(p + GUARD + bytes, pattern_byte, GUARD);
     pthread_mutex_lock(&blocks_lock);
     size_t i = 0;
     while (i < MAX_BLOCKS && blocks[i].start) i++;
     if (i < MAX_BLOCKS) {
-        blocks[i].start = p;
+        blocks[i].start = p + GUARD;
         blocks[i].bytes = bytes;
+        *out = p + GUARD;
     } else {
-        untracked++;
+        untracked++; /* unguarded, and the test fails */
+        *out = p;
     }
     pthread_mutex_unlock(&blocks_lock);
-    *out = p;
     return 0;
 }
 
 void free(void *p) {
     if (!p) return;
+    unsigned char *allocation = p;
     pthread_mutex_lock(&blocks_lock);
     for (size_t i = 0; i < MAX_BLOCKS; i++) {
         if (blocks[i].start == p) {
             if (!guard_ok(i)) damaged++;
             blocks[i].start = NULL;
+            allocation -= GUARD;
             break;
         }
     }
     pthread_mutex_unlock(&blocks_lock);
-    __libc_free(p);
+    __libc_free(allocation);
 }
 
 /* 1 if no guard of a live or freed block has been overwritten so far. */
