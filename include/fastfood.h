@@ -90,6 +90,8 @@
  *   - Stack: a calling thread needs at least 64 KiB of stack, and so does a thread that runs an
  *     executor's tasks (the pool's own threads get the system default). The pool's threads are
  *     named "fastfood-pool" (since 1.2.1; what top -H, ps -L, gdb and perf show).
+ *   - Thread limits: where a pool thread cannot be created (a pids cgroup or RLIMIT_NPROC
+ *     exhausted), calls run on the threads that exist, with the same results; no error.
  *   - File names are bytes: they reach the system exactly as given (any encoding).
  *
  * ABI
@@ -450,7 +452,9 @@ FASTFOOD_API fastfood_status fastfood_backward_f64(const fastfood_layer *layer,
  * a sleeping thread takes about as long as a small layer's share of work), so back-to-back calls
  * start at once; with n = 1 no pool thread runs at all. Lowering n ends the surplus pool
  * threads and raising it starts new ones at the next parallel call, so set it once rather than
- * around individual calls.
+ * around individual calls. A pool thread that cannot be created (pthread_create fails: a pids
+ * cgroup or RLIMIT_NPROC exhausted) is not an error: the call runs on the threads that exist,
+ * with the same results, and the next parallel call tries again.
  *
  * @param n  1 .. 1024, or 0 for one thread per CPU the calling thread may run on (as above).
  * @return FASTFOOD_OK; FASTFOOD_ERROR_INVALID_ARGUMENT (n > 1024, or, since 1.3.1, called by an

@@ -29,7 +29,6 @@
 #define _GNU_SOURCE
 #include <fastfood.h>
 
-#include <dirent.h>
 #include <fenv.h>
 #include <pthread.h>
 #include <signal.h>
@@ -44,6 +43,7 @@
 
 #define CHECK_RNG_SEED 0x2545f4914f6cdd1dULL
 #include "check.h"
+#include "dir_entries.h"
 
 typedef enum {
     OWN_THREADS,      /* workers - 1 threads of its own plus the caller, tasks claimed dynamically */
@@ -211,31 +211,6 @@ static int executor(void *context, void *job, fastfood_task_function run, size_t
 }
 
 static executor_state state;
-
-/* Threads of this process named fastfood-pool, waiting up to 2 s for the count to reach `want`
- * (a pool thread told to exit may still be finishing). */
-static int pool_threads(int want) {
-    int count = -1;
-    for (int attempt = 0; attempt < 200; attempt++) {
-        count = 0;
-        DIR *dir = opendir("/proc/self/task");
-        if (!dir) return -1;
-        struct dirent *e;
-        while ((e = readdir(dir))) {
-            if (e->d_name[0] == '.') continue;
-            char path[300], name[32] = "";
-            snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-            FILE *f = fopen(path, "r");
-            if (!f) continue;
-            if (fgets(name, sizeof name, f) && strncmp(name, "fastfood-pool", 13) == 0) count++;
-            fclose(f);
-        }
-        closedir(dir);
-        if (count == want) return count;
-        nanosleep(&(struct timespec){0, 10000000}, NULL);
-    }
-    return count;
-}
 
 /* Every compute call's outputs, float: forward, backward, backward accumulating into 0.25 /
  * -0.5, training forward and backward, random-feature forward and backward. */

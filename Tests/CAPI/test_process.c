@@ -16,6 +16,9 @@
  *   - affinity (since 1.2.1): under an affinity of one CPU the default thread count, and 0, mean 1.
  *   - FASTFOOD_NUM_THREADS: a positive decimal integer (an optional +; above 1024 means 1024) sets
  *     the default thread count; anything else (0, -2, " 4", "4x", "0x10", "") is ignored.
+ *   - thread creation failing (a pids cgroup or RLIMIT_NPROC exhausted; simulated by this
+ *     program's own pthread_create): calls succeed with the threads that exist, bit for bit the
+ *     1-thread results, and the pool grows when creation works again.
  *   - signals (since 1.2.1): the pool's threads (named "fastfood-pool") block every asynchronous
  *     signal and no synchronous one (their SigBlk in /proc), so a signal sent to the process
  *     while the caller blocks it stays pending until the caller unblocks it, and its handler
@@ -26,10 +29,13 @@
 #include <fastfood.h>
 
 #include "dir_entries.h"
+#include <dlfcn.h>
+#include <errno.h>
 #include <fenv.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -116,6 +122,47 @@ static void test_fork(void) {
         CHECK(ok);
     }
     CHECK(forward_equals(reference, 2)); /* the parent's pool still works */
+}
+
+/* ---- thread creation failing ---- */
+
+/* How many more pthread_create calls may succeed; -1: all (the default). The library's pool
+ * threads are created through this definition, which interposes the C library's. */
+static atomic_int creations_allowed = -1;
+
+int pthread_create(pthread_t *thread, const pthread_attr_t *attributes, void *(*body)(void *), void *argument) {
+    static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    if (!real) {
+        void *symbol = dlsym(RTLD_NEXT, "pthread_create");
+        if (!symbol) return EAGAIN;
+        memcpy(&real, &symbol, sizeof real);
+    }
+    int allowed = atomic_load(&creations_allowed);
+    while (allowed > 0 && !atomic_compare_exchange_weak(&creations_allowed, &allowed, allowed - 1)) {}
+    if (allowed == 0) return EAGAIN;
+    return real(thread, attributes, body, argument);
+}
+
+static void test_thread_creation_fails(void) {
+    CHECK(fastfood_set_num_threads(1) == FASTFOOD_OK);
+    CHECK(pool_threads(0) == 0);
+    /* No thread can be created: 4 threads asked for, the caller computes alone. */
+    atomic_store(&creations_allowed, 0);
+    CHECK(forward_equals(reference, 4));
+    CHECK(forward_equals(reference, 4));
+    CHECK(fastfood_get_num_threads() == 4);
+    CHECK(pool_threads(0) == 0);
+    /* One more can: the call runs on two. */
+    CHECK(fastfood_set_num_threads(1) == FASTFOOD_OK);
+    atomic_store(&creations_allowed, 1);
+    CHECK(forward_equals(reference, 4));
+    CHECK(pool_threads(1) == 1);
+    /* Creation works again: the next call starts the rest. */
+    atomic_store(&creations_allowed, -1);
+    CHECK(forward_equals(reference, 4));
+    CHECK(pool_threads(3) == 3);
+    CHECK(fastfood_set_num_threads(1) == FASTFOOD_OK);
+    CHECK(pool_threads(0) == 0);
 }
 
 /* ---- floating-point modes ---- */
@@ -496,6 +543,7 @@ int main(int argc, char **argv) {
     }
     test_fork();
     test_fp_modes();
+    test_thread_creation_fails();
     test_cancellation();
     test_signals();
     test_affinity();
