@@ -68,7 +68,7 @@ EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
 BENCH_TORCH  := $(BUILD)/bench-torch/bench_torch
 
 C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized $(BINDIR_BUILD)/test_process $(BINDIR_BUILD)/test_paths $(BINDIR_BUILD)/test_no_memory $(BINDIR_BUILD)/test_batch_sizes $(BINDIR_BUILD)/test_executor \
-               $(BINDIR_BUILD)/test_scratch_bounds
+               $(BINDIR_BUILD)/test_scratch_bounds $(BINDIR_BUILD)/test_io_faults
 
 .PHONY: deps-test deps-demo distributed distributed-demo test-distributed
 .PHONY: all lib lenet bench-torch bench-lenet-threads test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind coverage test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
@@ -136,9 +136,9 @@ test-bindings: $(BINDIR_BUILD)/test_cpp $(BINDIR_BUILD)/ffi_conformance
 
 # Sanitizers and valgrind over the C tests and examples. The library itself is Swift and not
 # instrumented; ASan's allocator and LeakSanitizer still see all its allocations.
-# Not run under them: test_no_alloc, test_no_memory and test_scratch_bounds, which replace the
-# allocator themselves (test_scratch_bounds checks what neither sees: pool threads writing past
-# a call's scratch).
+# Not run under them: test_no_alloc, test_no_memory, test_scratch_bounds and test_io_faults, which
+# replace the allocator or system-call wrappers themselves (test_scratch_bounds checks what
+# neither sees: pool threads writing past a call's scratch).
 SANITIZE     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 CHECKED      := test_capi test_bad_inputs test_threads test_training test_hostile_files test_stress test_batch_sizes test_executor \
                 gradient_check fc_replacement
@@ -220,8 +220,8 @@ test-fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 # Swift runtime is not instrumented, so Tests/CAPI/tsan.supp drops the reports on lazily
 # initialised globals (swift_once orders them). Not run here: test_capi (it checks the process's
 # signal handlers, and TSan installs its own), test_process (TSan cannot fork a multi-threaded
-# process), test_no_alloc, test_no_memory and test_scratch_bounds (they replace the allocator,
-# which TSan intercepts).
+# process), test_no_alloc, test_no_memory, test_scratch_bounds and test_io_faults (they replace
+# the allocator or system-call wrappers, which TSan intercepts).
 TSAN_LIB     := $(BUILD)/tsan-lib/libfastfood.so.$(SOVERSION)
 TSAN_RT_DIR  := $(dir $(shell $(FUZZ_CC) -print-file-name=libclang_rt.tsan-x86_64.so 2>/dev/null))
 SWIFT_RT_DIR := $(abspath $(dir $(FUZZ_CC))../lib/swift/linux)

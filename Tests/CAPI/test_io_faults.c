@@ -1,0 +1,217 @@
+/*
+ * test_io_faults.c - saving and loading files when the system calls fail or are interrupted.
+ *
+ * This program's own read, write, fsync and close replace the C library's (the real ones are the
+ * system calls). While a fault is armed they fail or cut short the library's calls on its files
+ * (descriptors above 2), as a failing disk, a network file system or a signal would:
+ *   - write, fsync or close failing with EIO: the save returns FASTFOOD_ERROR_IO naming the step
+ *     ("cannot write", "cannot flush", "cannot close"), the old file stays byte for byte, and no
+ *     temporary file is left;
+ *   - write and read interrupted (EINTR on every other call) or short (one byte per call): the
+ *     save and the load succeed, bit for bit (the header's "EINTR is retried");
+ *   - read failing with EIO: FASTFOOD_ERROR_IO "cannot read"; read meeting the end of the file
+ *     after its header (the file shrank after it was measured): FASTFOOD_ERROR_BAD_FORMAT
+ *     "ended early"; the caller's layer pointer and parameters untouched either way.
+ * Each case also checks that its fault was injected at least once. Not run under the sanitizers
+ * or valgrind (it replaces system-call wrappers they intercept).
+ * Prints "N passed, M failed"; exit status 1 on failure.
+ */
+#define _GNU_SOURCE
+#include <fastfood.h>
+
+#include "dir_entries.h"
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define CHECK_RNG_SEED 0x9e3779b97f4a7c15ULL
+#include "check.h"
+
+enum fault { NONE, WRITE_EIO, FSYNC_EIO, CLOSE_EIO, WRITE_EINTR, WRITE_SHORT, READ_EINTR, READ_SHORT,
+             READ_EIO, READ_EARLY_END };
+static enum fault armed = NONE;
+static int calls, injected; /* calls of the armed kind on a file, and faults injected */
+
+ssize_t write(int fd, const void *buffer, size_t count) {
+    if (fd > 2 && (armed == WRITE_EIO || armed == WRITE_EINTR || armed == WRITE_SHORT)) {
+        calls++;
+        if (armed == WRITE_EIO || (armed == WRITE_EINTR && calls % 2 == 1)) {
+            injected++;
+            errno = armed == WRITE_EIO ? EIO : EINTR;
+            return -1;
+        }
+        if (armed == WRITE_SHORT && count > 1) {
+            injected++;
+            count = 1;
+        }
+    }
+    return syscall(SYS_write, fd, buffer, count);
+}
+
+ssize_t read(int fd, void *buffer, size_t count) {
+    if (fd > 2 && armed >= READ_EINTR) {
+        calls++;
+        if (armed == READ_EIO || (armed == READ_EINTR && calls % 2 == 1) || (armed == READ_EARLY_END && calls > 1)) {
+            injected++;
+            if (armed == READ_EARLY_END) return 0;
+            errno = armed == READ_EIO ? EIO : EINTR;
+            return -1;
+        }
+        if (armed == READ_SHORT && count > 1) {
+            injected++;
+            count = 1;
+        }
+    }
+    return syscall(SYS_read, fd, buffer, count);
+}
+
+int fsync(int fd) {
+    if (fd > 2 && armed == FSYNC_EIO) {
+        injected++;
+        errno = EIO;
+        return -1;
+    }
+    return (int)syscall(SYS_fsync, fd);
+}
+
+int close(int fd) {
+    int result = (int)syscall(SYS_close, fd); /* the descriptor is released either way, as on Linux */
+    if (fd > 2 && armed == CLOSE_EIO && result == 0) {
+        injected++;
+        errno = EIO;
+        return -1;
+    }
+    return result;
+}
+
+static void arm(enum fault fault) {
+    armed = fault;
+    calls = injected = 0;
+}
+
+static char dir[] = "/tmp/fastfood_io_XXXXXX";
+
+/* The whole file, malloc'd (read before any fault is armed); NULL if it cannot be read. */
+static unsigned char *slurp(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    unsigned char *data = NULL;
+    size_t n = 0;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long end = ftell(f);
+        if (end > 0 && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)end)) != NULL) {
+            n = fread(data, 1, (size_t)end, f);
+            if (n != (size_t)end) { free(data); data = NULL; }
+        }
+    }
+    fclose(f);
+    *size = n;
+    return data;
+}
+
+int main(void) {
+    if (!mkdtemp(dir)) { printf("cannot create a directory under /tmp\n"); return 2; }
+    char path[128];
+    snprintf(path, sizeof path, "%s/layer", dir);
+    fastfood_layer *layer = NULL, *other = NULL;
+    CHECK(fastfood_layer_create(100, 300, 7, FASTFOOD_LAYER_BIAS, &layer) == FASTFOOD_OK);
+    CHECK(fastfood_layer_create(100, 300, 8, FASTFOOD_LAYER_BIAS, &other) == FASTFOOD_OK);
+    if (!layer || !other) return report();
+    size_t n = fastfood_layer_param_count(layer);
+    float *params = xmalloc(n * sizeof *params), *changed = xmalloc(n * sizeof *changed);
+    float *loaded = xmalloc(n * sizeof *loaded);
+    CHECK(fastfood_init_params_f32(layer, 1, 1.0, params) == FASTFOOD_OK);
+    for (size_t i = 0; i < n; i++) changed[i] = (float)uniform();
+
+    /* The file every failed save must leave as it is. */
+    CHECK(fastfood_save_file_f32(layer, params, path) == FASTFOOD_OK);
+    size_t size = 0;
+    unsigned char *original = slurp(path, &size);
+    CHECK(original != NULL && size > 64);
+
+    /* A save whose write, fsync or close fails: an I/O error naming the step, nothing changed. */
+    static const struct { enum fault fault; const char *message; } failing[] = {
+        {WRITE_EIO, "cannot write"}, {FSYNC_EIO, "cannot flush"}, {CLOSE_EIO, "cannot close"}};
+    for (size_t i = 0; i < sizeof failing / sizeof failing[0]; i++) {
+        arm(failing[i].fault);
+        fastfood_status status = fastfood_save_file_f32(other, changed, path);
+        int faults = injected;
+        arm(NONE);
+        CHECK(faults > 0);
+        CHECK(status == FASTFOOD_ERROR_IO);
+        const char *message = fastfood_last_error_message();
+        if (!strstr(message, failing[i].message) || !strstr(message, "Input/output error"))
+            printf("  %s: message \"%s\"\n", failing[i].message, message);
+        CHECK(strstr(message, failing[i].message) != NULL && strstr(message, "Input/output error") != NULL);
+        size_t now_size = 0;
+        unsigned char *now = slurp(path, &now_size);
+        CHECK(now != NULL && now_size == size && memcmp(now, original, size) == 0);
+        free(now);
+        CHECK(count_entries(dir) == 1); /* no temporary file left */
+    }
+
+    /* Interrupted and short writes: the save completes, byte for byte what an untroubled one writes. */
+    static const enum fault retried_writes[] = {WRITE_EINTR, WRITE_SHORT};
+    for (size_t i = 0; i < 2; i++) {
+        arm(retried_writes[i]);
+        fastfood_status status = fastfood_save_file_f32(layer, params, path);
+        int faults = injected;
+        arm(NONE);
+        CHECK(faults > 0);
+        CHECK(status == FASTFOOD_OK);
+        size_t now_size = 0;
+        unsigned char *now = slurp(path, &now_size);
+        CHECK(now != NULL && now_size == size && memcmp(now, original, size) == 0);
+        free(now);
+        CHECK(count_entries(dir) == 1);
+    }
+
+    /* Interrupted and short reads: the load completes, bit for bit. */
+    static const enum fault retried_reads[] = {READ_EINTR, READ_SHORT};
+    for (size_t i = 0; i < 2; i++) {
+        fastfood_layer *out = NULL;
+        memset(loaded, 0, n * sizeof *loaded);
+        arm(retried_reads[i]);
+        fastfood_status status = fastfood_load_file_f32(path, &out, loaded, n);
+        int faults = injected;
+        arm(NONE);
+        CHECK(faults > 0);
+        CHECK(status == FASTFOOD_OK && out != NULL);
+        CHECK(memcmp(loaded, params, n * sizeof *params) == 0);
+        CHECK(out && fastfood_layer_seed(out) == 7 && fastfood_layer_out_features(out) == 300);
+        fastfood_layer_destroy(out);
+    }
+
+    /* A read that fails, or ends after the header: refused, the caller's outputs untouched. */
+    static const struct { enum fault fault; fastfood_status status; const char *message; } bad_reads[] = {
+        {READ_EIO, FASTFOOD_ERROR_IO, "cannot read"}, {READ_EARLY_END, FASTFOOD_ERROR_BAD_FORMAT, "ended early"}};
+    for (size_t i = 0; i < 2; i++) {
+        fastfood_layer *const sentinel = (fastfood_layer *)(uintptr_t)0x99;
+        fastfood_layer *out = sentinel;
+        for (size_t j = 0; j < n; j++) loaded[j] = -3.0f;
+        arm(bad_reads[i].fault);
+        fastfood_status status = fastfood_load_file_f32(path, &out, loaded, n);
+        int faults = injected;
+        arm(NONE);
+        CHECK(faults > 0);
+        CHECK(status == bad_reads[i].status);
+        const char *message = fastfood_last_error_message();
+        if (!strstr(message, bad_reads[i].message)) printf("  %s: message \"%s\"\n", bad_reads[i].message, message);
+        CHECK(strstr(message, bad_reads[i].message) != NULL);
+        int untouched = out == sentinel;
+        for (size_t j = 0; j < n; j++) untouched &= loaded[j] == -3.0f;
+        CHECK(untouched);
+    }
+
+    unlink(path);
+    rmdir(dir);
+    free(original);
+    free(params), free(changed), free(loaded);
+    fastfood_layer_destroy(layer);
+    fastfood_layer_destroy(other);
+    return report();
+}
