@@ -16,12 +16,18 @@ extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 extern void __libc_free(void *);
 
-void *malloc(size_t n) { return malloc_hook() ? __libc_malloc(n) : NULL; }
-void *calloc(size_t a, size_t b) { return malloc_hook() ? __libc_calloc(a, b) : NULL; }
-void *realloc(void *p, size_t n) { return malloc_hook() ? __libc_realloc(p, n) : NULL; }
-void *memalign(size_t alignment, size_t n) { return malloc_hook() ? __libc_memalign(alignment, n) : NULL; }
-void *aligned_alloc(size_t alignment, size_t n) { return malloc_hook() ? __libc_memalign(alignment, n) : NULL; }
-void *valloc(size_t n) { return malloc_hook() ? __libc_memalign(4096, n) : NULL; }
+/* A refused allocation sets errno to ENOMEM, as the C library's does (glibc's pthread_create
+ * asserts that it did when the memory for a thread runs out). */
+static inline void *refused(void) {
+    errno = ENOMEM;
+    return NULL;
+}
+void *malloc(size_t n) { return malloc_hook() ? __libc_malloc(n) : refused(); }
+void *calloc(size_t a, size_t b) { return malloc_hook() ? __libc_calloc(a, b) : refused(); }
+void *realloc(void *p, size_t n) { return malloc_hook() ? __libc_realloc(p, n) : refused(); }
+void *memalign(size_t alignment, size_t n) { return malloc_hook() ? __libc_memalign(alignment, n) : refused(); }
+void *aligned_alloc(size_t alignment, size_t n) { return malloc_hook() ? __libc_memalign(alignment, n) : refused(); }
+void *valloc(size_t n) { return malloc_hook() ? __libc_memalign(4096, n) : refused(); }
 int posix_memalign(void **out, size_t alignment, size_t n) {
     if (!malloc_hook()) return ENOMEM;
     void *p = __libc_memalign(alignment, n);
