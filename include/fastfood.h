@@ -124,11 +124,11 @@ extern "C" {
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
 #define FASTFOOD_VERSION_MINOR 4
-#define FASTFOOD_VERSION_PATCH 1
+#define FASTFOOD_VERSION_PATCH 2
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10401
+#define FASTFOOD_VERSION_NUMBER 10402
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.4.1"
+#define FASTFOOD_VERSION_STRING "1.4.2"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.

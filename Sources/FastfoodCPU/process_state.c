@@ -63,6 +63,14 @@ int fastfood_internal_start_pool_thread(void *(*body)(void *), void *argument) {
     return result;
 }
 
+static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_work_available = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t pool_job_finished = PTHREAD_COND_INITIALIZER;
+
+pthread_mutex_t *fastfood_internal_pool_mutex(void) { return &pool_mutex; }
+pthread_cond_t *fastfood_internal_pool_work_available(void) { return &pool_work_available; }
+pthread_cond_t *fastfood_internal_pool_job_finished(void) { return &pool_job_finished; }
+
 void fastfood_internal_name_pool_thread(void) { pthread_setname_np(pthread_self(), "fastfood-pool"); }
 
 int fastfood_internal_usable_cpus(void) {

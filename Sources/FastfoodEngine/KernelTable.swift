@@ -9,17 +9,26 @@ import FastfoodKernelsAVX512
 /// environment variable FASTFOOD_CPU (generic, avx2 or avx512) forces a variant if the CPU
 /// supports it; otherwise, or if it names none we have, the widest variant the CPU supports.
 /// All variants give bit-identical results.
+///
+/// No array and no Swift String here: the first call may come when memory is exhausted, and
+/// building either there (an array's type metadata alone takes some thirty allocations in the
+/// Swift runtime) aborts the process instead of failing the call.
 enum KernelTable {
     static let selected: KernelVariant = {
         let features = fastfood_internal_cpu_features()
-        let supported: [KernelVariant] = [FastfoodKernels.Kernels.variant]
-            + (features & FASTFOOD_CPU_AVX2 != 0 ? [FastfoodKernelsAVX2.Kernels.variant] : [])
-            + (features & FASTFOOD_CPU_AVX512 != 0 ? [FastfoodKernelsAVX512.Kernels.variant] : [])
+        let generic = FastfoodKernels.Kernels.variant
+        let avx2 = features & FASTFOOD_CPU_AVX2 != 0 ? FastfoodKernelsAVX2.Kernels.variant : nil
+        let avx512 = features & FASTFOOD_CPU_AVX512 != 0 ? FastfoodKernelsAVX512.Kernels.variant : nil
         if let forced = getenv("FASTFOOD_CPU") {
-            let wanted = String(cString: forced)
-            if let match = supported.first(where: { $0.name.description == wanted }) { return match }
+            func names(_ variant: KernelVariant?) -> Bool {
+                guard let variant else { return false }
+                return strcmp(forced, UnsafeRawPointer(variant.name.utf8Start).assumingMemoryBound(to: CChar.self)) == 0
+            }
+            if names(generic) { return generic }
+            if names(avx2), let avx2 { return avx2 }
+            if names(avx512), let avx512 { return avx512 }
         }
-        return supported.last ?? FastfoodKernels.Kernels.variant
+        return avx512 ?? avx2 ?? generic
     }()
 }
 

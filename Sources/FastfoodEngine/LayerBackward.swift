@@ -74,7 +74,7 @@ enum LayerBackward {
                       outputs: outputs, plan: plan, wantsGradient: wantsGradient, scratch: scratch + paramBytes,
                       partialBytes: partialBytes, workStart: partialsTotal - paramBytes, workBytes: workBytes,
                       featuresOffset: kernelBytes)
-        try WorkerPool.shared.run(tasks: tasks, maxWorkers: workers, job)
+        try WorkerPool.run(tasks: tasks, maxWorkers: workers, job)
 
         guard wantsGradient, let dparams = outputs.dparams else { return }
         let sum = job.partial(0)

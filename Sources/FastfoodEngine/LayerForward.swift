@@ -44,7 +44,7 @@ enum LayerForward {
         defer { lease.release() }
         let scratch = lease.buffer
         let kernelParams = Normalization.kernelParameters(shape, params, scratch: scratch)
-        try WorkerPool.shared.run(tasks: plan.unitCount, maxWorkers: workers, Job(
+        try WorkerPool.run(tasks: plan.unitCount, maxWorkers: workers, Job(
             layer: layer.kernelLayer, params: kernelParams, x: x, ldx: ldx, y: y, ldy: ldy, plan: plan,
             scratch: scratch + paramBytes, workBytes: workBytes, inputOffset: copiesInput ? kernelWork : nil,
             dropout: dropout, features: features))

@@ -16,69 +16,61 @@ import Synchronization
 /// threads poll for `spinNanoseconds` after a job before they sleep, and the caller polls for
 /// the last tasks before it sleeps: back-to-back calls, as in a training loop, find their
 /// workers awake.
-final class WorkerPool: @unchecked Sendable {
-    // @unchecked: every mutable field is read and written only with `mutex` held.
-    static let shared = WorkerPool()
+enum WorkerPool {
+    // Process-wide state in static storage, not a class instance: nothing here is allocated, so
+    // the first call can run, and fail with a status, when memory is exhausted (an allocation
+    // that fails in Swift aborts the process). Every nonisolated(unsafe) variable is read and
+    // written only with `mutex` held.
 
-    // Allocated once and never freed (the pool lives as long as the process): a pthread object
-    // must stay at one address, and `&property` only promises an address for one call.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let workAvailable = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private let jobFinished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    // Statically initialised pthread objects in the library's data (process_state.c): a
+    // pthread object must stay at one address, which a Swift global does not promise.
+    nonisolated(unsafe) private static let mutex = fastfood_internal_pool_mutex()!
+    nonisolated(unsafe) private static let workAvailable = fastfood_internal_pool_work_available()!
+    nonisolated(unsafe) private static let jobFinished = fastfood_internal_pool_job_finished()!
 
+    /// The thread count, mirrored for a forked child, which must not touch the mutex (another
+    /// thread of the parent may have held it at the fork). It starts at the default
+    /// (FASTFOOD_NUM_THREADS or the usable CPUs), read when the library is first used.
+    private static let configuredHint = Atomic<Int>(defaultThreadCount())
     /// Threads in use including the caller (>= 1).
-    private var configured: Int
+    nonisolated(unsafe) private static var configured = configuredHint.load(ordering: .relaxed)
     /// Pool threads started (0 until the first parallel job: loading the library starts none).
-    private var started = 0
+    nonisolated(unsafe) private static var started = 0
     /// Pool threads with an index above this (indices start at 1) exit.
-    private var keep = Int.max
-    private var exited = 0
+    nonisolated(unsafe) private static var keep = Int.max
+    nonisolated(unsafe) private static var exited = 0
 
-    private var busy = false
+    nonisolated(unsafe) private static var busy = false
     /// The job in flight: a pointer to the caller's job value, which lives on the caller's stack
     /// for the whole job, and a capture-free function that runs one of its tasks. (A stored
     /// closure would put its context on the heap: one allocation per call.)
-    private var job: UnsafeRawPointer?
-    private var invoke: ((UnsafeRawPointer, Int, Int) -> Void)?
+    nonisolated(unsafe) private static var job: UnsafeRawPointer?
+    nonisolated(unsafe) private static var invoke: ((UnsafeRawPointer, Int, Int) -> Void)?
     /// Tasks not yet claimed: nextTask ..< endTask. The caller claims from the front, pool threads
     /// from the back, so from call to call each tends to get the same rows (their data is still in
     /// its own cache), and they still balance dynamically where they meet.
-    private var nextTask = 0
-    private var endTask = 0
-    private var unfinished = 0
-    private var workerLimit = 0
+    nonisolated(unsafe) private static var nextTask = 0
+    nonisolated(unsafe) private static var endTask = 0
+    nonisolated(unsafe) private static var unfinished = 0
+    nonisolated(unsafe) private static var workerLimit = 0
     /// The caller's floating-point control bits (MXCSR) for the job in flight: pool threads
     /// compute under them, so the rounding mode and flush-to-zero are the caller's on every thread.
-    private var fpControl: UInt32 = 0
-    /// `configured`, mirrored for a forked child, which must not touch the mutex (another thread
-    /// of the parent may have held it at the fork).
-    private let configuredHint = Atomic<Int>(1)
+    nonisolated(unsafe) private static var fpControl: UInt32 = 0
     /// Jobs posted so far (with `mutex` held), and its mirror for polling without the mutex.
-    private var postedJobs = 0
-    private let postedJobsHint = Atomic<Int>(0)
+    nonisolated(unsafe) private static var postedJobs = 0
+    private static let postedJobsHint = Atomic<Int>(0)
     /// `unfinished`, mirrored for polling without the mutex.
-    private let unfinishedHint = Atomic<Int>(0)
+    private static let unfinishedHint = Atomic<Int>(0)
     /// The caller's parallel-for (fastfood_set_executor), or nil: calls then use the pool threads.
-    private var executor: Executor?
+    nonisolated(unsafe) private static var executor: Executor?
     /// The flags of the executor call in flight (ExecutorCall), grown to the largest call so far.
-    private var executorFlags: UnsafeMutablePointer<UInt8>?
-    private var executorFlagsCapacity = 0
+    nonisolated(unsafe) private static var executorFlags: UnsafeMutablePointer<UInt8>?
+    nonisolated(unsafe) private static var executorFlagsCapacity = 0
     /// The thread whose call the executor is running, while it runs: setThreadCount or
     /// setExecutor from that thread would wait for its own call (they refuse instead).
-    private var executorCaller: pthread_t?
+    nonisolated(unsafe) private static var executorCaller: pthread_t?
     /// How long a thread polls before it sleeps on a condition variable.
     static let spinNanoseconds = 100_000
-
-    private init() {
-        mutex.initialize(to: pthread_mutex_t())
-        workAvailable.initialize(to: pthread_cond_t())
-        jobFinished.initialize(to: pthread_cond_t())
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(workAvailable, nil)
-        pthread_cond_init(jobFinished, nil)
-        configured = WorkerPool.defaultThreadCount()
-        configuredHint.store(configured, ordering: .relaxed)
-    }
 
     /// In a child process forked from the one that loaded the library the pool threads do not
     /// exist, the mutex may be held by a thread that does not either, and the Swift runtime's
@@ -118,7 +110,7 @@ final class WorkerPool: @unchecked Sendable {
 
     static let maxThreads = 1024
 
-    var threadCount: Int {
+    static var threadCount: Int {
         if WorkerPool.inForkedChild { return configuredHint.load(ordering: .relaxed) }
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
@@ -129,7 +121,7 @@ final class WorkerPool: @unchecked Sendable {
     /// flight to finish. Surplus pool threads exit; new ones start with the next parallel job.
     /// Returns false, changing nothing, when called from inside an executor call on the thread
     /// whose call it runs.
-    func setThreadCount(_ count: Int) -> Bool {
+    static func setThreadCount(_ count: Int) -> Bool {
         if WorkerPool.inForkedChild {
             configuredHint.store(count, ordering: .relaxed)
             return true
@@ -146,7 +138,7 @@ final class WorkerPool: @unchecked Sendable {
     /// flight to finish; installing one ends the pool threads (a call it declines starts them
     /// again). A forked child runs every call on its calling thread and records nothing.
     /// Returns false, changing nothing, as setThreadCount.
-    func setExecutor(_ newExecutor: Executor?) -> Bool {
+    static func setExecutor(_ newExecutor: Executor?) -> Bool {
         if WorkerPool.inForkedChild { return true }
         guard lockWhenIdle() else { return false }
         executor = newExecutor
@@ -157,7 +149,7 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Locks the mutex once no job is in flight. False, with the mutex not held, when the calling
     /// thread is the one whose call the executor is running: that job ends only after we return.
-    private func lockWhenIdle() -> Bool {
+    private static func lockWhenIdle() -> Bool {
         pthread_mutex_lock(mutex)
         if let executorCaller, pthread_equal(executorCaller, pthread_self()) != 0 {
             pthread_mutex_unlock(mutex)
@@ -168,7 +160,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Ends the pool threads beyond the first `count` (mutex held, no job in flight).
-    private func endPoolThreads(keeping count: Int) {
+    private static func endPoolThreads(keeping count: Int) {
         guard started > count else { return }
         // Ask the surplus threads to exit and wait until they have. The pool counts as busy
         // meanwhile (the wait releases the mutex): a concurrent call then runs on its own
@@ -189,7 +181,7 @@ final class WorkerPool: @unchecked Sendable {
     /// Runs job.run(task:worker:) for every task in 0 ..< tasks, on at most maxWorkers threads
     /// (worker indices 0 ..< maxWorkers; the caller is worker 0), or on the installed executor.
     /// Returns when all are done; throws when the executor broke its contract.
-    func run<Job: PoolJob>(tasks: Int, maxWorkers: Int, _ job: Job) throws(ComputeFailure) {
+    static func run<Job: PoolJob>(tasks: Int, maxWorkers: Int, _ job: Job) throws(ComputeFailure) {
         let workers = min(maxWorkers, tasks)
         if workers <= 1 || WorkerPool.inForkedChild {
             for task in 0 ..< tasks { job.run(task: task, worker: 0) }
@@ -215,7 +207,7 @@ final class WorkerPool: @unchecked Sendable {
         }
         ensureStarted(workers - 1)
         withUnsafePointer(to: job) { pointer in
-            self.job = UnsafeRawPointer(pointer)
+            WorkerPool.job = UnsafeRawPointer(pointer)
             invoke = { raw, task, worker in
                 raw.assumingMemoryBound(to: Job.self).pointee.run(task: task, worker: worker)
             }
@@ -245,7 +237,7 @@ final class WorkerPool: @unchecked Sendable {
                 pthread_mutex_lock(mutex)
             }
             while unfinished > 0 { pthread_cond_wait(jobFinished, mutex) }
-            self.job = nil
+            WorkerPool.job = nil
             invoke = nil
             busy = false
             pthread_cond_broadcast(jobFinished)
@@ -255,7 +247,7 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Hands the job to the executor (mutex held on entry and on return, released while the
     /// executor runs; the pool counts as busy meanwhile, so one job at a time uses it).
-    private func runOnExecutor<Job: PoolJob>(_ executor: Executor, tasks: Int, workers: Int, _ job: Job)
+    private static func runOnExecutor<Job: PoolJob>(_ executor: Executor, tasks: Int, workers: Int, _ job: Job)
         -> ExecutorOutcome {
         let bytes = ExecutorCall.flagBytes(tasks: tasks, workers: workers)
         if bytes > executorFlagsCapacity {
@@ -292,7 +284,7 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Starts pool threads up to `count` (mutex held). A thread that cannot be created is simply
     /// not used: the job runs on fewer threads with the same results.
-    private func ensureStarted(_ count: Int) {
+    private static func ensureStarted(_ count: Int) {
         while started < count {
             // The worker's index travels as the argument's bit pattern: no context object to
             // allocate (a Swift allocation that fails aborts the process). The thread blocks the
@@ -300,7 +292,7 @@ final class WorkerPool: @unchecked Sendable {
             let index = UnsafeMutableRawPointer(bitPattern: started + 1)
             let result = fastfood_internal_start_pool_thread({ raw in
                 fastfood_internal_name_pool_thread()
-                WorkerPool.shared.workerLoop(index: Int(bitPattern: raw))
+                WorkerPool.workerLoop(index: Int(bitPattern: raw))
                 return nil
             }, index)
             if result != 0 { return }
@@ -308,7 +300,7 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private func workerLoop(index: Int) {
+    private static func workerLoop(index: Int) {
         pthread_mutex_lock(mutex)
         while true {
             if index > keep {
@@ -356,20 +348,20 @@ final class WorkerPool: @unchecked Sendable {
 
 /// The library-wide thread count (>= 1), used by every compute call.
 public enum Threading {
-    public static var threadCount: Int { WorkerPool.shared.threadCount }
+    public static var threadCount: Int { WorkerPool.threadCount }
     /// 0 means one thread per usable CPU (the affinity mask); counts are clamped to 1 ...
     /// maxThreadCount (a negative count means 1). False (nothing changed) when called from inside
     /// an executor call on the thread whose call it runs: waiting for that call would never end.
     @discardableResult
     public static func setThreadCount(_ count: Int) -> Bool {
         let clamped = count == 0 ? WorkerPool.usableProcessors() : max(1, min(count, WorkerPool.maxThreads))
-        return WorkerPool.shared.setThreadCount(clamped)
+        return WorkerPool.setThreadCount(clamped)
     }
     public static let maxThreadCount = WorkerPool.maxThreads
     /// Later parallel calls run on `executor` (nil: on the library's pool threads). False as
     /// setThreadCount.
     @discardableResult
-    public static func setExecutor(_ executor: Executor?) -> Bool { WorkerPool.shared.setExecutor(executor) }
+    public static func setExecutor(_ executor: Executor?) -> Bool { WorkerPool.setExecutor(executor) }
 }
 
 /// Work for the pool: a value describing one call, whose tasks are independent.

@@ -10,6 +10,12 @@
  * documented result, FASTFOOD_ERROR_OUT_OF_MEMORY (or, for file calls, the I/O error a failing
  * allocation inside the C library causes) with a non-empty message, and leave the library usable.
  * A crash ends the program: the test fails.
+ *
+ * First use (since 1.4.2): each scenario again in a fresh process (this program run with
+ * --first), where it is the first call after creating the layers, armed with N = 0, 1, 2, ...
+ * until it succeeds: the one-time state (the worker pool, the kernel table, the thread-count
+ * default) is set up under the same conditions. Before 1.4.2 such a first call died in the Swift
+ * runtime (an array's type metadata, the pool's class instance) for budgets up to 36.
  * Prints "N passed, M failed"; exit status 1 on failure.
  */
 #define _GNU_SOURCE
@@ -21,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static atomic_int armed;
@@ -106,6 +113,17 @@ static fastfood_status threads(size_t batch) {
     return s;
 }
 
+/* Two calls without a status: a thread count of at least 1, a variant name. */
+static fastfood_status thread_count(size_t batch) {
+    (void)batch;
+    return fastfood_get_num_threads() >= 1 ? FASTFOOD_OK : FASTFOOD_ERROR_INVALID_ARGUMENT;
+}
+static fastfood_status cpu_variant(size_t batch) {
+    (void)batch;
+    const char *name = fastfood_cpu_variant();
+    return name && name[0] ? FASTFOOD_OK : FASTFOOD_ERROR_INVALID_ARGUMENT;
+}
+
 static const struct {
     const char *name;
     scenario call;
@@ -131,9 +149,101 @@ static const struct {
     {"load", load, FASTFOOD_OK, 0},
     {"load_file", load_file, FASTFOOD_OK, 1},
     {"two threads", threads, FASTFOOD_OK, 0},
+    {"get_num_threads", thread_count, FASTFOOD_OK, 0},
+    {"cpu_variant", cpu_variant, FASTFOOD_OK, 0},
 };
 
-int main(void) {
+/* The outcome of one armed call: 0 the documented result, 10 a clean failure (out of memory, or
+ * the I/O error of a file call, with the call's message), 1 anything else; -1 never returned. */
+static int armed_call(size_t s, long n, size_t batch, int verbose) {
+    atomic_store(&budget, n);
+    atomic_store(&armed, 1);
+    fastfood_status st = scenarios[s].call(batch);
+    atomic_store(&armed, 0);
+    const char *message = fastfood_last_error_message();
+    if (st == scenarios[s].expected) return 0;
+    if (st == FASTFOOD_ERROR_OUT_OF_MEMORY || (scenarios[s].may_fail_io && st == FASTFOOD_ERROR_IO)) {
+        if (message[0] != 0 && strstr(message, "fastfood_") == message) return 10;
+        if (verbose) printf("FAIL %s with %ld allocations: status %d, message \"%s\"\n", scenarios[s].name, n, st, message);
+        return 1;
+    }
+    if (verbose) printf("FAIL %s with %ld allocations: status %d (%s)\n", scenarios[s].name, n, st, message);
+    return 1;
+}
+
+/* --first S N: scenario S as the first call of this process, with N allocations; then, unarmed,
+ * once more (the library must still work). Exit status as armed_call's. */
+static int first_use(size_t s, long n) {
+    if (fastfood_layer_create(IN, OUT, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &small) != FASTFOOD_OK ||
+        fastfood_layer_create(BIG_IN, BIG_OUT, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &big) != FASTFOOD_OK)
+        return 2;
+    param_count = fastfood_layer_param_count(small);
+    size_t big_count = fastfood_layer_param_count(big);
+    enum { BATCH = 8 };
+    params = malloc(big_count * sizeof *params);
+    dparams = malloc(big_count * sizeof *dparams);
+    x = calloc(BATCH * BIG_IN, sizeof *x);
+    y = calloc(BATCH * 2 * BIG_OUT, sizeof *y);
+    phi = calloc(BATCH * 2 * BIG_OUT, sizeof *phi);
+    dx = calloc(BATCH * BIG_IN, sizeof *dx);
+    if (!params || !dparams || !x || !y || !dx || !phi) return 2;
+    for (size_t i = 0; i < big_count; i++) params[i] = 0.5f; /* no library call before the armed one */
+    if (fastfood_save_size(small, FASTFOOD_TYPE_F32, &image_size) != FASTFOOD_OK || !(image = malloc(image_size)) ||
+        fastfood_save_f32(small, params, image, image_size) != FASTFOOD_OK || fastfood_save_file_f32(small, params, path) != FASTFOOD_OK)
+        return 2;
+    layer = big;
+    int outcome = armed_call(s, n, BATCH, 1);
+    if (outcome != 1 && scenarios[s].call(BATCH) != scenarios[s].expected) {
+        printf("FAIL %s: not usable after a first call with %ld allocations (%s)\n", scenarios[s].name, n,
+               fastfood_last_error_message());
+        outcome = 1;
+    }
+    fflush(stdout);
+    return outcome;
+}
+
+/* Runs scenario S as a fresh process's first call with 0, 1, 2, ... allocations until it succeeds. */
+static void test_first_use(size_t s) {
+    int good = 1, succeeded = 0;
+    long n;
+    for (n = 0; n < 400 && good && !succeeded; n++) {
+        char scenario_arg[24], budget_arg[24];
+        snprintf(scenario_arg, sizeof scenario_arg, "%zu", s);
+        snprintf(budget_arg, sizeof budget_arg, "%ld", n);
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid < 0) { good = 0; break; }
+        if (pid == 0) {
+            execl("/proc/self/exe", "test_no_memory", "--first", scenario_arg, budget_arg, path, (char *)NULL);
+            _exit(2);
+        }
+        int status = 0;
+        if (waitpid(pid, &status, 0) != pid) { good = 0; break; }
+        if (WIFSIGNALED(status)) {
+            printf("FAIL %s as the first call with %ld allocations: killed by signal %d\n", scenarios[s].name, n,
+                   WTERMSIG(status));
+            good = 0;
+        } else if (WEXITSTATUS(status) == 0) {
+            succeeded = 1;
+        } else if (WEXITSTATUS(status) != 10) {
+            printf("FAIL %s as the first call with %ld allocations: exit status %d\n", scenarios[s].name, n,
+                   WEXITSTATUS(status));
+            good = 0;
+        }
+    }
+    if (good && !succeeded) printf("FAIL %s as the first call never succeeded\n", scenarios[s].name);
+    CHECK(good && succeeded);
+    if (good && succeeded && n >= 2)
+        printf("  %-24s as the first call: fails cleanly with 0 .. %ld allocations\n", scenarios[s].name, n - 2);
+    else if (good && succeeded)
+        printf("  %-24s as the first call: needs no allocation\n", scenarios[s].name);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 5 && strcmp(argv[1], "--first") == 0) {
+        snprintf(path, sizeof path, "%s", argv[4]);
+        return first_use((size_t)strtoul(argv[2], NULL, 10), strtol(argv[3], NULL, 10));
+    }
     int fd = mkstemp(path);
     if (fd < 0) return 2;
     close(fd);
@@ -197,6 +307,7 @@ int main(void) {
         if (n >= 2) printf("  %-24s fails cleanly with 0 .. %ld allocations\n", scenarios[s].name, n - 2);
         else printf("  %-24s needs no allocation\n", scenarios[s].name);
     }
+    for (size_t s = 0; s < n_scenarios; s++) test_first_use(s);
     unlink(path);
     return report();
 }

@@ -1,6 +1,8 @@
 #ifndef FASTFOOD_CPU_H
 #define FASTFOOD_CPU_H
 
+#include <pthread.h>
+
 /* Internal C helpers of the engine: CPU features, process and floating-point state.
  * Bits of fastfood_internal_cpu_features(). */
 #define FASTFOOD_CPU_AVX2 1   /* AVX2 and FMA: what -target-cpu haswell code needs */
@@ -30,6 +32,13 @@ __attribute__((visibility("hidden"))) int fastfood_internal_usable_cpus(void);
  * in, and sigwait() or signalfd() setups see it. Returns 0 or pthread_create's error (also
  * ENOMEM where the attributes cannot be set up). */
 __attribute__((visibility("hidden"))) int fastfood_internal_start_pool_thread(void *(*body)(void *), void *argument);
+
+/* The worker pool's mutex and condition variables: statically initialised objects in the
+ * library's data, so the pool needs no allocation (the first call may come when memory is
+ * exhausted, and an allocation that fails in Swift aborts the process). */
+__attribute__((visibility("hidden"))) pthread_mutex_t *fastfood_internal_pool_mutex(void);
+__attribute__((visibility("hidden"))) pthread_cond_t *fastfood_internal_pool_work_available(void);
+__attribute__((visibility("hidden"))) pthread_cond_t *fastfood_internal_pool_job_finished(void);
 
 /* Names the calling pool thread "fastfood-pool" (what top -H, ps -L, gdb and perf show). */
 __attribute__((visibility("hidden"))) void fastfood_internal_name_pool_thread(void);
