@@ -124,6 +124,12 @@ static fastfood_status cpu_variant(size_t batch) {
     return name && name[0] ? FASTFOOD_OK : FASTFOOD_ERROR_INVALID_ARGUMENT;
 }
 
+static fastfood_status fwht(size_t batch) { return fastfood_fwht_f32(x, 512, batch, 512); } /* batch vectors of 512 fit in x (BIG_IN floats a row) */
+static fastfood_status no_executor(size_t batch) {
+    (void)batch;
+    return fastfood_set_executor(NULL, NULL);
+}
+
 static const struct {
     const char *name;
     scenario call;
@@ -151,6 +157,8 @@ static const struct {
     {"two threads", threads, FASTFOOD_OK, 0},
     {"get_num_threads", thread_count, FASTFOOD_OK, 0},
     {"cpu_variant", cpu_variant, FASTFOOD_OK, 0},
+    {"fwht", fwht, FASTFOOD_OK, 0},
+    {"set_executor (NULL)", no_executor, FASTFOOD_OK, 0},
 };
 
 /* The outcome of one armed call: 0 the documented result, 10 a clean failure (out of memory, or
