@@ -19,8 +19,8 @@ import Synchronization
 enum WorkerPool {
     // Process-wide state in static storage, not a class instance: nothing here is allocated, so
     // the first call can run, and fail with a status, when memory is exhausted (an allocation
-    // that fails in Swift aborts the process). Every nonisolated(unsafe) variable is read and
-    // written only with `mutex` held.
+    // that fails in Swift aborts the process). Every `nonisolated(unsafe) static var` is read and
+    // written only with `mutex` held; the atomics mirror some of them for reading without it.
 
     // Statically initialised pthread objects in the library's data (process_state.c): a
     // pthread object must stay at one address, which a Swift global does not promise.
