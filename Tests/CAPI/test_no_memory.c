@@ -47,6 +47,7 @@ enum { IN = 100, OUT = 300, BIG_IN = 1000, BIG_OUT = 3000 };
  * compute call must first allocate. */
 static fastfood_layer *layer, *small, *big;
 static float *params, *x, *y, *dx, *dparams, *phi;
+static double *params64, *x64, *y64, *dx64, *dparams64; /* for the double calls */
 static unsigned char *image;
 static size_t image_size, param_count;
 static char path[64] = "/tmp/fastfood_no_memory_XXXXXX";
@@ -124,6 +125,10 @@ static fastfood_status cpu_variant(size_t batch) {
     return name && name[0] ? FASTFOOD_OK : FASTFOOD_ERROR_INVALID_ARGUMENT;
 }
 
+static fastfood_status forward64(size_t batch) { return fastfood_forward_f64(layer, params64, batch, x64, BIG_IN, y64, BIG_OUT); }
+static fastfood_status backward64(size_t batch) {
+    return fastfood_backward_f64(layer, params64, batch, x64, BIG_IN, y64, BIG_OUT, dx64, BIG_IN, dparams64, 0);
+}
 static fastfood_status fwht(size_t batch) { return fastfood_fwht_f32(x, 512, batch, 512); } /* batch vectors of 512 fit in x (BIG_IN floats a row) */
 static fastfood_status no_executor(size_t batch) {
     (void)batch;
@@ -142,6 +147,8 @@ static const struct {
     {"forward", forward, FASTFOOD_OK, 0},
     {"forward in place", forward_in_place, FASTFOOD_OK, 0},
     {"backward", backward, FASTFOOD_OK, 0},
+    {"forward (double)", forward64, FASTFOOD_OK, 0},
+    {"backward (double)", backward64, FASTFOOD_OK, 0},
     {"forward_train", train, FASTFOOD_OK, 0},
     {"features_forward", features, FASTFOOD_OK, 0},
     {"features_backward", features_backward, FASTFOOD_OK, 0},
@@ -160,6 +167,19 @@ static const struct {
     {"fwht", fwht, FASTFOOD_OK, 0},
     {"set_executor (NULL)", no_executor, FASTFOOD_OK, 0},
 };
+
+/* The double calls' buffers for `rows` rows of the big layer (parameters 0.25); 0 if out of memory. */
+static int allocate_doubles(size_t rows) {
+    size_t count = fastfood_layer_param_count(big);
+    params64 = malloc(count * sizeof *params64);
+    dparams64 = malloc(count * sizeof *dparams64);
+    x64 = calloc(rows * BIG_IN, sizeof *x64);
+    y64 = calloc(rows * BIG_OUT, sizeof *y64);
+    dx64 = calloc(rows * BIG_IN, sizeof *dx64);
+    if (!params64 || !dparams64 || !x64 || !y64 || !dx64) return 0;
+    for (size_t i = 0; i < count; i++) params64[i] = 0.25;
+    return 1;
+}
 
 /* The outcome of one armed call: 0 the documented result, 10 a clean failure (out of memory, or
  * the I/O error of a file call, with the call's message), 1 anything else; -1 never returned. */
@@ -194,7 +214,7 @@ static int first_use(size_t s, long n) {
     y = calloc(BATCH * 2 * BIG_OUT, sizeof *y);
     phi = calloc(BATCH * 2 * BIG_OUT, sizeof *phi);
     dx = calloc(BATCH * BIG_IN, sizeof *dx);
-    if (!params || !dparams || !x || !y || !dx || !phi) return 2;
+    if (!params || !dparams || !x || !y || !dx || !phi || !allocate_doubles(BATCH)) return 2;
     for (size_t i = 0; i < big_count; i++) params[i] = 0.5f; /* no library call before the armed one */
     if (fastfood_save_size(small, FASTFOOD_TYPE_F32, &image_size) != FASTFOOD_OK || !(image = malloc(image_size)) ||
         fastfood_save_f32(small, params, image, image_size) != FASTFOOD_OK || fastfood_save_file_f32(small, params, path) != FASTFOOD_OK)
@@ -270,7 +290,7 @@ int main(int argc, char **argv) {
     fastfood_init_params_f32(big, 1, 30.0, params);
     fastfood_save_size(layer, FASTFOOD_TYPE_F32, &image_size);
     image = malloc(image_size);
-    if (!params || !dparams || !x || !y || !dx || !phi || !image) return 2;
+    if (!params || !dparams || !x || !y || !dx || !phi || !image || !allocate_doubles(MAX_BATCH)) return 2;
     fastfood_save_f32(layer, params, image, image_size);
     fastfood_set_num_threads(1);
 
