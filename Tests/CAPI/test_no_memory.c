@@ -168,22 +168,34 @@ static const struct {
     {"set_executor (NULL)", no_executor, FASTFOOD_OK, 0},
 };
 
-/* The double calls' buffers for `rows` rows of the big layer (parameters 0.25); 0 if out of memory. */
-static int allocate_doubles(size_t rows) {
+/* The layers, buffers for `rows` rows of the big one (parameters 0.5 and 0.25, set without a
+ * library call) and a saved image of the small one; 0 if any of it fails. */
+static int set_up(size_t rows) {
+    if (fastfood_layer_create(IN, OUT, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &small) != FASTFOOD_OK ||
+        fastfood_layer_create(BIG_IN, BIG_OUT, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &big) != FASTFOOD_OK)
+        return 0;
+    param_count = fastfood_layer_param_count(small);
     size_t count = fastfood_layer_param_count(big);
+    params = malloc(count * sizeof *params);
+    dparams = malloc(count * sizeof *dparams);
+    x = calloc(rows * BIG_IN, sizeof *x);
+    y = calloc(rows * 2 * BIG_OUT, sizeof *y);
+    phi = calloc(rows * 2 * BIG_OUT, sizeof *phi);
+    dx = calloc(rows * BIG_IN, sizeof *dx);
     params64 = malloc(count * sizeof *params64);
     dparams64 = malloc(count * sizeof *dparams64);
     x64 = calloc(rows * BIG_IN, sizeof *x64);
     y64 = calloc(rows * BIG_OUT, sizeof *y64);
     dx64 = calloc(rows * BIG_IN, sizeof *dx64);
-    if (!params64 || !dparams64 || !x64 || !y64 || !dx64) return 0;
-    for (size_t i = 0; i < count; i++) params64[i] = 0.25;
-    return 1;
+    if (!params || !dparams || !x || !y || !dx || !phi || !params64 || !dparams64 || !x64 || !y64 || !dx64) return 0;
+    for (size_t i = 0; i < count; i++) params[i] = 0.5f, params64[i] = 0.25;
+    return fastfood_save_size(small, FASTFOOD_TYPE_F32, &image_size) == FASTFOOD_OK && (image = malloc(image_size)) &&
+           fastfood_save_f32(small, params, image, image_size) == FASTFOOD_OK;
 }
 
-/* The outcome of one armed call: 0 the documented result, 10 a clean failure (out of memory, or
- * the I/O error of a file call, with the call's message), 1 anything else; -1 never returned. */
-static int armed_call(size_t s, long n, size_t batch, int verbose) {
+/* Scenario S with N allocations allowed: 0 for its documented result, 10 for a clean failure (out
+ * of memory, or the I/O error of a file call, with the call's message), 1 (printed) otherwise. */
+static int armed_call(size_t s, long n, size_t batch) {
     atomic_store(&budget, n);
     atomic_store(&armed, 1);
     fastfood_status st = scenarios[s].call(batch);
@@ -192,35 +204,20 @@ static int armed_call(size_t s, long n, size_t batch, int verbose) {
     if (st == scenarios[s].expected) return 0;
     if (st == FASTFOOD_ERROR_OUT_OF_MEMORY || (scenarios[s].may_fail_io && st == FASTFOOD_ERROR_IO)) {
         if (message[0] != 0 && strstr(message, "fastfood_") == message) return 10;
-        if (verbose) printf("FAIL %s with %ld allocations: status %d, message \"%s\"\n", scenarios[s].name, n, st, message);
+        printf("FAIL %s with %ld allocations: status %d, message \"%s\"\n", scenarios[s].name, n, st, message);
         return 1;
     }
-    if (verbose) printf("FAIL %s with %ld allocations: status %d (%s)\n", scenarios[s].name, n, st, message);
+    printf("FAIL %s with %ld allocations: status %d (%s)\n", scenarios[s].name, n, st, message);
     return 1;
 }
 
 /* --first S N: scenario S as the first call of this process, with N allocations; then, unarmed,
  * once more (the library must still work). Exit status as armed_call's. */
 static int first_use(size_t s, long n) {
-    if (fastfood_layer_create(IN, OUT, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &small) != FASTFOOD_OK ||
-        fastfood_layer_create(BIG_IN, BIG_OUT, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &big) != FASTFOOD_OK)
-        return 2;
-    param_count = fastfood_layer_param_count(small);
-    size_t big_count = fastfood_layer_param_count(big);
     enum { BATCH = 8 };
-    params = malloc(big_count * sizeof *params);
-    dparams = malloc(big_count * sizeof *dparams);
-    x = calloc(BATCH * BIG_IN, sizeof *x);
-    y = calloc(BATCH * 2 * BIG_OUT, sizeof *y);
-    phi = calloc(BATCH * 2 * BIG_OUT, sizeof *phi);
-    dx = calloc(BATCH * BIG_IN, sizeof *dx);
-    if (!params || !dparams || !x || !y || !dx || !phi || !allocate_doubles(BATCH)) return 2;
-    for (size_t i = 0; i < big_count; i++) params[i] = 0.5f; /* no library call before the armed one */
-    if (fastfood_save_size(small, FASTFOOD_TYPE_F32, &image_size) != FASTFOOD_OK || !(image = malloc(image_size)) ||
-        fastfood_save_f32(small, params, image, image_size) != FASTFOOD_OK || fastfood_save_file_f32(small, params, path) != FASTFOOD_OK)
-        return 2;
+    if (!set_up(BATCH) || fastfood_save_file_f32(small, params, path) != FASTFOOD_OK) return 2;
     layer = big;
-    int outcome = armed_call(s, n, BATCH, 1);
+    int outcome = armed_call(s, n, BATCH);
     if (outcome != 1 && scenarios[s].call(BATCH) != scenarios[s].expected) {
         printf("FAIL %s: not usable after a first call with %ld allocations (%s)\n", scenarios[s].name, n,
                fastfood_last_error_message());
@@ -275,23 +272,10 @@ int main(int argc, char **argv) {
     int fd = mkstemp(path);
     if (fd < 0) return 2;
     close(fd);
-    if (fastfood_layer_create(IN, OUT, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &small) != FASTFOOD_OK ||
-        fastfood_layer_create(BIG_IN, BIG_OUT, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &big) != FASTFOOD_OK)
-        return 2;
-    layer = small;
-    param_count = fastfood_layer_param_count(small);
     enum { MAX_BATCH = 200 };
-    params = malloc(fastfood_layer_param_count(big) * sizeof *params);
-    dparams = malloc(fastfood_layer_param_count(big) * sizeof *dparams);
-    x = calloc(MAX_BATCH * BIG_IN, sizeof *x);
-    y = calloc(MAX_BATCH * 2 * BIG_OUT, sizeof *y);
-    phi = calloc(MAX_BATCH * 2 * BIG_OUT, sizeof *phi);
-    dx = calloc(MAX_BATCH * BIG_IN, sizeof *dx);
+    if (!set_up(MAX_BATCH)) return 2;
+    layer = small;
     fastfood_init_params_f32(big, 1, 30.0, params);
-    fastfood_save_size(layer, FASTFOOD_TYPE_F32, &image_size);
-    image = malloc(image_size);
-    if (!params || !dparams || !x || !y || !dx || !phi || !image || !allocate_doubles(MAX_BATCH)) return 2;
-    fastfood_save_f32(layer, params, image, image_size);
     fastfood_set_num_threads(1);
 
     size_t n_scenarios = sizeof scenarios / sizeof scenarios[0];
@@ -309,23 +293,10 @@ int main(int argc, char **argv) {
             batch = 8 + 8 * (size_t)n; /* a new, larger size each time: scratch must grow */
             if (batch > MAX_BATCH) batch = MAX_BATCH;
             layer = big;
-            atomic_store(&budget, n);
-            atomic_store(&armed, 1);
-            fastfood_status st = scenarios[s].call(batch);
-            atomic_store(&armed, 0);
+            int outcome = armed_call(s, n, batch);
             layer = small;
-            const char *message = fastfood_last_error_message();
-            if (st == scenarios[s].expected) {
-                succeeded = 1;
-            } else if (st == FASTFOOD_ERROR_OUT_OF_MEMORY || (scenarios[s].may_fail_io && st == FASTFOOD_ERROR_IO)) {
-                if (message[0] == 0 || strstr(message, "fastfood_") != message) {
-                    printf("FAIL %s with %ld allocations: status %d, message \"%s\"\n", scenarios[s].name, n, st, message);
-                    good = 0;
-                }
-            } else {
-                printf("FAIL %s with %ld allocations: status %d (%s)\n", scenarios[s].name, n, st, message);
-                good = 0;
-            }
+            succeeded = outcome == 0;
+            good = outcome != 1;
         }
         if (!succeeded) printf("FAIL %s never succeeded\n", scenarios[s].name);
         CHECK(good && succeeded);
