@@ -1,12 +1,14 @@
 /*
- * dir_entries.h - the number of entries in a directory, for tests that check a call left no
- * file (or file descriptor) behind, and of the library's pool threads (/proc/self/task).
+ * dir_entries.h - what calls leave in the file system and the process, for the tests that check
+ * it: the number of entries in a directory (no file or file descriptor left behind), whether a
+ * file holds exactly given bytes, and the number of the library's pool threads.
  */
 #ifndef FASTFOOD_TEST_DIR_ENTRIES_H
 #define FASTFOOD_TEST_DIR_ENTRIES_H
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,6 +20,18 @@ static inline int count_entries(const char *dir) {
     for (struct dirent *e; (e = readdir(d)) != NULL;) n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
     closedir(d);
     return n;
+}
+
+/* 1 if the file at `path` holds exactly the `length` bytes at `data`. */
+static inline int file_equals(const char *path, const unsigned char *data, size_t length) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    unsigned char *buffer = malloc(length + 1);
+    size_t got = buffer ? fread(buffer, 1, length + 1, f) : 0;
+    fclose(f);
+    int same = buffer && got == length && memcmp(buffer, data, length) == 0;
+    free(buffer);
+    return same;
 }
 
 /* Threads of this process named fastfood-pool, waiting up to 2 s for the count to reach `want`

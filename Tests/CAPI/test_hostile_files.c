@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "dir_entries.h"
 
 
 static unsigned char *good;
@@ -56,27 +57,6 @@ static int rejected(const unsigned char *data, size_t length, const char *file) 
     return ok;
 }
 
-static int file_equals(const char *path, const unsigned char *data, size_t length) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    unsigned char *buffer = malloc(length + 1);
-    size_t got = fread(buffer, 1, length + 1, f);
-    fclose(f);
-    int same = got == length && memcmp(buffer, data, length) == 0;
-    free(buffer);
-    return same;
-}
-
-static int directory_entries(const char *dir) {
-    char command[512];
-    snprintf(command, sizeof command, "ls -A %s | wc -l", dir);
-    FILE *p = popen(command, "r");
-    int n = -1;
-    if (p && fscanf(p, "%d", &n) != 1) n = -1;
-    if (p) pclose(p);
-    return n;
-}
-
 /* A save that fails must leave the previous file byte-identical and no temporary file behind. */
 static void check_failed_save(const char *dir, const char *path, const char *why) {
     fastfood_layer *big = NULL;
@@ -87,7 +67,7 @@ static void check_failed_save(const char *dir, const char *path, const char *why
     if (st != FASTFOOD_ERROR_IO) printf("  %s: status %d (%s)\n", why, st, fastfood_last_error_message());
     CHECK(st == FASTFOOD_ERROR_IO);
     CHECK(file_equals(path, good, size));
-    CHECK(directory_entries(dir) == 1);
+    CHECK(count_entries(dir) == 1);
     free(p);
     fastfood_layer_destroy(big);
 }

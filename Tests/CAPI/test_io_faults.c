@@ -36,37 +36,39 @@ enum fault { NONE, WRITE_EIO, FSYNC_EIO, CLOSE_EIO, WRITE_EINTR, WRITE_SHORT, RE
 static enum fault armed = NONE;
 static int calls, injected; /* calls of the armed kind on a file, and faults injected */
 
-ssize_t write(int fd, const void *buffer, size_t count) {
-    if (fd > 2 && (armed == WRITE_EIO || armed == WRITE_EINTR || armed == WRITE_SHORT)) {
-        calls++;
-        if (armed == WRITE_EIO || (armed == WRITE_EINTR && calls % 2 == 1)) {
-            injected++;
-            errno = armed == WRITE_EIO ? EIO : EINTR;
-            return -1;
-        }
-        if (armed == WRITE_SHORT && count > 1) {
-            injected++;
-            count = 1;
-        }
+/* What the armed fault makes of a read or write of *count bytes on descriptor fd, given this
+ * call's kinds of fault (NONE where it has none): 1 to make the call, *count cut to one byte for
+ * a short one; else the call's result, -1 with errno (EIO, or EINTR on every other call) or 0
+ * (the end of the file, after the first call). */
+static ssize_t fault_for(int fd, size_t *count, enum fault eio, enum fault eintr, enum fault shortened,
+                         enum fault early_end) {
+    if (fd <= 2 || armed == NONE || (armed != eio && armed != eintr && armed != shortened && armed != early_end))
+        return 1;
+    calls++;
+    if (armed == early_end && calls > 1) {
+        injected++;
+        return 0;
     }
-    return syscall(SYS_write, fd, buffer, count);
+    if (armed == eio || (armed == eintr && calls % 2 == 1)) {
+        injected++;
+        errno = armed == eio ? EIO : EINTR;
+        return -1;
+    }
+    if (armed == shortened && *count > 1) {
+        injected++;
+        *count = 1;
+    }
+    return 1;
+}
+
+ssize_t write(int fd, const void *buffer, size_t count) {
+    ssize_t fault = fault_for(fd, &count, WRITE_EIO, WRITE_EINTR, WRITE_SHORT, NONE);
+    return fault == 1 ? syscall(SYS_write, fd, buffer, count) : fault;
 }
 
 ssize_t read(int fd, void *buffer, size_t count) {
-    if (fd > 2 && armed >= READ_EINTR) {
-        calls++;
-        if (armed == READ_EIO || (armed == READ_EINTR && calls % 2 == 1) || (armed == READ_EARLY_END && calls > 1)) {
-            injected++;
-            if (armed == READ_EARLY_END) return 0;
-            errno = armed == READ_EIO ? EIO : EINTR;
-            return -1;
-        }
-        if (armed == READ_SHORT && count > 1) {
-            injected++;
-            count = 1;
-        }
-    }
-    return syscall(SYS_read, fd, buffer, count);
+    ssize_t fault = fault_for(fd, &count, READ_EIO, READ_EINTR, READ_SHORT, READ_EARLY_END);
+    return fault == 1 ? syscall(SYS_read, fd, buffer, count) : fault;
 }
 
 int fsync(int fd) {
@@ -95,24 +97,6 @@ static void arm(enum fault fault) {
 
 static char dir[] = "/tmp/fastfood_io_XXXXXX";
 
-/* The whole file, malloc'd (read before any fault is armed); NULL if it cannot be read. */
-static unsigned char *slurp(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    unsigned char *data = NULL;
-    size_t n = 0;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long end = ftell(f);
-        if (end > 0 && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)end)) != NULL) {
-            n = fread(data, 1, (size_t)end, f);
-            if (n != (size_t)end) { free(data); data = NULL; }
-        }
-    }
-    fclose(f);
-    *size = n;
-    return data;
-}
-
 int main(void) {
     if (!mkdtemp(dir)) { printf("cannot create a directory under /tmp\n"); return 2; }
     char path[128];
@@ -127,11 +111,13 @@ int main(void) {
     CHECK(fastfood_init_params_f32(layer, 1, 1.0, params) == FASTFOOD_OK);
     for (size_t i = 0; i < n; i++) changed[i] = (float)uniform();
 
-    /* The file every failed save must leave as it is. */
+    /* The file every failed save must leave as it is: the layer's saved image. */
     CHECK(fastfood_save_file_f32(layer, params, path) == FASTFOOD_OK);
     size_t size = 0;
-    unsigned char *original = slurp(path, &size);
-    CHECK(original != NULL && size > 64);
+    CHECK(fastfood_save_size(layer, FASTFOOD_TYPE_F32, &size) == FASTFOOD_OK);
+    unsigned char *original = xmalloc(size);
+    CHECK(fastfood_save_f32(layer, params, original, size) == FASTFOOD_OK);
+    CHECK(file_equals(path, original, size));
 
     /* A save whose write, fsync or close fails: an I/O error naming the step, nothing changed. */
     static const struct { enum fault fault; const char *message; } failing[] = {
@@ -147,10 +133,7 @@ int main(void) {
         if (!strstr(message, failing[i].message) || !strstr(message, "Input/output error"))
             printf("  %s: message \"%s\"\n", failing[i].message, message);
         CHECK(strstr(message, failing[i].message) != NULL && strstr(message, "Input/output error") != NULL);
-        size_t now_size = 0;
-        unsigned char *now = slurp(path, &now_size);
-        CHECK(now != NULL && now_size == size && memcmp(now, original, size) == 0);
-        free(now);
+        CHECK(file_equals(path, original, size));
         CHECK(count_entries(dir) == 1); /* no temporary file left */
     }
 
@@ -163,10 +146,7 @@ int main(void) {
         arm(NONE);
         CHECK(faults > 0);
         CHECK(status == FASTFOOD_OK);
-        size_t now_size = 0;
-        unsigned char *now = slurp(path, &now_size);
-        CHECK(now != NULL && now_size == size && memcmp(now, original, size) == 0);
-        free(now);
+        CHECK(file_equals(path, original, size));
         CHECK(count_entries(dir) == 1);
     }
 
