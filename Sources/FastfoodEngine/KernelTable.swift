@@ -20,13 +20,12 @@ enum KernelTable {
         let avx2 = features & FASTFOOD_CPU_AVX2 != 0 ? FastfoodKernelsAVX2.Kernels.variant : nil
         let avx512 = features & FASTFOOD_CPU_AVX512 != 0 ? FastfoodKernelsAVX512.Kernels.variant : nil
         if let forced = getenv("FASTFOOD_CPU") {
-            func names(_ variant: KernelVariant?) -> Bool {
-                guard let variant else { return false }
-                return strcmp(forced, UnsafeRawPointer(variant.name.utf8Start).assumingMemoryBound(to: CChar.self)) == 0
+            func names(_ variant: KernelVariant) -> Bool {
+                strcmp(forced, UnsafeRawPointer(variant.name.utf8Start).assumingMemoryBound(to: CChar.self)) == 0
             }
             if names(generic) { return generic }
-            if names(avx2), let avx2 { return avx2 }
-            if names(avx512), let avx512 { return avx512 }
+            if let avx2, names(avx2) { return avx2 }
+            if let avx512, names(avx512) { return avx512 }
         }
         return avx512 ?? avx2 ?? generic
     }()
