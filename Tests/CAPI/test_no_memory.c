@@ -9,7 +9,9 @@
  * library), then run with N = 0, 1, 2, ... until it succeeds: each run must give the call's
  * documented result, FASTFOOD_ERROR_OUT_OF_MEMORY (or, for file calls, the I/O error a failing
  * allocation inside the C library causes) with a non-empty message, and leave the library usable.
- * A crash ends the program: the test fails.
+ * A crash ends the program: the test fails. Between them the scenarios call the other 48
+ * exported functions armed, float and double alike (fastfood_last_error_message reads each
+ * call's message).
  *
  * First use (since 1.4.2): each scenario again in a fresh process (this program run with
  * --first), where it is the first call after creating the layers, armed with N = 0, 1, 2, ...
@@ -47,10 +49,12 @@ enum { IN = 100, OUT = 300, BIG_IN = 1000, BIG_OUT = 3000 };
  * compute call must first allocate. */
 static fastfood_layer *layer, *small, *big;
 static float *params, *x, *y, *dx, *dparams, *phi;
-static double *params64, *x64, *y64, *dx64, *dparams64; /* for the double calls */
-static unsigned char *image;
-static size_t image_size, param_count;
+static double *params64, *x64, *y64, *dx64, *dparams64, *phi64; /* for the double calls */
+static size_t *perm;                                            /* the big layer's permutations */
+static unsigned char *image, *image64;                          /* the small layer saved, float and double */
+static size_t image_size, image64_size, param_count;
 static char path[64] = "/tmp/fastfood_no_memory_XXXXXX";
+static char path64[72]; /* path with "-f64" appended: the small layer saved in doubles */
 
 /* One scenario: a call; returns its status. `batch` grows so the thread's scratch must grow. */
 typedef fastfood_status (*scenario)(size_t batch);
@@ -75,6 +79,10 @@ static fastfood_status backward(size_t batch) {
 static fastfood_status train(size_t batch) {
     return fastfood_forward_train_f32(layer, params, batch, x, BIG_IN, y, BIG_OUT, 0.1, 0.1, 0.1, 1, 2);
 }
+static fastfood_status train_backward(size_t batch) {
+    return fastfood_backward_train_f32(layer, params, batch, x, BIG_IN, y, BIG_OUT, dx, BIG_IN, dparams, 0, 0.1, 0.1,
+                                       0.1, 1, 2);
+}
 static fastfood_status features(size_t batch) { return fastfood_features_forward_f32(layer, params, batch, x, BIG_IN, phi, 2 * BIG_OUT); }
 static fastfood_status features_backward(size_t batch) {
     return fastfood_features_backward_f32(layer, params, batch, x, BIG_IN, phi, 2 * BIG_OUT, dx, BIG_IN, dparams, 0);
@@ -84,6 +92,7 @@ static fastfood_status features_backward_from_phi(size_t batch) {
                                                    BIG_IN, dparams, 0);
 }
 static fastfood_status init(size_t batch) { return fastfood_init_params_preset_f32(layer, FASTFOOD_INIT_VARIANCE, batch, 1.0, params); }
+static fastfood_status init_sigma(size_t batch) { return fastfood_init_params_f32(layer, batch, 0.5, params); }
 static fastfood_status init_bad(size_t batch) { (void)batch; return fastfood_init_params_f32(layer, 1, -1.0, params); }
 static fastfood_status save(size_t batch) { (void)batch; return fastfood_save_f32(small, params, image, image_size); }
 static fastfood_status save_file(size_t batch) { (void)batch; return fastfood_save_file_f32(small, params, path); }
@@ -134,6 +143,68 @@ static fastfood_status no_executor(size_t batch) {
     (void)batch;
     return fastfood_set_executor(NULL, NULL);
 }
+static fastfood_status train64(size_t batch) {
+    return fastfood_forward_train_f64(layer, params64, batch, x64, BIG_IN, y64, BIG_OUT, 0.1, 0.1, 0.1, 1, 2);
+}
+static fastfood_status train_backward64(size_t batch) {
+    return fastfood_backward_train_f64(layer, params64, batch, x64, BIG_IN, y64, BIG_OUT, dx64, BIG_IN, dparams64, 0,
+                                       0.1, 0.1, 0.1, 1, 2);
+}
+static fastfood_status features64(size_t batch) {
+    return fastfood_features_forward_f64(layer, params64, batch, x64, BIG_IN, phi64, 2 * BIG_OUT);
+}
+static fastfood_status features_backward64(size_t batch) {
+    return fastfood_features_backward_f64(layer, params64, batch, x64, BIG_IN, phi64, 2 * BIG_OUT, dx64, BIG_IN,
+                                          dparams64, 0);
+}
+static fastfood_status features_backward_from_phi64(size_t batch) {
+    return fastfood_features_backward_from_phi_f64(layer, params64, batch, x64, BIG_IN, phi64, 2 * BIG_OUT, phi64,
+                                                   2 * BIG_OUT, dx64, BIG_IN, dparams64, 0);
+}
+static fastfood_status fwht64(size_t batch) { return fastfood_fwht_f64(x64, 512, batch, 512); }
+static fastfood_status init64(size_t batch) {
+    return fastfood_init_params_preset_f64(layer, FASTFOOD_INIT_NEAR_IDENTITY, batch, 0.5, params64);
+}
+static fastfood_status init_sigma64(size_t batch) { return fastfood_init_params_f64(layer, batch, 0.5, params64); }
+static fastfood_status save64(size_t batch) { (void)batch; return fastfood_save_f64(small, params64, image64, image64_size); }
+static fastfood_status save_file64(size_t batch) { (void)batch; return fastfood_save_file_f64(small, params64, path64); }
+static fastfood_status load64(size_t batch) {
+    (void)batch;
+    fastfood_layer *l = NULL;
+    fastfood_status s = fastfood_load_f64(image64, image64_size, &l, dparams64, param_count);
+    fastfood_layer_destroy(l);
+    return s;
+}
+static fastfood_status load_file64(size_t batch) {
+    (void)batch;
+    fastfood_layer *l = NULL;
+    fastfood_status s = fastfood_load_file_f64(path64, &l, dparams64, param_count);
+    fastfood_layer_destroy(l);
+    return s;
+}
+static fastfood_status file_info(size_t batch) {
+    (void)batch;
+    uint32_t type = 0;
+    fastfood_status s = fastfood_load_file_info(path64, NULL, NULL, NULL, NULL, &type, NULL);
+    return s == FASTFOOD_OK && type != FASTFOOD_TYPE_F64 ? FASTFOOD_ERROR_BAD_FORMAT : s;
+}
+static fastfood_status permutation(size_t batch) { (void)batch; return fastfood_layer_permutation(layer, perm); }
+
+/* The layer's sizes, flags and seed, its saved size, the version, a status's name (calls that
+ * cannot fail, and fastfood_save_size). */
+static fastfood_status queries(size_t batch) {
+    (void)batch;
+    size_t d = fastfood_layer_block_size(layer), k = fastfood_layer_num_blocks(layer), bytes = 0;
+    int sane = fastfood_layer_in_features(layer) <= d && fastfood_layer_out_features(layer) <= k * d &&
+               fastfood_layer_param_count(layer) == 3 * k * d + fastfood_layer_out_features(layer) &&
+               fastfood_save_size(layer, FASTFOOD_TYPE_F64, &bytes) == FASTFOOD_OK &&
+               bytes > fastfood_layer_param_count(layer) * sizeof(double) &&
+               fastfood_layer_flags(layer) == (FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED) &&
+               fastfood_layer_seed(layer) == 3 && fastfood_version_number() == FASTFOOD_VERSION_NUMBER &&
+               strcmp(fastfood_version_string(), FASTFOOD_VERSION_STRING) == 0 &&
+               fastfood_status_string(FASTFOOD_ERROR_OUT_OF_MEMORY)[0] != 0;
+    return sane ? FASTFOOD_OK : FASTFOOD_ERROR_INVALID_ARGUMENT;
+}
 
 static const struct {
     const char *name;
@@ -150,10 +221,12 @@ static const struct {
     {"forward (double)", forward64, FASTFOOD_OK, 0},
     {"backward (double)", backward64, FASTFOOD_OK, 0},
     {"forward_train", train, FASTFOOD_OK, 0},
+    {"backward_train", train_backward, FASTFOOD_OK, 0},
     {"features_forward", features, FASTFOOD_OK, 0},
     {"features_backward", features_backward, FASTFOOD_OK, 0},
     {"features_backward_from_phi", features_backward_from_phi, FASTFOOD_OK, 0},
     {"init_params_preset", init, FASTFOOD_OK, 0},
+    {"init_params", init_sigma, FASTFOOD_OK, 0},
     {"init_params (bad sigma)", init_bad, FASTFOOD_ERROR_INVALID_ARGUMENT, 0},
     {"save", save, FASTFOOD_OK, 0},
     {"save_file", save_file, FASTFOOD_OK, 1},
@@ -166,10 +239,25 @@ static const struct {
     {"cpu_variant", cpu_variant, FASTFOOD_OK, 0},
     {"fwht", fwht, FASTFOOD_OK, 0},
     {"set_executor (NULL)", no_executor, FASTFOOD_OK, 0},
+    {"forward_train (double)", train64, FASTFOOD_OK, 0},
+    {"backward_train (double)", train_backward64, FASTFOOD_OK, 0},
+    {"features_forward (double)", features64, FASTFOOD_OK, 0},
+    {"features_backward (double)", features_backward64, FASTFOOD_OK, 0},
+    {"features_from_phi (double)", features_backward_from_phi64, FASTFOOD_OK, 0},
+    {"fwht (double)", fwht64, FASTFOOD_OK, 0},
+    {"init_params_preset (double)", init64, FASTFOOD_OK, 0},
+    {"init_params (double)", init_sigma64, FASTFOOD_OK, 0},
+    {"save (double)", save64, FASTFOOD_OK, 0},
+    {"save_file (double)", save_file64, FASTFOOD_OK, 1},
+    {"load (double)", load64, FASTFOOD_OK, 0},
+    {"load_file (double)", load_file64, FASTFOOD_OK, 1},
+    {"load_file_info", file_info, FASTFOOD_OK, 1},
+    {"layer_permutation", permutation, FASTFOOD_OK, 0},
+    {"sizes, version, names", queries, FASTFOOD_OK, 0},
 };
 
 /* The layers, buffers for `rows` rows of the big one (parameters 0.5 and 0.25, set without a
- * library call) and a saved image of the small one; 0 if any of it fails. */
+ * library call) and saved images of the small one (float and double); 0 if any of it fails. */
 static int set_up(size_t rows) {
     if (fastfood_layer_create(IN, OUT, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &small) != FASTFOOD_OK ||
         fastfood_layer_create(BIG_IN, BIG_OUT, 3, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED, &big) != FASTFOOD_OK)
@@ -187,10 +275,17 @@ static int set_up(size_t rows) {
     x64 = calloc(rows * BIG_IN, sizeof *x64);
     y64 = calloc(rows * BIG_OUT, sizeof *y64);
     dx64 = calloc(rows * BIG_IN, sizeof *dx64);
-    if (!params || !dparams || !x || !y || !dx || !phi || !params64 || !dparams64 || !x64 || !y64 || !dx64) return 0;
+    phi64 = calloc(rows * 2 * BIG_OUT, sizeof *phi64);
+    perm = malloc(fastfood_layer_num_blocks(big) * fastfood_layer_block_size(big) * sizeof *perm);
+    if (!params || !dparams || !x || !y || !dx || !phi || !params64 || !dparams64 || !x64 || !y64 || !dx64 || !phi64 ||
+        !perm)
+        return 0;
     for (size_t i = 0; i < count; i++) params[i] = 0.5f, params64[i] = 0.25;
+    snprintf(path64, sizeof path64, "%s-f64", path);
     return fastfood_save_size(small, FASTFOOD_TYPE_F32, &image_size) == FASTFOOD_OK && (image = malloc(image_size)) &&
-           fastfood_save_f32(small, params, image, image_size) == FASTFOOD_OK;
+           fastfood_save_f32(small, params, image, image_size) == FASTFOOD_OK &&
+           fastfood_save_size(small, FASTFOOD_TYPE_F64, &image64_size) == FASTFOOD_OK &&
+           (image64 = malloc(image64_size)) && fastfood_save_f64(small, params64, image64, image64_size) == FASTFOOD_OK;
 }
 
 /* Scenario S with N allocations allowed: 0 for its documented result, 10 for a clean failure (out
@@ -215,7 +310,9 @@ static int armed_call(size_t s, long n, size_t batch) {
  * once more (the library must still work). Exit status as armed_call's. */
 static int first_use(size_t s, long n) {
     enum { BATCH = 8 };
-    if (!set_up(BATCH) || fastfood_save_file_f32(small, params, path) != FASTFOOD_OK) return 2;
+    if (!set_up(BATCH) || fastfood_save_file_f32(small, params, path) != FASTFOOD_OK ||
+        fastfood_save_file_f64(small, params64, path64) != FASTFOOD_OK)
+        return 2;
     layer = big;
     int outcome = armed_call(s, n, BATCH);
     if (outcome != 1 && scenarios[s].call(BATCH) != scenarios[s].expected) {
@@ -308,5 +405,6 @@ int main(int argc, char **argv) {
     }
     for (size_t s = 0; s < n_scenarios; s++) test_first_use(s);
     unlink(path);
+    unlink(path64);
     return report();
 }
