@@ -6,10 +6,11 @@
  * comes through here; they count while armed and forward to glibc's __libc_* allocator. After
  * warm-up calls of each kind, with 1 and with 2 threads, a loop of forward / backward calls
  * (float and double, several batch sizes up to the warm-up's, with and without ACCUMULATE and
- * optional outputs), training calls with dropout and random-feature calls must allocate nothing;
- * also with an executor installed (fastfood_set_executor). Two layers: 300 -> 700 with bias (two
- * blocks), and a normalised one-block 300 -> 300 with bias (FASTFOOD_LAYER_NORMALIZED's
- * constants come from the same per-thread scratch).
+ * optional outputs), training calls with dropout, random-feature calls and the standalone FWHT
+ * (float and double) must allocate nothing; also with an executor installed
+ * (fastfood_set_executor). Two layers: 300 -> 700 with bias (two blocks), and a normalised
+ * one-block 300 -> 300 with bias (FASTFOOD_LAYER_NORMALIZED's constants come from the same
+ * per-thread scratch).
  *
  * Prints "N passed, M failed"; exit status 1 on failure.
  */
@@ -80,6 +81,9 @@ static void calls(const fastfood_layer *layer, const float *p32, float *d32, con
     ok &= fastfood_backward_f64(layer, p64, batch, x64, IN, y64, OUT, dx64, IN, d64, 0) == FASTFOOD_OK;
     ok &= fastfood_backward_f64(layer, p64, batch, x64, IN, y64, OUT, NULL, 0, d64,
                                 FASTFOOD_ACCUMULATE) == FASTFOOD_OK;
+    /* The standalone FWHT on the input gradients just written (rows of IN >= 256). */
+    ok &= fastfood_fwht_f32(dx32, 256, batch, IN) == FASTFOOD_OK;
+    ok &= fastfood_fwht_f64(dx64, 256, batch, IN) == FASTFOOD_OK;
     CHECK(ok);
 }
 
