@@ -245,21 +245,29 @@ $(BUILD)/tsan/test_%: Tests/CAPI/test_%.c Tests/CAPI/check.h Tests/CAPI/malloc_h
 # instrumented for source coverage (swiftc -profile-generate -profile-coverage-mapping; its own
 # scratch path), the C tests against it (test_variants and test_capi once per kernel variant this
 # CPU has, as test-c runs them), then llvm-cov's table per source file, and every line no test
-# ran in build/cov/uncovered.txt. Not counted: code that runs only in forked children (they
-# leave through _exit, which skips writing the profile) and kernel variants the CPU lacks.
+# ran in build/cov/uncovered.txt. Forked children that leave through _exit (which skips writing
+# the profile) exit through exit instead (tools/cov_exit.c, preloaded), and every process merges
+# its counts into its test's file (%m). Not counted: processes that die of a signal, and kernel
+# variants the CPU lacks.
 COV_LIB      := $(BUILD)/cov-lib/libfastfood.so.$(SOVERSION)
+COV_EXIT     := $(BUILD)/cov-lib/cov_exit.so
 LLVM_TOOLS   := $(dir $(FUZZ_CC))
 COV_LIB_FLAGS := -c release --scratch-path .build-cov --product fastfood -Xswiftc -profile-generate \
   -Xswiftc -profile-coverage-mapping -Xswiftc -static-stdlib -Xswiftc -use-ld=lld \
   -Xlinker -soname=libfastfood.so.$(SOVERSION) -Xlinker --version-script=$(abspath $(EXPORT_MAP))
-COV_RUN      = n=$$(basename $(1))-$(2); LLVM_PROFILE_FILE=$(abspath $(BUILD)/cov)/$$n-%p.profraw \
+COV_RUN      = n=$$(basename $(1))-$(2); LLVM_PROFILE_FILE=$(abspath $(BUILD)/cov)/$$n-%m.profraw \
+  LD_PRELOAD=$(abspath $(COV_EXIT)) \
   LD_LIBRARY_PATH=$(abspath $(BUILD)/cov-lib) $(3) $(1) > $(BUILD)/cov/$$n.log 2>&1 \
   || { tail -n 20 $(BUILD)/cov/$$n.log; exit 1; }
 
 $(COV_LIB): $(SWIFT_SOURCES) $(EXPORT_MAP)
 	$(call build-library,$(COV_LIB_FLAGS))
 
-coverage: $(COV_LIB) $(C_TESTS)
+$(COV_EXIT): tools/cov_exit.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -shared -fPIC -Wall -Wextra -Werror tools/cov_exit.c -o $@
+
+coverage: $(COV_LIB) $(COV_EXIT) $(C_TESTS)
 	@rm -rf $(BUILD)/cov && mkdir -p $(BUILD)/cov
 	@for t in $(C_TESTS); do echo "== $$t"; $(call COV_RUN,$$t,default,); done
 	@for cpu in $(CPU_VARIANTS); do for t in test_variants test_capi; do echo "== $$t, FASTFOOD_CPU=$$cpu"; \
