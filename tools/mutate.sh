@@ -48,11 +48,16 @@ while IFS='|' read -r file line substitution; do
     verdict=SURVIVED
     for test in build/bin/test_*; do
         [ "$(basename "$test")" = test_cpp ] && continue
-        LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" "$test" > build/mutants/test.log 2>&1
+        # In a subshell whose stderr goes to the log: a test that crashes makes bash report the
+        # signal ("Segmentation fault"), and that report belongs in the log, not on the terminal
+        # (`; exit $?` keeps the subshell from exec'ing the command, which would leave the report
+        # to this shell).
+        (LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" "$test"; exit $?) > build/mutants/test.log 2>&1
         status=$?
         if [ $status -ne 0 ]; then
             verdict="KILLED by $(basename "$test")"
             [ $status -eq 124 ] && verdict="$verdict (timed out after $limit s)"
+            [ $status -gt 128 ] && verdict="$verdict (signal $((status - 128)))"
             break
         fi
     done
