@@ -30,6 +30,11 @@
  *                              library's pool time over its time (1.00x: the pool loses
  *                              nothing to a perfect split, and a speedup short of 2x is the
  *                              machine's)
+ *   target <limit>             after the train lines of every shape: the training-path issue's
+ *                              limits against this run's medians, shape by shape, "met" or
+ *                              "MISSED" (dropout fwd+bwd <= 1.2x plain at 1024 and 4096 wide;
+ *                              features forward and backward <= 1.3x plain; 2 threads >= 1.8x
+ *                              1 at 128 x 4096 -> 4096)
  *   small  <rows> x <shape>    a batch of 1 to 12 rows against a 16-row batch, per row, as
  *                              interleaved pairs, one thread: forward, fwd+bwd and dropout
  *                              fwd+bwd (what the last, partial unit of any batch costs)
@@ -50,8 +55,8 @@
  * itself, so the dense baseline uses its fastest kernels. The core name is printed.
  *
  * Usage: bench [--quick] [--training] [--small] [--steady]   (--quick: fewer sizes and shapes, no
- *        steady lines, for a smoke run; --training: only the train, threads, split and steady
- *        lines; --small: only the small lines; --steady: only the steady lines)
+ *        steady lines, for a smoke run; --training: only the train, threads, split, target and
+ *        steady lines; --small: only the small lines; --steady: only the steady lines)
  */
 #define _GNU_SOURCE
 #include <fastfood.h>
@@ -394,11 +399,13 @@ static pair_result pairs(operation a, operation b, void *context) {
     return (pair_result){ta[PAIRS / 2], tb[PAIRS / 2], ratio[PAIRS / 2], ratio[0], ratio[PAIRS - 1], tb[0] / ta[0]};
 }
 
-static void print_pair(const char *kind, const layer_job *j, const char *what, const char *a_name,
-                       const char *b_name, pair_result r) {
+/* Prints one pair's line; returns its median ratio. */
+static double print_pair(const char *kind, const layer_job *j, const char *what, const char *a_name,
+                         const char *b_name, pair_result r) {
     printf("%-6s %3zu x %5zu -> %5zu  %-28s %-22s %8.3f ms  %-26s %8.3f ms  ratio %5.2fx (%.2f - %.2f)\n", kind,
            j->batch, j->in, j->out, what, a_name, r.a * 1e3, b_name, r.b * 1e3, r.ratio, r.low, r.high);
     fflush(stdout);
+    return r.ratio;
 }
 
 /* ---- threads: the pool against one thread and against an ideal split -------------------------- */
@@ -490,7 +497,8 @@ static double thread_side_batch(layer_job *j, int side) {
 
 /* 15 interleaved triples (1 thread, the pool, the ideal executor), as the pairs; pairs without the
  * ideal executor when this process may use only one CPU. */
-static void bench_threads(layer_job *j, const cpu_set_t *usable) {
+/* Returns the pool's median speedup. */
+static double bench_threads(layer_job *j, const cpu_set_t *usable) {
     enum { TRIPLES = 15 };
     double t[3][TRIPLES], pool[TRIPLES], ideal[TRIPLES], loss[TRIPLES];
     int count = 0;
@@ -527,7 +535,15 @@ static void bench_threads(layer_job *j, const cpu_set_t *usable) {
            best[0] / best[2], loss[TRIPLES / 2], loss[0], loss[TRIPLES - 1]);
     fflush(stdout);
     check(fastfood_set_num_threads(1), "set_num_threads");
+    return pool[TRIPLES / 2];
 }
+
+/* One shape's figures for the training-path targets (print_targets). */
+static struct {
+    size_t batch, in, out;
+    double dropout, features_forward, features_backward, threads; /* median ratios; threads 0: not run */
+} figures[8];
+static size_t figure_count;
 
 static void bench_training(size_t batch, size_t in, size_t out, int with_threads, const cpu_set_t *usable) {
     layer_job j = make_training_job(batch, in, out);
@@ -551,12 +567,15 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
     check(fastfood_set_num_threads(1), "set_num_threads");
     print_pair("train", &j, "normalised layer", "1.0 layer fwd+bwd", "normalised fwd+bwd",
                pairs(tr_unnormalized_both, tr_plain_both, &t));
-    print_pair("train", &j, "dropout 0.1/0.1/0.2", "plain fwd+bwd", "train fwd+bwd", pairs(tr_plain_both, tr_dropout_both, &t));
+    figures[figure_count].batch = batch, figures[figure_count].in = in, figures[figure_count].out = out;
+    figures[figure_count].dropout = print_pair("train", &j, "dropout 0.1/0.1/0.2", "plain fwd+bwd", "train fwd+bwd",
+                                               pairs(tr_plain_both, tr_dropout_both, &t));
     print_pair("train", &j, "dropout rates 0", "plain fwd+bwd", "train fwd+bwd", pairs(tr_plain_both, tr_rate0_both, &t));
-    print_pair("train", &j, "random features forward", "plain forward", "features forward",
-               pairs(tr_plain_forward, tr_features_forward, &t));
-    print_pair("train", &j, "random features backward", "plain backward", "features backward",
-               pairs(tr_plain_backward, tr_features_backward, &t));
+    figures[figure_count].features_forward = print_pair("train", &j, "random features forward", "plain forward",
+                                                        "features forward", pairs(tr_plain_forward, tr_features_forward, &t));
+    figures[figure_count].features_backward = print_pair("train", &j, "random features backward", "plain backward",
+                                                         "features backward",
+                                                         pairs(tr_plain_backward, tr_features_backward, &t));
     tr_features_forward(&t); /* phi as the forward leaves it */
     print_pair("train", &j, "features backward from phi", "plain backward", "from-phi backward",
                pairs(tr_plain_backward, tr_features_backward_from_phi, &t));
@@ -564,11 +583,38 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
                pairs(tr_plain_backward, tr_dx_only, &t));
     print_pair("train", &j, "rows 16-byte aligned", "64-byte aligned fwd+bwd", "16-byte aligned fwd+bwd",
                pairs(tr_plain_both, tr_unaligned_both, &t));
-    if (with_threads) bench_threads(&j, usable);
+    figures[figure_count].threads = with_threads ? bench_threads(&j, usable) : 0;
+    figure_count++;
     free_layer_job(&j);
     free(t.phi); free(t.dphi); free(xbase); free(ybase); free(dybase); free(dxbase);
     fastfood_layer_destroy(plain.layer);
     free(plain.params);
+}
+
+/* The training-path issue's targets against this run's medians, shape by shape: dropout
+ * fwd+bwd at most 1.2x the plain call (asked at 1024 and 4096 wide), features forward and
+ * backward at most 1.3x the plain ones, two threads at least 1.8x one (asked at 128 x 4096). */
+static void print_targets(void) {
+    static const struct { const char *name; double limit; int at_least; size_t only_in[2]; } targets[] = {
+        {"dropout fwd+bwd <= 1.20x plain", 1.2, 0, {1024, 4096}},
+        {"features forward <= 1.30x plain", 1.3, 0, {0, 0}},
+        {"features backward <= 1.30x plain", 1.3, 0, {0, 0}},
+        {"2 threads >= 1.80x 1 thread", 1.8, 1, {4096, 0}},
+    };
+    for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
+        printf("target %-34s", targets[t].name);
+        for (size_t f = 0; f < figure_count; f++) {
+            if (targets[t].only_in[0] && figures[f].in != targets[t].only_in[0] && figures[f].in != targets[t].only_in[1])
+                continue;
+            double v = t == 0 ? figures[f].dropout : t == 1 ? figures[f].features_forward
+                     : t == 2 ? figures[f].features_backward : figures[f].threads;
+            if (v == 0) continue;
+            int met = targets[t].at_least ? v >= targets[t].limit : v <= targets[t].limit;
+            printf("  %zu->%zu %.2fx %s", figures[f].in, figures[f].out, v, met ? "met" : "MISSED");
+        }
+        printf("\n");
+    }
+    fflush(stdout);
 }
 
 /* ---- small batches: per-row time against a full tile's ---------------------------------------- */
@@ -749,6 +795,7 @@ int main(int argc, char **argv) {
     }
     for (size_t s = 0; s < shape_count; s++)
         bench_training(shapes[s].batch, shapes[s].in, shapes[s].out, sysconf(_SC_NPROCESSORS_ONLN) >= 2, &affinity);
+    print_targets();
     if (!quick) bench_steady(&affinity);
     return 0;
 }
