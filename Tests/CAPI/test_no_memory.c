@@ -102,20 +102,20 @@ static fastfood_status info_garbage(size_t batch) {
     return fastfood_load_info(garbage, sizeof garbage, NULL, NULL, NULL, NULL, NULL, NULL);
 }
 static fastfood_status info(size_t batch) { (void)batch; return fastfood_load_info(image, image_size, NULL, NULL, NULL, NULL, NULL, NULL); }
-static fastfood_status load(size_t batch) {
-    (void)batch;
+/* The small layer loaded from its float or double image, in memory or in its file; the layer
+ * made (if any) destroyed. */
+enum load_source { FLOAT_IMAGE, FLOAT_FILE, DOUBLE_IMAGE, DOUBLE_FILE };
+static fastfood_status load_from(enum load_source source) {
     fastfood_layer *l = NULL;
-    fastfood_status s = fastfood_load_f32(image, image_size, &l, dparams, param_count);
+    fastfood_status s = source == FLOAT_IMAGE  ? fastfood_load_f32(image, image_size, &l, dparams, param_count)
+                      : source == FLOAT_FILE   ? fastfood_load_file_f32(path, &l, dparams, param_count)
+                      : source == DOUBLE_IMAGE ? fastfood_load_f64(image64, image64_size, &l, dparams64, param_count)
+                                               : fastfood_load_file_f64(path64, &l, dparams64, param_count);
     fastfood_layer_destroy(l);
     return s;
 }
-static fastfood_status load_file(size_t batch) {
-    (void)batch;
-    fastfood_layer *l = NULL;
-    fastfood_status s = fastfood_load_file_f32(path, &l, dparams, param_count);
-    fastfood_layer_destroy(l);
-    return s;
-}
+static fastfood_status load(size_t batch) { (void)batch; return load_from(FLOAT_IMAGE); }
+static fastfood_status load_file(size_t batch) { (void)batch; return load_from(FLOAT_FILE); }
 static fastfood_status threads(size_t batch) {
     fastfood_status s = fastfood_set_num_threads(2);
     if (s == FASTFOOD_OK) s = fastfood_forward_f32(layer, params, batch, x, BIG_IN, y, BIG_OUT);
@@ -168,20 +168,8 @@ static fastfood_status init64(size_t batch) {
 static fastfood_status init_sigma64(size_t batch) { return fastfood_init_params_f64(layer, batch, 0.5, params64); }
 static fastfood_status save64(size_t batch) { (void)batch; return fastfood_save_f64(small, params64, image64, image64_size); }
 static fastfood_status save_file64(size_t batch) { (void)batch; return fastfood_save_file_f64(small, params64, path64); }
-static fastfood_status load64(size_t batch) {
-    (void)batch;
-    fastfood_layer *l = NULL;
-    fastfood_status s = fastfood_load_f64(image64, image64_size, &l, dparams64, param_count);
-    fastfood_layer_destroy(l);
-    return s;
-}
-static fastfood_status load_file64(size_t batch) {
-    (void)batch;
-    fastfood_layer *l = NULL;
-    fastfood_status s = fastfood_load_file_f64(path64, &l, dparams64, param_count);
-    fastfood_layer_destroy(l);
-    return s;
-}
+static fastfood_status load64(size_t batch) { (void)batch; return load_from(DOUBLE_IMAGE); }
+static fastfood_status load_file64(size_t batch) { (void)batch; return load_from(DOUBLE_FILE); }
 static fastfood_status file_info(size_t batch) {
     (void)batch;
     uint32_t type = 0;
