@@ -10,7 +10,7 @@
 # its own build directories), builds the library there with `make lib`, and runs this checkout's
 # C tests (build/bin/test_*, built first with `make test-c`) against it through LD_LIBRARY_PATH.
 # It prints one line per mutant:
-#   KILLED by test_x   a test failed (or crashed): the tests notice this change
+#   KILLED by test_x   a test failed (or crashed: "(signal N)" follows): the tests notice this change
 #   SURVIVED           every test passed: a missing test, or a change that alters nothing
 #   NOCHANGE           the substitution matched nothing on that line
 #   BUILDFAIL          the mutant does not compile
