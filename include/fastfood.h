@@ -59,6 +59,26 @@
  * Arguments are validated before any work; pointers are trusted to point at as many elements as
  * the sizes say (the library cannot check that).
  *
+ * MEMORY
+ *
+ * The library allocates with the C library's allocator and frees all it allocates. It holds:
+ *   - for each layer, its handle and permutations (K*D indices), until fastfood_layer_destroy();
+ *   - for each thread that makes compute calls (the forwards and backwards, training and
+ *     random-feature calls included), one work buffer sized for the call's tiles and every
+ *     worker that helps it, grown when a call needs more, never shrunk, freed when the thread
+ *     exits. After the first call of a given layer, batch size and thread count on a thread, the
+ *     same or smaller calls allocate nothing (a call made from inside an executor's task while
+ *     that thread's own call runs uses a second buffer of the thread);
+ *   - the worker pool's threads (see fastfood_set_num_threads()), started by the first call
+ *     that uses them.
+ * Temporary memory, freed before the call returns: fastfood_init_params_* and
+ * fastfood_init_params_preset_* (a parameter array, so that nothing is written on failure),
+ * fastfood_save_file_*, the loads and fastfood_load_info / fastfood_load_file_info (the file's
+ * image, permutations to check the digest). The FWHT, fastfood_save_* to memory, the layer
+ * queries and the thread, version and message calls allocate nothing. A failed allocation is
+ * FASTFOOD_ERROR_OUT_OF_MEMORY with nothing modified, in a process's first call too (since
+ * 1.4.2).
+ *
  * THREAD SAFETY
  *
  * A fastfood_layer is immutable after creation. Every function may be called concurrently from
