@@ -9,9 +9,10 @@
  * library), then run with N = 0, 1, 2, ... until it succeeds: each run must give the call's
  * documented result, FASTFOOD_ERROR_OUT_OF_MEMORY (or, for file calls, the I/O error a failing
  * allocation inside the C library causes) with a non-empty message, and leave the library usable.
- * A crash ends the program: the test fails. Between them the scenarios call the other 48
- * exported functions armed, float and double alike (fastfood_last_error_message reads each
- * call's message).
+ * A crash ends the program: the test fails. The calls the header's MEMORY section says allocate
+ * nothing, and calls refused for their arguments, must succeed with no allocation at all.
+ * Between them the scenarios call the other 48 exported functions armed, float and double alike
+ * (fastfood_last_error_message reads each call's message).
  *
  * First use (since 1.4.2): each scenario again in a fresh process (this program run with
  * --first), where it is the first call after creating the layers, armed with N = 0, 1, 2, ...
@@ -199,49 +200,50 @@ static const struct {
     scenario call;
     fastfood_status expected; /* the result with memory enough */
     int may_fail_io;          /* a C library call inside may fail with ENOMEM: an I/O error */
+    int allocates_nothing;    /* documented to allocate nothing (the header's MEMORY; a refused call) */
 } scenarios[] = {
-    {"layer_create", create_valid, FASTFOOD_OK, 0},
-    {"layer_create (in 0)", create_invalid, FASTFOOD_ERROR_INVALID_ARGUMENT, 0},
-    {"forward (bad stride)", forward_bad_stride, FASTFOOD_ERROR_INVALID_ARGUMENT, 0},
-    {"forward", forward, FASTFOOD_OK, 0},
-    {"forward in place", forward_in_place, FASTFOOD_OK, 0},
-    {"backward", backward, FASTFOOD_OK, 0},
-    {"forward (double)", forward64, FASTFOOD_OK, 0},
-    {"backward (double)", backward64, FASTFOOD_OK, 0},
-    {"forward_train", train, FASTFOOD_OK, 0},
-    {"backward_train", train_backward, FASTFOOD_OK, 0},
-    {"features_forward", features, FASTFOOD_OK, 0},
-    {"features_backward", features_backward, FASTFOOD_OK, 0},
-    {"features_backward_from_phi", features_backward_from_phi, FASTFOOD_OK, 0},
-    {"init_params_preset", init, FASTFOOD_OK, 0},
-    {"init_params", init_sigma, FASTFOOD_OK, 0},
-    {"init_params (bad sigma)", init_bad, FASTFOOD_ERROR_INVALID_ARGUMENT, 0},
-    {"save", save, FASTFOOD_OK, 0},
-    {"save_file", save_file, FASTFOOD_OK, 1},
-    {"load_info (garbage)", info_garbage, FASTFOOD_ERROR_BAD_FORMAT, 0},
-    {"load_info", info, FASTFOOD_OK, 0},
-    {"load", load, FASTFOOD_OK, 0},
-    {"load_file", load_file, FASTFOOD_OK, 1},
-    {"two threads", threads, FASTFOOD_OK, 0},
-    {"get_num_threads", thread_count, FASTFOOD_OK, 0},
-    {"cpu_variant", cpu_variant, FASTFOOD_OK, 0},
-    {"fwht", fwht, FASTFOOD_OK, 0},
-    {"set_executor (NULL)", no_executor, FASTFOOD_OK, 0},
-    {"forward_train (double)", train64, FASTFOOD_OK, 0},
-    {"backward_train (double)", train_backward64, FASTFOOD_OK, 0},
-    {"features_forward (double)", features64, FASTFOOD_OK, 0},
-    {"features_backward (double)", features_backward64, FASTFOOD_OK, 0},
-    {"features_from_phi (double)", features_backward_from_phi64, FASTFOOD_OK, 0},
-    {"fwht (double)", fwht64, FASTFOOD_OK, 0},
-    {"init_params_preset (double)", init64, FASTFOOD_OK, 0},
-    {"init_params (double)", init_sigma64, FASTFOOD_OK, 0},
-    {"save (double)", save64, FASTFOOD_OK, 0},
-    {"save_file (double)", save_file64, FASTFOOD_OK, 1},
-    {"load (double)", load64, FASTFOOD_OK, 0},
-    {"load_file (double)", load_file64, FASTFOOD_OK, 1},
-    {"load_file_info", file_info, FASTFOOD_OK, 1},
-    {"layer_permutation", permutation, FASTFOOD_OK, 0},
-    {"sizes, version, names", queries, FASTFOOD_OK, 0},
+    {"layer_create", create_valid, FASTFOOD_OK, 0, 0},
+    {"layer_create (in 0)", create_invalid, FASTFOOD_ERROR_INVALID_ARGUMENT, 0, 1},
+    {"forward (bad stride)", forward_bad_stride, FASTFOOD_ERROR_INVALID_ARGUMENT, 0, 1},
+    {"forward", forward, FASTFOOD_OK, 0, 0},
+    {"forward in place", forward_in_place, FASTFOOD_OK, 0, 0},
+    {"backward", backward, FASTFOOD_OK, 0, 0},
+    {"forward (double)", forward64, FASTFOOD_OK, 0, 0},
+    {"backward (double)", backward64, FASTFOOD_OK, 0, 0},
+    {"forward_train", train, FASTFOOD_OK, 0, 0},
+    {"backward_train", train_backward, FASTFOOD_OK, 0, 0},
+    {"features_forward", features, FASTFOOD_OK, 0, 0},
+    {"features_backward", features_backward, FASTFOOD_OK, 0, 0},
+    {"features_backward_from_phi", features_backward_from_phi, FASTFOOD_OK, 0, 0},
+    {"init_params_preset", init, FASTFOOD_OK, 0, 0},
+    {"init_params", init_sigma, FASTFOOD_OK, 0, 0},
+    {"init_params (bad sigma)", init_bad, FASTFOOD_ERROR_INVALID_ARGUMENT, 0, 1},
+    {"save", save, FASTFOOD_OK, 0, 1},
+    {"save_file", save_file, FASTFOOD_OK, 1, 0},
+    {"load_info (garbage)", info_garbage, FASTFOOD_ERROR_BAD_FORMAT, 0, 1},
+    {"load_info", info, FASTFOOD_OK, 0, 0},
+    {"load", load, FASTFOOD_OK, 0, 0},
+    {"load_file", load_file, FASTFOOD_OK, 1, 0},
+    {"two threads", threads, FASTFOOD_OK, 0, 0},
+    {"get_num_threads", thread_count, FASTFOOD_OK, 0, 1},
+    {"cpu_variant", cpu_variant, FASTFOOD_OK, 0, 1},
+    {"fwht", fwht, FASTFOOD_OK, 0, 1},
+    {"set_executor (NULL)", no_executor, FASTFOOD_OK, 0, 1},
+    {"forward_train (double)", train64, FASTFOOD_OK, 0, 0},
+    {"backward_train (double)", train_backward64, FASTFOOD_OK, 0, 0},
+    {"features_forward (double)", features64, FASTFOOD_OK, 0, 0},
+    {"features_backward (double)", features_backward64, FASTFOOD_OK, 0, 0},
+    {"features_from_phi (double)", features_backward_from_phi64, FASTFOOD_OK, 0, 0},
+    {"fwht (double)", fwht64, FASTFOOD_OK, 0, 1},
+    {"init_params_preset (double)", init64, FASTFOOD_OK, 0, 0},
+    {"init_params (double)", init_sigma64, FASTFOOD_OK, 0, 0},
+    {"save (double)", save64, FASTFOOD_OK, 0, 1},
+    {"save_file (double)", save_file64, FASTFOOD_OK, 1, 0},
+    {"load (double)", load64, FASTFOOD_OK, 0, 0},
+    {"load_file (double)", load_file64, FASTFOOD_OK, 1, 0},
+    {"load_file_info", file_info, FASTFOOD_OK, 1, 0},
+    {"layer_permutation", permutation, FASTFOOD_OK, 0, 1},
+    {"sizes, version, names", queries, FASTFOOD_OK, 0, 1},
 };
 
 /* The layers, buffers for `rows` rows of the big one (parameters 0.5 and 0.25, set without a
@@ -343,6 +345,9 @@ static void test_first_use(size_t s) {
     }
     if (good && !succeeded) printf("FAIL %s as the first call never succeeded\n", scenarios[s].name);
     CHECK(good && succeeded);
+    if (good && succeeded && scenarios[s].allocates_nothing && n >= 2)
+        printf("FAIL %s as the first call allocated, documented to allocate nothing\n", scenarios[s].name);
+    CHECK(!(good && succeeded && scenarios[s].allocates_nothing && n >= 2));
     if (good && succeeded && n >= 2)
         printf("  %-24s as the first call: fails cleanly with 0 .. %ld allocations\n", scenarios[s].name, n - 2);
     else if (good && succeeded)
@@ -385,6 +390,9 @@ int main(int argc, char **argv) {
         }
         if (!succeeded) printf("FAIL %s never succeeded\n", scenarios[s].name);
         CHECK(good && succeeded);
+        if (succeeded && scenarios[s].allocates_nothing && n >= 2)
+            printf("FAIL %s allocated, documented to allocate nothing\n", scenarios[s].name);
+        CHECK(!(succeeded && scenarios[s].allocates_nothing && n >= 2));
         /* Still usable afterwards. */
         CHECK(scenarios[s].call(4) == scenarios[s].expected);
         if (!good || !succeeded) continue;
