@@ -144,6 +144,20 @@ static fastfood_status no_executor(size_t batch) {
     (void)batch;
     return fastfood_set_executor(NULL, NULL);
 }
+static int serial_executor(void *context, void *job, fastfood_task_function run, size_t tasks, size_t workers) {
+    (void)context;
+    for (size_t t = 0; t < tasks; t++) run(job, t, t % workers);
+    return 1;
+}
+/* Installing an executor and removing it, then a thread count set and set back. */
+static fastfood_status executor_and_count(size_t batch) {
+    (void)batch;
+    fastfood_status s = fastfood_set_executor(serial_executor, NULL);
+    if (s == FASTFOOD_OK) s = fastfood_set_executor(NULL, NULL);
+    if (s == FASTFOOD_OK) s = fastfood_set_num_threads(3);
+    if (s == FASTFOOD_OK) s = fastfood_set_num_threads(1);
+    return s;
+}
 static fastfood_status train64(size_t batch) {
     return fastfood_forward_train_f64(layer, params64, batch, x64, BIG_IN, y64, BIG_OUT, 0.1, 0.1, 0.1, 1, 2);
 }
@@ -229,6 +243,7 @@ static const struct {
     {"cpu_variant", cpu_variant, FASTFOOD_OK, 0, 1},
     {"fwht", fwht, FASTFOOD_OK, 0, 1},
     {"set_executor (NULL)", no_executor, FASTFOOD_OK, 0, 1},
+    {"set_executor, set_num_threads", executor_and_count, FASTFOOD_OK, 0, 1},
     {"forward_train (double)", train64, FASTFOOD_OK, 0, 0},
     {"backward_train (double)", train_backward64, FASTFOOD_OK, 0, 0},
     {"features_forward (double)", features64, FASTFOOD_OK, 0, 0},
