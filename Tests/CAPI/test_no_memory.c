@@ -11,8 +11,8 @@
  * allocation inside the C library causes) with a non-empty message, and leave the library usable.
  * A crash ends the program: the test fails. The calls the header's MEMORY section says allocate
  * nothing, and calls refused for their arguments, must succeed with no allocation at all.
- * Between them the scenarios call the other 48 exported functions armed, float and double alike
- * (fastfood_last_error_message reads each call's message).
+ * Between them the scenarios call all 49 exported functions armed, float and double alike
+ * (and fastfood_last_error_message reads each call's message, unarmed).
  *
  * First use (since 1.4.2): each scenario again in a fresh process (this program run with
  * --first), where it is the first call after creating the layers, armed with N = 0, 1, 2, ...
@@ -193,8 +193,8 @@ static fastfood_status file_info(size_t batch) {
 }
 static fastfood_status permutation(size_t batch) { (void)batch; return fastfood_layer_permutation(layer, perm); }
 
-/* The layer's sizes, flags and seed, its saved size, the version, a status's name (calls that
- * cannot fail, and fastfood_save_size). */
+/* The layer's sizes, flags and seed, its saved size, the version, a status's name, the thread's
+ * message (calls that cannot fail, and fastfood_save_size). */
 static fastfood_status queries(size_t batch) {
     (void)batch;
     size_t d = fastfood_layer_block_size(layer), k = fastfood_layer_num_blocks(layer), bytes = 0;
@@ -205,7 +205,7 @@ static fastfood_status queries(size_t batch) {
                fastfood_layer_flags(layer) == (FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED) &&
                fastfood_layer_seed(layer) == 3 && fastfood_version_number() == FASTFOOD_VERSION_NUMBER &&
                strcmp(fastfood_version_string(), FASTFOOD_VERSION_STRING) == 0 &&
-               fastfood_status_string(FASTFOOD_ERROR_OUT_OF_MEMORY)[0] != 0;
+               fastfood_status_string(FASTFOOD_ERROR_OUT_OF_MEMORY)[0] != 0 && fastfood_last_error_message() != NULL;
     return sane ? FASTFOOD_OK : FASTFOOD_ERROR_INVALID_ARGUMENT;
 }
 
