@@ -496,8 +496,7 @@ static double thread_side_batch(layer_job *j, int side) {
 }
 
 /* 15 interleaved triples (1 thread, the pool, the ideal executor), as the pairs; pairs without the
- * ideal executor when this process may use only one CPU. */
-/* Returns the pool's median speedup. */
+ * ideal executor when this process may use only one CPU. Returns the pool's median speedup. */
 static double bench_threads(layer_job *j, const cpu_set_t *usable) {
     enum { TRIPLES = 15 };
     double t[3][TRIPLES], pool[TRIPLES], ideal[TRIPLES], loss[TRIPLES];
@@ -542,7 +541,7 @@ static double bench_threads(layer_job *j, const cpu_set_t *usable) {
 static struct {
     size_t batch, in, out;
     double dropout, features_forward, features_backward, threads; /* median ratios; threads 0: not run */
-} figures[8];
+} figures[8]; /* one per shape of main's table (5) */
 static size_t figure_count;
 
 static void bench_training(size_t batch, size_t in, size_t out, int with_threads, const cpu_set_t *usable) {
