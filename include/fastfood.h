@@ -561,7 +561,7 @@ typedef int (*fastfood_executor)(void *context, void *job, fastfood_task_functio
 FASTFOOD_API fastfood_status fastfood_set_executor(fastfood_executor executor, void *context);
 
 /**
- * The compute kernels this process uses: "generic" (baseline x86-64), "avx2" (AVX2 + FMA) or
+ * The compute kernels this process uses: "generic" (baseline x86-64), "avx2" (AVX2, FMA, BMI2) or
  * "avx512" (AVX-512 F/CD/BW/DQ/VL).
  *
  * The library carries all three and picks, when it is first used, the widest one the CPU
