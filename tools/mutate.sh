@@ -8,7 +8,9 @@
 # (\Q...\E quotes the text to replace; inside it write / as \/ and $ as \$). For each, the
 # script applies the substitution to that line in a separate worktree of HEAD (build/mutants/tree,
 # its own build directories), builds the library there with `make lib`, and runs this checkout's
-# C tests (build/bin/test_*, built first with `make test-c`) against it through LD_LIBRARY_PATH.
+# C tests (build/bin/test_*, built first with `make test-c`) against it through LD_LIBRARY_PATH,
+# then, as `make test-c` does, test_variants and test_capi under FASTFOOD_CPU set to each kernel
+# variant this CPU runs (`make print-cpu-variants`).
 # It prints one line per mutant:
 #   KILLED by test_x   a test failed (or crashed: "(signal N)" follows): the tests notice this change
 #   SURVIVED           every test passed: a missing test, or a change that alters nothing
@@ -26,6 +28,7 @@ cd "$root" || exit 2
 mutants=$(realpath "$1")
 limit=${MUTATE_TIMEOUT:-600}
 case $limit in ''|*[!0-9]*|0) echo "MUTATE_TIMEOUT must be a positive number of seconds" >&2; exit 2;; esac
+variants=$(make -s --no-print-directory print-cpu-variants) || exit 2
 ls build/bin/test_* > /dev/null 2>&1 || { echo "build the C tests first: make test-c" >&2; exit 2; }
 tree=$root/build/mutants/tree
 if [ -d "$tree" ]; then
@@ -46,16 +49,22 @@ while IFS='|' read -r file line substitution; do
         echo "BUILDFAIL $file:$line $substitution"; continue
     fi
     verdict=SURVIVED
-    for test in build/bin/test_*; do
+    # As make test-c: every test plainly, then test_variants and test_capi under each kernel
+    # variant this CPU has (FASTFOOD_CPU), which catches a wrong variant selection.
+    for test in build/bin/test_* $(for v in $variants; do echo "FASTFOOD_CPU=$v:build/bin/test_variants" \
+        "FASTFOOD_CPU=$v:build/bin/test_capi"; done); do
+        cpu=""
+        case $test in FASTFOOD_CPU=*) cpu=${test%%:*}; cpu=${cpu#FASTFOOD_CPU=}; test=${test#*:};; esac
         [ "$(basename "$test")" = test_cpp ] && continue
         # In a subshell whose stderr goes to the log: a test that crashes makes bash report the
         # signal ("Segmentation fault"), and that report belongs in the log, not on the terminal
         # (`; exit $?` keeps the subshell from exec'ing the command, which would leave the report
         # to this shell).
-        (LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" "$test"; exit $?) > build/mutants/test.log 2>&1
+        (if [ -n "$cpu" ]; then export FASTFOOD_CPU=$cpu; fi
+         LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" "$test"; exit $?) > build/mutants/test.log 2>&1
         status=$?
         if [ $status -ne 0 ]; then
-            verdict="KILLED by $(basename "$test")"
+            verdict="KILLED by $(basename "$test")${cpu:+ (FASTFOOD_CPU=$cpu)}"
             [ $status -eq 124 ] && verdict="$verdict (timed out after $limit s)"
             [ $status -gt 128 ] && verdict="$verdict (signal $((status - 128)))"
             break
