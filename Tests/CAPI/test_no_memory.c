@@ -329,6 +329,21 @@ static int first_use(size_t s, long n) {
     return outcome;
 }
 
+/* The checks and the line for scenario S after its runs with 0, 1, 2, ... allocations: `good` if
+ * none crashed or gave a wrong result, `succeeded` if one succeeded, `n` one past its budget;
+ * `when` is "" in process, " as the first call:" in fresh processes. */
+static void report_scenario(size_t s, int good, int succeeded, long n, const char *when) {
+    if (good && !succeeded) printf("FAIL %s%s never succeeded\n", scenarios[s].name, when);
+    CHECK(good && succeeded);
+    if (!good || !succeeded) return;
+    int allocated = n >= 2;
+    if (allocated && scenarios[s].allocates_nothing)
+        printf("FAIL %s%s allocated, documented to allocate nothing\n", scenarios[s].name, when);
+    CHECK(!(allocated && scenarios[s].allocates_nothing));
+    if (allocated) printf("  %-24s%s fails cleanly with 0 .. %ld allocations\n", scenarios[s].name, when, n - 2);
+    else printf("  %-24s%s needs no allocation\n", scenarios[s].name, when);
+}
+
 /* Runs scenario S as a fresh process's first call with 0, 1, 2, ... allocations until it succeeds. */
 static void test_first_use(size_t s) {
     int good = 1, succeeded = 0;
@@ -358,15 +373,7 @@ static void test_first_use(size_t s) {
             good = 0;
         }
     }
-    if (good && !succeeded) printf("FAIL %s as the first call never succeeded\n", scenarios[s].name);
-    CHECK(good && succeeded);
-    if (good && succeeded && scenarios[s].allocates_nothing && n >= 2)
-        printf("FAIL %s as the first call allocated, documented to allocate nothing\n", scenarios[s].name);
-    CHECK(!(good && succeeded && scenarios[s].allocates_nothing && n >= 2));
-    if (good && succeeded && n >= 2)
-        printf("  %-24s as the first call: fails cleanly with 0 .. %ld allocations\n", scenarios[s].name, n - 2);
-    else if (good && succeeded)
-        printf("  %-24s as the first call: needs no allocation\n", scenarios[s].name);
+    report_scenario(s, good, succeeded, n, " as the first call:");
 }
 
 int main(int argc, char **argv) {
@@ -403,16 +410,8 @@ int main(int argc, char **argv) {
             succeeded = outcome == 0;
             good = outcome != 1;
         }
-        if (!succeeded) printf("FAIL %s never succeeded\n", scenarios[s].name);
-        CHECK(good && succeeded);
-        if (succeeded && scenarios[s].allocates_nothing && n >= 2)
-            printf("FAIL %s allocated, documented to allocate nothing\n", scenarios[s].name);
-        CHECK(!(succeeded && scenarios[s].allocates_nothing && n >= 2));
-        /* Still usable afterwards. */
-        CHECK(scenarios[s].call(4) == scenarios[s].expected);
-        if (!good || !succeeded) continue;
-        if (n >= 2) printf("  %-24s fails cleanly with 0 .. %ld allocations\n", scenarios[s].name, n - 2);
-        else printf("  %-24s needs no allocation\n", scenarios[s].name);
+        CHECK(scenarios[s].call(4) == scenarios[s].expected); /* still usable afterwards */
+        report_scenario(s, good, succeeded, n, "");
     }
     for (size_t s = 0; s < n_scenarios; s++) test_first_use(s);
     unlink(path);
