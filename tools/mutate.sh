@@ -31,6 +31,24 @@ case $limit in ''|*[!0-9]*|0) echo "MUTATE_TIMEOUT must be a positive number of 
 variants=$(make -s --no-print-directory print-cpu-variants) || exit 2
 ls build/bin/test_* > /dev/null 2>&1 || { echo "build the C tests first: make test-c" >&2; exit 2; }
 tree=$root/build/mutants/tree
+
+# run_test CPU TEST: TEST against the mutant's library (with FASTFOOD_CPU=CPU unless CPU is
+# empty); when it fails, sets verdict and returns 1. In a subshell whose stderr goes to the log:
+# a test that crashes makes bash report the signal ("Segmentation fault"), and that report
+# belongs in the log, not on the terminal (`; exit $?` keeps the subshell from exec'ing the
+# command, which would leave the report to this shell).
+run_test() {
+    local cpu=$1 test=$2 status
+    (if [ -n "$cpu" ]; then export FASTFOOD_CPU=$cpu; fi
+     LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" "$test"; exit $?) > build/mutants/test.log 2>&1
+    status=$?
+    [ $status -eq 0 ] && return 0
+    verdict="KILLED by $(basename "$test")${cpu:+ (FASTFOOD_CPU=$cpu)}"
+    [ $status -eq 124 ] && verdict="$verdict (timed out after $limit s)"
+    [ $status -gt 128 ] && verdict="$verdict (signal $((status - 128)))"
+    return 1
+}
+
 if [ -d "$tree" ]; then
     git -C "$tree" checkout -q --detach HEAD 2>/dev/null
     git -C "$tree" checkout -q --detach "$(git rev-parse HEAD)" || exit 2
@@ -51,25 +69,15 @@ while IFS='|' read -r file line substitution; do
     verdict=SURVIVED
     # As make test-c: every test plainly, then test_variants and test_capi under each kernel
     # variant this CPU has (FASTFOOD_CPU), which catches a wrong variant selection.
-    for test in build/bin/test_* $(for v in $variants; do echo "FASTFOOD_CPU=$v:build/bin/test_variants" \
-        "FASTFOOD_CPU=$v:build/bin/test_capi"; done); do
-        cpu=""
-        case $test in FASTFOOD_CPU=*) cpu=${test%%:*}; cpu=${cpu#FASTFOOD_CPU=}; test=${test#*:};; esac
+    for test in build/bin/test_*; do
         [ "$(basename "$test")" = test_cpp ] && continue
-        # In a subshell whose stderr goes to the log: a test that crashes makes bash report the
-        # signal ("Segmentation fault"), and that report belongs in the log, not on the terminal
-        # (`; exit $?` keeps the subshell from exec'ing the command, which would leave the report
-        # to this shell).
-        (if [ -n "$cpu" ]; then export FASTFOOD_CPU=$cpu; fi
-         LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" "$test"; exit $?) > build/mutants/test.log 2>&1
-        status=$?
-        if [ $status -ne 0 ]; then
-            verdict="KILLED by $(basename "$test")${cpu:+ (FASTFOOD_CPU=$cpu)}"
-            [ $status -eq 124 ] && verdict="$verdict (timed out after $limit s)"
-            [ $status -gt 128 ] && verdict="$verdict (signal $((status - 128)))"
-            break
-        fi
+        run_test "" "$test" || break
     done
+    if [ "$verdict" = SURVIVED ]; then
+        for cpu in $variants; do
+            run_test "$cpu" build/bin/test_variants && run_test "$cpu" build/bin/test_capi || break
+        done
+    fi
     echo "$verdict $file:$line $substitution"
 done < "$mutants"
 git -C "$tree" checkout -q -- Sources
