@@ -537,10 +537,12 @@ static double bench_threads(layer_job *j, const cpu_set_t *usable) {
     return pool[TRIPLES / 2];
 }
 
-/* One shape's figures for the training-path targets (print_targets). */
+/* One shape's figures for the training-path targets (print_targets): median ratios, in the
+ * targets' order; the threads figure is 0 when that line did not run. */
+enum { DROPOUT, FEATURES_FORWARD, FEATURES_BACKWARD, THREADS, TARGET_COUNT };
 static struct {
-    size_t batch, in, out;
-    double dropout, features_forward, features_backward, threads; /* median ratios; threads 0: not run */
+    size_t in, out;
+    double ratio[TARGET_COUNT];
 } figures[8]; /* one per shape of main's table (5) */
 static size_t figure_count;
 
@@ -566,13 +568,14 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
     check(fastfood_set_num_threads(1), "set_num_threads");
     print_pair("train", &j, "normalised layer", "1.0 layer fwd+bwd", "normalised fwd+bwd",
                pairs(tr_unnormalized_both, tr_plain_both, &t));
-    figures[figure_count].batch = batch, figures[figure_count].in = in, figures[figure_count].out = out;
-    figures[figure_count].dropout = print_pair("train", &j, "dropout 0.1/0.1/0.2", "plain fwd+bwd", "train fwd+bwd",
+    double *ratio = figures[figure_count].ratio;
+    figures[figure_count].in = in, figures[figure_count].out = out;
+    ratio[DROPOUT] = print_pair("train", &j, "dropout 0.1/0.1/0.2", "plain fwd+bwd", "train fwd+bwd",
                                                pairs(tr_plain_both, tr_dropout_both, &t));
     print_pair("train", &j, "dropout rates 0", "plain fwd+bwd", "train fwd+bwd", pairs(tr_plain_both, tr_rate0_both, &t));
-    figures[figure_count].features_forward = print_pair("train", &j, "random features forward", "plain forward",
+    ratio[FEATURES_FORWARD] = print_pair("train", &j, "random features forward", "plain forward",
                                                         "features forward", pairs(tr_plain_forward, tr_features_forward, &t));
-    figures[figure_count].features_backward = print_pair("train", &j, "random features backward", "plain backward",
+    ratio[FEATURES_BACKWARD] = print_pair("train", &j, "random features backward", "plain backward",
                                                          "features backward",
                                                          pairs(tr_plain_backward, tr_features_backward, &t));
     tr_features_forward(&t); /* phi as the forward leaves it */
@@ -582,7 +585,7 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
                pairs(tr_plain_backward, tr_dx_only, &t));
     print_pair("train", &j, "rows 16-byte aligned", "64-byte aligned fwd+bwd", "16-byte aligned fwd+bwd",
                pairs(tr_plain_both, tr_unaligned_both, &t));
-    figures[figure_count].threads = with_threads ? bench_threads(&j, usable) : 0;
+    ratio[THREADS] = with_threads ? bench_threads(&j, usable) : 0;
     figure_count++;
     free_layer_job(&j);
     free(t.phi); free(t.dphi); free(xbase); free(ybase); free(dybase); free(dxbase);
@@ -594,19 +597,18 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
  * fwd+bwd at most 1.2x the plain call (asked at 1024 and 4096 wide), features forward and
  * backward at most 1.3x the plain ones, two threads at least 1.8x one (asked at 128 x 4096). */
 static void print_targets(void) {
-    static const struct { const char *name; double limit; int at_least; size_t only_in[2]; } targets[] = {
-        {"dropout fwd+bwd <= 1.20x plain", 1.2, 0, {1024, 4096}},
-        {"features forward <= 1.30x plain", 1.3, 0, {0, 0}},
-        {"features backward <= 1.30x plain", 1.3, 0, {0, 0}},
-        {"2 threads >= 1.80x 1 thread", 1.8, 1, {4096, 0}},
+    static const struct { const char *name; double limit; int at_least; size_t only_in[2]; } targets[TARGET_COUNT] = {
+        [DROPOUT] = {"dropout fwd+bwd <= 1.20x plain", 1.2, 0, {1024, 4096}},
+        [FEATURES_FORWARD] = {"features forward <= 1.30x plain", 1.3, 0, {0, 0}},
+        [FEATURES_BACKWARD] = {"features backward <= 1.30x plain", 1.3, 0, {0, 0}},
+        [THREADS] = {"2 threads >= 1.80x 1 thread", 1.8, 1, {4096, 0}},
     };
     for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
         printf("target %-34s", targets[t].name);
         for (size_t f = 0; f < figure_count; f++) {
             if (targets[t].only_in[0] && figures[f].in != targets[t].only_in[0] && figures[f].in != targets[t].only_in[1])
                 continue;
-            double v = t == 0 ? figures[f].dropout : t == 1 ? figures[f].features_forward
-                     : t == 2 ? figures[f].features_backward : figures[f].threads;
+            double v = figures[f].ratio[t];
             if (v == 0) continue;
             int met = targets[t].at_least ? v >= targets[t].limit : v <= targets[t].limit;
             printf("  %zu->%zu %.2fx %s", figures[f].in, figures[f].out, v, met ? "met" : "MISSED");
