@@ -71,11 +71,11 @@
  *     that thread's own call runs uses a second buffer of the thread);
  *   - the worker pool's threads (see fastfood_set_num_threads()), started by the first call
  *     that uses them.
- * Temporary memory, freed before the call returns: fastfood_init_params_* and
- * fastfood_init_params_preset_* (a parameter array, so that nothing is written on failure),
- * fastfood_save_file_*, the loads and fastfood_load_info / fastfood_load_file_info (the file's
- * image, permutations to check the digest). The FWHT, fastfood_save_* to memory, the layer
- * queries and the thread, version and message calls allocate nothing. A failed allocation is
+ * Temporary memory, freed before the call returns: fastfood_save_file_*, the loads and
+ * fastfood_load_info / fastfood_load_file_info (the file's image, permutations to check the
+ * digest). The initialisations (since 1.4.3; before, a temporary parameter array), the FWHT,
+ * fastfood_save_* to memory, the layer queries and the thread, version and message calls
+ * allocate nothing. A failed allocation is
  * FASTFOOD_ERROR_OUT_OF_MEMORY with nothing modified, in a process's first call too (since
  * 1.4.2).
  *
@@ -144,11 +144,11 @@ extern "C" {
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
 #define FASTFOOD_VERSION_MINOR 4
-#define FASTFOOD_VERSION_PATCH 2
+#define FASTFOOD_VERSION_PATCH 3
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10402
+#define FASTFOOD_VERSION_NUMBER 10403
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.4.2"
+#define FASTFOOD_VERSION_STRING "1.4.3"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.
@@ -352,7 +352,10 @@ FASTFOOD_API fastfood_status fastfood_layer_permutation(const fastfood_layer *la
  * @param params  receives fastfood_layer_param_count() elements; must not be NULL.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (sigma, or a
  *         sigma whose parameters are not representable in the element type: a value that is
- *         not finite, or S flushed to 0; nothing is written); FASTFOOD_ERROR_OUT_OF_MEMORY.
+ *         not finite, or S flushed to 0; nothing is written). Before 1.4.3 also
+ *         FASTFOOD_ERROR_OUT_OF_MEMORY; since then nothing is allocated: the values are
+ *         computed twice, checked without being stored and then stored (twice 1.4.2's
+ *         arithmetic, the same values bit for bit).
  * Thread safety: any thread, as long as params is not used concurrently.
  */
 FASTFOOD_API fastfood_status fastfood_init_params_f32(const fastfood_layer *layer, uint64_t seed,
@@ -626,7 +629,9 @@ FASTFOOD_API fastfood_status fastfood_fwht_f64(double *data, size_t n, size_t co
  * @param value   the preset's parameter (sigma, gain or epsilon; see each preset).
  * @param params  receives fastfood_layer_param_count() elements; must not be NULL.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (unknown preset,
- *         value out of range).
+ *         value out of range, or a value whose parameters are not representable in the element
+ *         type, as for fastfood_init_params_f32: nothing is written). Allocates nothing (since
+ *         1.4.3), as fastfood_init_params_f32.
  * Thread safety: any thread, as long as params is not used concurrently.
  */
 FASTFOOD_API fastfood_status fastfood_init_params_preset_f32(const fastfood_layer *layer, uint32_t preset,

@@ -58,31 +58,20 @@ private func presetArguments<T>(
     }
 }
 
-/// Fills params with an initialisation, or fails with params untouched: the values are computed
-/// into temporary memory first and must be representable in T (finite; S not flushed to 0 for
-/// the RBF and variance presets, where it cannot be 0). Extreme sigma or gain values (1e-300,
-/// DBL_MAX) would otherwise give inf or 0 parameters.
+/// Fills params with an initialisation, or fails with params untouched: the values are first
+/// computed and checked without being stored (they must be representable in T: finite, and S
+/// not flushed to 0 for the RBF and variance presets, where it cannot be 0; extreme sigma or
+/// gain values, 1e-300 or DBL_MAX, would otherwise give inf or 0 parameters), then computed
+/// again into params. Twice the arithmetic, no temporary array: since 1.4.3 nothing allocates.
 func initializeChecked<T: FastfoodScalar>(
     _ layer: LayerCore, _ preset: InitPreset, seed: UInt64, value: Double, valueName: StaticString,
     into params: UnsafeMutablePointer<T>
 ) throws(BoundaryError) {
-    let shape = layer.shape
-    let count = shape.parameterCount
-    guard let temporary = malloc(count * MemoryLayout<T>.stride)?.bindMemory(to: T.self, capacity: count) else {
-        throw .outOfMemory("could not allocate \(count) parameters of temporary memory")
+    if let failure = layer.firstUnrepresentableValue(preset: preset, seed: seed, value: value, as: T.self) {
+        let type = T.self == Float.self ? "float32" : "float64"
+        throw .invalidArgument("\(valueName) (\(value)) gives parameters that are not representable in \(type) (\(failure.diagonal) = \(T(failure.value)))")
     }
-    defer { free(temporary) }
-    layer.initializeParameters(preset: preset, seed: seed, value: value, into: temporary)
-    let scaleMustBeNormal = preset != .nearIdentity
-    for i in 0 ..< count {
-        let v = temporary[i]
-        let isScale = shape.layout.scale.contains(i)
-        if !v.isFinite || (isScale && scaleMustBeNormal && !v.isNormal) {
-            let type = T.self == Float.self ? "float32" : "float64"
-            throw .invalidArgument("\(valueName) (\(value)) gives parameters that are not representable in \(type) (\(isScale ? "S" : "a parameter") = \(v))")
-        }
-    }
-    params.update(from: temporary, count: count)
+    layer.initializeParameters(preset: preset, seed: seed, value: value, into: params)
 }
 
 /// The 1.0 calls (RBF only) pass this name for their value, the preset calls "value": the same

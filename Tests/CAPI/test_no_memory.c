@@ -95,6 +95,8 @@ static fastfood_status features_backward_from_phi(size_t batch) {
 static fastfood_status init(size_t batch) { return fastfood_init_params_preset_f32(layer, FASTFOOD_INIT_VARIANCE, batch, 1.0, params); }
 static fastfood_status init_sigma(size_t batch) { return fastfood_init_params_f32(layer, batch, 0.5, params); }
 static fastfood_status init_bad(size_t batch) { (void)batch; return fastfood_init_params_f32(layer, 1, -1.0, params); }
+/* Refused after the values are computed: S would overflow float (the message names the value). */
+static fastfood_status init_unrepresentable(size_t batch) { return fastfood_init_params_f32(layer, batch, 1e-300, params); }
 static fastfood_status save(size_t batch) { (void)batch; return fastfood_save_f32(small, params, image, image_size); }
 static fastfood_status save_file(size_t batch) { (void)batch; return fastfood_save_file_f32(small, params, path); }
 static fastfood_status info_garbage(size_t batch) {
@@ -229,9 +231,10 @@ static const struct {
     {"features_forward", features, FASTFOOD_OK, 0, 0},
     {"features_backward", features_backward, FASTFOOD_OK, 0, 0},
     {"features_backward_from_phi", features_backward_from_phi, FASTFOOD_OK, 0, 0},
-    {"init_params_preset", init, FASTFOOD_OK, 0, 0},
-    {"init_params", init_sigma, FASTFOOD_OK, 0, 0},
+    {"init_params_preset", init, FASTFOOD_OK, 0, 1},
+    {"init_params", init_sigma, FASTFOOD_OK, 0, 1},
     {"init_params (bad sigma)", init_bad, FASTFOOD_ERROR_INVALID_ARGUMENT, 0, 1},
+    {"init_params (inf S)", init_unrepresentable, FASTFOOD_ERROR_INVALID_ARGUMENT, 0, 1},
     {"save", save, FASTFOOD_OK, 0, 1},
     {"save_file", save_file, FASTFOOD_OK, 1, 0},
     {"load_info (garbage)", info_garbage, FASTFOOD_ERROR_BAD_FORMAT, 0, 1},
@@ -250,8 +253,8 @@ static const struct {
     {"features_backward (double)", features_backward64, FASTFOOD_OK, 0, 0},
     {"features_from_phi (double)", features_backward_from_phi64, FASTFOOD_OK, 0, 0},
     {"fwht (double)", fwht64, FASTFOOD_OK, 0, 1},
-    {"init_params_preset (double)", init64, FASTFOOD_OK, 0, 0},
-    {"init_params (double)", init_sigma64, FASTFOOD_OK, 0, 0},
+    {"init_params_preset (double)", init64, FASTFOOD_OK, 0, 1},
+    {"init_params (double)", init_sigma64, FASTFOOD_OK, 0, 1},
     {"save (double)", save64, FASTFOOD_OK, 0, 1},
     {"save_file (double)", save_file64, FASTFOOD_OK, 1, 0},
     {"load (double)", load64, FASTFOOD_OK, 0, 0},
