@@ -10,7 +10,9 @@
  * (float and double) must allocate nothing; also with an executor installed
  * (fastfood_set_executor). Two layers: 300 -> 700 with bias (two blocks), and a normalised
  * one-block 300 -> 300 with bias (FASTFOOD_LAYER_NORMALIZED's constants come from the same
- * per-thread scratch).
+ * per-thread scratch). And a thread's work buffer is freed when the thread exits (the header's
+ * MEMORY section): threads that each make one call on a big layer and exit leave no more memory
+ * in use than there was before them.
  *
  * Prints "N passed, M failed"; exit status 1 on failure.
  */
@@ -18,6 +20,7 @@
 #include <fastfood.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +35,7 @@ static int malloc_hook(void) {
     if (atomic_load(&armed)) atomic_fetch_add(&allocations, 1);
     return 1;
 }
+#define MALLOC_HOOKS_LIVE_BYTES
 #include "malloc_hooks.h"
 
 #include "check.h"
@@ -87,17 +91,72 @@ static void calls(const fastfood_layer *layer, const float *p32, float *d32, con
     CHECK(ok);
 }
 
+static void *volatile probe;
+
 /* The checks below for one layer. */
 static void check_layer(size_t in, size_t out, uint32_t flags);
+
+/* One forward of the big layer on a thread of its own; records the memory in use that the call
+ * added (the thread's work buffer: no other thread allocates meanwhile). */
+typedef struct {
+    const fastfood_layer *layer;
+    const float *params, *x;
+    float *y;
+    long added;
+    int ok;
+} big_call;
+
+enum { BIG = 4096, BIG_BATCH = 64 };
+
+static void *run_big_call(void *context) {
+    big_call *c = context;
+    long before = atomic_load(&live_bytes);
+    c->ok = fastfood_forward_f32(c->layer, c->params, BIG_BATCH, c->x, BIG, c->y, BIG) == FASTFOOD_OK;
+    c->added = atomic_load(&live_bytes) - before;
+    return NULL;
+}
+
+/* Threads that each make a call and exit: after them, no more memory is in use than before
+ * (a buffer not freed at thread exit would leave one behind per thread). One thread (no pool
+ * thread, whose buffer stays: it does not exit). */
+static void check_thread_exit(void) {
+    fastfood_layer *layer = NULL;
+    CHECK(fastfood_layer_create(BIG, BIG, 5, 0, &layer) == FASTFOOD_OK);
+    if (!layer) return;
+    size_t n = fastfood_layer_param_count(layer);
+    float *params = calloc(n, sizeof *params), *x = calloc(BIG_BATCH * BIG, sizeof *x);
+    float *y = calloc(BIG_BATCH * BIG, sizeof *y);
+    if (!params || !x || !y) exit(2);
+    CHECK(fastfood_set_num_threads(1) == FASTFOOD_OK);
+    big_call call = {layer, params, x, y, 0, 0};
+    enum { THREADS = 8 };
+    long in_use_before = 0, largest = 0;
+    for (int t = -1; t < THREADS; t++) { /* t = -1: a warm-up thread (one-time state) */
+        if (t == 0) in_use_before = atomic_load(&live_bytes);
+        pthread_t thread;
+        CHECK(pthread_create(&thread, NULL, run_big_call, &call) == 0);
+        CHECK(pthread_join(thread, NULL) == 0);
+        CHECK(call.ok);
+        if (call.added > largest) largest = call.added;
+    }
+    long left = atomic_load(&live_bytes) - in_use_before;
+    printf("  %d threads, each a call that added %ld bytes: %ld bytes still in use after them\n", THREADS,
+           largest, left);
+    CHECK(largest >= 1L << 19); /* the work buffer: 16-row tiles of 4096 values and more */
+    CHECK(left < largest / 2);
+    fastfood_layer_destroy(layer);
+    free(params); free(x); free(y);
+}
 
 int main(void) {
     check_layer(IN, OUT, FASTFOOD_LAYER_BIAS);
     check_layer(IN, IN, FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED);
+    check_thread_exit();
 
     /* The interposer itself works: an armed malloc is counted. */
     atomic_store(&allocations, 0);
     atomic_store(&armed, 1);
-    void *probe = malloc(16);
+    probe = malloc(16); /* volatile: the compiler may not drop the malloc / free pair */
     atomic_store(&armed, 0);
     CHECK(atomic_load(&allocations) == 1);
     free(probe);
