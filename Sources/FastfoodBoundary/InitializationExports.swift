@@ -1,6 +1,5 @@
 import CFastfood
 import FastfoodEngine
-import Glibc
 
 // Parameter initialisation: the RBF one of 1.0 and the presets. One generic function validates
 // and fills; each export is one line naming itself.
