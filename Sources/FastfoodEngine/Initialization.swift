@@ -64,19 +64,21 @@ protocol InitializationSink {
     mutating func put(_ diagonal: Diagonal, block k: Int, _ i: Int, _ value: Double)
 }
 
-/// Stores each value, rounded once to T, at its place in the parameter layout.
+/// Stores each value, rounded once to T, at its place in the parameter layout (block k's slice
+/// of its diagonal, from ParameterLayout.block like every other pointer into the parameters).
 struct ParameterWriter<T: BinaryFloatingPoint>: InitializationSink {
     let layout: ParameterLayout
     let params: UnsafeMutablePointer<T>
 
     @inline(__always)
     func put(_ diagonal: Diagonal, block k: Int, _ i: Int, _ value: Double) {
-        let section = switch diagonal {
-        case .scale: layout.scale
-        case .gaussian: layout.gaussian
-        case .sign: layout.sign
+        let slices = layout.block(k, of: params)
+        let slice = switch diagonal {
+        case .scale: slices.scale
+        case .gaussian: slices.gaussian
+        case .sign: slices.sign
         }
-        params[section.lowerBound + k * layout.shape.blockSize + i] = T(value)
+        slice[i] = T(value)
     }
 }
 
