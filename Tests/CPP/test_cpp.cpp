@@ -87,6 +87,11 @@ static void compare_with_c() {
     CHECK(short_y[0] == T(7));
     std::vector<T> short_params(params.size() - 1);
     CHECK_THROWS(layer.init_params(short_params, 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "param_count()");
+    std::vector<T> short_dx(batch * in - 1, T(7));
+    CHECK_THROWS(layer.backward(params, x, dy, short_dx, dparams, batch), FASTFOOD_ERROR_INVALID_ARGUMENT,
+                 "dx must hold");
+    CHECK_THROWS(layer.backward_input(params, dy, short_dx, batch), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx must hold");
+    CHECK(short_dx[0] == T(7));
     // Errors from the library itself keep its message.
     CHECK_THROWS(layer.init_params(params, 1, -1.0), FASTFOOD_ERROR_INVALID_ARGUMENT, "sigma (-1.0)");
     CHECK_THROWS(layer.forward(params.data(), batch, x.data(), in - 1, y.data(), out), FASTFOOD_ERROR_INVALID_ARGUMENT,
@@ -193,6 +198,9 @@ int main() {
     c = std::move(b);
     CHECK(c.get() == handle && b.get() == nullptr);
     CHECK(c.in_features() == 100);
+    fastfood::Layer &same = c;
+    c = std::move(same); // moving a layer onto itself keeps it
+    CHECK(c.get() == handle && c.in_features() == 100);
 
     compare_with_c<float>();
     compare_with_c<double>();

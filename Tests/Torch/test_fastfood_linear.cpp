@@ -324,6 +324,34 @@ static double train_with(bool normalized, bool adam) {
     return last / first;
 }
 
+// Rows that repeat or overlap (row stride below in_features, unit column stride: expand,
+// unfold): the library needs ldx >= in_features for more than one row, so the module copies them.
+static void check_overlapping_rows() {
+    FastfoodLinear m(FastfoodLinearOptions(10, 20).seed(5));
+    const auto repeated = torch::randn({1, 10}).expand({4, 10});  // row stride 0
+    const auto windows = torch::randn({13}).unfold(0, 10, 1);     // 4 windows, row stride 1
+    for (const auto &x : {repeated, windows}) {
+        EXPECT(x.stride(1) == 1 && x.stride(0) < 10);
+        torch::Tensor y;
+        try {
+            y = m(x);
+        } catch (const std::exception &e) {
+            std::printf("  rows %lld apart: %s\n", (long long)x.stride(0), e.what());
+        }
+        EXPECT(y.defined() && torch::equal(y, m(x.contiguous())));
+    }
+}
+
+// The default bandwidth is the documented sqrt(in_features): the same parameters as asking for it.
+static void check_default_sigma() {
+    FastfoodLinear by_default(FastfoodLinearOptions(50, 70).seed(9));
+    FastfoodLinear explicit_sigma(FastfoodLinearOptions(50, 70).seed(9).sigma(std::sqrt(50.0)));
+    FastfoodLinear unit_sigma(FastfoodLinearOptions(50, 70).seed(9).sigma(1.0));
+    EXPECT(torch::equal(by_default->S, explicit_sigma->S) && torch::equal(by_default->G, explicit_sigma->G) &&
+           torch::equal(by_default->B, explicit_sigma->B));
+    EXPECT(!torch::equal(by_default->S, unit_sigma->S));
+}
+
 static void check_one_learning_rate() {
     const double sgd = train_with(true, false), adam = train_with(true, true);
     EXPECT(std::isfinite(sgd) && sgd < 0.3);
@@ -369,6 +397,8 @@ int main() {
     check_dropout();
     check_frozen();
     check_one_learning_rate();
+    check_overlapping_rows();
+    check_default_sigma();
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
