@@ -1,7 +1,8 @@
 /*
  * gradient_check.c - checks every gradient of the backward calls a training loop makes
- * (fastfood_backward_*, fastfood_backward_train_* with dropout, fastfood_features_backward_*)
- * against central finite differences, using nothing but <fastfood.h> and libfastfood.so.
+ * (fastfood_backward_*, fastfood_backward_train_* with dropout, fastfood_features_backward_*
+ * and fastfood_features_backward_from_phi_*) against central finite differences, using nothing
+ * but <fastfood.h> and libfastfood.so.
  *
  * For each layer below (padding, several blocks, truncation, bias) and a random batch, the loss
  *
@@ -39,7 +40,10 @@ typedef enum {
     CALL_PLAIN,    /* fastfood_forward_* and fastfood_backward_* */
     CALL_DROPOUT,  /* fastfood_forward_train_* and fastfood_backward_train_*, the rates below */
     CALL_FEATURES, /* fastfood_features_forward_* and fastfood_features_backward_* */
+    CALL_FROM_PHI, /* fastfood_features_forward_* and fastfood_features_backward_from_phi_* */
 } call_kind;
+
+static int has_features(call_kind call) { return call == CALL_FEATURES || call == CALL_FROM_PHI; }
 
 /* The paper's dropout sites (input, after PI, after S), one fixed set of masks. */
 #define DROP_INPUT 0.1
@@ -71,6 +75,7 @@ static const shape shapes[] = {
     {"30 -> 80, bias, dropout 0.1/0.1/0.2, batch 20", 30, 80, 20, FASTFOOD_LAYER_BIAS, CALL_DROPOUT},
     {"100 -> 37, bias, random features, batch 3", 100, 37, 3, FASTFOOD_LAYER_BIAS, CALL_FEATURES},
     {"30 -> 80, random features, batch 20", 30, 80, 20, 0, CALL_FEATURES},
+    {"30 -> 80, bias, random features from the saved phi, batch 20", 30, 80, 20, FASTFOOD_LAYER_BIAS, CALL_FROM_PHI},
 };
 
 enum { SECTION_DX, SECTION_S, SECTION_G, SECTION_B, SECTION_BIAS, SECTIONS };
@@ -130,7 +135,7 @@ static double ratio(const errors *e, int section) {
 
 /* Elements in a row of the forward call's output: phi has two per layer output. */
 static size_t width_of(const fastfood_layer *layer, call_kind call) {
-    return fastfood_layer_out_features(layer) * (call == CALL_FEATURES ? 2 : 1);
+    return fastfood_layer_out_features(layer) * (has_features(call) ? 2 : 1);
 }
 
 static void forward_f64(const fastfood_layer *layer, call_kind call, const double *params, size_t batch,
@@ -145,6 +150,7 @@ static void forward_f64(const fastfood_layer *layer, call_kind call, const doubl
                                          DROP_OUTPUT, DROP_SEED, DROP_STEP), "forward_train_f64");
         break;
     case CALL_FEATURES:
+    case CALL_FROM_PHI:
         check(fastfood_features_forward_f64(layer, params, batch, x, in, y, ld), "features_forward_f64");
         break;
     }
@@ -165,6 +171,14 @@ static void backward_f64(const fastfood_layer *layer, call_kind call, const doub
         check(fastfood_features_backward_f64(layer, params, batch, x, in, dy, ld, dx, in, dparams, 0),
               "features_backward_f64");
         break;
+    case CALL_FROM_PHI: { /* phi as a training loop keeps it: the forward's output */
+        double *phi = xcalloc(batch * ld, sizeof *phi);
+        forward_f64(layer, call, params, batch, x, phi);
+        check(fastfood_features_backward_from_phi_f64(layer, params, batch, x, in, phi, ld, dy, ld, dx, in,
+                                                      dparams, 0), "features_backward_from_phi_f64");
+        free(phi);
+        break;
+    }
     }
 }
 
@@ -180,6 +194,7 @@ static void forward_f32(const fastfood_layer *layer, call_kind call, const float
                                          DROP_OUTPUT, DROP_SEED, DROP_STEP), "forward_train_f32");
         break;
     case CALL_FEATURES:
+    case CALL_FROM_PHI:
         check(fastfood_features_forward_f32(layer, params, batch, x, in, y, ld), "features_forward_f32");
         break;
     }
@@ -200,6 +215,14 @@ static void backward_f32(const fastfood_layer *layer, call_kind call, const floa
         check(fastfood_features_backward_f32(layer, params, batch, x, in, dy, ld, dx, in, dparams, 0),
               "features_backward_f32");
         break;
+    case CALL_FROM_PHI: {
+        float *phi = xcalloc(batch * ld, sizeof *phi);
+        forward_f32(layer, call, params, batch, x, phi);
+        check(fastfood_features_backward_from_phi_f32(layer, params, batch, x, in, phi, ld, dy, ld, dx, in,
+                                                      dparams, 0), "features_backward_from_phi_f32");
+        free(phi);
+        break;
+    }
     }
 }
 
@@ -228,7 +251,7 @@ static void gradients_f64(const fastfood_layer *layer, call_kind call, const dou
  * ~ (h dz/dvalue)^2 / 6 is largest for S, with dz/dS = (H G PI H B x) in the hundreds here. */
 static double central_difference(const fastfood_layer *layer, call_kind call, const double *params, size_t batch,
                                  const double *x, const double *w, double *y, double *value) {
-    const double h = call == CALL_FEATURES ? 1e-6 : 1e-3, saved = *value;
+    const double h = has_features(call) ? 1e-6 : 1e-3, saved = *value;
     *value = saved + h;
     double plus = loss_f64(layer, call, params, batch, x, w, y);
     *value = saved - h;
@@ -291,7 +314,7 @@ static void check_f32(const fastfood_layer *layer, call_kind call, const double 
     for (size_t i = 0; i < batch * width; i++) dy[i] = (float)(w[i] + y[i]);
     backward_f32(layer, call, params, batch, x, dy, dx, dparams);
 
-    int differences = call != CALL_FEATURES; /* see the top of the file */
+    int differences = !has_features(call); /* see the top of the file */
     for (size_t i = 0; i < count; i++) {
         if (differences)
             record(e32, section_of(i, kd), dparams[i], difference_f32(layer, call, params, batch, x, w, y, &params[i]));
