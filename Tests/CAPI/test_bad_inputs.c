@@ -203,7 +203,11 @@ int main(void) {
     BAD(fastfood_features_backward_##S(L, P, batch, OUT, in, DY, 2 * out, OUT + 3, in, NULL, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx overlaps x"); \
     BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, OUT, 2 * out, DY, 2 * out, OUT + 1, in, NULL, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx overlaps phi"); \
     BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, OUT, 2 * out, DY, 2 * out, NULL, in, OUT + 5, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dparams overlaps phi"); \
-    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, DY, 2 * out, OUT, 2 * out, NULL, in, OUT + 5, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dparams overlaps dphi");
+    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, DY, 2 * out, OUT, 2 * out, NULL, in, OUT + 5, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dparams overlaps dphi"); \
+    /* Overlaps in the sin half of phi's or dphi's rows only (columns out .. 2 out - 1): the spans are 2 out wide. */ \
+    BAD(fastfood_features_forward_##S(L, P, batch, OUT + 300, 600, OUT, 600), FASTFOOD_ERROR_INVALID_ARGUMENT, "phi overlaps x"); \
+    BAD(fastfood_features_backward_##S(L, P, batch, X, in, OUT, 2 * out, OUT + 300, 2 * out, NULL, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx overlaps dphi"); \
+    BAD(fastfood_features_backward_from_phi_##S(L, P, batch, X, in, OUT, 2 * out, DY, 2 * out, OUT + 300, 2 * out, NULL, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "dx overlaps phi");
     OVERLAP_ROWS(f32, p32, x32, dy32, out32, outb32)
     OVERLAP_ROWS(f64, p64, x64, dy64, out64, outb64)
 
