@@ -156,8 +156,9 @@ static void forward_f64(const fastfood_layer *layer, call_kind call, const doubl
     }
 }
 
+/* y: the forward's output for these params and x (the backward from phi reads it); dy: y's gradient. */
 static void backward_f64(const fastfood_layer *layer, call_kind call, const double *params, size_t batch,
-                         const double *x, const double *dy, double *dx, double *dparams) {
+                         const double *x, const double *y, const double *dy, double *dx, double *dparams) {
     size_t in = fastfood_layer_in_features(layer), ld = width_of(layer, call);
     switch (call) {
     case CALL_PLAIN:
@@ -171,14 +172,10 @@ static void backward_f64(const fastfood_layer *layer, call_kind call, const doub
         check(fastfood_features_backward_f64(layer, params, batch, x, in, dy, ld, dx, in, dparams, 0),
               "features_backward_f64");
         break;
-    case CALL_FROM_PHI: { /* phi as a training loop keeps it: the forward's output */
-        double *phi = xcalloc(batch * ld, sizeof *phi);
-        forward_f64(layer, call, params, batch, x, phi);
-        check(fastfood_features_backward_from_phi_f64(layer, params, batch, x, in, phi, ld, dy, ld, dx, in,
+    case CALL_FROM_PHI: /* y: phi, the forward's output, as a training loop keeps it */
+        check(fastfood_features_backward_from_phi_f64(layer, params, batch, x, in, y, ld, dy, ld, dx, in,
                                                       dparams, 0), "features_backward_from_phi_f64");
-        free(phi);
         break;
-    }
     }
 }
 
@@ -201,7 +198,7 @@ static void forward_f32(const fastfood_layer *layer, call_kind call, const float
 }
 
 static void backward_f32(const fastfood_layer *layer, call_kind call, const float *params, size_t batch,
-                         const float *x, const float *dy, float *dx, float *dparams) {
+                         const float *x, const float *y, const float *dy, float *dx, float *dparams) {
     size_t in = fastfood_layer_in_features(layer), ld = width_of(layer, call);
     switch (call) {
     case CALL_PLAIN:
@@ -215,14 +212,10 @@ static void backward_f32(const fastfood_layer *layer, call_kind call, const floa
         check(fastfood_features_backward_f32(layer, params, batch, x, in, dy, ld, dx, in, dparams, 0),
               "features_backward_f32");
         break;
-    case CALL_FROM_PHI: {
-        float *phi = xcalloc(batch * ld, sizeof *phi);
-        forward_f32(layer, call, params, batch, x, phi);
-        check(fastfood_features_backward_from_phi_f32(layer, params, batch, x, in, phi, ld, dy, ld, dx, in,
+    case CALL_FROM_PHI:
+        check(fastfood_features_backward_from_phi_f32(layer, params, batch, x, in, y, ld, dy, ld, dx, in,
                                                       dparams, 0), "features_backward_from_phi_f32");
-        free(phi);
         break;
-    }
     }
 }
 
@@ -231,19 +224,20 @@ static void backward_f32(const fastfood_layer *layer, call_kind call, const floa
 static double loss_f64(const fastfood_layer *layer, call_kind call, const double *params, size_t batch,
                        const double *x, const double *w, double *y) {
     forward_f64(layer, call, params, batch, x, y);
+    size_t n = batch * width_of(layer, call);
     double loss = 0;
-    for (size_t i = 0; i < batch * width_of(layer, call); i++) loss += w[i] * y[i] + 0.5 * y[i] * y[i];
+    for (size_t i = 0; i < n; i++) loss += w[i] * y[i] + 0.5 * y[i] * y[i];
     return loss;
 }
 
 static void gradients_f64(const fastfood_layer *layer, call_kind call, const double *params, size_t batch,
                           const double *x, const double *w, double *dx, double *dparams) {
     size_t width = width_of(layer, call);
-    double *y = xcalloc(batch * width, sizeof *y);
+    double *y = xcalloc(batch * width, sizeof *y), *dy = xcalloc(batch * width, sizeof *dy);
     loss_f64(layer, call, params, batch, x, w, y);
-    for (size_t i = 0; i < batch * width; i++) y[i] += w[i]; /* dy = w + y */
-    backward_f64(layer, call, params, batch, x, y, dx, dparams);
-    free(y);
+    for (size_t i = 0; i < batch * width; i++) dy[i] = w[i] + y[i];
+    backward_f64(layer, call, params, batch, x, y, dy, dx, dparams);
+    free(y); free(dy);
 }
 
 /* d loss / d *value (one of the parameters or inputs) by a central difference: step 1e-3, exact
@@ -280,8 +274,9 @@ static void check_f64(const fastfood_layer *layer, call_kind call, double *param
 static double loss_f32(const fastfood_layer *layer, call_kind call, const float *params, size_t batch,
                        const float *x, const double *w, float *y) {
     forward_f32(layer, call, params, batch, x, y);
+    size_t n = batch * width_of(layer, call);
     double loss = 0;
-    for (size_t i = 0; i < batch * width_of(layer, call); i++) loss += w[i] * y[i] + 0.5 * (double)y[i] * y[i];
+    for (size_t i = 0; i < n; i++) loss += w[i] * y[i] + 0.5 * (double)y[i] * y[i];
     return loss;
 }
 
@@ -312,7 +307,7 @@ static void check_f32(const fastfood_layer *layer, call_kind call, const double 
 
     loss_f32(layer, call, params, batch, x, w, y);
     for (size_t i = 0; i < batch * width; i++) dy[i] = (float)(w[i] + y[i]);
-    backward_f32(layer, call, params, batch, x, dy, dx, dparams);
+    backward_f32(layer, call, params, batch, x, y, dy, dx, dparams);
 
     int differences = !has_features(call); /* see the top of the file */
     for (size_t i = 0; i < count; i++) {
