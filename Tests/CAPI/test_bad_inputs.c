@@ -276,6 +276,16 @@ int main(void) {
         CHECK(loaded == SENTINEL && memcmp(copy, image, saved) == 0);
         free(copy);
         rows++;
+        /* ... and params that start before the buffer and end inside its first bytes: the whole
+         * n floats are the span, not their first one. */
+        float *arena = malloc((n + saved / sizeof(float) + 1) * sizeof *arena);
+        unsigned char *inside = (unsigned char *)(arena + n - 1);
+        memcpy(inside, image, saved);
+        s = fastfood_load_f32(inside, saved, &loaded, arena, n);
+        CHECK(s == FASTFOOD_ERROR_INVALID_ARGUMENT && strstr(fastfood_last_error_message(), "params overlaps buffer"));
+        CHECK(loaded == SENTINEL && memcmp(inside, image, saved) == 0);
+        free(arena);
+        rows++;
     }
 
     /* ---- NaN and infinity propagate; nothing crashes ---- */

@@ -57,6 +57,28 @@ static int rejected(const unsigned char *data, size_t length, const char *file) 
     return ok;
 }
 
+/* Stores `value` little-endian in the `width` bytes at `offset`. */
+static void put_field(unsigned char *data, size_t offset, size_t width, uint64_t value) {
+    for (size_t b = 0; b < width; b++) data[offset + b] = (unsigned char)(value >> (8 * b));
+}
+
+/* `data` (resealed by the caller) is refused by fastfood_load_info and fastfood_load_f32 with
+ * exactly `want` and a message containing `words`: `rejected` accepts either format status, this
+ * pins the one the header documents for each field. */
+static int refused_as(const unsigned char *data, size_t length, fastfood_status want, const char *words) {
+    fastfood_layer *out = SENTINEL;
+    float *q = malloc((count + 1) * sizeof *q);
+    if (!q) exit(2);
+    int ok = 1;
+    fastfood_status s = fastfood_load_info(data, length, NULL, NULL, NULL, NULL, NULL, NULL);
+    ok &= s == want && strstr(fastfood_last_error_message(), words) != NULL;
+    if (!ok) printf("  load_info: status %d (%s), expected %d with \"%s\"\n", s, fastfood_last_error_message(), want, words);
+    s = fastfood_load_f32(data, length, &out, q, count);
+    ok &= s == want && strstr(fastfood_last_error_message(), words) != NULL && out == SENTINEL;
+    free(q);
+    return ok;
+}
+
 /* A save that fails must leave the previous file byte-identical and no temporary file behind. */
 static void check_failed_save(const char *dir, const char *path, const char *why) {
     fastfood_layer *big = NULL;
@@ -129,6 +151,45 @@ int main(void) {
         }
     CHECK(all);
     printf("  %d extreme header values rejected\n", cases);
+
+    /* Fields whose wrong values have one documented answer, each resealed so that only the
+     * field is wrong: the magic's last byte (its NUL), format versions that never existed (0:
+     * BAD_FORMAT) and newer ones (UNSUPPORTED_VERSION), unknown flag bits high and low beside the
+     * valid ones. */
+    memcpy(bad, good, size);
+    bad[7] = 'X';
+    reseal(bad, size);
+    CHECK(refused_as(bad, size, FASTFOOD_ERROR_BAD_FORMAT, "magic"));
+    static const struct { uint32_t version; fastfood_status status; const char *words; } versions[] = {
+        {0, FASTFOOD_ERROR_BAD_FORMAT, "does not exist"}, {2, FASTFOOD_ERROR_UNSUPPORTED_VERSION, "newer"},
+        {0xffffffffu, FASTFOOD_ERROR_UNSUPPORTED_VERSION, "newer"}};
+    for (size_t v = 0; v < sizeof versions / sizeof versions[0]; v++) {
+        memcpy(bad, good, size);
+        put_field(bad, 8, 4, versions[v].version);
+        reseal(bad, size);
+        CHECK(refused_as(bad, size, versions[v].status, versions[v].words));
+    }
+    static const uint32_t unknown_flags[] = {0x4, 0x100, 0x10000, 0x80000000u};
+    for (size_t f = 0; f < sizeof unknown_flags / sizeof unknown_flags[0]; f++) {
+        memcpy(bad, good, size);
+        put_field(bad, 40, 4, FASTFOOD_LAYER_BIAS | unknown_flags[f]);
+        reseal(bad, size);
+        CHECK(refused_as(bad, size, FASTFOOD_ERROR_BAD_FORMAT, "unknown layer flag"));
+    }
+    {
+        /* A header whose size does not fit an address space: 1 -> (2^60 - 1) / 3 without bias is
+         * a valid shape of 2^60 - 1 parameters, whose float64 bytes plus header and checksum
+         * pass 2^63. Refused as such (not as a wrapped, negative size), in 72 bytes. */
+        unsigned char header[72];
+        memcpy(header, good, 64);
+        put_field(header, 16, 8, 1);
+        put_field(header, 24, 8, ((1ULL << 60) - 1) / 3);
+        put_field(header, 40, 4, 0);
+        put_field(header, 44, 4, FASTFOOD_TYPE_F64);
+        put_field(header, 48, 8, (1ULL << 60) - 1);
+        reseal(header, sizeof header);
+        CHECK(refused_as(header, sizeof header, FASTFOOD_ERROR_BAD_FORMAT, "address space"));
+    }
 
     /* Paths that are not regular files, or nothing. */
     fastfood_layer *out = SENTINEL;
