@@ -894,10 +894,11 @@ FASTFOOD_API fastfood_status fastfood_save_f64(const fastfood_layer *layer, cons
  * The file gets the permissions of the file it replaces; a new one gets 0666 less the process's
  * umask (and as the directory's default ACL says), as fopen() would give it (since 1.2.1; before,
  * 0644 whatever the umask). The temporary file is named ".fastfood-XXXXXX" in that directory, so
- * any valid file name (up to NAME_MAX bytes) can be saved; its descriptor is close-on-exec (since
- * 1.2.1), so a program another thread starts during the save does not inherit it. A symbolic
- * link at path is followed (since 1.1): the file it points to is replaced and the link stays; a
- * link to nothing is FASTFOOD_ERROR_IO.
+ * any valid file name (up to NAME_MAX bytes) can be saved; it is created exclusively (a name that
+ * is already taken is never opened: another is tried, FASTFOOD_ERROR_IO "File exists" after 1000
+ * tries); its descriptor is close-on-exec (since 1.2.1), so a program another thread starts
+ * during the save does not inherit it. A symbolic link at path is followed (since 1.1): the file
+ * it points to is replaced and the link stays; a link to nothing is FASTFOOD_ERROR_IO.
  * A save cut short (SIGKILL, a power cut) leaves at path the previous file or the new one, whole;
  * cut short before the rename, it also leaves its temporary file behind. The library never deletes
  * ".fastfood-*" files it did not create in that call (one may be another process's save in

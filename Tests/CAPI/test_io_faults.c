@@ -11,7 +11,11 @@
  *     save and the load succeed, bit for bit (the header's "EINTR is retried");
  *   - read failing with EIO: FASTFOOD_ERROR_IO "cannot read"; read meeting the end of the file
  *     after its header (the file shrank after it was measured): FASTFOOD_ERROR_BAD_FORMAT
- *     "ended early"; the caller's layer pointer and parameters untouched either way.
+ *     "ended early"; the caller's layer pointer and parameters untouched either way;
+ *   - a file whose header does not match its size: refused having read the header alone;
+ * and open, while armed, makes the temporary file's name taken (by a rival file that appears
+ * just before the open, as another process saving into the directory could make it): the save
+ * tries other names and leaves the rival alone; where every name is taken, FASTFOOD_ERROR_IO.
  * Each case also checks that its fault was injected at least once. Not run under the sanitizers
  * or valgrind (it replaces system-call wrappers they intercept).
  * Prints "N passed, M failed"; exit status 1 on failure.
@@ -21,6 +25,8 @@
 
 #include "dir_entries.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +38,7 @@
 #include "check.h"
 
 enum fault { NONE, WRITE_EIO, FSYNC_EIO, CLOSE_EIO, WRITE_EINTR, WRITE_SHORT, READ_EINTR, READ_SHORT,
-             READ_EIO, READ_EARLY_END };
+             READ_EIO, READ_EARLY_END, NAME_TAKEN, NAME_ALWAYS_TAKEN };
 static enum fault armed = NONE;
 static int calls, injected; /* calls of the armed kind on a file, and faults injected */
 
@@ -66,9 +72,42 @@ ssize_t write(int fd, const void *buffer, size_t count) {
     return fault == 1 ? syscall(SYS_write, fd, buffer, count) : fault;
 }
 
+static size_t bytes_read; /* by read on descriptors above 2 */
+
 ssize_t read(int fd, void *buffer, size_t count) {
     ssize_t fault = fault_for(fd, &count, READ_EIO, READ_EINTR, READ_SHORT, READ_EARLY_END);
-    return fault == 1 ? syscall(SYS_read, fd, buffer, count) : fault;
+    ssize_t result = fault == 1 ? syscall(SYS_read, fd, buffer, count) : fault;
+    if (fd > 2 && result > 0) bytes_read += (size_t)result;
+    return result;
+}
+
+/* The rivals' names, for the checks after the save (NAME_TAKEN takes the first three). */
+static char rivals[3][160];
+
+int open(const char *path, int flags, ...) {
+    int mode = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list arguments;
+        va_start(arguments, flags);
+        mode = va_arg(arguments, int);
+        va_end(arguments);
+    }
+    const char *slash = strrchr(path, '/');
+    int temporary = (flags & O_CREAT) && strncmp(slash ? slash + 1 : path, ".fastfood-", 10) == 0;
+    if (temporary && armed == NAME_ALWAYS_TAKEN) {
+        injected++;
+        errno = EEXIST;
+        return -1;
+    }
+    if (temporary && armed == NAME_TAKEN && injected < 3 && strlen(path) < sizeof rivals[0]) {
+        int rival = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (rival >= 0) {
+            CHECK(syscall(SYS_write, rival, "rival", 5) == 5);
+            syscall(SYS_close, rival);
+            strcpy(rivals[injected++], path);
+        }
+    }
+    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
 }
 
 int fsync(int fd) {
@@ -137,6 +176,36 @@ int main(void) {
         CHECK(count_entries(dir) == 1); /* no temporary file left */
     }
 
+    /* The temporary file's name taken: by a rival file three times (the save completes under
+     * another name and the rivals keep their bytes), then every time (an I/O error naming the
+     * step, nothing changed). */
+    {
+        arm(NAME_TAKEN);
+        fastfood_status status = fastfood_save_file_f32(layer, params, path);
+        int faults = injected;
+        arm(NONE);
+        CHECK(faults == 3);
+        CHECK(status == FASTFOOD_OK);
+        CHECK(file_equals(path, original, size));
+        for (int i = 0; i < faults; i++) {
+            CHECK(file_equals(rivals[i], (const unsigned char *)"rival", 5));
+            CHECK(unlink(rivals[i]) == 0);
+        }
+        CHECK(count_entries(dir) == 1);
+        arm(NAME_ALWAYS_TAKEN);
+        status = fastfood_save_file_f32(other, changed, path);
+        faults = injected;
+        arm(NONE);
+        CHECK(faults == 1000); /* the header's count of tries */
+        CHECK(status == FASTFOOD_ERROR_IO);
+        const char *message = fastfood_last_error_message();
+        if (!strstr(message, "cannot create a temporary file") || !strstr(message, "File exists"))
+            printf("  every name taken: message \"%s\"\n", message);
+        CHECK(strstr(message, "cannot create a temporary file") != NULL && strstr(message, "File exists") != NULL);
+        CHECK(file_equals(path, original, size));
+        CHECK(count_entries(dir) == 1);
+    }
+
     /* Interrupted and short writes: the save completes, byte for byte what an untroubled one writes. */
     static const enum fault retried_writes[] = {WRITE_EINTR, WRITE_SHORT};
     for (size_t i = 0; i < 2; i++) {
@@ -185,6 +254,32 @@ int main(void) {
         int untouched = out == sentinel;
         for (size_t j = 0; j < n; j++) untouched &= loaded[j] == -3.0f;
         CHECK(untouched);
+    }
+
+    /* A header that does not match the file's size (the saved image with 1 MiB appended): refused
+     * having read the 64 bytes of the header, not the file (the header's "only a file whose
+     * header matches its real size is read in full"). */
+    {
+        char longer[160];
+        snprintf(longer, sizeof longer, "%s/longer", dir);
+        FILE *f = fopen(longer, "wb");
+        unsigned char *tail = calloc(1, 1 << 20);
+        CHECK(f && tail && fwrite(original, 1, size, f) == size && fwrite(tail, 1, 1 << 20, f) == 1 << 20);
+        CHECK(f && fclose(f) == 0);
+        fastfood_layer *const sentinel = (fastfood_layer *)(uintptr_t)0x99;
+        fastfood_layer *out = sentinel;
+        bytes_read = 0;
+        fastfood_status status = fastfood_load_file_f32(longer, &out, loaded, n);
+        size_t read_bytes = bytes_read;
+        CHECK(status == FASTFOOD_ERROR_BAD_FORMAT && strstr(fastfood_last_error_message(), "but the header describes"));
+        if (read_bytes != 64) printf("  a file longer than its header says: %zu bytes read\n", read_bytes);
+        CHECK(read_bytes == 64);
+        CHECK(out == sentinel);
+        bytes_read = 0;
+        CHECK(fastfood_load_file_info(longer, NULL, NULL, NULL, NULL, NULL, NULL) == FASTFOOD_ERROR_BAD_FORMAT);
+        CHECK(bytes_read == 64);
+        free(tail);
+        unlink(longer);
     }
 
     unlink(path);
