@@ -194,7 +194,9 @@ typedef int32_t fastfood_status;
 #define FASTFOOD_ERROR_UNSUPPORTED_VERSION 7
 
 /**
- * A short English description of a status code, e.g. "invalid argument".
+ * A short English description of a status code, e.g. "invalid argument". The strings are those
+ * of 1.0 ("success", "invalid argument", "null pointer", "size overflow", "out of memory",
+ * "input/output error", "bad file format", "unsupported file version") and do not change.
  *
  * @param status any value, including codes this version does not know.
  * @return a static NUL-terminated string owned by the library; never NULL (unknown codes give

@@ -109,15 +109,16 @@ int main(void) {
 #define INIT_ROWS(T, S, OUT)                                                                                    \
     BAD(fastfood_init_params_##S(NULL, 1, 1.0, OUT), FASTFOOD_ERROR_NULL_POINTER, "layer");                    \
     BAD(fastfood_init_params_##S(L, 1, 1.0, NULL), FASTFOOD_ERROR_NULL_POINTER, "params");                     \
-    BAD(fastfood_init_params_##S(L, 1, 0.0, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "sigma");                   \
-    BAD(fastfood_init_params_##S(L, 1, -1.0, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "sigma");                  \
-    BAD(fastfood_init_params_##S(L, 1, NAN, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "sigma");                   \
-    BAD(fastfood_init_params_##S(L, 1, INFINITY, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "sigma");              \
+    BAD(fastfood_init_params_##S(L, 1, 0.0, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "sigma (0.0) must be finite and greater than 0"); \
+    BAD(fastfood_init_params_##S(L, 1, -1.0, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "sigma (-1.0) must be");  \
+    BAD(fastfood_init_params_##S(L, 1, NAN, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "sigma (nan) must be");    \
+    BAD(fastfood_init_params_##S(L, 1, INFINITY, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "sigma (inf) must be"); \
     BAD(fastfood_init_params_preset_##S(NULL, 0, 1, 1.0, OUT), FASTFOOD_ERROR_NULL_POINTER, "layer");          \
     BAD(fastfood_init_params_preset_##S(L, 0, 1, 1.0, NULL), FASTFOOD_ERROR_NULL_POINTER, "params");           \
     BAD(fastfood_init_params_preset_##S(L, 3, 1, 1.0, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "preset");        \
     BAD(fastfood_init_params_preset_##S(L, 0xffffffffu, 1, 1.0, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "preset"); \
-    BAD(fastfood_init_params_preset_##S(L, FASTFOOD_INIT_RBF, 1, 0.0, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "sigma"); \
+    BAD(fastfood_init_params_preset_##S(L, FASTFOOD_INIT_RBF, 1, 0.0, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "value (0.0) is sigma for FASTFOOD_INIT_RBF"); \
+    BAD(fastfood_init_params_preset_##S(L, FASTFOOD_INIT_RBF, 1, INFINITY, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "value (inf) is sigma"); \
     BAD(fastfood_init_params_preset_##S(L, FASTFOOD_INIT_VARIANCE, 1, -2.0, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "gain"); \
     BAD(fastfood_init_params_preset_##S(L, FASTFOOD_INIT_VARIANCE, 1, NAN, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "gain"); \
     BAD(fastfood_init_params_preset_##S(L, FASTFOOD_INIT_NEAR_IDENTITY, 1, -0.5, OUT), FASTFOOD_ERROR_INVALID_ARGUMENT, "epsilon"); \

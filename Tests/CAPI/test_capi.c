@@ -108,6 +108,12 @@ static void test_status_strings(void) {
             CHECK(strcmp(s, fastfood_status_string(known[j])) != 0);
         }
     }
+    /* The strings themselves are those of 1.0: a program that logs or compares them sees no
+     * change between versions. */
+    static const char *const texts[] = {"success", "invalid argument", "null pointer", "size overflow",
+                                        "out of memory", "input/output error", "bad file format",
+                                        "unsupported file version"};
+    for (size_t i = 0; i < n; i++) CHECK(strcmp(fastfood_status_string(known[i]), texts[i]) == 0);
     const fastfood_status unknown[] = {-1, 8, 1000, INT32_MAX, INT32_MIN};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *s = fastfood_status_string(unknown[i]);
@@ -160,6 +166,19 @@ static void test_layer_create_errors(void) {
                  "unknown bits 0x4");
     CHECK_STATUS(fastfood_layer_create(4, 4, 1, 0x80000001u, &layer),
                  FASTFOOD_ERROR_INVALID_ARGUMENT, "flags");
+    /* Every unknown bit on its own, beside the known ones, named in the message. */
+    int refused = 1;
+    for (int bit = 2; bit < 32; bit++) {
+        char needle[32];
+        snprintf(needle, sizeof needle, "unknown bits 0x%x", 1u << bit);
+        uint32_t flags = FASTFOOD_LAYER_BIAS | FASTFOOD_LAYER_NORMALIZED | 1u << bit;
+        fastfood_status s = fastfood_layer_create(4, 4, 1, flags, &layer);
+        if (s != FASTFOOD_ERROR_INVALID_ARGUMENT || !strstr(fastfood_last_error_message(), needle)) {
+            printf("  layer flags 0x%x: status %d (%s)\n", flags, s, fastfood_last_error_message());
+            refused = 0;
+        }
+    }
+    CHECK(refused);
     /* Representable but far larger than memory: 2^41 permutation entries (8 TiB). */
     CHECK_STATUS(fastfood_layer_create(1u << 30, (size_t)1 << 41, 1, 0, &layer),
                  FASTFOOD_ERROR_OUT_OF_MEMORY, "permutations");
@@ -419,6 +438,21 @@ static void test_backward(void) {
     CHECK_STATUS(BW(layer, params, batch, x, ldx, dy, 99, dx, lddx, dp, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "lddy (99)");
     CHECK_STATUS(BW(layer, params, batch, x, ldx, dy, lddy, dx, 1, dp, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "lddx (1)");
     CHECK_STATUS(BW(layer, params, batch, x, ldx, dy, lddy, dx, lddx, dp, 0x10u), FASTFOOD_ERROR_INVALID_ARGUMENT, "unknown bits 0x10");
+    {
+        /* Every unknown bit on its own, beside the known ones, named in the message. */
+        int refused = 1;
+        for (int bit = 4; bit < 32; bit++) {
+            char needle[32];
+            snprintf(needle, sizeof needle, "unknown bits 0x%x", 1u << bit);
+            uint32_t flags = FASTFOOD_ACCUMULATE | FASTFOOD_SKIP_GRAD_S | 1u << bit;
+            fastfood_status s = BW(layer, params, batch, x, ldx, dy, lddy, dx, lddx, dp, flags);
+            if (s != FASTFOOD_ERROR_INVALID_ARGUMENT || !strstr(fastfood_last_error_message(), needle)) {
+                printf("  backward flags 0x%x: status %d (%s)\n", flags, s, fastfood_last_error_message());
+                refused = 0;
+            }
+        }
+        CHECK(refused);
+    }
     CHECK_STATUS(BW(layer, params, SIZE_MAX / 100, x, ldx, dy, lddy, dx, lddx, dp, 0), FASTFOOD_ERROR_SIZE_OVERFLOW, "dy would span");
     CHECK(all_canary_d(dx, batch * lddx) && all_canary_d(dp, n));
 
