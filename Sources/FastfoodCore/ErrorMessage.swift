@@ -100,24 +100,38 @@ public struct ErrorMessage: ExpressibleByStringInterpolation, CustomStringConver
             }
         }
 
-        /// Doubles as Swift prints them: the shortest text that reads back exactly, ".0" for a
-        /// whole number ("1.0", "1e-300", "inf", "nan").
+        /// Doubles as Swift prints them: the fewest significant digits that read back exactly,
+        /// in positional notation with ".0" on whole numbers from 1e-4 up to 2^53 ("100.0",
+        /// "0.00012"), else exponential ("1e-05", "1e+16"); "inf", "-inf", "nan".
         public mutating func appendInterpolation(_ value: Double) {
+            if value.isNaN { return appendLiteral("nan") }
+            if value.isInfinite { return appendLiteral(value < 0 ? "-inf" : "inf") }
             var text: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)  // 40 bytes
             withUnsafeMutableBytes(of: &text) { raw in
                 let out = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
-                var length = 0
-                for precision in 1 ... 17 {
-                    length = Int(fastfood_internal_format_double(out, 40, Int32(precision), value))
-                    if value.isNaN || strtod(out, nil) == value { break }
+                // The shortest digits, found in exponential form: d.ddde[+-]XX.
+                var digits = 1, length = 0
+                while true {
+                    length = Int(fastfood_internal_format_double(out, 40, 1, Int32(digits - 1), value))
+                    if digits == 17 || strtod(out, nil) == value { break }
+                    digits += 1
                 }
-                var plain = true
+                let magnitude = value.magnitude
+                if value != 0 && (magnitude < 1e-4 || magnitude > 0x1p53) {
+                    for i in 0 ..< length { byte(UInt8(bitPattern: out[i])) }
+                    return
+                }
+                var e = 0
+                while out[e] != 0x65 { e += 1 }  // 'e'
+                let exponent = Int(strtol(out + e + 1, nil, 10))
+                // The same digits positionally: as many after the point as they reach.
+                length = Int(fastfood_internal_format_double(out, 40, 0, Int32(max(0, digits - 1 - exponent)), value))
+                var whole = true
                 for i in 0 ..< length {
-                    let c = UInt8(bitPattern: out[i])
-                    byte(c)
-                    if c == 0x2e || c == 0x65 || c == 0x6e || c == 0x69 { plain = false }  // . e n i
+                    byte(UInt8(bitPattern: out[i]))
+                    if out[i] == 0x2e { whole = false }
                 }
-                if plain { byte(0x2e); byte(0x30) }
+                if whole { byte(0x2e); byte(0x30) }
             }
         }
 

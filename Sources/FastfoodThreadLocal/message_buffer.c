@@ -10,6 +10,6 @@ char *fastfood_internal_pending_message(void) { return pending; }
 
 #include <stdio.h>
 
-int fastfood_internal_format_double(char *out, size_t size, int precision, double value) {
-    return snprintf(out, size, "%.*g", precision, value);
+int fastfood_internal_format_double(char *out, size_t size, int exponential, int precision, double value) {
+    return exponential ? snprintf(out, size, "%.*e", precision, value) : snprintf(out, size, "%.*f", precision, value);
 }

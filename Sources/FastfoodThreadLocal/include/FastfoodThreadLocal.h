@@ -16,9 +16,9 @@ __attribute__((visibility("hidden"))) char *fastfood_internal_message_buffer(voi
  * Same capacity, same static thread-local storage. */
 __attribute__((visibility("hidden"))) char *fastfood_internal_pending_message(void);
 
-/* snprintf(out, size, "%.*g", precision, value): a C variadic call Swift cannot make without
- * allocating its argument list. */
-__attribute__((visibility("hidden"))) int fastfood_internal_format_double(char *out, size_t size, int precision,
-                                                                         double value);
+/* snprintf(out, size, "%.*e" if exponential, else "%.*f", precision, value): a C variadic call
+ * Swift cannot make without allocating its argument list. */
+__attribute__((visibility("hidden"))) int fastfood_internal_format_double(char *out, size_t size, int exponential,
+                                                                         int precision, double value);
 
 #endif
