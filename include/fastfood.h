@@ -144,11 +144,11 @@ extern "C" {
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
 #define FASTFOOD_VERSION_MINOR 4
-#define FASTFOOD_VERSION_PATCH 3
+#define FASTFOOD_VERSION_PATCH 4
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10403
+#define FASTFOOD_VERSION_NUMBER 10404
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.4.3"
+#define FASTFOOD_VERSION_STRING "1.4.4"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.
@@ -209,7 +209,8 @@ FASTFOOD_API const char *fastfood_status_string(fastfood_status status);
  * A sentence describing the most recent failure of a fastfood call on the calling thread: which
  * function, which argument, which value, what was expected.
  *
- * Successful calls do not clear it. Before any failure on this thread it is the empty string.
+ * Successful calls do not clear it. Before any failure on this thread it is the empty string. It
+ * is at most 511 bytes long: a longer sentence (a long path in it) is cut there.
  *
  * @return a NUL-terminated string owned by the library, valid until the next fastfood call on the
  *         same thread; never NULL. Copy it if you need it longer.
