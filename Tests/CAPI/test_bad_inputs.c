@@ -152,6 +152,7 @@ int main(void) {
     BAD(fastfood_backward_##S(L, P, HALF, X, in, DY, out, OUT, in, OUTB, 0), FASTFOOD_ERROR_SIZE_OVERFLOW, "dy"); \
     BAD(fastfood_forward_train_##S(L, P, batch, X, in, OUT, out, -0.1, 0, 0, 1, 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "drop_input"); \
     BAD(fastfood_forward_train_##S(L, P, batch, X, in, OUT, out, 0, 1.0, 0, 1, 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "drop_permuted"); \
+    BAD(fastfood_forward_train_##S(L, P, batch, X, in, OUT, out, 0, 1.0625, 0, 1, 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "drop_permuted (1.0625)"); \
     BAD(fastfood_forward_train_##S(L, P, batch, X, in, OUT, out, 0, 0, NAN, 1, 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "drop_output"); \
     BAD(fastfood_forward_train_##S(L, P, batch, X, in, OUT, out, 0, 0, INFINITY, 1, 1), FASTFOOD_ERROR_INVALID_ARGUMENT, "drop_output"); \
     BAD(fastfood_forward_train_##S(NULL, P, batch, X, in, OUT, out, 0, 0, 0, 1, 1), FASTFOOD_ERROR_NULL_POINTER, "layer"); \

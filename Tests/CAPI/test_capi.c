@@ -213,6 +213,11 @@ static void test_layer_queries(void) {
         CHECK(fastfood_layer_flags(layer) == cases[i].flags);
         CHECK(fastfood_layer_seed(layer) == 77 + i);
         fastfood_layer_destroy(layer);
+        /* All 64 bits of the seed. */
+        const uint64_t wide = 0xfedcba9876543210ULL - i;
+        layer = make_layer(cases[i].in, cases[i].out, wide, cases[i].flags);
+        CHECK(fastfood_layer_seed(layer) == wide);
+        fastfood_layer_destroy(layer);
     }
 }
 

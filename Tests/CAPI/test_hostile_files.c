@@ -169,12 +169,14 @@ int main(void) {
         reseal(bad, size);
         CHECK(refused_as(bad, size, versions[v].status, versions[v].words));
     }
-    static const uint32_t unknown_flags[] = {0x4, 0x100, 0x10000, 0x80000000u};
+    static const uint32_t unknown_flags[] = {0x4, 0x100, 0x10000, 0x80000000u, 0xabc0};
     for (size_t f = 0; f < sizeof unknown_flags / sizeof unknown_flags[0]; f++) {
+        char words[48];
+        snprintf(words, sizeof words, "unknown layer flag bits 0x%x", unknown_flags[f]);
         memcpy(bad, good, size);
         put_field(bad, 40, 4, FASTFOOD_LAYER_BIAS | unknown_flags[f]);
         reseal(bad, size);
-        CHECK(refused_as(bad, size, FASTFOOD_ERROR_BAD_FORMAT, "unknown layer flag"));
+        CHECK(refused_as(bad, size, FASTFOOD_ERROR_BAD_FORMAT, words));
     }
     {
         /* A header whose size does not fit an address space: 1 -> (2^60 - 1) / 3 without bias is

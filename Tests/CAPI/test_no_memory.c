@@ -71,6 +71,14 @@ static fastfood_status create_invalid(size_t batch) {
     fastfood_layer *l = NULL;
     return fastfood_layer_create(0, 10, 1, 0, &l);
 }
+static fastfood_status create_bad_flags(size_t batch) {
+    (void)batch;
+    fastfood_layer *l = NULL;
+    return fastfood_layer_create(10, 10, 1, 0x40000000u, &l);
+}
+static fastfood_status backward_bad_flags(size_t batch) {
+    return fastfood_backward_f32(layer, params, batch, x, BIG_IN, y, BIG_OUT, dx, BIG_IN, dparams, 0xabcdef00u);
+}
 static fastfood_status forward_bad_stride(size_t batch) { return fastfood_forward_f32(layer, params, batch, x, 5, y, BIG_OUT); }
 static fastfood_status forward(size_t batch) { return fastfood_forward_f32(layer, params, batch, x, BIG_IN, y, BIG_OUT); }
 static fastfood_status forward_in_place(size_t batch) { return fastfood_forward_f32(layer, params, batch, y, BIG_OUT, y, BIG_OUT); }
@@ -221,6 +229,8 @@ static const struct {
     {"layer_create", create_valid, FASTFOOD_OK, 0, 0},
     {"layer_create (in 0)", create_invalid, FASTFOOD_ERROR_INVALID_ARGUMENT, 0, 1},
     {"forward (bad stride)", forward_bad_stride, FASTFOOD_ERROR_INVALID_ARGUMENT, 0, 1},
+    {"layer_create (unknown flag)", create_bad_flags, FASTFOOD_ERROR_INVALID_ARGUMENT, 0, 1},
+    {"backward (unknown flags)", backward_bad_flags, FASTFOOD_ERROR_INVALID_ARGUMENT, 0, 1},
     {"forward", forward, FASTFOOD_OK, 0, 0},
     {"forward in place", forward_in_place, FASTFOOD_OK, 0, 0},
     {"backward", backward, FASTFOOD_OK, 0, 0},

@@ -3,6 +3,8 @@
  * header says for awkward paths:
  *   - names that are not UTF-8 ("a\xff.layer") are saved and loaded under exactly those bytes,
  *     two such names never collide, and messages show the bytes as \xNN;
+ *   - names that are UTF-8 appear in messages as they are;
+ *   - a message longer than 511 bytes (a long path in it) is cut there;
  *   - names of NAME_MAX (255) bytes save and load (the temporary file has a short name of its own);
  *   - saving through a symbolic link replaces the file it points to and keeps the link;
  *   - a file too large for the memory available is FASTFOOD_ERROR_OUT_OF_MEMORY, not an I/O error;
@@ -86,12 +88,36 @@ static void test_non_utf8(void) {
     fastfood_layer *none = NULL;
     CHECK(fastfood_load_file_f32(missing, &none, p1, fastfood_layer_param_count(a)) == FASTFOOD_ERROR_IO);
     CHECK(strstr(fastfood_last_error_message(), "b\\xff.layer") != NULL);
+    /* A name that is valid UTF-8 appears in messages as it is, multi-byte characters included. */
+    char accented[256];
+    snprintf(accented, sizeof accented, "%s/caf\xc3\xa9-\xe2\x82\xac.layer", dir);
+    CHECK(fastfood_load_file_f32(accented, &none, p1, fastfood_layer_param_count(a)) == FASTFOOD_ERROR_IO);
+    CHECK(strstr(fastfood_last_error_message(), "caf\xc3\xa9-\xe2\x82\xac.layer") != NULL);
     unlink(ff);
     unlink(fe);
     fastfood_layer_destroy(a);
     fastfood_layer_destroy(b);
     free(p1);
     free(p2);
+}
+
+/* A message longer than the header's 511 bytes (a long path in it) is cut there, NUL-terminated,
+ * its beginning intact. */
+static void test_long_message(void) {
+    char path[2048];
+    int n = snprintf(path, sizeof path, "%s/no-such-directory/", dir);
+    while (n < 2000) path[n++] = 'x';
+    path[n] = 0;
+    float p[8] = {0};
+    fastfood_layer *layer = NULL;
+    CHECK(fastfood_layer_create(2, 2, 1, 0, &layer) == FASTFOOD_OK);
+    CHECK(fastfood_save_file_f32(layer, p, path) == FASTFOOD_ERROR_IO);
+    const char *message = fastfood_last_error_message();
+    size_t length = strlen(message);
+    if (length != 511) printf("  a long message: %zu bytes\n", length);
+    CHECK(length == 511);
+    CHECK(strstr(message, "fastfood_save_file_f32") == message && strstr(message, "no-such-directory/xxx") != NULL);
+    fastfood_layer_destroy(layer);
 }
 
 static void test_name_max(void) {
@@ -281,6 +307,7 @@ static void test_out_of_memory(void) {
 int main(void) {
     if (!mkdtemp(dir)) return 2;
     test_non_utf8();
+    test_long_message();
     test_name_max();
     test_symlink();
     test_out_of_memory();

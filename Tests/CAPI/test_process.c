@@ -436,7 +436,9 @@ static void test_extreme_init_values(void) {
     /* 1e-300: S would overflow float; DBL_MAX: S would be 0. Refused, params untouched. */
     CHECK(fastfood_init_params_f32(small, 1, 1e-300, p) == FASTFOOD_ERROR_INVALID_ARGUMENT);
     CHECK(strstr(fastfood_last_error_message(), "not representable") != NULL);
+    CHECK(strstr(fastfood_last_error_message(), "sigma (1e-300) gives") != NULL); /* as Swift prints it */
     CHECK(fastfood_init_params_f32(small, 1, 1.7976931348623157e308, p) == FASTFOOD_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(fastfood_last_error_message(), "sigma (1.7976931348623157e+308) gives") != NULL);
     CHECK(fastfood_init_params_preset_f32(small, FASTFOOD_INIT_VARIANCE, 1, 1e300, p) == FASTFOOD_ERROR_INVALID_ARGUMENT);
     CHECK(fastfood_init_params_preset_f64(small, FASTFOOD_INIT_RBF, 1, 1.7976931348623157e308, q) == FASTFOOD_ERROR_INVALID_ARGUMENT);
     /* Near identity with epsilon 1e300: G = 1 + epsilon z overflows float (S may be anything
