@@ -9,8 +9,10 @@
 # script applies the substitution to that line in a separate worktree of HEAD (build/mutants/tree,
 # its own build directories), builds the library there with `make lib`, and runs this checkout's
 # C tests (build/bin/test_*, built first with `make test-c`) against it through LD_LIBRARY_PATH,
-# then, as `make test-c` does, test_variants and test_capi under FASTFOOD_CPU set to each kernel
-# variant this CPU runs (`make print-cpu-variants`).
+# then, as `make test-c` does, Tests/CAPI/variants.sh (test_variants under each kernel variant
+# this CPU runs, `make print-cpu-variants`, with FASTFOOD_CPU unset, naming no variant, and naming
+# avx512 where the CPU lacks it: the digests must agree and the selection must be the documented
+# one) and test_capi under each variant.
 # It prints one line per mutant:
 #   KILLED by test_x   a test failed (or crashed: "(signal N)" follows): the tests notice this change
 #   SURVIVED           every test passed: a missing test, or a change that alters nothing
@@ -67,16 +69,21 @@ while IFS='|' read -r file line substitution; do
         echo "BUILDFAIL $file:$line $substitution"; continue
     fi
     verdict=SURVIVED
-    # As make test-c: every test plainly, then test_variants and test_capi under each kernel
+    # As make test-c: every test plainly, then variants.sh and test_capi under each kernel
     # variant this CPU has (FASTFOOD_CPU), which catches a wrong variant selection.
     for test in build/bin/test_*; do
         [ "$(basename "$test")" = test_cpp ] && continue
         run_test "" "$test" || break
     done
     if [ "$verdict" = SURVIVED ]; then
-        for cpu in $variants; do
-            run_test "$cpu" build/bin/test_variants && run_test "$cpu" build/bin/test_capi || break
-        done
+        unsupported=avx512
+        case " $variants " in *" avx512 "*) unsupported= ;; esac
+        # shellcheck disable=SC2086
+        (LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" bash Tests/CAPI/variants.sh build/bin/test_variants \
+            $variants - no-such-variant $unsupported) > build/mutants/test.log 2>&1 || verdict="KILLED by variants.sh"
+    fi
+    if [ "$verdict" = SURVIVED ]; then
+        for cpu in $variants; do run_test "$cpu" build/bin/test_capi || break; done
     fi
     echo "$verdict $file:$line $substitution"
 done < "$mutants"
