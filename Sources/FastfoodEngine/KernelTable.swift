@@ -10,25 +10,33 @@ import FastfoodKernelsAVX512
 /// supports it; otherwise, or if it names none we have, the widest variant the CPU supports.
 /// All variants give bit-identical results.
 ///
-/// No array and no Swift String here: the first call may come when memory is exhausted, and
-/// building either there (an array's type metadata alone takes some thirty allocations in the
-/// Swift runtime) aborts the process instead of failing the call.
+/// No array, no Swift String and no Optional of a variant here: the first call may come when
+/// memory is exhausted, and building or destroying any of them there (an array's type metadata
+/// alone takes some thirty allocations in the Swift runtime; an Optional<KernelVariant> is
+/// destroyed through metadata made on first use) aborts the process instead of failing the call.
+/// Until 1.4.4 the variants were held as optionals, and with FASTFOOD_CPU set the first call
+/// with no memory left aborted (test_no_memory's first-use mode under each variant).
 enum KernelTable {
     static let selected: KernelVariant = {
         let features = fastfood_internal_cpu_features()
-        let generic = FastfoodKernels.Kernels.variant
-        let avx2 = features & FASTFOOD_CPU_AVX2 != 0 ? FastfoodKernelsAVX2.Kernels.variant : nil
-        let avx512 = features & FASTFOOD_CPU_AVX512 != 0 ? FastfoodKernelsAVX512.Kernels.variant : nil
+        let hasAVX2 = features & FASTFOOD_CPU_AVX2 != 0
+        let hasAVX512 = features & FASTFOOD_CPU_AVX512 != 0
         if let forced = getenv("FASTFOOD_CPU") {
-            func names(_ variant: KernelVariant) -> Bool {
-                strcmp(forced, UnsafeRawPointer(variant.name.utf8Start).assumingMemoryBound(to: CChar.self)) == 0
+            if isNamed(forced, FastfoodKernels.Kernels.variant) { return FastfoodKernels.Kernels.variant }
+            if hasAVX2 && isNamed(forced, FastfoodKernelsAVX2.Kernels.variant) { return FastfoodKernelsAVX2.Kernels.variant }
+            if hasAVX512 && isNamed(forced, FastfoodKernelsAVX512.Kernels.variant) {
+                return FastfoodKernelsAVX512.Kernels.variant
             }
-            if names(generic) { return generic }
-            if let avx2, names(avx2) { return avx2 }
-            if let avx512, names(avx512) { return avx512 }
         }
-        return avx512 ?? avx2 ?? generic
+        if hasAVX512 { return FastfoodKernelsAVX512.Kernels.variant }
+        if hasAVX2 { return FastfoodKernelsAVX2.Kernels.variant }
+        return FastfoodKernels.Kernels.variant
     }()
+
+    /// Whether FASTFOOD_CPU's value is the variant's name.
+    private static func isNamed(_ forced: UnsafePointer<CChar>, _ variant: KernelVariant) -> Bool {
+        strcmp(forced, UnsafeRawPointer(variant.name.utf8Start).assumingMemoryBound(to: CChar.self)) == 0
+    }
 }
 
 /// Which kernel variant this process uses: "generic", "avx2" or "avx512".
