@@ -320,7 +320,8 @@ test-c: $(C_TESTS)
 	@for t in $(filter-out %/test_variants,$(C_TESTS)); do echo "$$t"; $$t || exit 1; done
 	bash Tests/CAPI/variants.sh $(BINDIR_BUILD)/test_variants $(CPU_VARIANTS) - no-such-variant \
 	  $(if $(filter avx512,$(CPU_VARIANTS)),,avx512)
-	for cpu in $(CPU_VARIANTS); do echo "== C API tests, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_capi || exit 1; done
+	for cpu in $(CPU_VARIANTS); do echo "== C API tests, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_capi || exit 1; \
+	  echo "== out of memory, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_no_memory || exit 1; done
 
 test-abi: $(LIB_LINK)
 	bash Tests/ABI/check_library.sh $(LIB_REAL) include/fastfood.h

@@ -12,7 +12,7 @@
 # then, as `make test-c` does, Tests/CAPI/variants.sh (test_variants under each kernel variant
 # this CPU runs, `make print-cpu-variants`, with FASTFOOD_CPU unset, naming no variant, and naming
 # avx512 where the CPU lacks it: the digests must agree and the selection must be the documented
-# one) and test_capi under each variant.
+# one) and test_capi and test_no_memory under each variant.
 # It prints one line per mutant:
 #   KILLED by test_x   a test failed (or crashed: "(signal N)" follows): the tests notice this change
 #   SURVIVED           every test passed: a missing test, or a change that alters nothing
@@ -83,7 +83,7 @@ while IFS='|' read -r file line substitution; do
             $variants - no-such-variant $unsupported) > build/mutants/test.log 2>&1 || verdict="KILLED by variants.sh"
     fi
     if [ "$verdict" = SURVIVED ]; then
-        for cpu in $variants; do run_test "$cpu" build/bin/test_capi || break; done
+        for cpu in $variants; do run_test "$cpu" build/bin/test_capi && run_test "$cpu" build/bin/test_no_memory || break; done
     fi
     echo "$verdict $file:$line $substitution"
 done < "$mutants"
