@@ -69,8 +69,8 @@ while IFS='|' read -r file line substitution; do
         echo "BUILDFAIL $file:$line $substitution"; continue
     fi
     verdict=SURVIVED
-    # As make test-c: every test plainly, then variants.sh and test_capi under each kernel
-    # variant this CPU has (FASTFOOD_CPU), which catches a wrong variant selection.
+    # As make test-c: every test plainly, then variants.sh, and test_capi and test_no_memory under
+    # each kernel variant this CPU has (FASTFOOD_CPU), which catches a wrong variant selection.
     for test in build/bin/test_*; do
         [ "$(basename "$test")" = test_cpp ] && continue
         run_test "" "$test" || break
