@@ -71,7 +71,7 @@ C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_
                $(BINDIR_BUILD)/test_scratch_bounds $(BINDIR_BUILD)/test_io_faults
 
 .PHONY: deps-test deps-demo distributed distributed-demo test-distributed
-.PHONY: all print-cpu-variants lib lenet bench-torch bench-lenet-threads test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind coverage test-bindings install uninstall bench test-swift test-c test-abi test-examples examples clean
+.PHONY: all print-cpu-variants lib lenet bench-torch bench-lenet-threads test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind coverage test-bindings install uninstall bench test-swift test-c test-c-variants test-abi test-examples examples clean
 
 all: lib
 lib: $(LIB_LINK)
@@ -318,6 +318,14 @@ test-swift:
 
 test-c: $(C_TESTS)
 	@for t in $(filter-out %/test_variants,$(C_TESTS)); do echo "$$t"; $$t || exit 1; done
+	@$(MAKE) --no-print-directory test-c-variants
+
+# The kernel-variant part of test-c, on the C tests as built (no prerequisites: tools/mutate.sh
+# runs it against a mutant library through LD_LIBRARY_PATH): every variant's digest equal and the
+# documented selection (FASTFOOD_CPU unset, naming no variant, naming avx512 on a CPU without it),
+# then the C API and out-of-memory tests under each variant.
+test-c-variants:
+	@echo "== kernel variants: digests and selection"
 	bash Tests/CAPI/variants.sh $(BINDIR_BUILD)/test_variants $(CPU_VARIANTS) - no-such-variant \
 	  $(if $(filter avx512,$(CPU_VARIANTS)),,avx512)
 	for cpu in $(CPU_VARIANTS); do echo "== C API tests, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_capi || exit 1; \

@@ -9,20 +9,19 @@
 # script applies the substitution to that line in a separate worktree of HEAD (build/mutants/tree,
 # its own build directories), builds the library there with `make lib`, and runs this checkout's
 # C tests (build/bin/test_*, built first with `make test-c`) against it through LD_LIBRARY_PATH,
-# then, as `make test-c` does, Tests/CAPI/variants.sh (test_variants under each kernel variant
-# this CPU runs, `make print-cpu-variants`, with FASTFOOD_CPU unset, naming no variant, and naming
-# avx512 where the CPU lacks it: the digests must agree and the selection must be the documented
-# one) and test_capi and test_no_memory under each variant.
+# then the kernel-variant checks that `make test-c` runs, through the same target
+# (`make test-c-variants`: the variants' digests and selection, and test_capi and test_no_memory
+# under each variant this CPU runs).
 # It prints one line per mutant:
 #   KILLED by test_x   a test failed (or crashed: "(signal N)" follows): the tests notice this change
 #   SURVIVED           every test passed: a missing test, or a change that alters nothing
 #   NOCHANGE           the substitution matched nothing on that line
 #   BUILDFAIL          the mutant does not compile
 # The Swift tests are not run (`swift test` in the worktree does that for a survivor). Kernel
-# mutants rebuild the three kernel variants (about a minute each on 2 cores). Each test may run
-# MUTATE_TIMEOUT seconds (default 600; a test that runs longer counts as failed: a mutant that
-# makes a call hang is killed, and a shorter limit gets there sooner). The worktree stays for
-# the next run; `git worktree remove --force build/mutants/tree` removes it.
+# mutants rebuild the three kernel variants (about a minute each on 2 cores). Each test, and the
+# kernel-variant checks together, may run MUTATE_TIMEOUT seconds (default 600; longer counts as
+# failed: a mutant that makes a call hang is killed, and a shorter limit gets there sooner). The
+# worktree stays for the next run; `git worktree remove --force build/mutants/tree` removes it.
 set -uo pipefail
 [ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: $0 MUTANTS-FILE" >&2; exit 2; }
 root=$(git rev-parse --show-toplevel) || exit 2
@@ -30,7 +29,6 @@ cd "$root" || exit 2
 mutants=$(realpath "$1")
 limit=${MUTATE_TIMEOUT:-600}
 case $limit in ''|*[!0-9]*|0) echo "MUTATE_TIMEOUT must be a positive number of seconds" >&2; exit 2;; esac
-variants=$(make -s --no-print-directory print-cpu-variants) || exit 2
 ls build/bin/test_* > /dev/null 2>&1 || { echo "build the C tests first: make test-c" >&2; exit 2; }
 tree=$root/build/mutants/tree
 
@@ -69,21 +67,17 @@ while IFS='|' read -r file line substitution; do
         echo "BUILDFAIL $file:$line $substitution"; continue
     fi
     verdict=SURVIVED
-    # As make test-c: every test plainly, then variants.sh, and test_capi and test_no_memory under
-    # each kernel variant this CPU has (FASTFOOD_CPU), which catches a wrong variant selection.
+    # As make test-c: every test plainly, then its kernel-variant checks (one target for both, so
+    # they cannot drift apart), which catch a wrong variant selection; the verdict names the
+    # check that failed (its "== " line).
     for test in build/bin/test_*; do
         [ "$(basename "$test")" = test_cpp ] && continue
         run_test "" "$test" || break
     done
-    if [ "$verdict" = SURVIVED ]; then
-        unsupported=avx512
-        case " $variants " in *" avx512 "*) unsupported= ;; esac
-        # shellcheck disable=SC2086
-        (LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" bash Tests/CAPI/variants.sh build/bin/test_variants \
-            $variants - no-such-variant $unsupported) > build/mutants/test.log 2>&1 || verdict="KILLED by variants.sh"
-    fi
-    if [ "$verdict" = SURVIVED ]; then
-        for cpu in $variants; do run_test "$cpu" build/bin/test_capi && run_test "$cpu" build/bin/test_no_memory || break; done
+    if [ "$verdict" = SURVIVED ] &&
+        ! (LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" make -s --no-print-directory test-c-variants) \
+            > build/mutants/test.log 2>&1; then
+        verdict="KILLED by make test-c-variants ($(grep '^== ' build/mutants/test.log | tail -n 1 | cut -c4-))"
     fi
     echo "$verdict $file:$line $substitution"
 done < "$mutants"
