@@ -163,8 +163,8 @@ test-sanitizers: $(addprefix $(BUILD)/asan/,$(CHECKED))
 
 # valgrind cannot decode AVX-512: the generic kernels run (FASTFOOD_CPU=generic). It cannot read
 # the library's DWARF 5 either, so it runs a copy without debug information. --fair-sched=yes:
-# valgrind runs one thread at a time, and without it a thread that never blocks keeps the CPU
-# for good (test_executor's second executor thread must run while the first is inside a task).
+# valgrind runs one thread at a time, and without it a thread that never blocks can keep the CPU
+# for long stretches while the others wait.
 VALGRIND     := valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
                 --show-leak-kinds=definite,indirect
 test-valgrind: $(C_TESTS) $(EXAMPLES)

@@ -41,6 +41,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef sigev_notify_thread_id /* glibc before 2.35 has the field without its name */
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
 #define CHECK_RNG_SEED 0x2545f4914f6cdd1dULL
 #include "check.h"
 #include "dir_entries.h"
@@ -87,51 +91,53 @@ static void *worker_main(void *p) {
     return NULL;
 }
 
-/* SHARED_SLOT, deterministically: the calling thread runs every task but the last on slot 0,
- * and the executor's second thread stops it inside one (SIGUSR1, whose handler waits there), then
- * runs the last task on slot 0 too, while the first still holds it. `caught` says whether the
- * signal landed inside a task (it may land just after one: then the last task runs once the
- * others are done, the call is valid, and the test tries again). */
+/* SHARED_SLOT, deterministically: the calling thread runs every task but the last on slot 0;
+ * a timer on its own CPU-time clock interrupts it (SIGUSR1, on that thread only), and when the
+ * signal lands inside a task the handler waits there, asleep, while the executor's second thread
+ * runs the last task on slot 0 too, the first still holding it. `caught` says whether that
+ * happened (the signal may land between tasks or outside the call: then the second thread runs
+ * the last task once the others are done, the call is valid, and the test tries again). The
+ * timer needs no second CPU and no preemption: it fires while the caller runs, on one CPU, under
+ * valgrind (one thread at a time) and in an emulator alike; both threads wait asleep. */
 static struct {
+    atomic_int active;   /* the executor's second thread is waiting: the handler may stop a task */
     atomic_int in_task;  /* the calling thread is inside run() */
-    atomic_int handled;  /* the handler ran; `inside`: and found in_task set */
-    atomic_int inside;
-    atomic_int release;  /* the handler may return */
+    atomic_int stopped;  /* the handler caught a task and waits for `release` */
+    atomic_int release;
     atomic_int done;     /* the calling thread ran its tasks */
     atomic_int caught;
 } shared_slot;
 
+static void nap(void) {
+    struct timespec pause = {0, 20000};
+    nanosleep(&pause, NULL);
+}
+
 static void shared_slot_handler(int signal_number) {
     (void)signal_number;
-    int inside = atomic_load(&shared_slot.in_task);
-    atomic_store(&shared_slot.inside, inside);
-    atomic_store(&shared_slot.handled, 1);
-    if (inside)
-        while (!atomic_load(&shared_slot.release)) {
-        }
+    if (!atomic_load(&shared_slot.active) || !atomic_load(&shared_slot.in_task) || atomic_load(&shared_slot.stopped))
+        return;
+    atomic_store(&shared_slot.stopped, 1);
+    while (!atomic_load(&shared_slot.release)) nap();
 }
 
 typedef struct {
     void *job;
     fastfood_task_function run;
     size_t last;
-    pthread_t holder;
 } shared_slot_arg;
 
 static void *shared_slot_main(void *p) {
     shared_slot_arg *a = p;
-    while (!atomic_load(&shared_slot.done)) {
-        if (!atomic_load(&shared_slot.in_task)) continue;
-        atomic_store(&shared_slot.handled, 0);
-        pthread_kill(a->holder, SIGUSR1);
-        while (!atomic_load(&shared_slot.handled)) {
-        }
-        if (atomic_load(&shared_slot.inside)) {
+    for (;;) {
+        if (atomic_load(&shared_slot.stopped)) {
             atomic_store(&shared_slot.caught, 1);
             a->run(a->job, a->last, 0); /* slot 0 is held: the library must refuse to run it */
             atomic_store(&shared_slot.release, 1);
             return NULL;
         }
+        if (atomic_load(&shared_slot.done)) break;
+        nap();
     }
     a->run(a->job, a->last, 0); /* not caught: the last task, after the others (a valid call) */
     return NULL;
@@ -191,17 +197,20 @@ static int executor(void *context, void *job, fastfood_task_function run, size_t
         for (size_t t = tasks / 2; t < tasks; t++) run(job, t, t % workers);
         return 1;
     case SHARED_SLOT: {
-        shared_slot_arg arg = {job, run, tasks - 1, pthread_self()};
+        shared_slot_arg arg = {job, run, tasks - 1};
         atomic_store(&shared_slot.done, 0);
+        atomic_store(&shared_slot.stopped, 0);
         atomic_store(&shared_slot.release, 0);
         atomic_store(&shared_slot.caught, 0);
         pthread_t other;
         if (pthread_create(&other, NULL, shared_slot_main, &arg) != 0) return 0;
+        atomic_store(&shared_slot.active, 1);
         for (size_t t = 0; t + 1 < tasks; t++) {
             atomic_store(&shared_slot.in_task, 1);
             run(job, t, 0);
             atomic_store(&shared_slot.in_task, 0);
         }
+        atomic_store(&shared_slot.active, 0);
         atomic_store(&shared_slot.done, 1);
         pthread_join(other, NULL);
         return 1;
@@ -450,9 +459,8 @@ static void test_broken_executors(void) {
         if (s != FASTFOOD_ERROR_INVALID_ARGUMENT) printf("  broken mode %zu accepted\n", b);
     }
     /* Two tasks on one slot at once (the second would share the first's scratch): refused
-     * whenever the second thread caught the first inside a task; a few tries make that certain.
-     * A larger call (32 tasks): under valgrind, which runs one thread at a time, the first
-     * thread's tasks must outlast its time slice for the second to run while one is under way. */
+     * whenever the timer caught the calling thread inside a task; a few tries make that certain.
+     * A larger call (32 tasks), so that nearly all of the caller's CPU time is spent in tasks. */
     fastfood_layer *wide = NULL;
     CHECK(fastfood_layer_create(1024, 1024, 3, 0, &wide) == FASTFOOD_OK);
     if (!wide) return;
@@ -464,8 +472,21 @@ static void test_broken_executors(void) {
     for (size_t i = 0; i < wbatch * wn; i++) wx[i] = (float)uniform(), wdy[i] = (float)uniform();
     struct sigaction action = {0}, previous;
     action.sa_handler = shared_slot_handler;
+    action.sa_flags = SA_RESTART;
     sigemptyset(&action.sa_mask);
     CHECK(sigaction(SIGUSR1, &action, &previous) == 0);
+    /* Every 100 us of this thread's CPU time (the kernel checks at its clock tick). */
+    struct sigevent event = {0};
+    event.sigev_notify = SIGEV_THREAD_ID;
+    event.sigev_signo = SIGUSR1;
+    event.sigev_notify_thread_id = gettid();
+    timer_t timer;
+    int timing = timer_create(CLOCK_THREAD_CPUTIME_ID, &event, &timer) == 0;
+    CHECK(timing);
+    if (timing) {
+        struct itimerspec every = {{0, 100000}, {0, 100000}};
+        CHECK(timer_settime(timer, 0, &every, NULL) == 0);
+    }
     state.mode = SHARED_SLOT;
     CHECK(fastfood_set_executor(executor, &state) == FASTFOOD_OK);
     int caught = 0, refused = 0;
@@ -482,6 +503,7 @@ static void test_broken_executors(void) {
     if (!caught) printf("FAIL: the shared-slot executor never caught a task in 50 calls\n");
     else if (!refused) printf("FAIL: two tasks on one worker slot at once were accepted\n");
     CHECK(caught && refused);
+    if (timing) CHECK(timer_delete(timer) == 0);
     CHECK(sigaction(SIGUSR1, &previous, NULL) == 0);
     free(wparams), free(wx), free(wdy), free(wdx), free(wdp);
     fastfood_layer_destroy(wide);
