@@ -409,7 +409,8 @@ bench-lenet-threads: $(LENET)
 
 # In make test: the deep fried LeNet (adaptive Fastfood 1024 with dropout) must learn MNIST in
 # 3 epochs with the Caffe solver and in 2 with Adam at its defaults (test error at most 5%, one
-# learning rate for all parameters), and the C example's Fastfood net in 3 (at most 12%).
+# learning rate for all parameters), and the C example's Fastfood net in 3 (at most 12%), after
+# its check of both nets' gradients against their loss (--check-gradients).
 test-training: $(LENET) $(BINDIR_BUILD)/mnist_mlp
 	@bash -n benchmarks/torch/lenet_threads.sh # not run here (it times things): parsed, so it cannot rot unseen
 	@if [ -z "$(MNIST_DIR)" ]; then \
@@ -422,7 +423,7 @@ test-training: $(LENET) $(BINDIR_BUILD)/mnist_mlp
 	$(LENET) "$(MNIST_DIR)" --epochs 2 --seeds 1 --models aff1024 --optimizer adam --max-error 5 > $(BUILD)/lenet-adam.log \
 	  || { cat $(BUILD)/lenet-adam.log; exit 1; }; tail -n 2 $(BUILD)/lenet-adam.log; \
 	echo "== C MLP on MNIST, 3 epochs"; \
-	$(BINDIR_BUILD)/mnist_mlp "$(MNIST_DIR)" --epochs 3 --dropout 0.1 --max-error 12 > $(BUILD)/mnist-smoke.log \
+	$(BINDIR_BUILD)/mnist_mlp "$(MNIST_DIR)" --epochs 3 --dropout 0.1 --max-error 12 --check-gradients > $(BUILD)/mnist-smoke.log \
 	  || { cat $(BUILD)/mnist-smoke.log; exit 1; }; tail -n 5 $(BUILD)/mnist-smoke.log
 
 # The README's two commands set up a fresh machine themselves: missing Debian packages are

@@ -9,11 +9,13 @@
  * learning rate for every parameter, momentum 0.9, weight decay 5e-4, batch 64. Prints test
  * error, parameter counts and seconds per epoch for both.
  *
- *   mnist_mlp DIR [--epochs N] [--dropout P] [--seed S] [--max-error PERCENT]
+ *   mnist_mlp DIR [--epochs N] [--dropout P] [--seed S] [--max-error PERCENT] [--check-gradients]
  *
  * DIR holds the MNIST IDX files (see mnist_idx.h for the split used when only the 10,000 test
  * images are there). --dropout P drops with rate P after PI and after S (the paper's sites);
- * --max-error makes the exit status 1 if the Fastfood net's test error is above PERCENT.
+ * --max-error makes the exit status 1 if the Fastfood net's test error is above PERCENT;
+ * --check-gradients first checks both nets' gradients against their loss (check_gradients) and
+ * exits with status 1, without training, if they do not match.
  */
 #include "mlp_net.h"
 #include "mnist_idx.h"
@@ -55,20 +57,93 @@ static void run(const char *name, int use_fastfood, double dropout, const mnist_
     free_net(&n);
 }
 
+/* The network's own gradients (compute_gradients: softmax, the output layer, ReLU, the hidden
+ * layer with its dropout) against its loss at nearby parameters, on training images 16 to 31
+ * (after a step on images 0 to 15, so that what one call leaves behind cannot pass for a right
+ * gradient): along a direction d over each layer's weights, over each layer's biases and over
+ * all, loss(w + d) - loss(w - d) must match the sum of gradient x ((w + d) - (w - d)), the
+ * steps as float stores them. d follows the gradient with random weights (d_i = c g_i (0.5 + u),
+ * the largest step 1e-4), so that the change in loss stands far above float rounding. Returns
+ * whether every relative difference is below 1%. */
+static int check_gradients(const char *name, int use_fastfood, double dropout, const mnist_data *data, uint64_t seed) {
+    enum { ROWS = 16 };
+    const uint64_t step = 7; /* any training step: its dropout masks are the same at every w */
+    net n = make_net(use_fastfood, dropout, seed);
+    /* Hidden biases away from 0: a unit the output dropout zeroes is then not at ReLU's kink
+     * (with the initial bias of 0 it is exactly there, where the loss has no derivative). Both
+     * hidden layers keep their bias in the last HIDDEN entries, the output layer in the last
+     * CLASSES. */
+    for (size_t i = n.hidden.n - HIDDEN; i < n.hidden.n; i++) n.hidden.w[i] = (float)(0.2 * uniform() - 0.1);
+    float *x = xcalloc((size_t)ROWS * IN, sizeof(float));
+    int labels[ROWS];
+    for (int batch = 0; batch < 2; batch++) {
+        memcpy(x, data->train.images + (size_t)batch * ROWS * IN, (size_t)ROWS * IN * sizeof(float));
+        for (int r = 0; r < ROWS; r++) labels[r] = data->train.labels[batch * ROWS + r];
+        compute_gradients(&n, ROWS, x, labels, step - 1 + (uint64_t)batch);
+    }
+    tensor *parts[2] = {&n.hidden, &n.output};
+    const size_t biases[2] = {HIDDEN, CLASSES};
+    float *gradient[2], *start[2], *plus[2], *minus[2];
+    for (int k = 0; k < 2; k++) {
+        size_t bytes = parts[k]->n * sizeof(float);
+        gradient[k] = xcalloc(parts[k]->n, sizeof(float)), start[k] = xcalloc(parts[k]->n, sizeof(float));
+        plus[k] = xcalloc(parts[k]->n, sizeof(float)), minus[k] = xcalloc(parts[k]->n, sizeof(float));
+        memcpy(gradient[k], parts[k]->g, bytes), memcpy(start[k], parts[k]->w, bytes);
+    }
+    /* Directions: 0 hidden weights, 1 hidden biases, 2 output weights, 3 output biases, 4 all. */
+    static const char *const over[5] = {"hidden weights", "hidden biases", "output weights", "output biases", "all"};
+    int passed = 1;
+    for (int which = 0; which < 5; which++) {
+        double largest = 0, predicted = 0;
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < parts[k]->n; i++) {
+                int section = 2 * k + (i >= parts[k]->n - biases[k]);
+                double d = which == 4 || which == section ? gradient[k][i] * (0.5 + uniform()) : 0;
+                plus[k][i] = (float)d; /* d for now; then w + c d */
+                largest = fabs(d) > largest ? fabs(d) : largest;
+            }
+        double c = largest > 0 ? 1e-4 / largest : 0;
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < parts[k]->n; i++) {
+                double d = c * plus[k][i];
+                plus[k][i] = (float)(start[k][i] + d), minus[k][i] = (float)(start[k][i] - d);
+                predicted += (double)gradient[k][i] * ((double)plus[k][i] - (double)minus[k][i]);
+            }
+        double loss[2];
+        for (int side = 0; side < 2; side++) {
+            for (int k = 0; k < 2; k++) memcpy(parts[k]->w, side ? minus[k] : plus[k], parts[k]->n * sizeof(float));
+            loss[side] = compute_gradients(&n, ROWS, x, labels, step);
+        }
+        for (int k = 0; k < 2; k++) memcpy(parts[k]->w, start[k], parts[k]->n * sizeof(float));
+        double measured = loss[0] - loss[1], error = fabs(measured - predicted) / fabs(predicted);
+        printf("  %-26s gradient check, %-14s: loss change %.6e, predicted %.6e, relative difference %.1e\n", name,
+               over[which], measured, predicted, error);
+        passed &= error < 1e-2; /* also false for NaN */
+    }
+    for (int k = 0; k < 2; k++) free(gradient[k]), free(start[k]), free(plus[k]), free(minus[k]);
+    free(x);
+    free_net(&n);
+    return passed;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: %s MNIST_DIR [--epochs N] [--dropout P] [--seed S] [--max-error PERCENT]\n", argv[0]);
+        fprintf(stderr, "usage: %s MNIST_DIR [--epochs N] [--dropout P] [--seed S] [--max-error PERCENT] "
+                "[--check-gradients]\n", argv[0]);
         return 2;
     }
-    int epochs = 5;
+    int epochs = 5, check_first = 0;
     double dropout = 0, max_error = 100;
     uint64_t seed = 1;
-    for (int i = 2; i + 1 < argc; i += 2) {
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--check-gradients")) { check_first = 1; continue; }
+        if (i + 1 == argc) { fprintf(stderr, "%s needs a value\n", argv[i]); return 2; }
         if (!strcmp(argv[i], "--epochs")) epochs = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--dropout")) dropout = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--seed")) seed = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--max-error")) max_error = atof(argv[i + 1]);
         else { fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
+        i++;
     }
     if (epochs < 1 || dropout < 0 || dropout >= 1) { fprintf(stderr, "bad --epochs or --dropout\n"); return 2; }
     mnist_data data;
@@ -82,6 +157,11 @@ int main(int argc, char **argv) {
     size_t ff_weights, dense_weights;
     char name[64];
     snprintf(name, sizeof name, dropout > 0 ? "fastfood (dropout %.2g)" : "fastfood", dropout);
+    if (check_first && !(check_gradients(name, 1, dropout, &data, seed) & check_gradients("dense", 0, 0, &data, seed))) {
+        printf("FAIL: the network's gradients do not match its loss\n");
+        mnist_free(&data);
+        return 1;
+    }
     run(name, 1, dropout, &data, epochs, seed, &ff_error, &ff_time, &ff_weights);
     run("dense", 0, 0, &data, epochs, seed, &dense_error, &dense_time, &dense_weights);
     const size_t output_weights = (size_t)HIDDEN * CLASSES;
