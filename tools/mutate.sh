@@ -17,8 +17,10 @@
 #   SURVIVED           every test passed: a missing test, or a change that alters nothing
 #   NOCHANGE           the substitution matched nothing on that line
 #   BUILDFAIL          the mutant does not compile
-# The Swift tests are not run (`swift test` in the worktree does that for a survivor). Kernel
-# mutants rebuild the three kernel variants (about a minute each on 2 cores). Each test, and the
+# A mutant every C test passes then meets the Swift tests (`swift test -c release` in the
+# worktree, a minute or two; MUTATE_SWIFT=0 leaves them out): "KILLED by swift test (name)"
+# names the first Swift test that failed. Kernel mutants rebuild the three kernel variants
+# (about a minute each on 2 cores). Each test, and the
 # kernel-variant checks together, may run MUTATE_TIMEOUT seconds (default 600; longer counts as
 # failed: a mutant that makes a call hang is killed, and a shorter limit gets there sooner). The
 # worktree stays for the next run; `git worktree remove --force build/mutants/tree` removes it.
@@ -29,6 +31,8 @@ cd "$root" || exit 2
 mutants=$(realpath "$1")
 limit=${MUTATE_TIMEOUT:-600}
 case $limit in ''|*[!0-9]*|0) echo "MUTATE_TIMEOUT must be a positive number of seconds" >&2; exit 2;; esac
+swift=${MUTATE_SWIFT:-1}
+case $swift in 0|1) ;; *) echo "MUTATE_SWIFT must be 0 or 1" >&2; exit 2;; esac
 ls build/bin/test_* > /dev/null 2>&1 || { echo "build the C tests first: make test-c" >&2; exit 2; }
 tree=$root/build/mutants/tree
 
@@ -78,6 +82,13 @@ while IFS='|' read -r file line substitution; do
         ! (LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" make -s --no-print-directory test-c-variants) \
             > build/mutants/test.log 2>&1; then
         verdict="KILLED by make test-c-variants ($(grep '^== ' build/mutants/test.log | tail -n 1 | cut -c4-))"
+    fi
+    # The Swift suites last, for what the C tests pass (statistics of the samplers, helpers no C
+    # call reaches), as `make test-swift` runs them under this CPU's default variant.
+    if [ "$verdict" = SURVIVED ] && [ "$swift" = 1 ] &&
+        ! (cd "$tree" && timeout "$limit" swift test -c release) > build/mutants/test.log 2>&1; then
+        failed=$(sed -n 's/^.*✘ Test \([^ (]*\).*$/\1/p' build/mutants/test.log | head -n 1)
+        verdict="KILLED by swift test${failed:+ ($failed)}"
     fi
     echo "$verdict $file:$line $substitution"
 done < "$mutants"
