@@ -355,7 +355,8 @@ FASTFOOD_API fastfood_status fastfood_layer_permutation(const fastfood_layer *la
  * @param params  receives fastfood_layer_param_count() elements; must not be NULL.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_INVALID_ARGUMENT (sigma, or a
  *         sigma whose parameters are not representable in the element type: a value that is
- *         not finite, or S flushed to 0; nothing is written). Before 1.4.3 also
+ *         not finite, or an S flushed to 0 or to a subnormal number, as sigma 1e39 gives in
+ *         float; nothing is written). Before 1.4.3 also
  *         FASTFOOD_ERROR_OUT_OF_MEMORY; since then nothing is allocated: the values are
  *         computed twice, checked without being stored and then stored (twice 1.4.2's
  *         arithmetic, the same values bit for bit).

@@ -59,9 +59,10 @@ private func presetArguments<T>(
 
 /// Fills params with an initialisation, or fails with params untouched: the values are first
 /// computed and checked without being stored (they must be representable in T: finite, and S
-/// not flushed to 0 for the RBF and variance presets, where it cannot be 0; extreme sigma or
-/// gain values, 1e-300 or DBL_MAX, would otherwise give inf or 0 parameters), then computed
-/// again into params. Twice the arithmetic, no temporary array: since 1.4.3 nothing allocates.
+/// a normal number, neither 0 nor subnormal, for the RBF and variance presets, where it cannot
+/// be 0; extreme sigma or gain values, 1e-300 or DBL_MAX, would otherwise give inf or 0
+/// parameters), then computed again into params. Twice the arithmetic, no temporary array:
+/// since 1.4.3 nothing allocates.
 func initializeChecked<T: FastfoodScalar>(
     _ layer: LayerCore, _ preset: InitPreset, seed: UInt64, value: Double, valueName: StaticString,
     into params: UnsafeMutablePointer<T>

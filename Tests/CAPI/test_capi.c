@@ -323,6 +323,23 @@ static void test_init_params(void) {
     CHECK(memcmp(p64, again, kd * sizeof *p64) != 0);
     free(p32); free(p64); free(again);
     fastfood_layer_destroy(layer);
+
+    /* One input (D = 1, three blocks): G's Gaussians come in pairs, and each block uses one of
+     * its pair; the other must land nowhere (not in the next block's G, nor in B after the
+     * last block's). S = s / |G| / sigma with s >= 0, so S G = +-s / sigma. */
+    fastfood_layer *narrow = make_layer(1, 3, 8, FASTFOOD_LAYER_BIAS);
+    double q[3 * 3 + 3];
+    CHECK(fastfood_layer_param_count(narrow) == 12);
+    fill_canary_d(q, 12);
+    CHECK(fastfood_init_params_f64(narrow, 5, 1.0, q) == FASTFOOD_OK);
+    int narrow_ok = 1;
+    for (int k = 0; k < 3; k++)
+        narrow_ok &= q[k] > 0 && isfinite(q[k]) && q[3 + k] != 0 && isfinite(q[3 + k]) &&
+                     (q[6 + k] == 1.0 || q[6 + k] == -1.0) && q[9 + k] == 0.0;
+    if (!narrow_ok) printf("FAIL: a one-input layer's initialisation: S %g %g %g, G %g %g %g, B %g %g %g\n",
+                           q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8]);
+    CHECK(narrow_ok);
+    fastfood_layer_destroy(narrow);
 }
 
 /* ---- forward ------------------------------------------------------------------------------- */

@@ -10,7 +10,8 @@
  *     differ from the default mode, so the test can fail).
  *   - threads with a 64 KiB stack (the documented minimum) can make every call, first use included;
  *   - initialisation values whose parameters are not representable (sigma 1e-300, DBL_MAX, a
- *     near-identity epsilon of 1e300 in float) are refused with the output untouched;
+ *     near-identity epsilon of 1e300 in float; sigma 1e39, whose S would be subnormal in float)
+ *     are refused with the output untouched;
  *   - cancellation: a thread cancelled while it loops over 2-thread forwards, or over atomic
  *     saves, leaves the library usable (no locked mutex), no temporary file and no descriptor.
  *   - affinity (since 1.2.1): under an affinity of one CPU the default thread count, and 0, mean 1.
@@ -36,6 +37,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -448,6 +450,14 @@ static void test_extreme_init_values(void) {
     int untouched = 1;
     for (size_t i = 0; i < n; i++) untouched &= p[i] == 7.0f;
     CHECK(untouched);
+    /* sigma 1e39: S about 1e-40, a float subnormal, not 0 (checked on the double values): refused
+     * too, S must be a normal number; the double call accepts it. */
+    CHECK(fastfood_init_params_f64(small, 1, 1e39, q) == FASTFOOD_OK);
+    int subnormal = 1;
+    for (size_t i = 0; i < 128; i++) subnormal &= fpclassify((float)q[i]) == FP_SUBNORMAL;
+    CHECK(subnormal);
+    CHECK(fastfood_init_params_f32(small, 1, 1e39, p) == FASTFOOD_ERROR_INVALID_ARGUMENT);
+    CHECK(strstr(fastfood_last_error_message(), "sigma (1e+39) gives parameters that are not representable in float32 (S = ") != NULL);
     /* Representable in double, not in float: the f64 call accepts it. */
     CHECK(fastfood_init_params_f64(small, 1, 1e-300, q) == FASTFOOD_OK);
     CHECK(fastfood_init_params_f32(small, 1, 1e-3, p) == FASTFOOD_OK); /* ordinary small sigma */
