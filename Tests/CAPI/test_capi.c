@@ -326,7 +326,7 @@ static void test_init_params(void) {
 
     /* One input (D = 1, three blocks): G's Gaussians come in pairs, and each block uses one of
      * its pair; the other must land nowhere (not in the next block's G, nor in B after the
-     * last block's). S = s / |G| / sigma with s >= 0, so S G = +-s / sigma. */
+     * last block's). S = s / |G| / sigma with s ~ chi(1), so S > 0. */
     fastfood_layer *narrow = make_layer(1, 3, 8, FASTFOOD_LAYER_BIAS);
     double q[3 * 3 + 3];
     CHECK(fastfood_layer_param_count(narrow) == 12);

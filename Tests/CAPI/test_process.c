@@ -458,6 +458,8 @@ static void test_extreme_init_values(void) {
     CHECK(subnormal);
     CHECK(fastfood_init_params_f32(small, 1, 1e39, p) == FASTFOOD_ERROR_INVALID_ARGUMENT);
     CHECK(strstr(fastfood_last_error_message(), "sigma (1e+39) gives parameters that are not representable in float32 (S = ") != NULL);
+    for (size_t i = 0; i < n; i++) untouched &= p[i] == 7.0f;
+    CHECK(untouched);
     /* Representable in double, not in float: the f64 call accepts it. */
     CHECK(fastfood_init_params_f64(small, 1, 1e-300, q) == FASTFOOD_OK);
     CHECK(fastfood_init_params_f32(small, 1, 1e-3, p) == FASTFOOD_OK); /* ordinary small sigma */
