@@ -14,7 +14,7 @@ enum Validate {
     static func flags(_ flags: UInt32, allowed: UInt32, _ name: StaticString) throws(BoundaryError) {
         let unknown = flags & ~allowed
         guard unknown == 0 else {
-            throw .invalidArgument("\(name) has unknown bits 0x\(String(unknown, radix: 16)) (allowed mask 0x\(String(allowed, radix: 16)))")
+            throw .invalidArgument("\(name) has unknown bits 0x\(hex: unknown) (allowed mask 0x\(hex: allowed))")
         }
     }
 
