@@ -71,14 +71,10 @@ C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_
                $(BINDIR_BUILD)/test_scratch_bounds $(BINDIR_BUILD)/test_io_faults
 
 .PHONY: deps-test deps-demo distributed distributed-demo test-distributed
-.PHONY: all print-cpu-variants lib lenet bench-torch bench-lenet-threads test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind coverage test-bindings install uninstall bench test-swift test-c test-c-variants test-abi test-examples examples clean
+.PHONY: all lib lenet bench-torch bench-lenet-threads test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind coverage test-bindings install uninstall bench test-swift test-c test-c-variants test-abi test-examples examples clean
 
 all: lib
 lib: $(LIB_LINK)
-
-# The kernel variants this machine can run, for tools/mutate.sh.
-print-cpu-variants:
-	@echo $(CPU_VARIANTS)
 
 $(EXPORT_MAP): include/fastfood.h
 	@mkdir -p $(BUILD)

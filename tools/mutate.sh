@@ -20,10 +20,10 @@
 # A mutant every C test passes then meets the Swift tests (`swift test -c release` in the
 # worktree, a minute or two; MUTATE_SWIFT=0 leaves them out): "KILLED by swift test (name)"
 # names the first Swift test that failed. Kernel mutants rebuild the three kernel variants
-# (about a minute each on 2 cores). Each test, and the
-# kernel-variant checks together, may run MUTATE_TIMEOUT seconds (default 600; longer counts as
-# failed: a mutant that makes a call hang is killed, and a shorter limit gets there sooner). The
-# worktree stays for the next run; `git worktree remove --force build/mutants/tree` removes it.
+# (about a minute each on 2 cores). Each test, the kernel-variant checks together and the Swift
+# tests may run MUTATE_TIMEOUT seconds (default 600; longer counts as failed: a mutant that makes
+# a call hang is killed, and a shorter limit gets there sooner). The worktree stays for the next
+# run; `git worktree remove --force build/mutants/tree` removes it.
 set -uo pipefail
 [ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: $0 MUTANTS-FILE" >&2; exit 2; }
 root=$(git rev-parse --show-toplevel) || exit 2
@@ -36,18 +36,17 @@ case $swift in 0|1) ;; *) echo "MUTATE_SWIFT must be 0 or 1" >&2; exit 2;; esac
 ls build/bin/test_* > /dev/null 2>&1 || { echo "build the C tests first: make test-c" >&2; exit 2; }
 tree=$root/build/mutants/tree
 
-# run_test CPU TEST: TEST against the mutant's library (with FASTFOOD_CPU=CPU unless CPU is
-# empty); when it fails, sets verdict and returns 1. In a subshell whose stderr goes to the log:
+# run_test TEST: TEST against the mutant's library; when it fails, sets verdict and returns 1.
+# In a subshell whose stderr goes to the log:
 # a test that crashes makes bash report the signal ("Segmentation fault"), and that report
 # belongs in the log, not on the terminal (`; exit $?` keeps the subshell from exec'ing the
 # command, which would leave the report to this shell).
 run_test() {
-    local cpu=$1 test=$2 status
-    (if [ -n "$cpu" ]; then export FASTFOOD_CPU=$cpu; fi
-     LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" "$test"; exit $?) > build/mutants/test.log 2>&1
+    local test=$1 status
+    (LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" "$test"; exit $?) > build/mutants/test.log 2>&1
     status=$?
     [ $status -eq 0 ] && return 0
-    verdict="KILLED by $(basename "$test")${cpu:+ (FASTFOOD_CPU=$cpu)}"
+    verdict="KILLED by $(basename "$test")"
     [ $status -eq 124 ] && verdict="$verdict (timed out after $limit s)"
     [ $status -gt 128 ] && verdict="$verdict (signal $((status - 128)))"
     return 1
@@ -76,7 +75,7 @@ while IFS='|' read -r file line substitution; do
     # check that failed (its "== " line).
     for test in build/bin/test_*; do
         [ "$(basename "$test")" = test_cpp ] && continue
-        run_test "" "$test" || break
+        run_test "$test" || break
     done
     if [ "$verdict" = SURVIVED ] &&
         ! (LD_LIBRARY_PATH=$tree/build/lib timeout "$limit" make -s --no-print-directory test-c-variants) \
