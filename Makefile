@@ -102,6 +102,11 @@ $(BINDIR_BUILD)/mnist_mlp: examples/mnist_mlp.c examples/mlp_net.h examples/mnis
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -D_POSIX_C_SOURCE=200809L -Iinclude $< -o $@ $(C_LINK) -lopenblas -lz
 
+# The examples' MNIST reader on IDX files the test writes (zlib; no library, no MNIST).
+$(BINDIR_BUILD)/test_mnist_idx: Tests/Examples/test_mnist_idx.c examples/mnist_idx.h Tests/CAPI/check.h Tests/CAPI/malloc_hooks.h
+	@mkdir -p $(BINDIR_BUILD)
+	$(CC) $(CFLAGS) $(WARNINGS) -Iexamples $< -o $@ -lz
+
 $(BINDIR_BUILD)/bench: benchmarks/bench.c benchmarks/cpu_description.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) -O2 $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lopenblas -lpthread
@@ -330,7 +335,8 @@ test-c-variants:
 test-abi: $(LIB_LINK)
 	bash Tests/ABI/check_library.sh $(LIB_REAL) include/fastfood.h
 
-test-examples: $(EXAMPLES)
+test-examples: $(EXAMPLES) $(BINDIR_BUILD)/test_mnist_idx
+	$(BINDIR_BUILD)/test_mnist_idx
 	$(BINDIR_BUILD)/gradient_check
 	$(BINDIR_BUILD)/fc_replacement --quiet
 	bash Tests/ABI/readme_example.sh README.md $(BUILD) "$(CC) $(CFLAGS) $(WARNINGS)"
