@@ -144,11 +144,11 @@ extern "C" {
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
 #define FASTFOOD_VERSION_MINOR 4
-#define FASTFOOD_VERSION_PATCH 4
+#define FASTFOOD_VERSION_PATCH 5
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10404
+#define FASTFOOD_VERSION_NUMBER 10405
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.4.4"
+#define FASTFOOD_VERSION_STRING "1.4.5"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.

@@ -158,6 +158,62 @@ static void check_save_load() {
     std::filesystem::remove(path);
 }
 
+// The autograd graph keeps the C layer that ran the forward: a backward after the module is gone,
+// or after loading a checkpoint of another seed rebuilt the module's layer, is still that layer's
+// backward (before 1.4.5 the graph held the layer's address only, and used freed memory).
+static void check_graph_keeps_layer() {
+    torch::manual_seed(11);
+    const FastfoodLinearOptions options = FastfoodLinearOptions(100, 300).seed(5).dropout(0.1, 0.1, 0.2).dropout_seed(3);
+    auto x = torch::randn({6, 100}, torch::kDouble).requires_grad_(true);
+    auto dy = torch::randn({6, 300}, torch::kDouble);
+    FastfoodLinear intact(options);
+    intact->to(torch::kDouble);
+    intact(x).backward(dy);
+    const auto dx = x.grad().clone();
+    const auto ds = intact->S.grad().clone();
+    // Layers of other shapes made after each release, so the freed memory is handed out again.
+    std::vector<FastfoodLinear> others;
+    auto reuse_memory = [&] {
+        for (int64_t i = 0; i < 8; i++) {
+            others.push_back(FastfoodLinear(FastfoodLinearOptions(7 + i, 9).seed(i)));
+            torch::NoGradGuard guard;
+            others.back()(torch::randn({2, 7 + i}));
+        }
+    };
+
+    x.grad().zero_();
+    torch::Tensor y, s;
+    {
+        FastfoodLinear gone(options);
+        gone->to(torch::kDouble);
+        s = gone->S;
+        y = gone(x);
+    }
+    reuse_memory();
+    y.backward(dy);
+    EXPECT(torch::equal(x.grad(), dx));
+    EXPECT(s.grad().defined() && torch::equal(s.grad(), ds));
+
+    // The same module's layer rebuilt by torch::load between the forward and the backward.
+    const auto path = (std::filesystem::temp_directory_path() / "fastfood_linear_graph.pt").string();
+    FastfoodLinear other_seed(FastfoodLinearOptions(options).seed(6));
+    other_seed->to(torch::kDouble);
+    torch::save(other_seed, path);
+    x.grad().zero_();
+    FastfoodLinear reloaded(options);
+    reloaded->to(torch::kDouble);
+    y = reloaded(x);
+    torch::load(reloaded, path);
+    {
+        torch::NoGradGuard guard;
+        reloaded(x); // rebuilds the C layer from the loaded seed
+    }
+    reuse_memory();
+    y.backward(dy);
+    EXPECT(torch::equal(x.grad(), dx));
+    std::filesystem::remove(path);
+}
+
 // A small network learns a generated 4-class problem.
 static void check_training() {
     torch::manual_seed(7);
@@ -371,6 +427,7 @@ int main() {
     check_against_reference(37, 70, true, torch::kFloat, 1e-5, {9}, true, /*normalized*/ false);
     check_finite_differences();
     check_save_load();
+    check_graph_keeps_layer();
 
     // Drop-in shape behaviour and errors.
     FastfoodLinear m(10, 20);

@@ -16,7 +16,8 @@
 // libfastfood through a custom autograd Function (CPU tensors; any leading batch shape;
 // non-contiguous input is handled). After torch::load the C layer is rebuilt from the loaded
 // seed and flags, and the loaded permutation must equal the one the seed generates (else
-// std::runtime_error).
+// std::runtime_error). Each forward's autograd node holds the C layer it ran on, as it holds the
+// parameters, so its backward is right even after the module was destroyed or reloaded.
 //
 // Training like a dense layer: by default the layer is FASTFOOD_LAYER_NORMALIZED (orthonormal
 // transforms, see fastfood.h), so S, G, B and their gradients are O(1) and one optimizer with one
@@ -105,14 +106,22 @@ struct DropoutState {
     bool active() const { return input > 0 || permuted > 0 || output > 0; }
 };
 
+/// The C layer of one forward, owned by its autograd node until the backward has run: the module
+/// may be destroyed, or rebuild its layer from a loaded checkpoint, before the backward.
+struct LayerKeeper : torch::CustomClassHolder {
+    explicit LayerKeeper(std::shared_ptr<const fastfood::Layer> kept) : layer(std::move(kept)) {}
+    std::shared_ptr<const fastfood::Layer> layer;
+};
+
 /// y = layer(x) with x of shape (batch, in) (row stride >= in, unit column stride); `bias` is
-/// empty when the layer has none. `dropout` packs DropoutState as
+/// empty when the layer has none. `rates` and `seed_step` pack DropoutState as
 /// (input, permuted, output) rates and (seed, step).
 struct FastfoodFunction : public torch::autograd::Function<FastfoodFunction> {
     static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor x, torch::Tensor s,
-                                 torch::Tensor g, torch::Tensor b, torch::Tensor bias, int64_t layer_address,
-                                 std::vector<double> rates, std::vector<int64_t> seed_step) {
-        const auto *layer = reinterpret_cast<const fastfood_layer *>(layer_address);
+                                 torch::Tensor g, torch::Tensor b, torch::Tensor bias,
+                                 std::shared_ptr<const fastfood::Layer> kept, std::vector<double> rates,
+                                 std::vector<int64_t> seed_step) {
+        const fastfood_layer *layer = kept->get();
         const DropoutState d{rates[0], rates[1], rates[2], seed_step[0], seed_step[1]};
         const auto params = pack(s, g, b, bias);
         const auto batch = static_cast<std::size_t>(x.size(0));
@@ -134,7 +143,7 @@ struct FastfoodFunction : public torch::autograd::Function<FastfoodFunction> {
                                        y.data_ptr<double>(), out));
         }
         ctx->save_for_backward({x, params});
-        ctx->saved_data["layer"] = layer_address;
+        ctx->saved_data["layer"] = c10::IValue::make_capsule(c10::make_intrusive<LayerKeeper>(std::move(kept)));
         ctx->saved_data["bias"] = bias.numel() > 0;
         ctx->saved_data["rates"] = rates;
         ctx->saved_data["seed_step"] = seed_step;
@@ -146,7 +155,8 @@ struct FastfoodFunction : public torch::autograd::Function<FastfoodFunction> {
         const auto saved = ctx->get_saved_variables();
         const auto &x = saved[0];
         const auto &params = saved[1];
-        const auto *layer = reinterpret_cast<const fastfood_layer *>(ctx->saved_data["layer"].toInt());
+        const auto keeper = ctx->saved_data["layer"].toCapsule();
+        const fastfood_layer *layer = static_cast<const LayerKeeper *>(keeper.get())->layer->get();
         const bool has_bias = ctx->saved_data["bias"].toBool();
         const auto rates = ctx->saved_data["rates"].toDoubleVector();
         const auto seed_step = ctx->saved_data["seed_step"].toIntVector();
@@ -253,8 +263,8 @@ public:
             seed_step = {state[0], state[1]};
             if (rates[0] > 0 || rates[1] > 0 || rates[2] > 0) state[1] += 1;
         }
-        auto y = detail::FastfoodFunction::apply(x, S, G, B, bias_or_empty, reinterpret_cast<int64_t>(layer_->get()),
-                                                 rates, seed_step);
+        auto y = detail::FastfoodFunction::apply(x, S, G, B, bias_or_empty,
+                                                 std::shared_ptr<const fastfood::Layer>(layer_), rates, seed_step);
         auto shape = input.sizes().vec();
         shape.back() = options.out_features();
         return y.reshape(shape);
