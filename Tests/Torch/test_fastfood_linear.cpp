@@ -214,6 +214,49 @@ static void check_graph_keeps_layer() {
     std::filesystem::remove(path);
 }
 
+// Second derivatives. create_graph alone changes no gradient; a later backward through the layer's
+// gradients (dx, dS) fails with a message, since the library's backward cannot be differentiated
+// (before 1.4.5 they counted as constants: that part of the second derivative went missing without
+// a word); and one that needs only the layer's first derivatives (a penalty on another layer's
+// gradient) matches autograd through the reference composition.
+static void check_second_derivatives() {
+    torch::manual_seed(13);
+    FastfoodLinear m(FastfoodLinearOptions(20, 40).seed(3));
+    m->to(torch::kDouble);
+    auto x = torch::randn({5, 20}, torch::kDouble).requires_grad_(true);
+    const auto plain = torch::autograd::grad({m(x).pow(2).sum()}, {x, m->S});
+    const auto graph = torch::autograd::grad({m(x).pow(2).sum()}, {x, m->S}, {}, true, true);
+    EXPECT(torch::equal(plain[0], graph[0]) && torch::equal(plain[1], graph[1]));
+    torch::nn::Linear before(20, 20);
+    before->to(torch::kDouble);
+    for (int which = 0; which < 3; which++) {
+        std::string message;
+        try {
+            if (which == 0) graph[0].pow(2).sum().backward(); // through dx, to everything
+            if (which == 1) torch::autograd::grad({graph[1].pow(2).sum()}, {m->G}); // through dS, to G only
+            if (which == 2) { // a layer before it: its weight's term through dx went missing silently
+                auto g = torch::autograd::grad({m(torch::tanh(before(x))).pow(2).sum()}, {x}, {}, true, true)[0];
+                torch::autograd::grad({g.pow(2).sum()}, {before->weight});
+            }
+        } catch (const std::exception &e) { // torch's Error node throws std::runtime_error
+            message = e.what();
+        }
+        EXPECT(message.find("FastfoodLinear: its gradients cannot be differentiated again") != std::string::npos);
+    }
+
+    torch::nn::Linear other(20, 40);
+    other->to(torch::kDouble);
+    auto penalty_gradients = [&](bool through_reference) {
+        auto xx = x.detach().clone().requires_grad_(true);
+        auto y = through_reference ? reference(m, xx) : m(xx);
+        auto loss = (torch::tanh(other(xx)) * y).sum();
+        auto dw = torch::autograd::grad({loss}, {other->weight}, {}, true, true)[0];
+        return torch::autograd::grad({dw.pow(2).sum()}, {xx, m->S, m->G});
+    };
+    const auto ours = penalty_gradients(false), theirs = penalty_gradients(true);
+    for (std::size_t i = 0; i < 3; i++) EXPECT(relative_error(ours[i], theirs[i]) < 1e-12);
+}
+
 // A small network learns a generated 4-class problem.
 static void check_training() {
     torch::manual_seed(7);
@@ -428,6 +471,7 @@ int main() {
     check_finite_differences();
     check_save_load();
     check_graph_keeps_layer();
+    check_second_derivatives();
 
     // Drop-in shape behaviour and errors.
     FastfoodLinear m(10, 20);

@@ -18,6 +18,9 @@
 // seed and flags, and the loaded permutation must equal the one the seed generates (else
 // std::runtime_error). Each forward's autograd node holds the C layer it ran on, as it holds the
 // parameters, so its backward is right even after the module was destroyed or reloaded.
+// Gradients are first derivatives only: under create_graph, a later backward that would
+// differentiate this layer's gradients again fails with a message (second derivatives that only
+// need this layer's first, such as a penalty on another layer's gradient, work).
 //
 // Training like a dense layer: by default the layer is FASTFOOD_LAYER_NORMALIZED (orthonormal
 // transforms, see fastfood.h), so S, G, B and their gradients are O(1) and one optimizer with one
@@ -42,6 +45,8 @@
 #define FASTFOOD_TORCH_FASTFOOD_LINEAR_H
 
 #include <fastfood.hpp>
+#include <torch/csrc/autograd/functions/basic_ops.h>
+#include <torch/csrc/autograd/functions/utils.h>
 #include <torch/torch.h>
 
 #include <cmath>
@@ -106,12 +111,37 @@ struct DropoutState {
     bool active() const { return input > 0 || permuted > 0 || output > 0; }
 };
 
-/// The C layer of one forward, owned by its autograd node until the backward has run: the module
-/// may be destroyed, or rebuild its layer from a loaded checkpoint, before the backward.
-struct LayerKeeper : torch::CustomClassHolder {
-    explicit LayerKeeper(std::shared_ptr<const fastfood::Layer> kept) : layer(std::move(kept)) {}
+/// What one forward's autograd node keeps besides tensors: the C layer, owned until the backward
+/// has run (the module may be destroyed, or rebuild its layer from a loaded checkpoint, before
+/// it), and the gradient edges of the forward's inputs (x, S, G, B, bias), for refuse_twice.
+struct ForwardState : torch::CustomClassHolder {
+    ForwardState(std::shared_ptr<const fastfood::Layer> kept, torch::autograd::edge_list edges)
+        : layer(std::move(kept)), inputs(std::move(edges)) {}
     std::shared_ptr<const fastfood::Layer> layer;
+    torch::autograd::edge_list inputs;
 };
+
+/// Under create_graph the gradients a backward returns may be differentiated again, which the
+/// library cannot do: its backward is one C call, not a composition of differentiable torch
+/// operations, and left alone its results would count as constants (second derivatives through
+/// this layer silently missing). As PyTorch's once_differentiable does, they get a node that
+/// fails with a message, reached only if a later backward goes through them; it leads to the
+/// forward's inputs and dy, so a torch::autograd::grad asking for any of those reaches it.
+inline void refuse_twice(torch::autograd::variable_list &gradients, const ForwardState &state,
+                         const torch::Tensor &dy) {
+    auto edges = state.inputs;
+    edges.push_back(torch::autograd::impl::gradient_edge(dy));
+    const std::shared_ptr<torch::autograd::Node> error(
+        new torch::autograd::Error("FastfoodLinear: its gradients cannot be differentiated again (no double "
+                                   "backward: the library computes them in one call, not as torch operations)",
+                                   std::move(edges)),
+        torch::autograd::deleteNode);
+    for (auto &gradient : gradients) {
+        if (!gradient.defined()) continue;
+        gradient = gradient.clone(); // its own tensor, not a view of dparams
+        torch::autograd::set_history(gradient, error);
+    }
+}
 
 /// y = layer(x) with x of shape (batch, in) (row stride >= in, unit column stride); `bias` is
 /// empty when the layer has none. `rates` and `seed_step` pack DropoutState as
@@ -143,7 +173,8 @@ struct FastfoodFunction : public torch::autograd::Function<FastfoodFunction> {
                                        y.data_ptr<double>(), out));
         }
         ctx->save_for_backward({x, params});
-        ctx->saved_data["layer"] = c10::IValue::make_capsule(c10::make_intrusive<LayerKeeper>(std::move(kept)));
+        ctx->saved_data["state"] = c10::IValue::make_capsule(
+            c10::make_intrusive<ForwardState>(std::move(kept), torch::autograd::collect_next_edges(x, s, g, b, bias)));
         ctx->saved_data["bias"] = bias.numel() > 0;
         ctx->saved_data["rates"] = rates;
         ctx->saved_data["seed_step"] = seed_step;
@@ -155,8 +186,9 @@ struct FastfoodFunction : public torch::autograd::Function<FastfoodFunction> {
         const auto saved = ctx->get_saved_variables();
         const auto &x = saved[0];
         const auto &params = saved[1];
-        const auto keeper = ctx->saved_data["layer"].toCapsule();
-        const fastfood_layer *layer = static_cast<const LayerKeeper *>(keeper.get())->layer->get();
+        const auto capsule = ctx->saved_data["state"].toCapsule();
+        const auto &state = *static_cast<const ForwardState *>(capsule.get());
+        const fastfood_layer *layer = state.layer->get();
         const bool has_bias = ctx->saved_data["bias"].toBool();
         const auto rates = ctx->saved_data["rates"].toDoubleVector();
         const auto seed_step = ctx->saved_data["seed_step"].toIntVector();
@@ -199,7 +231,10 @@ struct FastfoodFunction : public torch::autograd::Function<FastfoodFunction> {
             if (want_b) db = dparams.slice(0, 2 * kd, 3 * kd);
             if (want_bias) dbias = dparams.slice(0, 3 * kd, 3 * kd + static_cast<int64_t>(out));
         }
-        return {dx, ds, dg, db, dbias, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+        torch::autograd::variable_list gradients{dx, ds, dg, db, dbias};
+        if (torch::GradMode::is_enabled()) refuse_twice(gradients, state, grads[0]); // create_graph
+        gradients.resize(8); // and none for the layer, the rates and the seed and step
+        return gradients;
     }
 };
 
