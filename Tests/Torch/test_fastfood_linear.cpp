@@ -155,6 +155,34 @@ static void check_save_load() {
         }
         EXPECT(refused);
     }
+    // A checkpoint of another shape, even with the same seed and flags, is refused before any C
+    // call (before 1.4.5 a 50 -> 130 checkpoint loaded into a 100 -> 300 module ran, reading
+    // past its parameters: non-finite outputs); so are a missing bias and a short dropout_step.
+    {
+        torch::NoGradGuard guard;
+        FastfoodLinear small(FastfoodLinearOptions(50, 130).seed(5));
+        torch::save(small, path);
+        auto refusal = [&](FastfoodLinear &module, const torch::Tensor &input) {
+            try {
+                module(input);
+            } catch (const c10::Error &e) {
+                return std::string(e.what());
+            }
+            return std::string();
+        };
+        FastfoodLinear large(FastfoodLinearOptions(100, 300).seed(5));
+        torch::load(large, path);
+        EXPECT(refusal(large, torch::randn({2, 100})).find(
+                   "FastfoodLinear(100, 300): S has 192 values where the layer needs 384") != std::string::npos);
+        FastfoodLinear same(FastfoodLinearOptions(50, 130).seed(5));
+        same->bias.set_(torch::zeros({129}));
+        EXPECT(refusal(same, x).find("bias has 129 values where the layer needs 130") != std::string::npos);
+        same->bias.set_(torch::zeros({130}));
+        same->dropout_state.set_(torch::zeros({1}, torch::kInt64));
+        EXPECT(refusal(same, x).find("dropout_step has 1 values where the layer needs 2") != std::string::npos);
+        same->dropout_state.set_(torch::zeros({2}, torch::kInt64));
+        EXPECT(torch::equal(same(x), small(x)));
+    }
     std::filesystem::remove(path);
 }
 

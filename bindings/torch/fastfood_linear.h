@@ -286,6 +286,7 @@ public:
         TORCH_CHECK(input.scalar_type() == S.scalar_type(), "FastfoodLinear: input dtype ", input.scalar_type(),
                     " differs from the parameters' ", S.scalar_type(), " (use .to())");
         sync_with_buffers();
+        check_sizes();
         auto x = input.reshape({-1, options.in_features()});
         if (x.stride(1) != 1 || x.stride(0) < options.in_features()) x = x.contiguous();
         // libtorch 1.13 cannot pass an undefined tensor to a custom Function: no bias is an empty one.
@@ -383,6 +384,23 @@ private:
                                      " generates: the checkpoint does not belong to this library");
         }
         layer_ = std::move(rebuilt);
+    }
+
+    /// torch::load replaces parameters and buffers whatever their size, and the C calls read as
+    /// many values as the layer has: a checkpoint of another shape stops here, with a message.
+    void check_sizes() const {
+        const auto kd = static_cast<int64_t>(layer_->num_blocks() * layer_->block_size());
+        auto need = [&](const torch::Tensor &t, int64_t count, const char *name) {
+            TORCH_CHECK(t.defined() && t.numel() == count, "FastfoodLinear(", options.in_features(), ", ",
+                        options.out_features(), "): ", name, " has ", t.defined() ? t.numel() : 0,
+                        " values where the layer needs ", count, " (a checkpoint of another shape?)");
+        };
+        need(S, kd, "S");
+        need(G, kd, "G");
+        need(B, kd, "B");
+        if (options.bias()) need(bias, options.out_features(), "bias");
+        need(permutation, kd, "the permutation");
+        need(dropout_state, 2, "dropout_step");
     }
 
     std::shared_ptr<fastfood::Layer> layer_;
