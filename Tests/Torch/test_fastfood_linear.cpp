@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <utility>
 
 using fastfood_torch::FastfoodLinear;
 using fastfood_torch::FastfoodLinearOptions;
@@ -519,6 +520,17 @@ int main() {
         rejected = true;
     }
     EXPECT(rejected);
+    // Sizes below 1, negative ones by name (cast to size_t they read as 2^64 - 1).
+    for (const auto &sizes : {std::pair<int64_t, int64_t>{5, -1}, {0, 5}, {-3, 4}}) {
+        std::string message;
+        try {
+            FastfoodLinear bad(sizes.first, sizes.second);
+        } catch (const c10::Error &e) {
+            message = e.what();
+        }
+        EXPECT(message.find("FastfoodLinear: in_features and out_features must be at least 1, got " +
+                            std::to_string(sizes.first) + " and " + std::to_string(sizes.second)) != std::string::npos);
+    }
     // Buffers: seed, layer_flags, permutation, dropout_step (1.0 had the first and the third).
     EXPECT(m->parameters().size() == 4 && m->buffers().size() == 4);
 

@@ -248,6 +248,10 @@ public:
 
     /// (Re)creates the layer and its parameters from the options.
     void reset() override {
+        // Checked here: cast to size_t, a negative size would reach the C library as a huge one.
+        TORCH_CHECK(options.in_features() >= 1 && options.out_features() >= 1,
+                    "FastfoodLinear: in_features and out_features must be at least 1, got ", options.in_features(),
+                    " and ", options.out_features());
         for (double rate : {options.dropout_input(), options.dropout_permuted(), options.dropout_output()}) {
             TORCH_CHECK(rate >= 0 && rate < 1, "FastfoodLinear: dropout rates must be in [0, 1), got ", rate);
         }
