@@ -256,6 +256,8 @@ static void check_second_derivatives() {
     const auto plain = torch::autograd::grad({m(x).pow(2).sum()}, {x, m->S});
     const auto graph = torch::autograd::grad({m(x).pow(2).sum()}, {x, m->S}, {}, true, true);
     EXPECT(torch::equal(plain[0], graph[0]) && torch::equal(plain[1], graph[1]));
+    EXPECT(!plain[0].requires_grad() && !plain[1].requires_grad()); // no node without create_graph
+    EXPECT(graph[0].requires_grad() && graph[1].requires_grad());
     torch::nn::Linear before(20, 20);
     before->to(torch::kDouble);
     for (int which = 0; which < 3; which++) {
