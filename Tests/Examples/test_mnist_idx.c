@@ -111,6 +111,19 @@ static int all_zero(const mnist_data *data) {
     return memcmp(data, &zero, sizeof zero) == 0;
 }
 
+/* The files in dir load as `train` training images (images 0 ..) and `test` test images (from
+ * image test_first of their file), the split sentence containing `split`; then freed. */
+static void loads_as(size_t train, size_t test_first, size_t test, int in_block, const char *split) {
+    mnist_data data;
+    CHECK(mnist_load(dir, &data));
+    CHECK(set_matches(&data.train, 0, train));
+    CHECK(set_matches(&data.test, test_first, test));
+    CHECK(data.test_in_train_block == in_block);
+    CHECK(strstr(data.split, split) != NULL);
+    mnist_free(&data);
+    CHECK(all_zero(&data));
+}
+
 /* mnist_load's result for dir, with the first line it wrote to stderr in `message`. */
 static int load_capturing(mnist_data *data, char *message, size_t size) {
     char *text = NULL;
@@ -159,24 +172,13 @@ int main(void) {
 
     /* Only t10k, 10 images, plain files: the first 8 train, the last 2 test. */
     write_pair("t10k", good(10, 0));
-    CHECK(mnist_load(dir, &data));
-    CHECK(set_matches(&data.train, 0, 8));
-    CHECK(set_matches(&data.test, 8, 2));
-    CHECK(data.test_in_train_block == 1);
-    CHECK(strstr(data.split, "the first 8 t10k images train, the last 2 test") != NULL);
-    mnist_free(&data);
-    CHECK(all_zero(&data));
+    loads_as(8, 8, 2, 1, "the first 8 t10k images train, the last 2 test");
 
     /* The standard split, gzip-compressed: 12 training images and 10 test images. */
     remove_all();
     write_pair("train", good(12, 1));
     write_pair("t10k", good(10, 1));
-    CHECK(mnist_load(dir, &data));
-    CHECK(set_matches(&data.train, 0, 12));
-    CHECK(set_matches(&data.test, 0, 10));
-    CHECK(data.test_in_train_block == 0);
-    CHECK(strstr(data.split, "standard split: 12 training images, 10 test images") != NULL);
-    mnist_free(&data);
+    loads_as(12, 0, 10, 0, "standard split: 12 training images, 10 test images");
 
     /* The training files are good and the test files are missing or bad: nothing kept. */
     for (int bad_test = 0; bad_test < 2; bad_test++) {
