@@ -351,6 +351,24 @@ static void check_dropout() {
     EXPECT(torch::equal(dx, x.grad()));
     EXPECT(torch::equal(dparams, torch::cat({m->S.grad(), m->G.grad(), m->B.grad(), m->bias.grad()})));
 
+    // The step is the C calls' uint64 and wraps as one: from the int64 maximum to its minimum
+    // (steps 2^63 - 1 and then 2^63 of the C calls).
+    {
+        torch::NoGradGuard guard;
+        FastfoodLinear last(FastfoodLinearOptions(in, out).seed(4).dropout(0.1, 0.2, 0.3).dropout_seed(77));
+        last->to(torch::kDouble);
+        last->train();
+        last->dropout_state[1] = std::numeric_limits<int64_t>::max();
+        auto lp = torch::cat({last->S, last->G, last->B, last->bias}).contiguous();
+        for (const uint64_t step : {(uint64_t{1} << 63) - 1, uint64_t{1} << 63}) {
+            auto y = last(xd);
+            EXPECT(fastfood_forward_train_f64(last->layer().get(), lp.data_ptr<double>(), batch, xd.data_ptr<double>(),
+                                              in, yc.data_ptr<double>(), out, 0.1, 0.2, 0.3, 77, step) == FASTFOOD_OK);
+            EXPECT(torch::equal(yc, y));
+            EXPECT(static_cast<uint64_t>(last->dropout_state[1].item<int64_t>()) == step + 1);
+        }
+    }
+
     // eval(): the plain forward, the step does not move.
     m->eval();
     auto ye = m(x);

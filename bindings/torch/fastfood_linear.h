@@ -301,7 +301,10 @@ public:
             rates = {options.dropout_input(), options.dropout_permuted(), options.dropout_output()};
             auto state = dropout_state.accessor<int64_t, 1>();
             seed_step = {state[0], state[1]};
-            if (rates[0] > 0 || rates[1] > 0 || rates[2] > 0) state[1] += 1;
+            // The step is the C calls' uint64: it wraps there (a checkpoint may hold any int64,
+            // and signed overflow would be undefined).
+            if (rates[0] > 0 || rates[1] > 0 || rates[2] > 0)
+                state[1] = static_cast<int64_t>(static_cast<uint64_t>(state[1]) + 1u);
         }
         auto y = detail::FastfoodFunction::apply(x, S, G, B, bias_or_empty,
                                                  std::shared_ptr<const fastfood::Layer>(layer_), rates, seed_step);
