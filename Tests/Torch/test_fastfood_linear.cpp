@@ -551,6 +551,18 @@ int main() {
         EXPECT(message.find("FastfoodLinear: in_features and out_features must be at least 1, got " +
                             std::to_string(sizes.first) + " and " + std::to_string(sizes.second)) != std::string::npos);
     }
+    // A negative seed other than -1 (which draws one) is refused, not drawn from.
+    for (const auto &seeds : {std::pair<int64_t, int64_t>{-5, 3}, {3, -2}}) {
+        std::string message;
+        try {
+            FastfoodLinear bad(FastfoodLinearOptions(10, 20).seed(seeds.first).dropout_seed(seeds.second));
+        } catch (const c10::Error &e) {
+            message = e.what();
+        }
+        EXPECT(message.find("FastfoodLinear: seeds must be at least 0, or -1 to draw one from torch's generator; got seed " +
+                            std::to_string(seeds.first) + " and dropout_seed " + std::to_string(seeds.second)) !=
+               std::string::npos);
+    }
     // Buffers: seed, layer_flags, permutation, dropout_step (1.0 had the first and the third).
     EXPECT(m->parameters().size() == 4 && m->buffers().size() == 4);
 

@@ -68,7 +68,8 @@ struct FastfoodLinearOptions {
     TORCH_ARG(bool, bias) = true;
     /// Orthonormal transforms (FASTFOOD_LAYER_NORMALIZED): one learning rate trains S, G, B.
     TORCH_ARG(bool, normalized) = true;
-    /// Seed of the permutations and of the initial S, G, B; -1 draws one from torch's generator.
+    /// Seed of the permutations and of the initial S, G, B; -1 draws one from torch's generator
+    /// (other negative values are refused).
     TORCH_ARG(int64_t, seed) = -1;
     /// Bandwidth of the Fastfood initialisation; <= 0 means sqrt(in_features).
     TORCH_ARG(double, sigma) = 0.0;
@@ -76,7 +77,8 @@ struct FastfoodLinearOptions {
     TORCH_ARG(double, dropout_input) = 0.0;
     TORCH_ARG(double, dropout_permuted) = 0.0;
     TORCH_ARG(double, dropout_output) = 0.0;
-    /// Seed of the dropout masks; -1 draws one from torch's generator.
+    /// Seed of the dropout masks; -1 draws one from torch's generator (other negative values are
+    /// refused).
     TORCH_ARG(int64_t, dropout_seed) = -1;
 
 
@@ -252,6 +254,10 @@ public:
         TORCH_CHECK(options.in_features() >= 1 && options.out_features() >= 1,
                     "FastfoodLinear: in_features and out_features must be at least 1, got ", options.in_features(),
                     " and ", options.out_features());
+        // -1 is the one seed that means "draw one"; another negative seed is a mistake, not a draw.
+        TORCH_CHECK(options.seed() >= -1 && options.dropout_seed() >= -1,
+                    "FastfoodLinear: seeds must be at least 0, or -1 to draw one from torch's generator; got seed ",
+                    options.seed(), " and dropout_seed ", options.dropout_seed());
         for (double rate : {options.dropout_input(), options.dropout_permuted(), options.dropout_output()}) {
             TORCH_CHECK(rate >= 0 && rate < 1, "FastfoodLinear: dropout rates must be in [0, 1), got ", rate);
         }
