@@ -498,6 +498,17 @@ static void check_default_sigma() {
     EXPECT(torch::equal(by_default->S, explicit_sigma->S) && torch::equal(by_default->G, explicit_sigma->G) &&
            torch::equal(by_default->B, explicit_sigma->B));
     EXPECT(!torch::equal(by_default->S, unit_sigma->S));
+    // A NaN or infinite sigma is refused by the library's initialisation, not taken as the default.
+    for (const double sigma : {std::nan(""), HUGE_VAL}) {
+        std::string message;
+        try {
+            FastfoodLinear bad(FastfoodLinearOptions(50, 70).seed(9).sigma(sigma));
+        } catch (const fastfood::Error &e) {
+            message = e.what();
+        }
+        EXPECT(message.find("sigma") != std::string::npos);
+        if (message.find("sigma") == std::string::npos) std::printf("  sigma %g: '%s'\n", sigma, message.c_str());
+    }
 }
 
 static void check_one_learning_rate() {

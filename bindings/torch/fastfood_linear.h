@@ -71,7 +71,7 @@ struct FastfoodLinearOptions {
     /// Seed of the permutations and of the initial S, G, B; -1 draws one from torch's generator
     /// (other negative values are refused).
     TORCH_ARG(int64_t, seed) = -1;
-    /// Bandwidth of the Fastfood initialisation; <= 0 means sqrt(in_features).
+    /// Bandwidth of the Fastfood initialisation; <= 0 means sqrt(in_features) (NaN is refused).
     TORCH_ARG(double, sigma) = 0.0;
     /// Dropout rates inside the transform, each in [0, 1): on the input, after PI, after S.
     TORCH_ARG(double, dropout_input) = 0.0;
@@ -266,7 +266,10 @@ public:
         layer_ = make_layer(static_cast<uint64_t>(seed), layer_flags());
         const auto kd = static_cast<int64_t>(layer_->num_blocks() * layer_->block_size());
         std::vector<float> initial(layer_->param_count());
-        const double sigma = options.sigma() > 0 ? options.sigma() : std::sqrt(static_cast<double>(options.in_features()));
+        // NaN is not "<= 0": refused (by the library, as infinity is) instead of taken as the default.
+        const double sigma = options.sigma() > 0 || std::isnan(options.sigma())
+                                 ? options.sigma()
+                                 : std::sqrt(static_cast<double>(options.in_features()));
         layer_->init_params(initial, static_cast<uint64_t>(seed), sigma);
         auto all = torch::from_blob(initial.data(), {static_cast<int64_t>(initial.size())}, torch::kFloat32).clone();
         S = register_parameter("S", all.slice(0, 0, kd).clone());
