@@ -241,6 +241,16 @@ int main() {
     fastfood::fwht(v.data(), v.size());
     CHECK(v[0] == 8 && v[7] == 64);
     CHECK_THROWS(fastfood::fwht(v.data(), 6), FASTFOOD_ERROR_INVALID_ARGUMENT, "not a power of two");
+    // Packed vectors with a count alone; a stride as given (0 for several vectors is refused).
+    std::array<double, 24> packed{}, strided{};
+    for (std::size_t i = 0; i < packed.size(); i++) packed[i] = strided[i] = static_cast<double>(i % 7) - 3;
+    fastfood::fwht(packed.data(), 8, 3);
+    for (std::size_t k = 0; k < 3; k++) fastfood::fwht(strided.data() + 8 * k, 8);
+    CHECK(packed == strided);
+    fastfood::fwht(packed.data(), 4, 3, 8); // the first 4 of each 8
+    for (std::size_t k = 0; k < 3; k++) fastfood::fwht(strided.data() + 8 * k, 4);
+    CHECK(packed == strided);
+    CHECK_THROWS(fastfood::fwht(packed.data(), 8, 3, 0), FASTFOOD_ERROR_INVALID_ARGUMENT, "stride");
 
     // Threads.
     std::size_t threads = fastfood::num_threads();

@@ -143,9 +143,17 @@ struct Span {
 };
 
 /// In-place unnormalised Walsh-Hadamard transform of `count` vectors of length n (a power of
-/// two) whose starts are `stride` elements apart. T is float or double.
+/// two), one after the other (vector c at data + c * n). T is float or double.
 template <class T>
-void fwht(T *data, std::size_t n, std::size_t count = 1, std::size_t stride = 0) {
+void fwht(T *data, std::size_t n, std::size_t count = 1) {
+    check(detail::fwht(data, n, count, n));
+}
+
+/// The same for vectors whose starts are `stride` elements apart (stride >= n when count > 1).
+/// (Until 1.4.5 this was the only form, its stride defaulting to 0: three arguments with a
+/// count above 1 threw "stride < n" instead of transforming packed vectors.)
+template <class T>
+void fwht(T *data, std::size_t n, std::size_t count, std::size_t stride) {
     check(detail::fwht(data, n, count, count > 1 ? stride : n));
 }
 
