@@ -98,7 +98,7 @@ $(BINDIR_BUILD)/test_%: Tests/CAPI/test_%.c Tests/CAPI/check.h Tests/CAPI/malloc
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lpthread
 
 # The MNIST example: OpenBLAS for its dense comparison, zlib for the gzip-compressed IDX files.
-$(BINDIR_BUILD)/mnist_mlp: examples/mnist_mlp.c examples/mlp_net.h examples/mnist_idx.h include/fastfood.h $(LIB_LINK)
+$(BINDIR_BUILD)/mnist_mlp: examples/mnist_mlp.c examples/mlp_net.h examples/mnist_idx.h examples/option_values.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -D_POSIX_C_SOURCE=200809L -Iinclude $< -o $@ $(C_LINK) -lopenblas -lz
 
@@ -106,6 +106,11 @@ $(BINDIR_BUILD)/mnist_mlp: examples/mnist_mlp.c examples/mlp_net.h examples/mnis
 $(BINDIR_BUILD)/test_mnist_idx: Tests/Examples/test_mnist_idx.c examples/mnist_idx.h Tests/CAPI/check.h Tests/CAPI/malloc_hooks.h
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iexamples $< -o $@ -lz
+
+# The examples' command-line numbers.
+$(BINDIR_BUILD)/test_option_values: Tests/Examples/test_option_values.c examples/option_values.h Tests/CAPI/check.h
+	@mkdir -p $(BINDIR_BUILD)
+	$(CC) $(CFLAGS) $(WARNINGS) -Iexamples $< -o $@ -lm
 
 $(BINDIR_BUILD)/bench: benchmarks/bench.c benchmarks/cpu_description.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
@@ -335,8 +340,9 @@ test-c-variants:
 test-abi: $(LIB_LINK)
 	bash Tests/ABI/check_library.sh $(LIB_REAL) include/fastfood.h
 
-test-examples: $(EXAMPLES) $(BINDIR_BUILD)/test_mnist_idx
+test-examples: $(EXAMPLES) $(BINDIR_BUILD)/test_mnist_idx $(BINDIR_BUILD)/test_option_values
 	$(BINDIR_BUILD)/test_mnist_idx
+	$(BINDIR_BUILD)/test_option_values
 	$(BINDIR_BUILD)/gradient_check
 	$(BINDIR_BUILD)/fc_replacement --quiet
 	bash Tests/ABI/readme_example.sh README.md $(BUILD) "$(CC) $(CFLAGS) $(WARNINGS)"
@@ -377,7 +383,7 @@ clean:
 LENET        := $(BUILD)/lenet/lenet_mnist
 LENET_PREFIX := $(abspath $(BUILD)/prefix)
 
-$(LENET): examples/lenet/lenet_mnist.cpp examples/lenet/CMakeLists.txt examples/mnist_idx.h \
+$(LENET): examples/lenet/lenet_mnist.cpp examples/lenet/CMakeLists.txt examples/mnist_idx.h examples/option_values.h \
           examples/lenet/lenet_model.h bindings/torch/fastfood_linear.h bindings/cpp/fastfood.hpp $(LIB_LINK)
 	$(MAKE) --no-print-directory install PREFIX=$(LENET_PREFIX) > $(BUILD)/prefix-install.log 2>&1
 	cmake -S examples/lenet -B $(BUILD)/lenet -DCMAKE_PREFIX_PATH=$(LENET_PREFIX) -DCMAKE_BUILD_TYPE=Release \
@@ -448,7 +454,7 @@ MPIRUN       := mpirun --allow-run-as-root --oversubscribe --mca btl self,tcp --
 GLOO         := $(BUILD)/distributed/lenet_gloo
 
 $(BINDIR_BUILD)/mnist_mlp_mpi: examples/distributed/mnist_mlp_mpi.c examples/mlp_net.h examples/mnist_idx.h \
-                               include/fastfood.h $(LIB_LINK)
+                               examples/option_values.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(MPICC) $(CFLAGS) $(WARNINGS) -D_POSIX_C_SOURCE=200809L -Iinclude $< -o $@ $(C_LINK) -lopenblas -lz
 
@@ -457,7 +463,7 @@ $(BINDIR_BUILD)/compare_params: Tests/Distributed/compare_params.c
 	$(CC) $(CFLAGS) $(WARNINGS) $< -o $@ -lm
 
 $(GLOO): examples/distributed/lenet_gloo.cpp examples/distributed/CMakeLists.txt examples/lenet/lenet_model.h \
-         examples/mnist_idx.h bindings/torch/fastfood_linear.h bindings/cpp/fastfood.hpp $(LIB_LINK)
+         examples/mnist_idx.h examples/option_values.h bindings/torch/fastfood_linear.h bindings/cpp/fastfood.hpp $(LIB_LINK)
 	$(MAKE) --no-print-directory install PREFIX=$(LENET_PREFIX) > $(BUILD)/prefix-install.log 2>&1
 	cmake -S examples/distributed -B $(BUILD)/distributed -DCMAKE_PREFIX_PATH=$(LENET_PREFIX) \
 	  -DCMAKE_BUILD_TYPE=Release > $(BUILD)/distributed-cmake.log 2>&1 || { cat $(BUILD)/distributed-cmake.log; exit 1; }
@@ -465,7 +471,7 @@ $(GLOO): examples/distributed/lenet_gloo.cpp examples/distributed/CMakeLists.txt
 	  || { tail -40 $(BUILD)/distributed-cmake.log; exit 1; }
 	touch $@
 
-$(BINDIR_BUILD)/projection: examples/distributed/projection.c include/fastfood.h $(LIB_LINK)
+$(BINDIR_BUILD)/projection: examples/distributed/projection.c examples/option_values.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -D_POSIX_C_SOURCE=200809L -Iinclude $< -o $@ $(C_LINK) -lopenblas
 

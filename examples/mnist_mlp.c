@@ -19,6 +19,7 @@
  */
 #include "mlp_net.h"
 #include "mnist_idx.h"
+#include "option_values.h"
 
 enum { BATCH = 64 };
 
@@ -138,14 +139,17 @@ int main(int argc, char **argv) {
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--check-gradients")) { check_first = 1; continue; }
         if (i + 1 == argc) { fprintf(stderr, "%s needs a value\n", argv[i]); return 2; }
-        if (!strcmp(argv[i], "--epochs")) epochs = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--dropout")) dropout = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "--seed")) seed = strtoull(argv[i + 1], NULL, 10);
-        else if (!strcmp(argv[i], "--max-error")) max_error = atof(argv[i + 1]);
-        else { fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
+        const char *option = argv[i], *value = argv[i + 1];
+        int ok;
+        if (!strcmp(option, "--epochs")) ok = option_int(option, value, 1, 1000000, &epochs);
+        else if (!strcmp(option, "--dropout")) ok = option_double(option, value, 0, 1, &dropout);
+        else if (!strcmp(option, "--seed")) ok = option_u64(option, value, &seed);
+        else if (!strcmp(option, "--max-error")) ok = option_double(option, value, 0, 100, &max_error);
+        else { fprintf(stderr, "unknown option %s\n", option); return 2; }
+        if (!ok) return 2;
         i++;
     }
-    if (epochs < 1 || dropout < 0 || dropout >= 1) { fprintf(stderr, "bad --epochs or --dropout\n"); return 2; }
+    if (dropout >= 1) { fprintf(stderr, "--dropout must be below 1\n"); return 2; }
     mnist_data data;
     if (!mnist_load(argv[1], &data)) return 2;
     printf("MNIST: %s\n", data.split);

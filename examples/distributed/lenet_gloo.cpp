@@ -17,6 +17,7 @@
 // abruptly at step K: the others must stop with a message, not hang).
 // Prints per step: compute and all-reduce time, and the bytes all-reduced.
 #include "lenet_model.h"
+#include "option_values.h"
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -39,28 +40,34 @@ int main(int argc, char **argv) {
                              "[--timeout S] [--dump FILE] [--fail-at-step K]\n", argv[0]);
         return 2;
     }
-    const int rank = std::atoi(env("RANK", "0").c_str()), world = std::atoi(env("WORLD_SIZE", "1").c_str());
+    int rank = 0, world = 1, port = 0;
+    if (!option_int("RANK", env("RANK", "0").c_str(), 0, 65535, &rank) ||
+        !option_int("WORLD_SIZE", env("WORLD_SIZE", "1").c_str(), 1, 65536, &world) ||
+        !option_int("MASTER_PORT", env("MASTER_PORT", "29500").c_str(), 1, 65535, &port))
+        return 2;
     const std::string address = env("MASTER_ADDR", "127.0.0.1");
-    const int port = std::atoi(env("MASTER_PORT", "29500").c_str());
     std::string model_name = "aff1024", dump;
     int steps = 200, batch = 64, fail_at = -1, timeout = 30;
     bool dropout = true;
     for (int i = 2; i < argc; i++) {
         const std::string option = argv[i];
-        const char *value = i + 1 < argc ? argv[i + 1] : "";
         if (option == "--no-dropout") { dropout = false; continue; }
+        if (i + 1 == argc) { std::fprintf(stderr, "%s needs a value\n", option.c_str()); return 2; }
+        const char *value = argv[i + 1];
+        bool ok = true;
         if (option == "--model") model_name = value;
-        else if (option == "--steps") steps = std::atoi(value);
-        else if (option == "--batch") batch = std::atoi(value);
-        else if (option == "--timeout") timeout = std::atoi(value);
+        else if (option == "--steps") ok = option_int(argv[i], value, 1, 100000000, &steps);
+        else if (option == "--batch") ok = option_int(argv[i], value, 1, 1000000, &batch);
+        else if (option == "--timeout") ok = option_int(argv[i], value, 1, 86400, &timeout);
         else if (option == "--dump") dump = value;
-        else if (option == "--fail-at-step") fail_at = std::atoi(value);
+        else if (option == "--fail-at-step") ok = option_int(argv[i], value, -1, 100000000, &fail_at);
         else { std::fprintf(stderr, "unknown option %s\n", option.c_str()); return 2; }
+        if (!ok) return 2;
         i++;
     }
     const ModelSpec *spec = nullptr;
     for (const auto &m : all_models) if (m.name == model_name) spec = &m;
-    if (!spec || world < 1 || rank < 0 || rank >= world || batch % world != 0 || steps < 1) {
+    if (!spec || rank >= world || batch % world != 0) {
         std::fprintf(stderr, "rank %d: bad arguments (model %s, WORLD_SIZE %d, batch %d)\n", rank, model_name.c_str(),
                      world, batch);
         return 2;

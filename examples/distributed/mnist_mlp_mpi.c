@@ -22,6 +22,7 @@
 
 #include "../mlp_net.h"
 #include "../mnist_idx.h"
+#include "../option_values.h"
 
 #include <unistd.h>
 
@@ -49,16 +50,25 @@ int main(int argc, char **argv) {
     int use_fastfood = 1, steps = 200, batch = 64, fail_at = -1;
     double dropout = 0;
     const char *dump = NULL;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--hidden")) use_fastfood = strcmp(argv[i + 1], "dense") != 0;
-        else if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--batch")) batch = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--dropout")) dropout = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "--dump")) dump = argv[i + 1];
-        else if (!strcmp(argv[i], "--fail-at-step")) fail_at = atoi(argv[i + 1]);
-        else { if (rank == 0) fprintf(stderr, "unknown option %s\n", argv[i]); MPI_Finalize(); return 2; }
+    for (int i = 2; i < argc; i += 2) {
+        const char *option = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+        int ok = value != NULL;
+        if (!ok) fprintf(stderr, "%s needs a value\n", option);
+        else if (!strcmp(option, "--hidden")) {
+            use_fastfood = !strcmp(value, "fastfood");
+            ok = use_fastfood || !strcmp(value, "dense");
+            if (!ok) fprintf(stderr, "--hidden must be fastfood or dense, not '%s'\n", value);
+        } else if (!strcmp(option, "--steps")) ok = option_int(option, value, 1, 100000000, &steps);
+        else if (!strcmp(option, "--batch")) ok = option_int(option, value, 1, 1000000, &batch);
+        else if (!strcmp(option, "--dropout")) {
+            ok = option_double(option, value, 0, 1, &dropout);
+            if (ok && dropout >= 1) { fprintf(stderr, "--dropout must be below 1\n"); ok = 0; }
+        } else if (!strcmp(option, "--dump")) dump = value;
+        else if (!strcmp(option, "--fail-at-step")) ok = option_int(option, value, -1, 100000000, &fail_at);
+        else { fprintf(stderr, "unknown option %s\n", option); ok = 0; }
+        if (!ok) { MPI_Finalize(); return 2; }
     }
-    if (batch % ranks != 0 || batch / ranks > MAX_ROWS || steps < 1) {
+    if (batch % ranks != 0 || batch / ranks > MAX_ROWS) {
         if (rank == 0) fprintf(stderr, "--batch (%d) must be a multiple of the %d processes, at most %d rows each\n",
                                batch, ranks, MAX_ROWS);
         MPI_Finalize();

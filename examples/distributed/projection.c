@@ -29,6 +29,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../option_values.h"
+
 extern void openblas_set_num_threads(int);
 
 enum { MAX_ROWS = 32 };
@@ -169,16 +171,14 @@ int main(int argc, char **argv) {
     int batch = 128;
     const char *results = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) batch = atoi(argv[++i]);
-        else if (argv[i][0] != '-' && !results) results = argv[i];
+        if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
+            if (!option_int(argv[i], argv[i + 1], 1, 1000000, &batch)) return 2;
+            i++;
+        } else if (argv[i][0] != '-' && !results) results = argv[i];
         else {
             fprintf(stderr, "usage: %s [RESULTS_FILE] [--batch B]\n", argv[0]);
             return 2;
         }
-    }
-    if (batch < 1) {
-        fprintf(stderr, "--batch must be at least 1\n");
-        return 2;
     }
     struct row rows[MAX_ROWS];
     int count = 0;

@@ -18,6 +18,7 @@
 // --optimizer adam: Adam at its defaults (learning rate 1e-3, no weight decay, no schedule)
 // instead of the Caffe solver, again one learning rate for every parameter.
 #include "lenet_model.h"
+#include "option_values.h"
 
 #include <chrono>
 #include <cmath>
@@ -107,10 +108,13 @@ int main(int argc, char **argv) {
             return 2;
         }
         const std::string value = argv[i + 1];
-        if (option == "--epochs") epochs = std::atoi(value.c_str());
-        else if (option == "--seeds") seeds = std::atoi(value.c_str());
-        else if (option == "--max-error") max_error = std::atof(value.c_str());
-        else if (option == "--optimizer") {
+        if (option == "--epochs") {
+            if (!option_int(argv[i], argv[i + 1], 1, 1000000, &epochs)) return 2;
+        } else if (option == "--seeds") {
+            if (!option_int(argv[i], argv[i + 1], 1, 1000000, &seeds)) return 2;
+        } else if (option == "--max-error") {
+            if (!option_double(argv[i], argv[i + 1], 0, 100, &max_error)) return 2;
+        } else if (option == "--optimizer") {
             if (value != "sgd" && value != "adam") {
                 std::fprintf(stderr, "--optimizer must be sgd or adam\n");
                 return 2;
@@ -137,10 +141,6 @@ int main(int argc, char **argv) {
             std::fprintf(stderr, "unknown option %s\n", option.c_str());
             return 2;
         }
-    }
-    if (epochs < 1 || seeds < 1) {
-        std::fprintf(stderr, "--epochs and --seeds must be at least 1\n");
-        return 2;
     }
     mnist_data data;
     if (!mnist_load(argv[1], &data)) return 2;
