@@ -272,8 +272,14 @@ static void check_second_derivatives() {
         } catch (const std::exception &e) { // torch's Error node throws std::runtime_error
             message = e.what();
         }
-        EXPECT(message.find("FastfoodLinear: its gradients cannot be differentiated again") != std::string::npos);
+        EXPECT(message.find("FastfoodLinear: its gradients cannot be differentiated again") != std::string::npos &&
+               message.find("detach() them to use them as constants") != std::string::npos);
     }
+
+    // As the message says: detached, they are constants that a later backward may use.
+    auto leaf = x.detach().clone().requires_grad_(true);
+    (leaf * graph[0].detach()).sum().backward();
+    EXPECT(torch::equal(leaf.grad(), graph[0].detach()));
 
     torch::nn::Linear other(20, 40);
     other->to(torch::kDouble);

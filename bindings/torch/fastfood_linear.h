@@ -135,7 +135,8 @@ inline void refuse_twice(torch::autograd::variable_list &gradients, const Forwar
     edges.push_back(torch::autograd::impl::gradient_edge(dy));
     const std::shared_ptr<torch::autograd::Node> error(
         new torch::autograd::Error("FastfoodLinear: its gradients cannot be differentiated again (no double "
-                                   "backward: the library computes them in one call, not as torch operations)",
+                                   "backward: the library computes them in one call, not as torch operations); "
+                                   "detach() them to use them as constants",
                                    std::move(edges)),
         torch::autograd::deleteNode);
     for (auto &gradient : gradients) {
