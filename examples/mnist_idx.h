@@ -59,6 +59,7 @@ static int mnist_read_pair(const char *dir, const char *images, const char *labe
     gzFile fi = mnist_open(dir, images), fl = mnist_open(dir, labels);
     uint32_t magic = 0, n = 0, rows = 0, cols = 0, magic_l = 0, n_l = 0;
     const char *problem = NULL;
+    char count_problem[96];
     if (!fi || !fl) problem = "not found";
     else if (!mnist_read_u32(fi, &magic) || !mnist_read_u32(fi, &n) || !mnist_read_u32(fi, &rows) ||
              !mnist_read_u32(fi, &cols) || !mnist_read_u32(fl, &magic_l) || !mnist_read_u32(fl, &n_l))
@@ -66,7 +67,11 @@ static int mnist_read_pair(const char *dir, const char *images, const char *labe
     else if (magic != 0x803 || magic_l != 0x801 || rows != 28 || cols != 28)
         problem = "not MNIST IDX headers (magic numbers 0x803 and 0x801, 28 x 28 images)";
     else if (n != n_l) problem = "the two files declare different counts";
-    else if (n == 0 || n > MNIST_MAX_IMAGES) problem = "the count is 0 or above MNIST_MAX_IMAGES";
+    else if (n == 0 || n > MNIST_MAX_IMAGES) {
+        snprintf(count_problem, sizeof count_problem, "they declare %lu images (1 to %u are read)", (unsigned long)n,
+                 MNIST_MAX_IMAGES);
+        problem = count_problem;
+    }
     unsigned char *pixels = NULL, *tags = NULL;
     if (!problem) {
         pixels = (unsigned char *)malloc((size_t)n * 784);

@@ -211,14 +211,14 @@ int main(void) {
     f = good(10, 0), f.count_l = 9, f.labels = 9;
     refused_t10k(f, "declare different counts");
     f = good(0, 0);
-    refused_t10k(f, "the count is 0");
+    refused_t10k(f, "they declare 0 images (1 to 2000000 are read)");
     f = good(9, 0);
     refused_t10k(f, "holds only 9 images");
     /* 5,478,275 images: n * 784 is 2^32 + 304, which a 32-bit count of pixels wraps to 304. */
     f = good(10, 0), f.count = f.count_l = 5478275u;
-    refused_t10k(f, "above MNIST_MAX_IMAGES");
+    refused_t10k(f, "they declare 5478275 images (1 to 2000000 are read)");
     f = good(10, 0), f.count = f.count_l = MNIST_MAX_IMAGES + 1;
-    refused_t10k(f, "above MNIST_MAX_IMAGES");
+    refused_t10k(f, "they declare 2000001 images (1 to 2000000 are read)");
     f = good(10, 0), f.count = f.count_l = 11, f.labels = 11;
     refused_t10k(f, "a file ends before");
     f = good(10, 0), f.labels_cut = 1;
