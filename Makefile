@@ -103,12 +103,12 @@ $(BINDIR_BUILD)/mnist_mlp: examples/mnist_mlp.c examples/mlp_net.h examples/mnis
 	$(CC) $(CFLAGS) $(WARNINGS) -D_POSIX_C_SOURCE=200809L -Iinclude $< -o $@ $(C_LINK) -lopenblas -lz
 
 # The examples' MNIST reader on IDX files the test writes (zlib; no library, no MNIST).
-$(BINDIR_BUILD)/test_mnist_idx: Tests/Examples/test_mnist_idx.c examples/mnist_idx.h Tests/CAPI/check.h Tests/CAPI/malloc_hooks.h
+$(BINDIR_BUILD)/test_mnist_idx: Tests/Examples/test_mnist_idx.c Tests/Examples/stderr_capture.h examples/mnist_idx.h Tests/CAPI/check.h Tests/CAPI/malloc_hooks.h
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iexamples $< -o $@ -lz
 
 # The examples' command-line numbers.
-$(BINDIR_BUILD)/test_option_values: Tests/Examples/test_option_values.c examples/option_values.h Tests/CAPI/check.h
+$(BINDIR_BUILD)/test_option_values: Tests/Examples/test_option_values.c Tests/Examples/stderr_capture.h examples/option_values.h Tests/CAPI/check.h
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iexamples $< -o $@ -lm
 

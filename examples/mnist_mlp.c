@@ -142,14 +142,13 @@ int main(int argc, char **argv) {
         const char *option = argv[i], *value = argv[i + 1];
         int ok;
         if (!strcmp(option, "--epochs")) ok = option_int(option, value, 1, 1000000, &epochs);
-        else if (!strcmp(option, "--dropout")) ok = option_double(option, value, 0, 1, &dropout);
+        else if (!strcmp(option, "--dropout")) ok = option_rate(option, value, &dropout);
         else if (!strcmp(option, "--seed")) ok = option_u64(option, value, &seed);
         else if (!strcmp(option, "--max-error")) ok = option_double(option, value, 0, 100, &max_error);
         else { fprintf(stderr, "unknown option %s\n", option); return 2; }
         if (!ok) return 2;
         i++;
     }
-    if (dropout >= 1) { fprintf(stderr, "--dropout must be below 1\n"); return 2; }
     mnist_data data;
     if (!mnist_load(argv[1], &data)) return 2;
     printf("MNIST: %s\n", data.split);

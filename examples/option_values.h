@@ -41,6 +41,18 @@ static inline int option_double(const char *option, const char *text, double min
     return 1;
 }
 
+/* *value = the dropout rate `text`: a finite number from 0 to below 1; else 0 and a message. */
+static inline int option_rate(const char *option, const char *text, double *value) {
+    double number = 0;
+    if (!option_double(option, text, 0, 1, &number)) return 0;
+    if (number >= 1) {
+        fprintf(stderr, "%s: '%s' is not a rate below 1\n", option, text);
+        return 0;
+    }
+    *value = number;
+    return 1;
+}
+
 /* *value = the unsigned 64-bit whole number `text` (digits only); else 0 and a message. */
 static inline int option_u64(const char *option, const char *text, uint64_t *value) {
     char *end = NULL;

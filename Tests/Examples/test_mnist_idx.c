@@ -18,6 +18,7 @@ static int malloc_hook(void) { return 1; }
 #include "../CAPI/malloc_hooks.h"
 #include "../CAPI/check.h"
 #include "mnist_idx.h"
+#include "stderr_capture.h"
 
 static char dir[64];
 
@@ -124,25 +125,6 @@ static void loads_as(size_t train, size_t test_first, size_t test, int in_block,
     CHECK(all_zero(&data));
 }
 
-/* mnist_load's result for dir, with the first line it wrote to stderr in `message`. */
-static int load_capturing(mnist_data *data, char *message, size_t size) {
-    char *text = NULL;
-    size_t length = 0;
-    FILE *saved = stderr, *memory = open_memstream(&text, &length);
-    if (!memory) {
-        printf("open_memstream failed\n");
-        exit(2);
-    }
-    stderr = memory;
-    int ok = mnist_load(dir, data);
-    stderr = saved;
-    fclose(memory);
-    snprintf(message, size, "%s", text ? text : "");
-    message[strcspn(message, "\n")] = 0; /* its first line */
-    free(text);
-    return ok;
-}
-
 /* t10k files as f says (no training files): the load fails with a message naming the problem
  * (`expect`), data holds nothing and nothing is left allocated. */
 static void refused_t10k(idx_files f, const char *expect) {
@@ -150,9 +132,9 @@ static void refused_t10k(idx_files f, const char *expect) {
     write_pair("t10k", f);
     long before = live_bytes;
     mnist_data data;
-    char message[512];
     memset(&data, 0xab, sizeof data);
-    int ok = load_capturing(&data, message, sizeof message);
+    int ok = CAPTURED(mnist_load(dir, &data));
+    const char *message = captured_message;
     CHECK(!ok);
     CHECK(all_zero(&data));
     CHECK(live_bytes == before);
@@ -190,13 +172,12 @@ int main(void) {
             write_pair("t10k", f);
         }
         long before = live_bytes;
-        char message[512];
         memset(&data, 0xab, sizeof data);
-        CHECK(!load_capturing(&data, message, sizeof message));
+        CHECK(!CAPTURED(mnist_load(dir, &data)));
         CHECK(all_zero(&data));
         CHECK(live_bytes == before);
-        CHECK(strstr(message, "t10k-images-idx3-ubyte") != NULL &&
-              strstr(message, bad_test ? "a label is above 9" : "not found") != NULL);
+        CHECK(strstr(captured_message, "t10k-images-idx3-ubyte") != NULL &&
+              strstr(captured_message, bad_test ? "a label is above 9" : "not found") != NULL);
     }
 
     idx_files f;
@@ -236,15 +217,14 @@ int main(void) {
     write_file("t10k-images-idx3-ubyte", 0, header, 10);
     put_u32(header, 0x801);
     write_file("t10k-labels-idx1-ubyte", 0, header, 8);
-    char message[512];
-    CHECK(!load_capturing(&data, message, sizeof message) && strstr(message, "a header ends early"));
+    CHECK(!CAPTURED(mnist_load(dir, &data)) && strstr(captured_message, "a header ends early"));
     write_pair("t10k", good(10, 0));
     write_file("t10k-labels-idx1-ubyte", 0, header, 6);
-    CHECK(!load_capturing(&data, message, sizeof message) && strstr(message, "a header ends early"));
+    CHECK(!CAPTURED(mnist_load(dir, &data)) && strstr(captured_message, "a header ends early"));
 
     /* No files at all. */
     remove_all();
-    CHECK(!load_capturing(&data, message, sizeof message) && strstr(message, "not found"));
+    CHECK(!CAPTURED(mnist_load(dir, &data)) && strstr(captured_message, "not found"));
     CHECK(all_zero(&data));
 
     rmdir(dir);

@@ -10,39 +10,11 @@
 
 #include "../CAPI/check.h"
 #include "option_values.h"
-
-static char message[256];
-
-static FILE *saved_stderr, *memory;
-static char *text;
-static size_t length;
-static int result;
-
-static void capture(void) {
-    saved_stderr = stderr;
-    memory = open_memstream(&text, &length);
-    if (!memory) {
-        printf("open_memstream failed\n");
-        exit(2);
-    }
-    stderr = memory;
-}
-
-static void release(void) {
-    stderr = saved_stderr;
-    fclose(memory);
-    snprintf(message, sizeof message, "%s", text ? text : "");
-    message[strcspn(message, "\n")] = 0; /* its first line */
-    free(text);
-    text = NULL;
-}
-
-/* The value of `call`, with what it wrote to stderr in message. */
-#define CAPTURED(call) (capture(), result = (call), release(), result)
+#include "stderr_capture.h"
 
 int main(void) {
     int i = 7;
-    CHECK(CAPTURED(option_int("--epochs", "12", 1, 100, &i)) && i == 12 && message[0] == 0);
+    CHECK(CAPTURED(option_int("--epochs", "12", 1, 100, &i)) && i == 12 && captured_message[0] == 0);
     CHECK(CAPTURED(option_int("--n", "-1", -1, 5, &i)) && i == -1);
     const char *bad_ints[] = {"", "5x", "x5", "1.5", "0", "101", " 7", "+7", "7 ", "-", "99999999999999999999", "0x10"};
     for (size_t k = 0; k < sizeof bad_ints / sizeof *bad_ints; k++) {
@@ -50,7 +22,7 @@ int main(void) {
         CHECK(!CAPTURED(option_int("--epochs", bad_ints[k], 1, 100, &i)) && i == 7);
         char expected[128];
         snprintf(expected, sizeof expected, "--epochs: '%s' is not a whole number from 1 to 100", bad_ints[k]);
-        CHECK(strcmp(message, expected) == 0);
+        CHECK(strcmp(captured_message, expected) == 0);
     }
 
     double d = 0.25;
@@ -60,8 +32,16 @@ int main(void) {
     for (size_t k = 0; k < sizeof bad_doubles / sizeof *bad_doubles; k++) {
         d = 0.25;
         CHECK(!CAPTURED(option_double("--dropout", bad_doubles[k], 0, 1, &d)) && d == 0.25);
-        CHECK(strstr(message, "--dropout: '") == message && strstr(message, "is not a number from 0 to 1"));
+        CHECK(strstr(captured_message, "--dropout: '") == captured_message && strstr(captured_message, "is not a number from 0 to 1"));
     }
+
+    CHECK(CAPTURED(option_rate("--dropout", "0.999", &d)) && d == 0.999);
+    CHECK(CAPTURED(option_rate("--dropout", "0", &d)) && d == 0);
+    d = 0.25;
+    CHECK(!CAPTURED(option_rate("--dropout", "1", &d)) && d == 0.25 &&
+          strcmp(captured_message, "--dropout: '1' is not a rate below 1") == 0);
+    CHECK(!CAPTURED(option_rate("--dropout", "-0.5", &d)) && d == 0.25 &&
+          strcmp(captured_message, "--dropout: '-0.5' is not a number from 0 to 1") == 0);
 
     uint64_t u = 3;
     CHECK(CAPTURED(option_u64("--seed", "18446744073709551615", &u)) && u == UINT64_MAX);
@@ -70,7 +50,7 @@ int main(void) {
     for (size_t k = 0; k < sizeof bad_u64 / sizeof *bad_u64; k++) {
         u = 3;
         CHECK(!CAPTURED(option_u64("--seed", bad_u64[k], &u)) && u == 3);
-        CHECK(strstr(message, "--seed: '") == message);
+        CHECK(strstr(captured_message, "--seed: '") == captured_message);
     }
     return report();
 }

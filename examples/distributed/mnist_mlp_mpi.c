@@ -60,10 +60,8 @@ int main(int argc, char **argv) {
             if (!ok) fprintf(stderr, "--hidden must be fastfood or dense, not '%s'\n", value);
         } else if (!strcmp(option, "--steps")) ok = option_int(option, value, 1, 100000000, &steps);
         else if (!strcmp(option, "--batch")) ok = option_int(option, value, 1, 1000000, &batch);
-        else if (!strcmp(option, "--dropout")) {
-            ok = option_double(option, value, 0, 1, &dropout);
-            if (ok && dropout >= 1) { fprintf(stderr, "--dropout must be below 1\n"); ok = 0; }
-        } else if (!strcmp(option, "--dump")) dump = value;
+        else if (!strcmp(option, "--dropout")) ok = option_rate(option, value, &dropout);
+        else if (!strcmp(option, "--dump")) dump = value;
         else if (!strcmp(option, "--fail-at-step")) ok = option_int(option, value, -1, 100000000, &fail_at);
         else { fprintf(stderr, "unknown option %s\n", option); ok = 0; }
         if (!ok) { MPI_Finalize(); return 2; }
