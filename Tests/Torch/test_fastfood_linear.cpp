@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -56,6 +57,17 @@ static torch::Tensor reference(FastfoodLinear &m, const torch::Tensor &x) {
 static double relative_error(const torch::Tensor &a, const torch::Tensor &b) {
     const double scale = b.abs().max().item<double>();
     return (a - b).abs().max().item<double>() / (scale > 0 ? scale : 1.0);
+}
+
+// The message of the E that f throws, or "" if it throws none.
+template <class E, class F>
+static std::string message_of(F &&f) {
+    try {
+        f();
+    } catch (const E &e) {
+        return e.what();
+    }
+    return std::string();
 }
 
 // Forward and every gradient against autograd through the reference composition.
@@ -164,12 +176,7 @@ static void check_save_load() {
         FastfoodLinear small(FastfoodLinearOptions(50, 130).seed(5));
         torch::save(small, path);
         auto refusal = [&](FastfoodLinear &module, const torch::Tensor &input) {
-            try {
-                module(input);
-            } catch (const c10::Error &e) {
-                return std::string(e.what());
-            }
-            return std::string();
+            return message_of<c10::Error>([&] { module(input); });
         };
         FastfoodLinear large(FastfoodLinearOptions(100, 300).seed(5));
         torch::load(large, path);
@@ -261,17 +268,15 @@ static void check_second_derivatives() {
     torch::nn::Linear before(20, 20);
     before->to(torch::kDouble);
     for (int which = 0; which < 3; which++) {
-        std::string message;
-        try {
+        // torch's Error node throws std::runtime_error.
+        const std::string message = message_of<std::runtime_error>([&] {
             if (which == 0) graph[0].pow(2).sum().backward(); // through dx, to everything
             if (which == 1) torch::autograd::grad({graph[1].pow(2).sum()}, {m->G}); // through dS, to G only
             if (which == 2) { // a layer before it: its weight's term through dx went missing silently
                 auto g = torch::autograd::grad({m(torch::tanh(before(x))).pow(2).sum()}, {x}, {}, true, true)[0];
                 torch::autograd::grad({g.pow(2).sum()}, {before->weight});
             }
-        } catch (const std::exception &e) { // torch's Error node throws std::runtime_error
-            message = e.what();
-        }
+        });
         EXPECT(message.find("FastfoodLinear: its gradients cannot be differentiated again") != std::string::npos &&
                message.find("detach() them to use them as constants") != std::string::npos);
     }
@@ -506,12 +511,8 @@ static void check_default_sigma() {
     EXPECT(!torch::equal(by_default->S, unit_sigma->S));
     // A NaN or infinite sigma is refused by the library's initialisation, not taken as the default.
     for (const double sigma : {std::nan(""), HUGE_VAL}) {
-        std::string message;
-        try {
-            FastfoodLinear bad(FastfoodLinearOptions(50, 70).seed(9).sigma(sigma));
-        } catch (const fastfood::Error &e) {
-            message = e.what();
-        }
+        const std::string message =
+            message_of<fastfood::Error>([&] { FastfoodLinear bad(FastfoodLinearOptions(50, 70).seed(9).sigma(sigma)); });
         EXPECT(message.find("sigma") != std::string::npos);
         if (message.find("sigma") == std::string::npos) std::printf("  sigma %g: '%s'\n", sigma, message.c_str());
     }
@@ -559,23 +560,14 @@ int main() {
     EXPECT(rejected);
     // Sizes below 1, negative ones by name (cast to size_t they read as 2^64 - 1).
     for (const auto &sizes : {std::pair<int64_t, int64_t>{5, -1}, {0, 5}, {-3, 4}}) {
-        std::string message;
-        try {
-            FastfoodLinear bad(sizes.first, sizes.second);
-        } catch (const c10::Error &e) {
-            message = e.what();
-        }
+        const std::string message = message_of<c10::Error>([&] { FastfoodLinear bad(sizes.first, sizes.second); });
         EXPECT(message.find("FastfoodLinear: in_features and out_features must be at least 1, got " +
                             std::to_string(sizes.first) + " and " + std::to_string(sizes.second)) != std::string::npos);
     }
     // A negative seed other than -1 (which draws one) is refused, not drawn from.
     for (const auto &seeds : {std::pair<int64_t, int64_t>{-5, 3}, {3, -2}}) {
-        std::string message;
-        try {
-            FastfoodLinear bad(FastfoodLinearOptions(10, 20).seed(seeds.first).dropout_seed(seeds.second));
-        } catch (const c10::Error &e) {
-            message = e.what();
-        }
+        const std::string message = message_of<c10::Error>(
+            [&] { FastfoodLinear bad(FastfoodLinearOptions(10, 20).seed(seeds.first).dropout_seed(seeds.second)); });
         EXPECT(message.find("FastfoodLinear: seeds must be at least 0, or -1 to draw one from torch's generator; got seed " +
                             std::to_string(seeds.first) + " and dropout_seed " + std::to_string(seeds.second)) !=
                std::string::npos);
