@@ -339,6 +339,7 @@ test-c-variants:
 
 test-abi: $(LIB_LINK)
 	bash Tests/ABI/check_library.sh $(LIB_REAL) include/fastfood.h
+	bash Tests/ABI/check_header.sh include bindings/cpp
 
 test-examples: $(EXAMPLES) $(BINDIR_BUILD)/test_mnist_idx $(BINDIR_BUILD)/test_option_values
 	$(BINDIR_BUILD)/test_mnist_idx

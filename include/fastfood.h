@@ -2,7 +2,8 @@
  * fastfood.h - Adaptive Fastfood layers behind a stable C ABI.
  *
  * This header is the reference manual of libfastfood. Every function is documented where it is
- * declared.
+ * declared. It compiles without a warning as C89 or any later C and as C++98 or any later C++,
+ * under gcc's and clang's strict warnings and clang's -Wdocumentation (Tests/ABI/check_header.sh).
  *
  * WHAT IT COMPUTES
  *
@@ -677,8 +678,11 @@ FASTFOOD_API fastfood_status fastfood_init_params_preset_f64(const fastfood_laye
  * row by row. (Changed in 1.1: 1.0 drew one SplitMix64 number per position, which the vector
  * kernels cannot afford; one 32-bit hash now serves two positions, 16 rows at a time.)
  *
- * @param drop_input, drop_permuted, drop_output  rates, each finite and in [0, 1).
- * @param seed, step  select the masks.
+ * @param drop_input     rate at site 1 (the input), finite and in [0, 1).
+ * @param drop_permuted  rate at site 2 (after PI), finite and in [0, 1).
+ * @param drop_output    rate at site 3 (after S), finite and in [0, 1).
+ * @param seed           selects the masks, with step.
+ * @param step           selects the masks, with seed: a new one for every training step.
  * Other parameters and errors: as fastfood_forward_f32 (FASTFOOD_ERROR_INVALID_ARGUMENT for a
  * rate out of range). Since 1.1 it runs on the same interleaved kernels as fastfood_forward_*,
  * with the masks made in vector registers; a site whose rate is 0 costs nothing.
@@ -922,11 +926,17 @@ FASTFOOD_API fastfood_status fastfood_save_file_f64(const fastfood_layer *layer,
 
 /**
  * Validates saved data completely (as loading does, permutation digest included) and reports
- * what it holds, so the caller can allocate the parameters before loading.
+ * what it holds, so the caller can allocate the parameters before loading. The outputs are
+ * written only on success.
  *
- * @param buffer, size  the saved bytes; buffer must not be NULL.
- * @param in_features, out_features, seed, flags, element_type, param_count  receive the header's
- *        values; each may be NULL (not wanted). Written only on success.
+ * @param buffer        the saved bytes; must not be NULL.
+ * @param size          their count.
+ * @param in_features   receives the header's in_features; may be NULL (not wanted).
+ * @param out_features  receives out_features; may be NULL.
+ * @param seed          receives the layer's seed; may be NULL.
+ * @param flags         receives its FASTFOOD_LAYER_* flags; may be NULL.
+ * @param element_type  receives FASTFOOD_TYPE_F32 or FASTFOOD_TYPE_F64; may be NULL.
+ * @param param_count   receives the parameter count; may be NULL.
  * @return FASTFOOD_OK; FASTFOOD_ERROR_NULL_POINTER; FASTFOOD_ERROR_BAD_FORMAT;
  *         FASTFOOD_ERROR_UNSUPPORTED_VERSION; FASTFOOD_ERROR_OUT_OF_MEMORY (regenerating PI).
  * Thread safety: any thread.
@@ -945,7 +955,8 @@ FASTFOOD_API fastfood_status fastfood_load_file_info(const char *path, size_t *i
  * Loads saved data: creates the layer (permutations regenerated from the seed and checked) and
  * copies the parameters.
  *
- * @param buffer, size  the saved bytes; buffer must not be NULL.
+ * @param buffer        the saved bytes; must not be NULL.
+ * @param size          their count.
  * @param out_layer     receives the new layer (the caller destroys it); must not be NULL.
  * @param params        receives param_count elements; must not be NULL, and must not overlap the
  *                      size bytes at buffer.
