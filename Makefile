@@ -89,7 +89,7 @@ $(LIB_SONAME): $(LIB_REAL)
 $(LIB_LINK): $(LIB_SONAME)
 	ln -sf libfastfood.so.$(SOVERSION) $@
 
-$(BINDIR_BUILD)/%: examples/%.c include/fastfood.h $(LIB_LINK)
+$(BINDIR_BUILD)/%: examples/%.c examples/option_values.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BINDIR_BUILD)
 	$(CC) $(CFLAGS) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK)
 
@@ -158,7 +158,7 @@ $(BUILD)/asan/%: Tests/CAPI/%.c Tests/CAPI/check.h include/fastfood.h $(LIB_LINK
 	@mkdir -p $(BUILD)/asan
 	$(CC) $(SANITIZE) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK) -lpthread
 
-$(BUILD)/asan/%: examples/%.c include/fastfood.h $(LIB_LINK)
+$(BUILD)/asan/%: examples/%.c examples/option_values.h include/fastfood.h $(LIB_LINK)
 	@mkdir -p $(BUILD)/asan
 	$(CC) $(SANITIZE) $(WARNINGS) -Iinclude $< -o $@ $(C_LINK)
 
@@ -346,6 +346,7 @@ test-examples: $(EXAMPLES) $(BINDIR_BUILD)/test_mnist_idx $(BINDIR_BUILD)/test_o
 	$(BINDIR_BUILD)/test_option_values
 	$(BINDIR_BUILD)/gradient_check
 	$(BINDIR_BUILD)/fc_replacement --quiet
+	bash Tests/Examples/command_lines.sh $(EXAMPLES)
 	bash Tests/ABI/readme_example.sh README.md $(BUILD) "$(CC) $(CFLAGS) $(WARNINGS)"
 
 # Installation: PREFIX (/usr/local), LIBDIR, INCLUDEDIR; DESTDIR for staged installs.
@@ -422,6 +423,7 @@ bench-lenet-threads: $(LENET)
 # its check of both nets' gradients against their loss (--check-gradients).
 test-training: $(LENET) $(BINDIR_BUILD)/mnist_mlp
 	@bash -n benchmarks/torch/lenet_threads.sh # not run here (it times things): parsed, so it cannot rot unseen
+	bash Tests/Examples/command_lines.sh $(LENET) $(BINDIR_BUILD)/mnist_mlp
 	@if [ -z "$(MNIST_DIR)" ]; then \
 	  if [ "$${CI:-}" = true ]; then echo "FAIL test-training: no MNIST directory (../shared/data/mnist)"; exit 1; fi; \
 	  echo "SKIP test-training: no MNIST found (set MNIST_DIR or put the IDX files in data/mnist)"; exit 0; fi; \
@@ -502,6 +504,7 @@ distributed-demo: deps-test distributed
 
 # In make test: ranks agree bitwise, 2 processes equal 1 to rounding, a dying rank stops the rest.
 test-distributed: distributed $(BINDIR_BUILD)/compare_params
+	bash Tests/Examples/command_lines.sh $(BINDIR_BUILD)/mnist_mlp_mpi $(GLOO) $(BINDIR_BUILD)/projection
 	@if [ -z "$(MNIST_DIR)" ]; then \
 	  if [ "$${CI:-}" = true ]; then echo "FAIL test-distributed: no MNIST directory (../shared/data/mnist)"; exit 1; fi; \
 	  echo "SKIP test-distributed: no MNIST found (set MNIST_DIR or put the IDX files in data/mnist)"; exit 0; fi; \

@@ -22,7 +22,8 @@
  * Columns: f64 (double analytic vs double differences), f32 (float analytic vs float
  * differences), f32/f64 (float analytic vs double differences: the float path's accuracy).
  *
- * Exit status 0 when every error is under its tolerance, 1 otherwise.
+ * Exit status 0 when every error is under its tolerance, 1 otherwise. --quiet prints only the
+ * rows out of tolerance and the result line.
  */
 #include <fastfood.h>
 
@@ -30,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "option_values.h"
 
 #define TOL_F64 1e-7
 #define TOL_F32 2e-3
@@ -82,6 +85,7 @@ enum { SECTION_DX, SECTION_S, SECTION_G, SECTION_B, SECTION_BIAS, SECTIONS };
 static const char *section_names[SECTIONS] = {"dx", "dS", "dG", "dB", "dbias"};
 
 static int failures = 0;
+static int quiet = 0; /* --quiet: only failing rows and the result line */
 
 static void check(fastfood_status status, const char *what) {
     if (status != FASTFOOD_OK) {
@@ -343,26 +347,41 @@ static void check_shape(const shape *s) {
     check_f64(layer, s->call, params, s->batch, x, w, dx, dparams, &e64);
     check_f32(layer, s->call, params, s->batch, x, w, dx, dparams, &e32, &e32_vs_64);
 
-    printf("%s: D=%zu, %zu block(s), batch %zu\n", s->name, fastfood_layer_block_size(layer),
-           fastfood_layer_num_blocks(layer), s->batch);
+    if (!quiet)
+        printf("%s: D=%zu, %zu block(s), batch %zu\n", s->name, fastfood_layer_block_size(layer),
+               fastfood_layer_num_blocks(layer), s->batch);
     for (int k = 0; k < SECTIONS; k++) {
         if (!e64.present[k]) continue;
         double a = ratio(&e64, k), b = ratio(&e32, k), c = ratio(&e32_vs_64, k);
         int ok = a < TOL_F64 && (!e32.present[k] || b < TOL_F32) && c < TOL_F32_VS_F64;
         if (!ok) failures++;
+        if (quiet && ok) continue;
         char f32[16] = "         -";
         if (e32.present[k]) snprintf(f32, sizeof f32, "%10.2e", b);
+        if (quiet) printf("%s: ", s->name); /* a failing row without its layer's heading above */
         printf("  %-6s %10.2e %s %10.2e   %s\n", section_names[k], a, f32, c, ok ? "ok" : "FAIL");
     }
     free(params); free(x); free(w); free(dx); free(dparams);
     fastfood_layer_destroy(layer);
 }
 
-int main(void) {
-    printf("fastfood %s gradient check: max |analytic - numeric| / max |numeric|\n",
-           fastfood_version_string());
-    printf("tolerances: f64 %.0e, f32 %.0e, f32 vs f64 %.0e\n", TOL_F64, TOL_F32, TOL_F32_VS_F64);
-    printf("  %-6s %10s %10s %10s\n", "grad", "f64", "f32", "f32/f64");
+static const char help[] =
+    "usage: %s [--quiet]\n"
+    "Checks every gradient of fastfood_backward_*, fastfood_backward_train_* (dropout),\n"
+    "fastfood_features_backward_* and fastfood_features_backward_from_phi_* on eight layers against\n"
+    "central finite differences, in double and float; exit status 1 if one is out of tolerance.\n"
+    "\n"
+    "  --quiet     print only the failing rows and the result\n"
+    "  --help, -h  this text\n";
+
+int main(int argc, char **argv) {
+    int exit_status = 0;
+    if (!option_quiet_only(argc, argv, help, &quiet, &exit_status)) return exit_status;
+    if (!quiet) {
+        printf("fastfood %s gradient check: max |analytic - numeric| / max |numeric|\n", fastfood_version_string());
+        printf("tolerances: f64 %.0e, f32 %.0e, f32 vs f64 %.0e\n", TOL_F64, TOL_F32, TOL_F32_VS_F64);
+        printf("  %-6s %10s %10s %10s\n", "grad", "f64", "f32", "f32/f64");
+    }
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) check_shape(&shapes[i]);
     if (failures) {
         printf("gradient check FAILED: %d gradient(s) out of tolerance\n", failures);

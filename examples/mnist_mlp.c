@@ -127,10 +127,34 @@ static int check_gradients(const char *name, int use_fastfood, double dropout, c
     return passed;
 }
 
+static const char usage[] =
+    "usage: %s MNIST_DIR [--epochs N] [--dropout P] [--seed S] [--max-error PERCENT] [--check-gradients]\n";
+
+static const char help[] =
+    "Trains 784 -> hidden 1024 (ReLU) -> 10 on MNIST twice, the hidden layer Fastfood and dense,\n"
+    "with the same SGD (lr 0.01, momentum 0.9, weight decay 5e-4, batch 64), and prints both test\n"
+    "errors, parameter counts and seconds per epoch.\n"
+    "\n"
+    "  MNIST_DIR           the MNIST IDX files (gzip or not): the 60,000 / 10,000 split, or with\n"
+    "                      only the t10k files there, the first 8,000 train and the last 2,000 test\n"
+    "  --epochs N          training epochs, 1 or more (default 5)\n"
+    "  --dropout P         dropout rate after PI and after S inside the Fastfood layer, 0 to below\n"
+    "                      1 (default 0)\n"
+    "  --seed S            seed of the initial parameters and the batch order (default 1)\n"
+    "  --max-error PERCENT exit status 1 if the Fastfood net's test error is above it\n"
+    "  --check-gradients   first check both nets' gradients against their loss: exit status 1,\n"
+    "                      without training, if they do not match\n"
+    "  --help, -h          this text\n";
+
 int main(int argc, char **argv) {
+    if (option_wants_help(argc, argv)) {
+        printf(usage, argv[0]);
+        fputs(help, stdout);
+        return 0;
+    }
     if (argc < 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: %s MNIST_DIR [--epochs N] [--dropout P] [--seed S] [--max-error PERCENT] "
-                "[--check-gradients]\n", argv[0]);
+        fprintf(stderr, usage, argv[0]);
+        fputs("(--help: what each option does)\n", stderr);
         return 2;
     }
     int epochs = 5, check_first = 0;

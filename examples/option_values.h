@@ -2,7 +2,8 @@
  * option_values.h - the examples' command-line numbers, read strictly: the whole text must be
  * the number (no spaces, no sign but a minus) and within its range, or the call prints which
  * option and why and returns 0 (atoi and atof read "5x" as 5 and "abc" as 0, so a typo ran
- * with a value nobody asked for). Header-only, C and C++.
+ * with a value nobody asked for). And option_wants_help and option_quiet_only, for --help.
+ * Header-only, C and C++.
  */
 #ifndef FASTFOOD_EXAMPLES_OPTION_VALUES_H
 #define FASTFOOD_EXAMPLES_OPTION_VALUES_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* *value = the whole number `text`, from min to max; else 0 and a message naming `option`. */
 static inline int option_int(const char *option, const char *text, long min, long max, int *value) {
@@ -63,6 +65,35 @@ static inline int option_u64(const char *option, const char *text, uint64_t *val
         return 0;
     }
     *value = (uint64_t)number;
+    return 1;
+}
+
+/* 1 when an argument is --help or -h (anywhere: the programs print their help and exit 0 then,
+ * before reading anything else), else 0. */
+static inline int option_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+    return 0;
+}
+
+/* The command line of a program whose one option is --quiet. Returns 1 to go on (*quiet 1 when
+ * --quiet was given, else untouched); returns 0 with *exit_status 0 after printing `help` (a
+ * format with one %s, the program's name) for --help or -h, or with *exit_status 2 after a
+ * message for any other argument. */
+static inline int option_quiet_only(int argc, char **argv, const char *help, int *quiet, int *exit_status) {
+    if (option_wants_help(argc, argv)) {
+        printf(help, argv[0]);
+        *exit_status = 0;
+        return 0;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quiet") != 0) {
+            fprintf(stderr, "unknown argument %s (--help: the options)\n", argv[i]);
+            *exit_status = 2;
+            return 0;
+        }
+    }
+    if (argc > 1) *quiet = 1;
     return 1;
 }
 

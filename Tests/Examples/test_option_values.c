@@ -52,5 +52,22 @@ int main(void) {
         CHECK(!CAPTURED(option_u64("--seed", bad_u64[k], &u)) && u == 3);
         CHECK(strstr(captured_message, "--seed: '") == captured_message);
     }
+
+    char *help_last[] = {"prog", "DIR", "--epochs", "3", "--help"}, *help_short[] = {"prog", "-h"};
+    char *no_help[] = {"prog", "DIR", "--helpful", "-hh", "--epochs", "3"}, *help_program[] = {"--help"};
+    CHECK(option_wants_help(5, help_last) && option_wants_help(2, help_short));
+    CHECK(!option_wants_help(6, no_help));
+    CHECK(!option_wants_help(1, help_program)); /* argv[0] is the program, not an argument */
+    CHECK(!option_wants_help(4, help_last));    /* only argc arguments are read */
+
+    int quiet = 0, exit_status = 9;
+    char *none[] = {"prog"}, *quiet_args[] = {"prog", "--quiet"}, *other[] = {"prog", "--quiet", "--loud"};
+    CHECK(CAPTURED(option_quiet_only(1, none, "usage: %s\n", &quiet, &exit_status)) && quiet == 0 && exit_status == 9);
+    CHECK(CAPTURED(option_quiet_only(2, quiet_args, "usage: %s\n", &quiet, &exit_status)) && quiet == 1);
+    quiet = 0;
+    CHECK(!CAPTURED(option_quiet_only(3, other, "usage: %s\n", &quiet, &exit_status)) && exit_status == 2 && quiet == 0);
+    CHECK(strcmp(captured_message, "unknown argument --loud (--help: the options)") == 0);
+    exit_status = 9;
+    CHECK(!CAPTURED(option_quiet_only(2, help_short, "", &quiet, &exit_status)) && exit_status == 0 && quiet == 0);
     return report();
 }

@@ -34,10 +34,39 @@ static std::string env(const char *name, const char *fallback) {
     return value && *value ? value : fallback;
 }
 
+static const char usage[] = "usage: MASTER_ADDR=host MASTER_PORT=port WORLD_SIZE=N RANK=r %s MNIST_DIR [--model NAME] "
+                           "[--steps N] [--batch B] [--no-dropout] [--timeout S] [--dump FILE] [--fail-at-step K]\n";
+
+static const char help[] =
+    "Trains the deep fried LeNet data-parallel over N processes with libtorch's c10d and Gloo: rank 0\n"
+    "serves the rendezvous (a TCPStore at MASTER_ADDR:MASTER_PORT, default 127.0.0.1:29500) and its\n"
+    "network is broadcast; every step the gradients are averaged over the ranks (all-reduce) and\n"
+    "all take the same SGD step. Prints per-step compute and all-reduce times and bytes.\n"
+    "\n"
+    "  MNIST_DIR          the MNIST IDX files (gzip or not): the 60,000 / 10,000 split, or with only\n"
+    "                     the t10k files there, the first 8,000 train and the last 2,000 test\n"
+    "  --model NAME       reference (the dense LeNet), ff1024, aff1024, ff2048, aff2048 (ff: S, G, B\n"
+    "                     fixed; aff: trained), or ff1024-nd ... aff2048-nd (no dropout) (default\n"
+    "                     aff1024)\n"
+    "  --steps N          training steps, 1 or more (default 200)\n"
+    "  --batch B          global batch, a multiple of WORLD_SIZE (default 64)\n"
+    "  --no-dropout       no dropout inside the transform, whatever the model\n"
+    "  --timeout S        seconds each collective may wait, 1 to 86400 (default 30)\n"
+    "  --dump FILE        rank 0 writes its final parameters (float32) to FILE\n"
+    "  --fail-at-step K   rank 1 exits abruptly at step K (tests that the others stop)\n"
+    "  --help, -h         this text\n"
+    "Environment: RANK (0 .. WORLD_SIZE - 1, default 0), WORLD_SIZE (default 1), MASTER_ADDR,\n"
+    "MASTER_PORT.\n";
+
 int main(int argc, char **argv) {
+    if (option_wants_help(argc, argv)) {
+        std::printf(usage, argv[0]);
+        std::fputs(help, stdout);
+        return 0;
+    }
     if (argc < 2 || argv[1][0] == '-') {
-        std::fprintf(stderr, "usage: %s MNIST_DIR [--model NAME] [--steps N] [--batch B] [--no-dropout] "
-                             "[--timeout S] [--dump FILE] [--fail-at-step K]\n", argv[0]);
+        std::fprintf(stderr, usage, argv[0]);
+        std::fputs("(--help: what each option does)\n", stderr);
         return 2;
     }
     int rank = 0, world = 1, port = 0;
@@ -67,9 +96,16 @@ int main(int argc, char **argv) {
     }
     const ModelSpec *spec = nullptr;
     for (const auto &m : all_models) if (m.name == model_name) spec = &m;
-    if (!spec || rank >= world || batch % world != 0) {
-        std::fprintf(stderr, "rank %d: bad arguments (model %s, WORLD_SIZE %d, batch %d)\n", rank, model_name.c_str(),
-                     world, batch);
+    if (!spec) {
+        std::fprintf(stderr, "--model: unknown model '%s' (--help lists them)\n", model_name.c_str());
+        return 2;
+    }
+    if (rank >= world) {
+        std::fprintf(stderr, "RANK %d is not below WORLD_SIZE %d\n", rank, world);
+        return 2;
+    }
+    if (batch % world != 0) {
+        std::fprintf(stderr, "--batch %d is not a multiple of WORLD_SIZE %d\n", batch, world);
         return 2;
     }
     ModelSpec chosen = *spec;

@@ -89,12 +89,34 @@ static Result train(const ModelSpec &spec, int64_t seed, int epochs, const mnist
     return {test_error(net, test_x, test_y), seconds / epochs, net.weight_count()};
 }
 
+static const char usage[] =
+    "usage: %s MNIST_DIR [--epochs N] [--seeds K] [--models a,b,...] [--max-error PERCENT] [--optimizer sgd|adam]\n";
+
+static const char help[] =
+    "The paper's MNIST experiment: Caffe's LeNet, and LeNets whose ip1 (800 -> 500) is a FastfoodLinear,\n"
+    "each trained with Caffe's LeNet solver (SGD, lr 0.01, inv policy, momentum 0.9, weight decay 5e-4,\n"
+    "batch 64); prints one line per epoch and a table of weights, test errors and seconds per epoch.\n"
+    "\n"
+    "  MNIST_DIR            the MNIST IDX files (gzip or not): the 60,000 / 10,000 split, or with only\n"
+    "                       the t10k files there, the first 8,000 train and the last 2,000 test\n"
+    "  --epochs N           training epochs, 1 or more (default 10)\n"
+    "  --seeds K            runs of each model with seeds 1 .. K, 1 or more (default 3)\n"
+    "  --models a,b,...     which models, comma-separated (default all): reference (the dense LeNet),\n"
+    "                       ff1024, aff1024, ff2048, aff2048 (ff: S, G, B fixed; aff: trained; with\n"
+    "                       dropout inside the transform), ff1024-nd ... aff2048-nd (no dropout)\n"
+    "  --max-error PERCENT  exit status 1 if any model's mean test error is above it\n"
+    "  --optimizer sgd|adam adam: Adam at its defaults (lr 1e-3) instead of the Caffe solver\n"
+    "  --help, -h           this text\n";
+
 int main(int argc, char **argv) {
+    if (option_wants_help(argc, argv)) {
+        std::printf(usage, argv[0]);
+        std::fputs(help, stdout);
+        return 0;
+    }
     if (argc < 2 || argv[1][0] == '-') {
-        std::fprintf(stderr,
-                     "usage: %s MNIST_DIR [--epochs N] [--seeds K] [--models a,b,...] [--max-error PERCENT]"
-                     " [--optimizer sgd|adam]\n",
-                     argv[0]);
+        std::fprintf(stderr, usage, argv[0]);
+        std::fputs("(--help: what each option does)\n", stderr);
         return 2;
     }
     int epochs = 10, seeds = 3;
@@ -133,9 +155,13 @@ int main(int argc, char **argv) {
                     }
                 }
                 if (!found) {
-                    std::fprintf(stderr, "unknown model %s\n", name.c_str());
+                    std::fprintf(stderr, "--models: unknown model '%s' (--help lists them)\n", name.c_str());
                     return 2;
                 }
+            }
+            if (models.empty()) { // an empty list would train nothing and pass --max-error
+                std::fprintf(stderr, "--models: no model named\n");
+                return 2;
             }
         } else {
             std::fprintf(stderr, "unknown option %s\n", option.c_str());
