@@ -19,6 +19,13 @@ check() { # description, then a condition
     else failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/  stdout: /' "$out" | head -n 5; sed 's/^/  stderr: /' "$err" | head -n 5; fi
 }
 
+refused() { # the message expected as stderr's first line, then the command
+    local expected=$1; shift
+    "$@" > "$out" 2> "$err"
+    local status=$?
+    check "$name refuses with '$expected'" test $status -eq 2 -a ! -s "$out" -a "$(head -n 1 "$err")" = "$expected"
+}
+
 for program in "$@"; do
     name=$(basename "$program")
     for flag in --help -h; do
@@ -36,6 +43,16 @@ for program in "$@"; do
     status=$?
     check "$name with an unknown option: status 2, a message naming it on stderr, nothing on stdout" \
         test $status -eq 2 -a ! -s "$out" -a "$(grep -c -e '--no-such-option' -e 'usage:' "$err")" -ge 1
+    # Refusals with their own words, before any data is read.
+    case $name in
+        lenet_mnist) # an empty list trained nothing and passed --max-error until 1.4.6
+            refused "--models: no model named" "$program" /nonexistent-mnist --models ""
+            refused "--models: unknown model 'x' (--help lists them)" "$program" /nonexistent-mnist --models aff1024,x ;;
+        lenet_gloo) # one message, "bad arguments (model x, WORLD_SIZE 1, batch 64)", until 1.4.6
+            refused "--model: unknown model 'x' (--help lists them)" "$program" /nonexistent-mnist --model x
+            refused "RANK 2 is not below WORLD_SIZE 2" env RANK=2 WORLD_SIZE=2 "$program" /nonexistent-mnist
+            refused "--batch 64 is not a multiple of WORLD_SIZE 3" env WORLD_SIZE=3 "$program" /nonexistent-mnist ;;
+    esac
 done
 
 echo "command_lines: $passed passed, $failed failed"
