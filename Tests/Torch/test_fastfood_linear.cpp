@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 using fastfood_torch::FastfoodLinear;
 using fastfood_torch::FastfoodLinearOptions;
@@ -526,6 +528,40 @@ static void check_one_learning_rate() {
     EXPECT(!(old < 0.3)); // why the default changed: NaN or no progress
 }
 
+// Inference serving: in eval() mode one module runs forward on several threads at once (the
+// header's "Threads"), each result bitwise the one-thread result, with and without autograd.
+static void check_concurrent_inference() {
+    torch::manual_seed(11);
+    FastfoodLinear m(FastfoodLinearOptions(256, 600).dropout(0.1, 0.1, 0.2));
+    m->eval();
+    const auto x = torch::randn({33, 256});
+    torch::Tensor expected;
+    {
+        torch::NoGradGuard no_grad;
+        expected = m(x);
+    }
+    const int thread_count = 4, calls = 25;
+    std::vector<int> equal(thread_count, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < thread_count; t++) {
+        threads.emplace_back([&, t] {
+            for (int c = 0; c < calls; c++) {
+                torch::Tensor y;
+                if (t % 2 == 0) {
+                    torch::NoGradGuard no_grad; // grad mode is per thread
+                    y = m(x);
+                } else {
+                    y = m(x); // builds a graph each time (eval mode: no dropout step to advance)
+                }
+                equal[t] += torch::equal(y.detach(), expected);
+            }
+        });
+    }
+    for (auto &thread : threads) thread.join();
+    for (int t = 0; t < thread_count; t++) EXPECT(equal[t] == calls);
+    EXPECT(m->dropout_state[1].item<int64_t>() == 0); // eval forwards leave the step alone
+}
+
 int main() {
     torch::manual_seed(0);
     check_against_reference(5, 7, true, torch::kDouble, 1e-12, {3}, false);
@@ -581,6 +617,7 @@ int main() {
     check_one_learning_rate();
     check_overlapping_rows();
     check_default_sigma();
+    check_concurrent_inference();
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -38,6 +38,12 @@
 // Frozen parameters: S, G or B with requires_grad(false) get no gradient computed at all (the
 // library's FASTFOOD_SKIP_GRAD_* flags); with all three frozen this is the non-adaptive Fastfood.
 //
+// Threads: in eval() mode forward only reads the module, so one FastfoodLinear may serve
+// inference on several threads at once (each result bitwise the one-thread result; tested). A
+// training forward with dropout advances dropout_step, and torch::load or .to() replace its
+// tensors: as with any torch module's state, none of those may run while another thread uses
+// the module. The work of each call runs on fastfood's pool (fastfood_set_num_threads).
+//
 // Initialisation: the Le et al. Fastfood initialisation with sigma = sqrt(in_features) (rows of
 // the layer's matrix have norm about 1, so outputs start at the scale of the inputs), bias 0.
 // The default seed is drawn from torch's generator, so torch::manual_seed makes it repeatable.
