@@ -68,7 +68,7 @@ EXAMPLES     := $(BINDIR_BUILD)/gradient_check $(BINDIR_BUILD)/fc_replacement
 BENCH_TORCH  := $(BUILD)/bench-torch/bench_torch
 
 C_TESTS      := $(BINDIR_BUILD)/test_capi $(BINDIR_BUILD)/test_threads $(BINDIR_BUILD)/test_no_alloc $(BINDIR_BUILD)/test_variants $(BINDIR_BUILD)/test_training $(BINDIR_BUILD)/test_hostile_files $(BINDIR_BUILD)/test_stress $(BINDIR_BUILD)/test_bad_inputs $(BINDIR_BUILD)/test_in_place $(BINDIR_BUILD)/test_normalized $(BINDIR_BUILD)/test_process $(BINDIR_BUILD)/test_paths $(BINDIR_BUILD)/test_no_memory $(BINDIR_BUILD)/test_batch_sizes $(BINDIR_BUILD)/test_executor \
-               $(BINDIR_BUILD)/test_scratch_bounds $(BINDIR_BUILD)/test_io_faults
+               $(BINDIR_BUILD)/test_scratch_bounds $(BINDIR_BUILD)/test_io_faults $(BINDIR_BUILD)/test_alignment
 
 .PHONY: deps-test deps-demo distributed distributed-demo test-distributed
 .PHONY: all lib lenet bench-torch bench-lenet-threads test-training demo demo-run test test-all test-avx512-emulated fuzz test-fuzz test-sanitizers test-tsan test-valgrind coverage test-bindings install uninstall bench test-swift test-c test-c-variants test-abi test-examples examples clean
@@ -150,7 +150,7 @@ test-bindings: $(BINDIR_BUILD)/test_cpp $(BINDIR_BUILD)/ffi_conformance
 # replace the allocator or system-call wrappers themselves (test_scratch_bounds checks what
 # neither sees: pool threads writing past a call's scratch).
 SANITIZE     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-CHECKED      := test_capi test_bad_inputs test_threads test_training test_hostile_files test_stress test_batch_sizes test_executor \
+CHECKED      := test_capi test_bad_inputs test_threads test_training test_hostile_files test_stress test_batch_sizes test_executor test_alignment \
                 gradient_check fc_replacement
 ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
@@ -329,13 +329,14 @@ test-c: $(C_TESTS)
 # The kernel-variant part of test-c, on the C tests as built (no prerequisites: tools/mutate.sh
 # runs it against a mutant library through LD_LIBRARY_PATH): every variant's digest equal and the
 # documented selection (FASTFOOD_CPU unset, naming no variant, naming avx512 on a CPU without it),
-# then the C API and out-of-memory tests under each variant.
+# then the C API, out-of-memory and alignment tests under each variant.
 test-c-variants:
 	@echo "== kernel variants: digests and selection"
 	bash Tests/CAPI/variants.sh $(BINDIR_BUILD)/test_variants $(CPU_VARIANTS) - no-such-variant \
 	  $(if $(filter avx512,$(CPU_VARIANTS)),,avx512)
 	for cpu in $(CPU_VARIANTS); do echo "== C API tests, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_capi || exit 1; \
-	  echo "== out of memory, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_no_memory || exit 1; done
+	  echo "== out of memory, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_no_memory || exit 1; \
+	  echo "== buffers at any address, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_alignment || exit 1; done
 
 test-abi: $(LIB_LINK)
 	bash Tests/ABI/check_library.sh $(LIB_REAL) include/fastfood.h

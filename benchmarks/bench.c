@@ -20,7 +20,8 @@
  *                              the plain forward and backward; the dx-only backward (dparams
  *                              NULL, the non-adaptive layer) against the full one; rows only
  *                              16-byte aligned (malloc's guarantee) against 64-byte aligned
- *                              rows, fwd+bwd; the normalised layer (FASTFOOD_LAYER_NORMALIZED,
+ *                              rows, fwd+bwd, and every buffer (parameters and gradients too)
+ *                              only 4-byte aligned against 64; the normalised layer (FASTFOOD_LAYER_NORMALIZED,
  *                              what these lines use) against the 1.0 unnormalised one, fwd+bwd
  *   threads <shape>            fwd+bwd with 2 threads against 1, as interleaved pairs (the
  *                              thread count set, untimed, before each batch), and the best
@@ -325,6 +326,7 @@ typedef struct {
     layer_job *unnormalized;         /* the same shape without FASTFOOD_LAYER_NORMALIZED */
     float *phi, *dphi;               /* features: batch x 2 out */
     float *x16, *dy16, *y16, *dx16;  /* 16-byte aligned copies of the rows (row stride + 4 floats) */
+    layer_job *odd;                  /* the same layer, every buffer 4 bytes past a 64-byte boundary */
 } train_job;
 
 static void tr_plain_both(void *c) { ff_both(((train_job *)c)->j); }
@@ -377,6 +379,7 @@ static void tr_unaligned_both(void *c) {
           "backward");
 }
 static void tr_unnormalized_both(void *c) { ff_both(((train_job *)c)->unnormalized); }
+static void tr_odd_both(void *c) { ff_both(((train_job *)c)->odd); }
 typedef struct {
     double a, b, ratio, low, high; /* median seconds of each side; median, min, max of b / a */
     double best;                   /* fastest b over fastest a */
@@ -585,6 +588,21 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
                pairs(tr_plain_backward, tr_dx_only, &t));
     print_pair("train", &j, "rows 16-byte aligned", "64-byte aligned fwd+bwd", "16-byte aligned fwd+bwd",
                pairs(tr_plain_both, tr_unaligned_both, &t));
+    /* Every buffer (parameters and gradients too) 4 bytes past a 64-byte boundary: aligned for
+     * float and nothing more, as a sub-allocator may hand out. */
+    layer_job odd = j;
+    float *odd_base[6];
+    float **odd_buffers[6] = {&odd.params, &odd.dparams, &odd.x, &odd.dx, &odd.y, &odd.dy};
+    const size_t odd_counts[6] = {count, count, batch * in, batch * in, batch * out, batch * out};
+    for (int k = 0; k < 6; k++) {
+        odd_base[k] = xmalloc((odd_counts[k] + 1) * 4);
+        memcpy(odd_base[k] + 1, *odd_buffers[k], odd_counts[k] * 4);
+        *odd_buffers[k] = odd_base[k] + 1;
+    }
+    t.odd = &odd;
+    print_pair("train", &j, "every buffer 4-byte aligned", "64-byte aligned fwd+bwd", "4-byte aligned fwd+bwd",
+               pairs(tr_plain_both, tr_odd_both, &t));
+    for (int k = 0; k < 6; k++) free(odd_base[k]);
     ratio[THREADS] = with_threads ? bench_threads(&j, usable) : 0;
     figure_count++;
     free_layer_job(&j);
