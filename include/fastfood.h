@@ -59,10 +59,10 @@
  * the library is built for x86-64, whose loads and stores take any address). The saved-data
  * functions take byte buffers at any address. Tested by Tests/CAPI/test_alignment.c under every
  * kernel variant (since 1.4.6; the kernels never required alignment). Speed: rows at malloc's
- * 16-byte alignment run as fast as 64-byte aligned ones; with every buffer, parameters included,
- * only 4-byte aligned, a 128-row forward + backward took 1.06x the time at 1024 wide and
- * 1.02x-1.04x from 4096 on (build/bin/bench --training, its "aligned" lines; AMD EPYC Zen 1):
- * 64-byte aligned parameters and rows are the fastest.
+ * 16-byte alignment run as fast as 64-byte aligned ones (parameters 64-byte aligned); with every
+ * buffer, parameters included, only 4-byte aligned, a 128-row forward + backward took 1.06x the
+ * time at 1024 wide and 1.02x-1.04x from 4096 on (build/bin/bench --training, its two "aligned"
+ * lines; AMD EPYC Zen 1). So malloc'd rows are fast enough; 64-byte alignment is the fastest.
  *
  * ERRORS
  *
