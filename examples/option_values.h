@@ -15,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 1: the helpers below print nothing (every rank of a parallel job but the one that speaks for
+ * it, so a mistake is said once, not once per process); 0, the default: they say what is wrong. */
+static int option_silent = 0;
+
 /* *value = the whole number `text`, from min to max; else 0 and a message naming `option`. */
 static inline int option_int(const char *option, const char *text, long min, long max, int *value) {
     char *end = NULL;
@@ -23,7 +27,7 @@ static inline int option_int(const char *option, const char *text, long min, lon
     const char *digits = text[0] == '-' ? text + 1 : text;
     const int digits_first = digits[0] >= '0' && digits[0] <= '9';
     if (!digits_first || *end != 0 || errno == ERANGE || number < min || number > max) {
-        fprintf(stderr, "%s: '%s' is not a whole number from %ld to %ld\n", option, text, min, max);
+        if (!option_silent) fprintf(stderr, "%s: '%s' is not a whole number from %ld to %ld\n", option, text, min, max);
         return 0;
     }
     *value = (int)number;
@@ -36,7 +40,7 @@ static inline int option_double(const char *option, const char *text, double min
     double number = strtod(text, &end);
     const int spaces_first = text[0] == ' ' || (text[0] >= '\t' && text[0] <= '\r'); /* strtod skips them */
     if (spaces_first || end == text || *end != 0 || !isfinite(number) || number < min || number > max) {
-        fprintf(stderr, "%s: '%s' is not a number from %g to %g\n", option, text, min, max);
+        if (!option_silent) fprintf(stderr, "%s: '%s' is not a number from %g to %g\n", option, text, min, max);
         return 0;
     }
     *value = number;
@@ -48,7 +52,7 @@ static inline int option_rate(const char *option, const char *text, double *valu
     double number = 0;
     if (!option_double(option, text, 0, 1, &number)) return 0;
     if (number >= 1) {
-        fprintf(stderr, "%s: '%s' is not a rate below 1\n", option, text);
+        if (!option_silent) fprintf(stderr, "%s: '%s' is not a rate below 1\n", option, text);
         return 0;
     }
     *value = number;
@@ -61,7 +65,7 @@ static inline int option_u64(const char *option, const char *text, uint64_t *val
     errno = 0;
     unsigned long long number = strtoull(text, &end, 10);
     if (text[0] < '0' || text[0] > '9' || *end != 0 || errno == ERANGE) {
-        fprintf(stderr, "%s: '%s' is not a whole number from 0 to 18446744073709551615\n", option, text);
+        if (!option_silent) fprintf(stderr, "%s: '%s' is not a whole number from 0 to 18446744073709551615\n", option, text);
         return 0;
     }
     *value = (uint64_t)number;

@@ -53,6 +53,16 @@ int main(void) {
         CHECK(strstr(captured_message, "--seed: '") == captured_message);
     }
 
+    /* option_silent: the same refusal, no message (the other ranks of an MPI job). */
+    option_silent = 1;
+    i = 7;
+    CHECK(!CAPTURED(option_int("--steps", "5x", 1, 100, &i)) && i == 7 && captured_message[0] == 0);
+    d = 0.25;
+    CHECK(!CAPTURED(option_rate("--dropout", "1", &d)) && d == 0.25 && captured_message[0] == 0);
+    CHECK(CAPTURED(option_int("--steps", "5", 1, 100, &i)) && i == 5);
+    option_silent = 0;
+    CHECK(!CAPTURED(option_int("--steps", "5x", 1, 100, &i)) && captured_message[0] != 0);
+
     char *help_last[] = {"prog", "DIR", "--epochs", "3", "--help"}, *help_short[] = {"prog", "-h"};
     char *no_help[] = {"prog", "DIR", "--helpful", "-hh", "--epochs", "3"}, *help_program[] = {"--help"};
     CHECK(option_wants_help(5, help_last) && option_wants_help(2, help_short));

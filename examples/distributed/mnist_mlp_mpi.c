@@ -79,20 +79,26 @@ int main(int argc, char **argv) {
     int use_fastfood = 1, steps = 200, batch = 64, fail_at = -1;
     double dropout = 0;
     const char *dump = NULL;
+    /* Every rank reads the options; rank 0 alone says what is wrong with them. */
+    option_silent = rank != 0;
     for (int i = 2; i < argc; i += 2) {
         const char *option = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
         int ok = value != NULL;
-        if (!ok) fprintf(stderr, "%s needs a value\n", option);
-        else if (!strcmp(option, "--hidden")) {
+        if (!ok) {
+            if (rank == 0) fprintf(stderr, "%s needs a value\n", option);
+        } else if (!strcmp(option, "--hidden")) {
             use_fastfood = !strcmp(value, "fastfood");
             ok = use_fastfood || !strcmp(value, "dense");
-            if (!ok) fprintf(stderr, "--hidden must be fastfood or dense, not '%s'\n", value);
+            if (!ok && rank == 0) fprintf(stderr, "--hidden must be fastfood or dense, not '%s'\n", value);
         } else if (!strcmp(option, "--steps")) ok = option_int(option, value, 1, 100000000, &steps);
         else if (!strcmp(option, "--batch")) ok = option_int(option, value, 1, 1000000, &batch);
         else if (!strcmp(option, "--dropout")) ok = option_rate(option, value, &dropout);
         else if (!strcmp(option, "--dump")) dump = value;
         else if (!strcmp(option, "--fail-at-step")) ok = option_int(option, value, -1, 100000000, &fail_at);
-        else { fprintf(stderr, "unknown option %s\n", option); ok = 0; }
+        else {
+            if (rank == 0) fprintf(stderr, "unknown option %s\n", option);
+            ok = 0;
+        }
         if (!ok) { MPI_Finalize(); return 2; }
     }
     if (batch % ranks != 0 || batch / ranks > MAX_ROWS) {
