@@ -147,16 +147,8 @@ static const char help[] =
     "  --help, -h          this text\n";
 
 int main(int argc, char **argv) {
-    if (option_wants_help(argc, argv)) {
-        printf(usage, argv[0]);
-        fputs(help, stdout);
-        return 0;
-    }
-    if (argc < 2 || argv[1][0] == '-') {
-        fprintf(stderr, usage, argv[0]);
-        fputs("(--help: what each option does)\n", stderr);
-        return 2;
-    }
+    int exit_status = 0;
+    if (!option_directory_first(argc, argv, usage, help, &exit_status)) return exit_status;
     int epochs = 5, check_first = 0;
     double dropout = 0, max_error = 100;
     uint64_t seed = 1;

@@ -2,8 +2,8 @@
  * option_values.h - the examples' command-line numbers, read strictly: the whole text must be
  * the number (no spaces, no sign but a minus) and within its range, or the call prints which
  * option and why and returns 0 (atoi and atof read "5x" as 5 and "abc" as 0, so a typo ran
- * with a value nobody asked for). And option_wants_help and option_quiet_only, for --help.
- * Header-only, C and C++.
+ * with a value nobody asked for). And the --help of every example: option_wants_help,
+ * option_directory_first, option_quiet_only. Header-only, C and C++.
  */
 #ifndef FASTFOOD_EXAMPLES_OPTION_VALUES_H
 #define FASTFOOD_EXAMPLES_OPTION_VALUES_H
@@ -80,19 +80,45 @@ static inline int option_wants_help(int argc, char **argv) {
     return 0;
 }
 
+/* The first look at the command line of a program whose first argument is a directory (MNIST's):
+ * returns 1 to go on; returns 0 with *exit_status 0 after printing `usage` (a format with one %s,
+ * the program's name) and `help` on stdout for --help or -h anywhere, or with *exit_status 2
+ * after printing the usage on stderr when the directory is missing (no argument, or an option
+ * where it should be). Prints nothing under option_silent. */
+static inline int option_directory_first(int argc, char **argv, const char *usage, const char *help,
+                                         int *exit_status) {
+    if (option_wants_help(argc, argv)) {
+        if (!option_silent) {
+            printf(usage, argv[0]);
+            fputs(help, stdout);
+        }
+        *exit_status = 0;
+        return 0;
+    }
+    if (argc < 2 || argv[1][0] == '-') {
+        if (!option_silent) {
+            fprintf(stderr, usage, argv[0]);
+            fputs("(--help: what each option does)\n", stderr);
+        }
+        *exit_status = 2;
+        return 0;
+    }
+    return 1;
+}
+
 /* The command line of a program whose one option is --quiet. Returns 1 to go on (*quiet 1 when
  * --quiet was given, else untouched); returns 0 with *exit_status 0 after printing `help` (a
  * format with one %s, the program's name) for --help or -h, or with *exit_status 2 after a
- * message for any other argument. */
+ * message for any other argument (neither printed under option_silent). */
 static inline int option_quiet_only(int argc, char **argv, const char *help, int *quiet, int *exit_status) {
     if (option_wants_help(argc, argv)) {
-        printf(help, argv[0]);
+        if (!option_silent) printf(help, argv[0]);
         *exit_status = 0;
         return 0;
     }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quiet") != 0) {
-            fprintf(stderr, "unknown argument %s (--help: the options)\n", argv[i]);
+            if (!option_silent) fprintf(stderr, "unknown argument %s (--help: the options)\n", argv[i]);
             *exit_status = 2;
             return 0;
         }

@@ -70,7 +70,27 @@ int main(void) {
     CHECK(!option_wants_help(1, help_program)); /* argv[0] is the program, not an argument */
     CHECK(!option_wants_help(4, help_last));    /* only argc arguments are read */
 
-    int quiet = 0, exit_status = 9;
+    /* option_directory_first: the directory missing (usage on stderr, status 2), there (go on),
+     * help asked for (status 0; the texts are empty here, so nothing reaches this test's output). */
+    int exit_status = 9;
+    char *no_dir[] = {"prog"}, *option_first[] = {"prog", "--epochs", "3"}, *dir_first[] = {"prog", "DIR", "--epochs", "3"};
+    char *dir_help[] = {"prog", "DIR", "-h"};
+    CHECK(!CAPTURED(option_directory_first(1, no_dir, "usage: %s DIR\n", "", &exit_status)) && exit_status == 2 &&
+          strcmp(captured_message, "usage: prog DIR") == 0);
+    exit_status = 9;
+    CHECK(!CAPTURED(option_directory_first(3, option_first, "usage: %s DIR\n", "", &exit_status)) && exit_status == 2);
+    exit_status = 9;
+    CHECK(CAPTURED(option_directory_first(4, dir_first, "usage: %s DIR\n", "", &exit_status)) && exit_status == 9 &&
+          captured_message[0] == 0);
+    CHECK(!CAPTURED(option_directory_first(3, dir_help, "", "", &exit_status)) && exit_status == 0);
+    option_silent = 1;
+    exit_status = 9;
+    CHECK(!CAPTURED(option_directory_first(1, no_dir, "usage: %s DIR\n", "", &exit_status)) && exit_status == 2 &&
+          captured_message[0] == 0);
+    option_silent = 0;
+
+    int quiet = 0;
+    exit_status = 9;
     char *none[] = {"prog"}, *quiet_args[] = {"prog", "--quiet"}, *other[] = {"prog", "--quiet", "--loud"};
     CHECK(CAPTURED(option_quiet_only(1, none, "usage: %s\n", &quiet, &exit_status)) && quiet == 0 && exit_status == 9);
     CHECK(CAPTURED(option_quiet_only(2, quiet_args, "usage: %s\n", &quiet, &exit_status)) && quiet == 1);

@@ -59,16 +59,8 @@ static const char help[] =
     "MASTER_PORT.\n";
 
 int main(int argc, char **argv) {
-    if (option_wants_help(argc, argv)) {
-        std::printf(usage, argv[0]);
-        std::fputs(help, stdout);
-        return 0;
-    }
-    if (argc < 2 || argv[1][0] == '-') {
-        std::fprintf(stderr, usage, argv[0]);
-        std::fputs("(--help: what each option does)\n", stderr);
-        return 2;
-    }
+    int exit_status = 0;
+    if (!option_directory_first(argc, argv, usage, help, &exit_status)) return exit_status;
     int rank = 0, world = 1, port = 0;
     if (!option_int("RANK", env("RANK", "0").c_str(), 0, 65535, &rank) ||
         !option_int("WORLD_SIZE", env("WORLD_SIZE", "1").c_str(), 1, 65536, &world) ||

@@ -60,27 +60,16 @@ int main(int argc, char **argv) {
     int rank = 0, ranks = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-    if (option_wants_help(argc, argv)) {
-        if (rank == 0) {
-            printf(usage, argv[0]);
-            fputs(help, stdout);
-        }
+    /* Every rank reads the command line; rank 0 alone says what is wrong with it. */
+    option_silent = rank != 0;
+    int exit_status = 0;
+    if (!option_directory_first(argc, argv, usage, help, &exit_status)) {
         MPI_Finalize();
-        return 0;
-    }
-    if (argc < 2 || argv[1][0] == '-') {
-        if (rank == 0) {
-            fprintf(stderr, usage, argv[0]);
-            fputs("(--help: what each option does)\n", stderr);
-        }
-        MPI_Finalize();
-        return 2;
+        return exit_status;
     }
     int use_fastfood = 1, steps = 200, batch = 64, fail_at = -1;
     double dropout = 0;
     const char *dump = NULL;
-    /* Every rank reads the options; rank 0 alone says what is wrong with them. */
-    option_silent = rank != 0;
     for (int i = 2; i < argc; i += 2) {
         const char *option = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
         int ok = value != NULL;

@@ -109,16 +109,8 @@ static const char help[] =
     "  --help, -h           this text\n";
 
 int main(int argc, char **argv) {
-    if (option_wants_help(argc, argv)) {
-        std::printf(usage, argv[0]);
-        std::fputs(help, stdout);
-        return 0;
-    }
-    if (argc < 2 || argv[1][0] == '-') {
-        std::fprintf(stderr, usage, argv[0]);
-        std::fputs("(--help: what each option does)\n", stderr);
-        return 2;
-    }
+    int exit_status = 0;
+    if (!option_directory_first(argc, argv, usage, help, &exit_status)) return exit_status;
     int epochs = 10, seeds = 3;
     double max_error = 100;
     bool adam = false;
