@@ -8,7 +8,8 @@
 //   layer.features_forward(params, x, phi, batch);   // random features, 2 * out per row
 //
 // - Layer owns the C handle (move-only, RAII); params and gradients stay in your memory.
-// - Every failure throws fastfood::Error, carrying the C status and the library's message.
+// - Every failure throws fastfood::Error, carrying the C status and the library's message (so it
+//   needs C++ exceptions: code built with -fno-exceptions calls fastfood.h directly).
 // - Pointer + size: fastfood::Span{pointer, count} works wherever a container is taken.
 // - Everything is inline and forwards to one C call: no overhead beyond the size checks the
 //   container overloads make (the pointer overloads make none of their own).
