@@ -2,7 +2,7 @@
  * fastfood.h - Adaptive Fastfood layers behind a stable C ABI.
  *
  * This header is the reference manual of libfastfood. Every function is documented where it is
- * declared. It compiles without a warning as C89 or any later C and as C++98 or any later C++,
+ * declared. It compiles without a warning as C89, C99, C11 and C17 and as C++98, 11, 17 and 20,
  * under gcc's and clang's strict warnings and clang's -Wdocumentation (Tests/ABI/check_header.sh).
  *
  * WHAT IT COMPUTES
