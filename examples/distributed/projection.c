@@ -167,6 +167,8 @@ static int parse_result(const char *line, struct row *r) {
     return r->compute_ms > 0 && r->bytes > 0;
 }
 
+static const char usage[] = "usage: %s [RESULTS_FILE] [--batch B]\n";
+
 static const char help[] =
     "Projects what data-parallel training costs on the wire, dense against Fastfood, to 8 and 64\n"
     "machines at 10 and 100 Gbit/s (a ring all-reduce per step, not overlapped with compute), from\n"
@@ -180,7 +182,7 @@ static const char help[] =
 
 int main(int argc, char **argv) {
     if (option_wants_help(argc, argv)) {
-        printf("usage: %s [RESULTS_FILE] [--batch B]\n", argv[0]);
+        printf(usage, argv[0]);
         fputs(help, stdout);
         return 0;
     }
@@ -192,7 +194,8 @@ int main(int argc, char **argv) {
             i++;
         } else if (argv[i][0] != '-' && !results) results = argv[i];
         else {
-            fprintf(stderr, "usage: %s [RESULTS_FILE] [--batch B]\n(--help: what each option does)\n", argv[0]);
+            fprintf(stderr, usage, argv[0]);
+            fputs("(--help: what each option does)\n", stderr);
             return 2;
         }
     }
