@@ -112,8 +112,10 @@ int main(void) {
     static const size_t shapes[][3] = {
         {100, 300, 37}, {1024, 1024, 20}, {3, 5, 9}, {257, 1030, 18}, {64, 64, 2}, {4096, 4096, 16},
         /* Last units whose path differs between variants (SmallestTiles): float 15 rows (forward)
-         * and 14 (dx only); double 7 (15 = a tile of 8 and 7 rows: the features backward). */
-        {200, 256, 15}, {100, 300, 14}, {1000, 1000, 11},
+         * and 14 (dx only); double 7 (15 = a tile of 8 and 7 rows: the features backward on
+         * generic, dx only and the dropout forward on avx512); float 6 (22 = 16 + 6: the dropout
+         * forward, a padded tile on avx512 only). */
+        {200, 256, 15}, {100, 300, 14}, {1000, 1000, 11}, {300, 200, 22},
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         layer_f32(shapes[s][0], shapes[s][1], shapes[s][2]);

@@ -37,8 +37,8 @@ import Testing
     }
 
     // 5 rows: the row path; 7: a padded double tile on the generic variant only (SmallestTiles:
-    // avx2 and AVX-512 run every double unit below 8 rows row by row since 1.4.0); 11: a tile
-    // and 3 rows.
+    // avx2 and AVX-512 run a double backward with parameter gradients below 8 rows row by row
+    // since 1.4.0); 11: a tile and 3 rows.
     @Test(arguments: shapes, [5, 7, 11])
     func gradientsMatchCentralDifferences(shape: Shape, batch: Int) throws {
         let problem = try Problem(shape, batch: batch)
