@@ -19,8 +19,12 @@
  *                              forward's phi (fastfood_features_backward_from_phi_f32), against
  *                              the plain forward and backward; the dx-only backward (dparams
  *                              NULL, the non-adaptive layer) against the full one; rows only
- *                              16-byte aligned (malloc's guarantee) against 64-byte aligned
- *                              rows, fwd+bwd, and every buffer (parameters and gradients too)
+ *                              16-byte aligned (malloc's guarantee; strides of in + 4 and out + 4
+ *                              floats, so the rows take turns at 16, 32, 48 and 0 bytes past a
+ *                              boundary) against 64-byte aligned rows, fwd+bwd; packed rows all
+ *                              16 bytes past a boundary (what glibc's malloc returns for a large
+ *                              batch: a fresh mapping plus its 16-byte header) against 64; and
+ *                              every buffer (parameters and gradients too)
  *                              only 4-byte aligned against 64; the normalised layer (FASTFOOD_LAYER_NORMALIZED,
  *                              what these lines use) against the 1.0 unnormalised one, fwd+bwd
  *   threads <shape>            fwd+bwd with 2 threads against 1, as interleaved pairs (the
@@ -327,6 +331,7 @@ typedef struct {
     float *phi, *dphi;               /* features: batch x 2 out */
     float *x16, *dy16, *y16, *dx16;  /* 16-byte aligned copies of the rows (row stride + 4 floats) */
     layer_job *odd;                  /* the same layer, every buffer 4 bytes past a 64-byte boundary */
+    layer_job *packed;               /* the same layer, packed rows 16 bytes past a 64-byte boundary */
 } train_job;
 
 static void tr_plain_both(void *c) { ff_both(((train_job *)c)->j); }
@@ -380,6 +385,7 @@ static void tr_unaligned_both(void *c) {
 }
 static void tr_unnormalized_both(void *c) { ff_both(((train_job *)c)->unnormalized); }
 static void tr_odd_both(void *c) { ff_both(((train_job *)c)->odd); }
+static void tr_packed_both(void *c) { ff_both(((train_job *)c)->packed); }
 typedef struct {
     double a, b, ratio, low, high; /* median seconds of each side; median, min, max of b / a */
     double best;                   /* fastest b over fastest a */
@@ -588,6 +594,21 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
                pairs(tr_plain_backward, tr_dx_only, &t));
     print_pair("train", &j, "rows 16-byte aligned", "64-byte aligned fwd+bwd", "16-byte aligned fwd+bwd",
                pairs(tr_plain_both, tr_unaligned_both, &t));
+    /* Packed rows (strides in and out) 16 bytes past a 64-byte boundary, every row alike: x, dx,
+     * y and dy as malloc hands out a large batch; parameters and gradients 64-byte aligned. */
+    layer_job packed = j;
+    float *packed_base[4];
+    float **packed_buffers[4] = {&packed.x, &packed.dx, &packed.y, &packed.dy};
+    const size_t packed_counts[4] = {batch * in, batch * in, batch * out, batch * out};
+    for (int k = 0; k < 4; k++) {
+        packed_base[k] = xmalloc((packed_counts[k] + 4) * 4);
+        memcpy(packed_base[k] + 4, *packed_buffers[k], packed_counts[k] * 4);
+        *packed_buffers[k] = packed_base[k] + 4;
+    }
+    t.packed = &packed;
+    print_pair("train", &j, "packed rows 16 bytes off", "64-byte aligned fwd+bwd", "16 bytes off fwd+bwd",
+               pairs(tr_plain_both, tr_packed_both, &t));
+    for (int k = 0; k < 4; k++) free(packed_base[k]);
     /* Every buffer (parameters and gradients too) 4 bytes past a 64-byte boundary: aligned for
      * float and nothing more, as a sub-allocator may hand out. */
     layer_job odd = j;

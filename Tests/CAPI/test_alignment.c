@@ -5,7 +5,9 @@
  * offsets of 4, 8, 16, 32 and 48 bytes (the element type's own alignment, malloc's 16, the
  * vector widths) and at 1, 2, 3, 5 and 7 bytes (element pointers not aligned to their type:
  * C does not allow them, but binders hand them out, e.g. a numpy array at an odd offset).
- * make test-c-variants runs it under every kernel variant this CPU has.
+ * make test-c-variants runs it under every kernel variant this CPU has. The 1024- and 64-wide
+ * shapes' rows are 64-byte multiples apart, so at the offsets their transposes of x, y and dx
+ * start at the first aligned column (since 1.4.7), and must still give the reference's bits.
  *
  * The test itself never reads or writes an element through a misaligned pointer (it fills and
  * compares the buffers with memcpy and memcmp), so only the library's accesses are under test.
