@@ -15,12 +15,15 @@
  * back the already-loaded library for the same file). The same file twice is an A/A run, which
  * shows the noise.
  *
- * Usage: compare_builds OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [--f64] [OPERATION...]
+ * Usage: compare_builds OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [--f64] [--offset B]
+ *                       [OPERATION...]
  *   OPERATION: forward, backward, both, dropout (fwd+bwd at rates 0.1 / 0.1 / 0.2), dropout-forward and
  *   dropout-backward (each half alone), dx-only, features-forward, features-backward, features-from-phi
  *   (fastfood_features_backward_from_phi, 1.2 and later; skipped by default when a build lacks it) (default:
  *   all of them). The layer is N -> N (default 4096, batch 128), with bias, normalised, the variance preset
- *   at gain 2, one thread unless --threads; float (the _f32 entry points) unless --f64. No Python, no
+ *   at gain 2, one thread unless --threads; float (the _f32 entry points) unless --f64. Rows (x, y, dx,
+ *   dy, phi, dphi; packed, strides N or 2N) start at a 64-byte boundary, or B bytes past one with
+ *   --offset B (B < 64: 16 is what malloc returns for a large batch); parameters stay aligned. No Python, no
  *   other dependency than the C library and libdl.
  */
 #define _GNU_SOURCE
@@ -78,6 +81,13 @@ static void *symbol(void *handle, const char *path, const char *name) {
     }
     return p;
 }
+
+static size_t row_offset; /* --offset: bytes past a 64-byte boundary for the rows' buffers */
+
+static void *xmalloc(size_t bytes);
+
+/* A rows' buffer: `bytes` at row_offset past a 64-byte boundary (never freed, as the others). */
+static void *rows_malloc(size_t bytes) { return (char *)xmalloc(bytes + 64) + row_offset; }
 
 static void *xmalloc(size_t bytes) {
     void *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
@@ -247,7 +257,7 @@ static size_t parse_size(const char *s, const char *what) {
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr,
-                "usage: %s OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [--f64] [OPERATION...]\n"
+                "usage: %s OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [--f64] [--offset B] [OPERATION...]\n"
                 "  OPERATION: forward backward both dropout dropout-forward dropout-backward dx-only features-forward\n"
                 "             features-backward features-from-phi\n",
                 argv[0]);
@@ -261,6 +271,14 @@ int main(int argc, char **argv) {
         else if (i + 1 < argc && strcmp(argv[i], "--pairs") == 0) pairs = parse_size(argv[++i], "--pairs");
         else if (i + 1 < argc && strcmp(argv[i], "--threads") == 0) threads = parse_size(argv[++i], "--threads");
         else if (strcmp(argv[i], "--f64") == 0) use_f64 = 1;
+        else if (i + 1 < argc && strcmp(argv[i], "--offset") == 0) {
+            const char *value = argv[++i];
+            if (strcmp(value, "0") == 0) row_offset = 0;
+            else if ((row_offset = parse_size(value, "--offset")) >= 64) {
+                fprintf(stderr, "compare_builds: --offset must be below 64, not %s\n", value);
+                return 2;
+            }
+        }
         else {
             int found = 0;
             for (int op = 0; op < OPERATIONS; op++)
@@ -285,8 +303,8 @@ int main(int argc, char **argv) {
                                              &both[i]->layer), "layer_create");
         check(both[i], both[i]->set_num_threads(threads), "set_num_threads");
         count = both[i]->param_count(both[i]->layer);
-        both[i]->y = xmalloc(batch * 2 * width * element_size());
-        both[i]->dx = xmalloc(batch * width * element_size());
+        both[i]->y = rows_malloc(batch * 2 * width * element_size());
+        both[i]->dx = rows_malloc(batch * width * element_size());
         both[i]->dparams = xmalloc(count * element_size());
     }
     if (old.param_count(old.layer) != count) {
@@ -294,10 +312,10 @@ int main(int argc, char **argv) {
         return 1;
     }
     params = xmalloc(count * element_size());
-    x = xmalloc(batch * width * element_size());
-    dy = xmalloc(batch * width * element_size());
-    dphi = xmalloc(batch * 2 * width * element_size());
-    phi = xmalloc(batch * 2 * width * element_size());
+    x = rows_malloc(batch * width * element_size());
+    dy = rows_malloc(batch * width * element_size());
+    dphi = rows_malloc(batch * 2 * width * element_size());
+    phi = rows_malloc(batch * 2 * width * element_size());
     if (use_f64)
         check(&old, old.f64.init_preset(old.layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, params), "init_params_preset");
     else check(&old, old.f32.init_preset(old.layer, FASTFOOD_INIT_VARIANCE, 2, 1.0, params), "init_params_preset");

@@ -60,15 +60,15 @@
  * functions take byte buffers at any address. Tested by Tests/CAPI/test_alignment.c under every
  * kernel variant (since 1.4.6; the kernels never required alignment). Speed: 64-byte aligned
  * rows are the fastest. Since 1.4.7 a batch whose rows all lie alike off a 64-byte boundary (the
- * row stride a multiple of 64 bytes, as for 1024 floats; rows at malloc's 16 bytes, or at any
- * whole element) has the transposes of x, y and dx start at its first aligned column, so those
- * loads and stores do not straddle cache lines: on an AMD EPYC Zen 4 (AVX-512) such rows at 16
- * bytes made a 128-row forward + backward 1.22x / 1.12x slower at 1024 / 4096 wide in 1.4.6 and
- * 1.08x / 1.07x in 1.4.7 (one build/bin/bench --training run each, "packed rows 16 bytes off";
- * the backward's reads of dy stay as they were: the S and bias gradients sum their columns in
- * the same blocks, whose grid fixes their bits); with every buffer only 4-byte aligned 1.21x /
- * 1.06x before, 1.04x / 1.02x after. On AVX2 machines (AMD EPYC Zen 1) these costs were 1.02-1.06x before. Rows
- * whose stride is not a multiple of 64 bytes take turns at each offset and run at about 1.02x.
+ * row stride a multiple of 64 bytes, as for 1024 floats, and the rows at malloc's 16 bytes or at
+ * any whole element) has the transposes of x, y, dx and dy start at its first aligned column or
+ * load from aligned blocks, so they do not straddle cache lines. On an AMD EPYC Zen 4 (AVX-512)
+ * such rows at 16 bytes took 1.22x / 1.12x the time of aligned ones for a 128-row forward +
+ * backward at 1024 / 4096 wide in 1.4.6, and 1.11x / 1.04x in 1.4.7 (1.02x-1.04x wider); with
+ * every buffer only 4-byte aligned 1.21x / 1.06x before, 1.05x / 1.01x after (one build/bin/bench
+ * --training run each, "packed rows 16 bytes off" and "every buffer 4-byte aligned"). On AVX2
+ * machines (AMD EPYC Zen 1) these costs were 1.02x-1.06x before. Rows whose stride is not a
+ * multiple of 64 bytes take turns at each offset and ran at 1.00x-1.06x.
  *
  * ERRORS
  *

@@ -91,8 +91,9 @@ package struct SavedFeatureGradient<T> {
 /// 8 doubles) whatever the variant, so a D-vector region is D * 64 bytes for both types.
 package enum KernelScratch {
     package static let vectorBytes = 64
-    /// Vectors of tile scratch: two tiles of the widest kind (16 float rows).
-    package static let tileVectors = 32
+    /// Vectors of tile scratch: four tiles of the widest kind (16 float rows): a transposed block
+    /// and a product's, and (since 1.4.7) a window of two aligned blocks for the backward's dy.
+    package static let tileVectors = 64
     /// Vectors of mask factors made at a time where a kernel reads them in order: 16 KiB, well
     /// inside L1, and a multiple of every tile width.
     package static let maskPiece = 256

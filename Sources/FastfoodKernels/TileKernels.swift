@@ -215,7 +215,7 @@ extension TileKernels {
     /// (+ bias), see TileFeatures: dcos is transposed into features.cosines first, then dsin with
     /// the arithmetic (two passes of 16 row streams each, not one of 32: that many defeat the
     /// prefetchers at 8192).
-    /// `tile`: 2W vectors.
+    /// `tile`: 4W vectors.
     @inline(__always)
     static func gatherOutputGradient<T: FastfoodFloat>(
         _ dy: UnsafePointer<T>, ld: Int, rows: Int, count: Int, total: Int,
@@ -225,21 +225,37 @@ extension TileKernels {
     ) {
         typealias V = T.Vector
         let width = V.scalarCount
-        let columns = tile, products = tile + width
+        let products = tile + width, window = tile + 2 * width
         if let features {
             gather(features.rows, ld: features.ld, rows: rows, count: count, total: count, into: features.cosines)
         }
+        @inline(__always) func transpose(_ first: Int, into destination: UnsafeMutablePointer<V>) {
+            let row = { (l: Int) in l < rows ? UnsafeRawPointer(dy + l * ld + first).loadUnaligned(as: V.self) : V() }
+            T.transposeTile(row, { destination[$0] = $1 }, scratch: destination)
+        }
+        // Rows off a 64-byte boundary: the columns' grid (which fixes the sums' bits) stays, and
+        // the loads move to the aligned blocks [c - W + head, c + head) and [c + head, c + W +
+        // head), transposed side by side into `window`, whose vectors window[W - head ..< 2W -
+        // head] are this block's columns; each aligned block serves two blocks of the grid.
+        let head = features == nil ? alignedColumn(dy, ld: ld) : 0
+        var windowHolds = -1  // the first column of the aligned block in window[0 ..< W]
         var c = 0
         while c + width <= count {
+            let columns: UnsafeMutablePointer<V>
             if let features {
                 T.transposeTile({ l in l < rows ? features.load(row: l, column: features.sinOffset + c) : V() },
-                                { columns[$0] = $1 }, scratch: columns)
+                                { tile[$0] = $1 }, scratch: tile)
                 for j in 0 ..< width {
-                    columns[j] = features.dz(w[c + j], scale: scale, c + j, dcos: features.cosines[c + j], dsin: columns[j])
+                    tile[j] = features.dz(w[c + j], scale: scale, c + j, dcos: features.cosines[c + j], dsin: tile[j])
                 }
+                columns = tile
+            } else if head > 0 && c >= width && c + head + width <= count {
+                if windowHolds != c - width + head { transpose(c - width + head, into: window) }
+                transpose(c + head, into: window + width)
+                columns = window + (width - head)
             } else {
-                let row = { (l: Int) in l < rows ? UnsafeRawPointer(dy + l * ld + c).loadUnaligned(as: V.self) : V() }
-                T.transposeTile(row, { columns[$0] = $1 }, scratch: columns)
+                transpose(c, into: tile)
+                columns = tile
             }
             if let dBias {
                 reduce(columns, times: nil, count: width, rows: rows, into: dBias + c, tile: products)
@@ -251,6 +267,12 @@ extension TileKernels {
                 reduce(columns, times: w + c, count: width, rows: rows, into: dS + c, tile: products)
             }
             for j in 0 ..< width { w[c + j] = columns[j] * scale[c + j] }
+            if columns != tile {
+                // The newer aligned block serves the next block of the grid, which reads its last
+                // head vectors (this block changed only its first W - head, in place).
+                for j in 0 ..< width { window[j] = window[width + j] }
+                windowHolds = c + head
+            }
             c += width
         }
         while c < count {
