@@ -84,9 +84,12 @@ enum ForwardKernels {
             // y_k = S v (+ bias), truncated; with output masks, in pieces of L1 size.
             let bias = block.bias
             let piece = masksOutput ? KernelScratch.maskPiece : block.outputs
+            // Rows off a 64-byte boundary: the first piece ends where the rows are aligned, so
+            // only its scatter starts lane by lane (TileKernels.scatter), not every piece's.
+            let head = masksOutput ? TileKernels.alignedColumn(y + block.offset, ld: ldy) : 0
             var c = 0
             while c < block.outputs {
-                let count = min(piece, block.outputs - c)
+                let count = min(c == 0 && head > 0 ? piece - T.Vector.scalarCount + head : piece, block.outputs - c)
                 masks?.fill(.output, offset: block.offset, c ..< c + count, into: work.factors)
                 TileKernels.scatter(v + c, count: count, rows: rows, into: y + block.offset + c, ld: ldy, add: false,
                                     scale: block.scale + c, bias: bias.map { $0 + c },
