@@ -555,6 +555,16 @@ static struct {
 } figures[8]; /* one per shape of main's table (5) */
 static size_t figure_count;
 
+/* Copies each *buffers[k] (counts[k] floats) to `floats` floats past a fresh 64-byte aligned
+ * block and points it there; base[k] receives the block, to free. */
+static void move_floats(float **const *buffers, const size_t *counts, float **base, int n, size_t floats) {
+    for (int k = 0; k < n; k++) {
+        base[k] = xmalloc((counts[k] + floats) * 4);
+        memcpy(base[k] + floats, *buffers[k], counts[k] * 4);
+        *buffers[k] = base[k] + floats;
+    }
+}
+
 static void bench_training(size_t batch, size_t in, size_t out, int with_threads, const cpu_set_t *usable) {
     layer_job j = make_training_job(batch, in, out);
     size_t count = fastfood_layer_param_count(j.layer);
@@ -600,11 +610,7 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
     float *packed_base[4];
     float **packed_buffers[4] = {&packed.x, &packed.dx, &packed.y, &packed.dy};
     const size_t packed_counts[4] = {batch * in, batch * in, batch * out, batch * out};
-    for (int k = 0; k < 4; k++) {
-        packed_base[k] = xmalloc((packed_counts[k] + 4) * 4);
-        memcpy(packed_base[k] + 4, *packed_buffers[k], packed_counts[k] * 4);
-        *packed_buffers[k] = packed_base[k] + 4;
-    }
+    move_floats(packed_buffers, packed_counts, packed_base, 4, 4);
     t.packed = &packed;
     print_pair("train", &j, "packed rows 16 bytes off", "64-byte aligned fwd+bwd", "16 bytes off fwd+bwd",
                pairs(tr_plain_both, tr_packed_both, &t));
@@ -615,11 +621,7 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
     float *odd_base[6];
     float **odd_buffers[6] = {&odd.params, &odd.dparams, &odd.x, &odd.dx, &odd.y, &odd.dy};
     const size_t odd_counts[6] = {count, count, batch * in, batch * in, batch * out, batch * out};
-    for (int k = 0; k < 6; k++) {
-        odd_base[k] = xmalloc((odd_counts[k] + 1) * 4);
-        memcpy(odd_base[k] + 1, *odd_buffers[k], odd_counts[k] * 4);
-        *odd_buffers[k] = odd_base[k] + 1;
-    }
+    move_floats(odd_buffers, odd_counts, odd_base, 6, 1);
     t.odd = &odd;
     print_pair("train", &j, "every buffer 4-byte aligned", "64-byte aligned fwd+bwd", "4-byte aligned fwd+bwd",
                pairs(tr_plain_both, tr_odd_both, &t));
