@@ -23,10 +23,10 @@
  *                              floats, so the rows take turns at 16, 32, 48 and 0 bytes past a
  *                              boundary) against 64-byte aligned rows, fwd+bwd; packed rows all
  *                              16 bytes past a boundary (what glibc's malloc returns for a large
- *                              batch: a fresh mapping plus its 16-byte header) against 64; and
- *                              every buffer (parameters and gradients too)
- *                              only 4-byte aligned against 64; the normalised layer (FASTFOOD_LAYER_NORMALIZED,
- *                              what these lines use) against the 1.0 unnormalised one, fwd+bwd
+ *                              batch: a fresh mapping plus its 16-byte header) against 64; every
+ *                              buffer (parameters and gradients too) only 4-byte aligned against
+ *                              64; the normalised layer (FASTFOOD_LAYER_NORMALIZED, what these
+ *                              lines use) against the 1.0 unnormalised one, fwd+bwd
  *   threads <shape>            fwd+bwd with 2 threads against 1, as interleaved pairs (the
  *                              thread count set, untimed, before each batch), and the best
  *                              batch of each side against the other

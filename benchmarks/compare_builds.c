@@ -82,13 +82,6 @@ static void *symbol(void *handle, const char *path, const char *name) {
     return p;
 }
 
-static size_t row_offset; /* --offset: bytes past a 64-byte boundary for the rows' buffers */
-
-static void *xmalloc(size_t bytes);
-
-/* A rows' buffer: `bytes` at row_offset past a 64-byte boundary (never freed, as the others). */
-static void *rows_malloc(size_t bytes) { return (char *)xmalloc(bytes + 64) + row_offset; }
-
 static void *xmalloc(size_t bytes) {
     void *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!p) {
@@ -98,6 +91,11 @@ static void *xmalloc(size_t bytes) {
     memset(p, 0, bytes);
     return p;
 }
+
+static size_t row_offset; /* --offset: bytes past a 64-byte boundary for the rows' buffers */
+
+/* A rows' buffer: `bytes` at row_offset past a 64-byte boundary (never freed, as the others). */
+static void *rows_malloc(size_t bytes) { return (char *)xmalloc(bytes + 64) + row_offset; }
 
 #define LOAD_ENTRY_POINTS(b, h, SUFFIX)                                                                              \
     do {                                                                                                            \
