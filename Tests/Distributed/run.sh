@@ -10,7 +10,8 @@
 #     reduction, two processes sum 32 rows each and then add the two sums (the all-reduce), and
 #     float addition is not associative. (Dropout off here: masks are seeded per rank by design.)
 #   - a rank that dies makes the others stop with a message within 60 s;
-#   - a bad option given to an MPI job is said once, by rank 0 (each rank reads the options).
+#   - a bad option given to an MPI job is said once, by rank 0 (each rank reads the options), and
+#     so is a missing MNIST directory (each rank said that one before).
 set -u
 build=$1
 mnist=$2
@@ -35,6 +36,8 @@ check "MPI: a rank that dies stops the job with a message within 120 s" \
     bash -c "! ${mpi[*]} -n 2 $mlp $mnist --steps 100 --fail-at-step 3 > $work/mpi_fail.log 2>&1 && grep -q 'exited with non-zero status\|exiting at step' $work/mpi_fail.log"
 check "MPI, 2 processes: a bad option is refused, and said once (by rank 0), not once per rank" \
     bash -c "! ${mpi[*]} -n 2 $mlp $mnist --steps 5x > $work/mpi_option.log 2>&1 && [ \$(grep -c \"^--steps: '5x' is not a whole number\" $work/mpi_option.log) -eq 1 ]"
+check "MPI, 2 processes: a missing MNIST directory is said once (by rank 0), and the job fails" \
+    bash -c "! ${mpi[*]} -n 2 $mlp $work/no-mnist --steps 5 > $work/mpi_nodata.log 2>&1 && [ \$(grep -c 'not found' $work/mpi_nodata.log) -eq 1 ]"
 
 # ---- libtorch + Gloo ----
 gloo=$build/distributed/lenet_gloo

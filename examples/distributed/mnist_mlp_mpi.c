@@ -96,8 +96,16 @@ int main(int argc, char **argv) {
         MPI_Finalize();
         return 2;
     }
+    /* Rank 0 reads first and says why it could not, once; then every rank stops, or the others
+     * read too (a rank on another machine that cannot says so itself and stops the job). */
     mnist_data data;
-    if (!mnist_load(argv[1], &data)) MPI_Abort(MPI_COMM_WORLD, 2);
+    int loaded = rank == 0 ? mnist_load(argv[1], &data) : 0;
+    MPI_Bcast(&loaded, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (!loaded) {
+        MPI_Finalize();
+        return 2;
+    }
+    if (rank != 0 && !mnist_load(argv[1], &data)) MPI_Abort(MPI_COMM_WORLD, 2);
     fastfood_set_num_threads(1); /* one process per core */
 
     net n = make_net(use_fastfood, dropout, 1);
