@@ -39,6 +39,10 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// reversed, so every level pairs neighbours.
     static func laneSums(_ load: (Int) -> Vector) -> Vector
 
+    /// Lane by lane: a in lanes lanes.lowerBound ..< lanes.upperBound, b in the others (one blend;
+    /// for a transpose's partial first and last blocks, TileKernels.scatter).
+    static func blend(_ a: Vector, in lanes: Range<Int>, else b: Vector) -> Vector
+
     /// Transposes the W x W matrix whose row i is load(i): store(j, column j). The first step
     /// reads the rows and the last one writes the columns; the steps between go through
     /// `scratch` (W vectors), which keeps LLVM from fusing all steps into one long shuffle chain
@@ -62,6 +66,13 @@ extension FastfoodFloat {
 
 extension Float: FastfoodFloat {
     typealias Vector = SIMD16<Float>
+
+    @inline(__always)
+    static func blend(_ a: SIMD16<Float>, in lanes: Range<Int>, else b: SIMD16<Float>) -> SIMD16<Float> {
+        var mask = SIMD16<UInt32>()
+        for l in lanes { mask[l] = 0x8000_0000 }
+        return SIMD16<Float>.blend(b, a, signOf: mask)
+    }
 
     @inline(__always)
     static func hadamardWithinVector(_ v: SIMD16<Float>) -> SIMD16<Float> {
@@ -178,6 +189,13 @@ extension Float: FastfoodFloat {
 
 extension Double: FastfoodFloat {
     typealias Vector = SIMD8<Double>
+
+    @inline(__always)
+    static func blend(_ a: SIMD8<Double>, in lanes: Range<Int>, else b: SIMD8<Double>) -> SIMD8<Double> {
+        var mask = SIMD8<UInt64>()
+        for l in lanes { mask[l] = 1 << 63 }
+        return SIMD8<Double>.blend(b, a, signOf: mask)
+    }
 
     @inline(__always)
     static func hadamardWithinVector(_ v: SIMD8<Double>) -> SIMD8<Double> {

@@ -2,7 +2,9 @@ import FastfoodCore
 
 /// Moving data between row-major batches and interleaved tiles, where vector i holds element i of
 /// up to W = Vector.scalarCount rows (lane l = row l). Full W x W blocks go through block-swap
-/// transposes (FastfoodFloat.transposeTile); leftover columns go lane by lane.
+/// transposes (FastfoodFloat.transposeTile); leftover columns are part of an overlapping or
+/// partial block (since 1.4.8), or go lane by lane where a row holds fewer than W columns (and
+/// in gatherOutputGradient, whose column sums fix its grid).
 enum TileKernels {
     /// dst[i] = (src[0][i], src[1][i], ...) for i < count, lanes >= rows zero; dst[count ..< total] = 0.
     /// With `scale`, dst[i] is multiplied by scale[i] while it is still in L1; with `scale` and
@@ -44,6 +46,11 @@ enum TileKernels {
             block(c)
             c += width
         }
+        if c < count && count >= width {
+            // The last columns from the block ending at count (its overlap recomputed).
+            block(count - width)
+            c = count
+        }
         while c < count {
             var v = V()
             for l in 0 ..< rows { v[l] = src[l * ld + c] }
@@ -81,20 +88,24 @@ enum TileKernels {
             if let bias { return src[i] * scale[i] + bias[i] }
             return src[i] * scale[i]
         }
-        @inline(__always) func column(_ c: Int) {
-            let v = prepared(c)
-            for l in 0 ..< rows { dst[l * ld + c] = add ? dst[l * ld + c] + v[l] : v[l] }
+        /// Columns start + lanes of the block at `start`: the other lanes of each row segment are
+        /// stored back as they were (the same bits), so neighbouring blocks may overlap it.
+        /// Reads src only at those columns, but uses all of src[start ..< start + W] as scratch.
+        @inline(__always) func block(_ start: Int, lanes: Range<Int>) {
+            T.transposeTile({ lanes.contains($0) ? prepared(start + $0) : V() }, { l, row in
+                guard l < rows else { return }
+                let p = UnsafeMutableRawPointer(dst + l * ld + start)
+                let old = p.loadUnaligned(as: V.self)
+                p.storeBytes(of: T.blend(add ? old + row : row, in: lanes, else: old), as: V.self)
+            }, scratch: src + start)
         }
         var c = 0
-        // Rows off a 64-byte boundary: the columns before the first aligned one lane by lane
-        // (the same operations per element as a block), so that the blocks' stores are aligned.
+        // Rows off a 64-byte boundary: whole blocks from the first aligned column, so that their
+        // stores are aligned; the columns before it as the first block's first lanes, last
+        // (when the blocks after it no longer need its scratch).
         let head = alignedColumn(dst, ld: ld)
-        if head > 0 && head + width <= count {
-            while c < head {
-                column(c)
-                c += 1
-            }
-        }
+        let headBlock = head > 0 && head + width <= count
+        if headBlock { c = head }
         while c + width <= count {
             T.transposeTile({ prepared(c + $0) }, { l, row in
                 guard l < rows else { return }
@@ -103,10 +114,17 @@ enum TileKernels {
             }, scratch: src + c)
             c += width
         }
-        while c < count {
-            column(c)
-            c += 1
+        if c < count && count >= width {
+            // The last columns as the last lanes of the block ending at count.
+            block(count - width, lanes: c - (count - width) ..< width)
+        } else {
+            while c < count {
+                let v = prepared(c)
+                for l in 0 ..< rows { dst[l * ld + c] = add ? dst[l * ld + c] + v[l] : v[l] }
+                c += 1
+            }
         }
+        if headBlock { block(0, lanes: 0 ..< head) }
     }
 
     /// The first column at which every row of a batch (row l at rows + l * ld) is 64-byte

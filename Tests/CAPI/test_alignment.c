@@ -57,6 +57,10 @@ static unsigned char *block(size_t bytes) {
         ok &= fastfood_backward_##SUFFIX(layer, params, batch, NULL, in, dy, width, dx, in, NULL, 0) ==     \
               FASTFOOD_OK;                                                                                  \
         memcpy(out + used, dx, batch * in * e), used += batch * in * e;                                    \
+        /* Added into dx: the transposes' read-modify-write of each row (since 1.4.8). */                   \
+        ok &= fastfood_backward_##SUFFIX(layer, params, batch, NULL, in, dy, width, dx, in, NULL,           \
+                                         FASTFOOD_ACCUMULATE) == FASTFOOD_OK;                               \
+        memcpy(out + used, dx, batch * in * e), used += batch * in * e;                                    \
         ok &= fastfood_forward_train_##SUFFIX(layer, params, batch, x, in, y, width, 0.1, 0.2, 0.3, 5, 6) == \
               FASTFOOD_OK;                                                                                  \
         memcpy(out + used, y, batch * width * e), used += batch * width * e;                               \
