@@ -169,7 +169,7 @@ extern "C" {
 #define FASTFOOD_VERSION_MINOR 4
 #define FASTFOOD_VERSION_PATCH 8
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10407
+#define FASTFOOD_VERSION_NUMBER 10408
 /** The same version as a string. */
 #define FASTFOOD_VERSION_STRING "1.4.8"
 
