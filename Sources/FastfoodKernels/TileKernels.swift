@@ -247,8 +247,9 @@ extension TileKernels {
         if let features {
             gather(features.rows, ld: features.ld, rows: rows, count: count, total: count, into: features.cosines)
         }
-        @inline(__always) func transpose(_ first: Int, into destination: UnsafeMutablePointer<V>) {
-            let row = { (l: Int) in l < rows ? UnsafeRawPointer(dy + l * ld + first).loadUnaligned(as: V.self) : V() }
+        /// The W columns from `first` of rows l < rows at first + l * stride, into destination.
+        @inline(__always) func transpose(_ first: UnsafePointer<T>, stride: Int, into destination: UnsafeMutablePointer<V>) {
+            let row = { (l: Int) in l < rows ? UnsafeRawPointer(first + l * stride).loadUnaligned(as: V.self) : V() }
             T.transposeTile(row, { destination[$0] = $1 }, scratch: destination)
         }
         // Rows off a 64-byte boundary: the columns' grid (which fixes the sums' bits) stays, and
@@ -261,18 +262,17 @@ extension TileKernels {
         while c + width <= count {
             let columns: UnsafeMutablePointer<V>
             if let features {
-                T.transposeTile({ l in l < rows ? features.load(row: l, column: features.sinOffset + c) : V() },
-                                { tile[$0] = $1 }, scratch: tile)
+                transpose(features.rows + features.sinOffset + c, stride: features.ld, into: tile)
                 for j in 0 ..< width {
                     tile[j] = features.dz(w[c + j], scale: scale, c + j, dcos: features.cosines[c + j], dsin: tile[j])
                 }
                 columns = tile
             } else if head > 0 && c >= width && c + head + width <= count {
-                if windowHolds != c - width + head { transpose(c - width + head, into: window) }
-                transpose(c + head, into: window + width)
+                if windowHolds != c - width + head { transpose(dy + c - width + head, stride: ld, into: window) }
+                transpose(dy + c + head, stride: ld, into: window + width)
                 columns = window + (width - head)
             } else {
-                transpose(c, into: tile)
+                transpose(dy + c, stride: ld, into: tile)
                 columns = tile
             }
             if let dBias {
@@ -421,12 +421,6 @@ struct TileFeatures<T: FastfoodFloat> {
         typealias V = T.Vector
         let scaled = v * V(repeating: s[i])
         return bias.map { scaled + V(repeating: $0[i]) } ?? scaled
-    }
-
-    /// W elements of row l from `column` on.
-    @inline(__always)
-    func load(row l: Int, column: Int) -> T.Vector {
-        UnsafeRawPointer(rows + l * ld + column).loadUnaligned(as: T.Vector.self)
     }
 
     /// The layer's dy at column i from u4 = `v` there: c * dsin - s * dcos, (c, s) = cosSin(z, scale).
