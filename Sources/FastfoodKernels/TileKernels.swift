@@ -88,15 +88,22 @@ enum TileKernels {
             if let bias { return src[i] * scale[i] + bias[i] }
             return src[i] * scale[i]
         }
-        /// Columns start + lanes of the block at `start`: the other lanes of each row segment are
-        /// stored back as they were (the same bits), so neighbouring blocks may overlap it.
-        /// Reads src only at those columns, but uses all of src[start ..< start + W] as scratch.
-        @inline(__always) func block(_ start: Int, lanes: Range<Int>) {
-            T.transposeTile({ lanes.contains($0) ? prepared(start + $0) : V() }, { l, row in
+        /// Columns start + lanes of the block at `start` (all W by default). For fewer, the other
+        /// lanes of each row segment are stored back as they were (the same bits), so
+        /// neighbouring blocks may overlap it. Reads src only at those columns, but uses all of
+        /// src[start ..< start + W] as scratch.
+        @inline(__always) func block(_ start: Int, lanes: Range<Int> = 0 ..< width) {
+            let whole = lanes.count == width
+            T.transposeTile({ whole || lanes.contains($0) ? prepared(start + $0) : V() }, { l, row in
                 guard l < rows else { return }
                 let p = UnsafeMutableRawPointer(dst + l * ld + start)
+                if whole && !add {
+                    p.storeBytes(of: row, as: V.self)
+                    return
+                }
                 let old = p.loadUnaligned(as: V.self)
-                p.storeBytes(of: T.blend(add ? old + row : row, in: lanes, else: old), as: V.self)
+                let new = add ? old + row : row
+                p.storeBytes(of: whole ? new : T.blend(new, in: lanes, else: old), as: V.self)
             }, scratch: src + start)
         }
         var c = 0
@@ -107,11 +114,7 @@ enum TileKernels {
         let headBlock = head > 0 && head + width <= count
         if headBlock { c = head }
         while c + width <= count {
-            T.transposeTile({ prepared(c + $0) }, { l, row in
-                guard l < rows else { return }
-                let p = UnsafeMutableRawPointer(dst + l * ld + c)
-                p.storeBytes(of: add ? p.loadUnaligned(as: V.self) + row : row, as: V.self)
-            }, scratch: src + c)
+            block(c)
             c += width
         }
         if c < count && count >= width {
