@@ -167,11 +167,11 @@ extern "C" {
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
 #define FASTFOOD_VERSION_MINOR 4
-#define FASTFOOD_VERSION_PATCH 8
+#define FASTFOOD_VERSION_PATCH 9
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10408
+#define FASTFOOD_VERSION_NUMBER 10409
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.4.8"
+#define FASTFOOD_VERSION_STRING "1.4.9"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.

@@ -23,13 +23,13 @@ struct SiteMask<T: FastfoodFloat> {
         scale = T(1 / (1 - rate))
     }
 
-    /// body(i, the factor vector of index first + i) for i < count, in order, for the rows whose
-    /// keys are `keys` (UnitMasks.mixedKeys). One hash per pair of indices: an odd first index
+    /// body(i, the draws of index first + i) for i < count, in order, for the rows whose keys
+    /// are `keys` (UnitMasks.mixedKeys). One hash per pair of indices: an odd first index
     /// (the high half of its pair), the whole pairs in a loop without branches, and an even last
     /// one (the low half); the position constant (Dropout.positionConstant) follows the pairs by a
     /// wrapping add.
     @inline(__always)
-    func forEachFactor(first: Int, count: Int, keys: T.Keys, _ body: (Int, T.Vector) -> Void) {
+    func forEachDraw(first: Int, count: Int, keys: T.Keys, _ body: (Int, T.Keys) -> Void) {
         guard count > 0 else { return }
         let siteTerm = Dropout.siteTerm(site)
         var pairTerm = Dropout.pairTerm(first >> 1)
@@ -54,15 +54,15 @@ struct SiteMask<T: FastfoodFloat> {
 
     /// factors[i] = the factor vector of index first + i, i < count.
     @inline(__always)
-    func fill(_ factors: UnsafeMutablePointer<T.Vector>, first: Int, count: Int, keys: T.Keys) {
-        forEachFactor(first: first, count: count, keys: keys) { i, factor in factors[i] = factor }
+    func fill(_ factors: MaskFactors<T>, first: Int, count: Int, keys: T.Keys) {
+        forEachDraw(first: first, count: count, keys: keys) { i, draws in factors.store(i, draws: draws, limit: limit) }
     }
 
     /// values[i] = values[i] * (the factor vector of index first + i), i < count: the mask
     /// applied in place, the same multiplication the row path does.
     @inline(__always)
     func apply(to values: UnsafeMutablePointer<T.Vector>, first: Int, count: Int, keys: T.Keys) {
-        forEachFactor(first: first, count: count, keys: keys) { i, factor in values[i] = values[i] * factor }
+        forEachDraw(first: first, count: count, keys: keys) { i, draws in values[i] = values[i] * factorVector(draws) }
     }
 
     /// factors[j] = the factor of index first + j (Dropout.kept) of the row whose key is `key`,
@@ -83,7 +83,7 @@ struct SiteMask<T: FastfoodFloat> {
             // Lane l: the pair pair + l (its position constant, then hash32 as the tile does).
             let terms = (T.Keys(repeating: Dropout.pairTerm(pair)) &+ steps) ^ T.Keys(repeating: siteTerm)
             let h = hashMixed(mixedKey ^ Self.mixed(terms))
-            let (low, high) = (self.low(h), self.high(h))
+            let (low, high) = (factorVector(low(h)), factorVector(high(h)))
             // Index 2 (pair + l) is factors[2 (pair + l) - first], its odd neighbour the next one.
             let base = 2 * pair - first
             if base >= 0 && base + 2 * lanes <= count {
@@ -102,16 +102,22 @@ struct SiteMask<T: FastfoodFloat> {
         }
     }
 
-    /// The factors of the even index of each lane's pair (the hash's low 16 bits) ...
+    /// The draws of the even index of each lane's pair (the hash's low 16 bits) ...
     @inline(__always)
-    private func low(_ h: T.Keys) -> T.Vector {
-        T.dropoutFactors(draws: h & T.Keys(repeating: 0xffff), threshold: threshold, scale: scale)
-    }
+    private func low(_ h: T.Keys) -> T.Keys { h & T.Keys(repeating: 0xffff) }
 
     /// ... and of the odd one (its high 16 bits).
     @inline(__always)
-    private func high(_ h: T.Keys) -> T.Vector {
-        T.dropoutFactors(draws: h &>> 16, threshold: threshold, scale: scale)
+    private func high(_ h: T.Keys) -> T.Keys { h &>> 16 }
+
+    /// threshold - 1 (-1 for 0) in every lane: draws < 2^16, so draw > limit as signed integers
+    /// is draw >= threshold.
+    private var limit: T.Keys { T.Keys(repeating: threshold &- 1) }
+
+    /// Per lane: `scale` where the draw keeps the value, 0 where it drops it.
+    @inline(__always)
+    private func factorVector(_ draws: T.Keys) -> T.Vector {
+        T.keptFactors(T.Keys.signedGreaterMask(draws, limit), scale: scale)
     }
 
     /// hash32's first step, x ^ (x >> 16). It is linear over xor, so hash32(key ^ c) equals
@@ -171,12 +177,21 @@ struct UnitMasks<T: FastfoodFloat> {
     @inline(__always)
     func masks(_ site: Dropout.Site) -> Bool { mask(site) != nil }
 
-    /// buffer[i] = the tile's factor vector of `site` at index offset + i, for i in `range`: made
-    /// just before a kernel reads them, chunk by chunk, so they come back from L1. Nothing is
-    /// written when the site keeps everything.
+    /// factors(site, in: buffer)[i] = the tile's factor vector of `site` at index offset + i, for
+    /// i in `range`: made just before a kernel reads them, chunk by chunk, so they come back from
+    /// L1. Nothing is written when the site keeps everything.
     @inline(__always)
     func fill(_ site: Dropout.Site, offset: Int, _ range: Range<Int>, into buffer: UnsafeMutablePointer<T.Vector>) {
-        mask(site)?.fill(buffer + range.lowerBound, first: offset + range.lowerBound, count: range.count, keys: mixedKeys)
+        guard let mask = mask(site) else { return }
+        mask.fill(MaskFactors(buffer, scale: mask.scale) + range.lowerBound, first: offset + range.lowerBound,
+                  count: range.count, keys: mixedKeys)
+    }
+
+    /// The factor vectors of `site` that fill stored in `buffer` (nil when the site keeps
+    /// everything).
+    @inline(__always)
+    func factors(_ site: Dropout.Site, in buffer: UnsafeMutablePointer<T.Vector>) -> MaskFactors<T>? {
+        mask(site).map { MaskFactors(buffer, scale: $0.scale) }
     }
 
     /// values[i] *= the tile's factor vector of `site` at index first + i (nothing without a mask).
@@ -186,14 +201,74 @@ struct UnitMasks<T: FastfoodFloat> {
     }
 }
 
+/// A site's factor vectors in a scratch buffer, as SiteMask.fill stores them and the tile
+/// kernels read them (factors[i], factors + offset). With AVX-512 each is kept as its lanes'
+/// bits (2 bytes for 16 floats), stored from the compare's mask register and rebuilt by a
+/// zero-masked move of `scale` when read: a 64-byte store takes two cycles on Zen 4, and the
+/// hash loop ran 7.8 cycles per pair of positions storing two vectors, 6.4 storing two masks
+/// (benchmarks/README.md, Dropout). Elsewhere the vectors themselves, which a multiply takes
+/// straight from memory. The same factors either way, bit for bit.
+struct MaskFactors<T: FastfoodFloat> {
+    let base: UnsafeMutableRawPointer
+    let scale: T
+
+    @inline(__always)
+    init(_ buffer: UnsafeMutablePointer<T.Vector>, scale: T) {
+        base = UnsafeMutableRawPointer(buffer)
+        self.scale = scale
+    }
+
+    @inline(__always)
+    private init(base: UnsafeMutableRawPointer, scale: T) {
+        self.base = base
+        self.scale = scale
+    }
+
+    /// Bits with AVX-512 (its mask registers load them in one instruction), vectors elsewhere.
+    #if FASTFOOD_AVX512
+    private static var asBits: Bool { true }
+    #else
+    private static var asBits: Bool { false }
+    #endif
+
+    private static var stride: Int {
+        Self.asBits ? MemoryLayout<T.Keys.LaneBits>.stride : MemoryLayout<T.Vector>.stride
+    }
+
+    /// Factor vector i: `scale` in the lanes where draws > limit (signed), 0 in the others.
+    @inline(__always)
+    func store(_ i: Int, draws: T.Keys, limit: T.Keys) {
+        if Self.asBits {
+            base.storeBytes(of: T.Keys.signedGreaterBits(draws, limit), toByteOffset: i &* Self.stride,
+                            as: T.Keys.LaneBits.self)
+        } else {
+            base.storeBytes(of: T.keptFactors(T.Keys.signedGreaterMask(draws, limit), scale: scale),
+                            toByteOffset: i &* Self.stride, as: T.Vector.self)
+        }
+    }
+
+    @inline(__always)
+    subscript(i: Int) -> T.Vector {
+        if Self.asBits {
+            let bits = base.load(fromByteOffset: i &* Self.stride, as: T.Keys.LaneBits.self)
+            return T.keptFactors(T.Keys.laneMask(bits), scale: scale)
+        }
+        return base.load(fromByteOffset: i &* Self.stride, as: T.Vector.self)
+    }
+
+    /// The factors from index i on.
+    @inline(__always)
+    static func + (factors: Self, i: Int) -> Self {
+        Self(base: factors.base + i &* stride, scale: factors.scale)
+    }
+}
+
 extension Float {
     typealias Keys = SIMD16<UInt32>
 
     @inline(__always)
-    static func dropoutFactors(draws: SIMD16<UInt32>, threshold: UInt32, scale: Float) -> SIMD16<Float> {
-        // draws < 2^16, so a signed compare against threshold - 1 (-1 for 0) is draw >= threshold.
-        let kept = SIMD16.signedGreaterMask(draws, SIMD16(repeating: threshold &- 1))
-        return unsafeBitCast(kept & SIMD16(repeating: scale.bitPattern), to: SIMD16<Float>.self)
+    static func keptFactors(_ kept: SIMD16<UInt32>, scale: Float) -> SIMD16<Float> {
+        unsafeBitCast(kept & SIMD16(repeating: scale.bitPattern), to: SIMD16<Float>.self)
     }
 }
 
@@ -201,10 +276,7 @@ extension Double {
     typealias Keys = SIMD8<UInt32>
 
     @inline(__always)
-    static func dropoutFactors(draws: SIMD8<UInt32>, threshold: UInt32, scale: Double) -> SIMD8<Double> {
-        let kept32 = SIMD8.signedGreaterMask(draws, SIMD8(repeating: threshold &- 1))
-        // Sign-extend the all-ones / zero lanes to 64 bits.
-        let kept = SIMD8<UInt64>(truncatingIfNeeded: SIMD8<Int64>(truncatingIfNeeded: SIMD8<Int32>(truncatingIfNeeded: kept32)))
-        return unsafeBitCast(kept & SIMD8(repeating: scale.bitPattern), to: SIMD8<Double>.self)
+    static func keptFactors(_ kept32: SIMD8<UInt32>, scale: Double) -> SIMD8<Double> {
+        unsafeBitCast(kept32.signExtendedLanes & SIMD8(repeating: scale.bitPattern), to: SIMD8<Double>.self)
     }
 }

@@ -21,8 +21,8 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// One UInt32 per lane of Vector: the dropout row keys of a tile (see DropoutMasks.swift).
     associatedtype Keys: KeyVector
 
-    /// Per lane: `scale` where draw >= threshold (kept), 0 where not (dropped).
-    static func dropoutFactors(draws: Keys, threshold: UInt32, scale: Self) -> Vector
+    /// Per lane: `scale` where `kept` is all ones, 0 where it is 0 (dropped).
+    static func keptFactors(_ kept: Keys, scale: Self) -> Vector
 
     /// Applies the Walsh-Hadamard stages of strides 1, 2, ..., Vector.scalarCount / 2 (in that
     /// order) to one vector, i.e. multiplies it by H of order Vector.scalarCount in registers.

@@ -16,7 +16,7 @@ enum TileKernels {
     static func gather<T: FastfoodFloat>(
         _ src: UnsafePointer<T>, ld: Int, rows: Int, count: Int, total: Int,
         into dst: UnsafeMutablePointer<T.Vector>, scale: UnsafePointer<T>? = nil,
-        scaledInto scaled: UnsafeMutablePointer<T.Vector>? = nil, factors: UnsafePointer<T.Vector>? = nil
+        scaledInto scaled: UnsafeMutablePointer<T.Vector>? = nil, factors: MaskFactors<T>? = nil
     ) {
         typealias V = T.Vector
         let width = V.scalarCount
@@ -75,7 +75,7 @@ enum TileKernels {
     static func scatter<T: FastfoodFloat>(
         _ src: UnsafeMutablePointer<T.Vector>, count: Int, rows: Int,
         into dst: UnsafeMutablePointer<T>, ld: Int, add: Bool,
-        scale: UnsafePointer<T>? = nil, bias: UnsafePointer<T>? = nil, factors: UnsafePointer<T.Vector>? = nil
+        scale: UnsafePointer<T>? = nil, bias: UnsafePointer<T>? = nil, factors: MaskFactors<T>? = nil
     ) {
         typealias V = T.Vector
         let width = V.scalarCount
@@ -203,7 +203,7 @@ extension TileKernels {
     static func permutedFirstStages<T: FastfoodFloat, N: VerticalNetwork>(
         _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>?,
         range: Range<Int>, into dst: UnsafeMutablePointer<T.Vector>,
-        copy: UnsafeMutablePointer<T.Vector>? = nil, factors: UnsafePointer<T.Vector>?, _: N.Type
+        copy: UnsafeMutablePointer<T.Vector>? = nil, factors: MaskFactors<T>?, _: N.Type
     ) {
         var i = range.lowerBound
         while i < range.upperBound {
@@ -242,7 +242,7 @@ extension TileKernels {
         _ dy: UnsafePointer<T>, ld: Int, rows: Int, count: Int, total: Int,
         w: UnsafeMutablePointer<T.Vector>, scale: UnsafePointer<T>,
         dS: UnsafeMutablePointer<T>?, dBias: UnsafeMutablePointer<T>?, tile: UnsafeMutablePointer<T.Vector>,
-        factors: UnsafePointer<T.Vector>? = nil, features: TileFeatures<T>? = nil
+        factors: MaskFactors<T>? = nil, features: TileFeatures<T>? = nil
     ) {
         typealias V = T.Vector
         let width = V.scalarCount
@@ -334,7 +334,7 @@ extension TileKernels {
     static func permuteAndTransform<T: FastfoodFloat>(
         _ src: UnsafePointer<T.Vector>, permutation p: UnsafePointer<UInt32>, scale: UnsafePointer<T>?,
         count n: Int, into dst: UnsafeMutablePointer<T.Vector>,
-        copy: UnsafeMutablePointer<T.Vector>? = nil, factors: UnsafePointer<T.Vector>? = nil,
+        copy: UnsafeMutablePointer<T.Vector>? = nil, factors: MaskFactors<T>? = nil,
         prepare: (Range<Int>) -> Void = { _ in }, drain: (Range<Int>) -> Void = { _ in }
     ) {
         func run<N: VerticalNetwork>(_: N.Type) {
@@ -374,10 +374,10 @@ extension TileKernels {
             (u + first + columns).update(repeating: T.Vector(), count: range.count - columns)
             return
         }
-        var factors: UnsafePointer<T.Vector>?
-        if let masks, let inputFactors, masks.masks(.input) {
+        var factors: MaskFactors<T>?
+        if let masks, let inputFactors, let inputs = masks.factors(.input, in: inputFactors) {
             masks.fill(.input, offset: 0, first ..< first + columns, into: inputFactors)
-            factors = UnsafePointer(inputFactors + first)
+            factors = inputs + first
         }
         if keepingX {
             gather(x + first, ld: ldx, rows: rows, count: columns, total: range.count, into: input + first,

@@ -79,7 +79,7 @@ enum ForwardKernels {
             }
             // v = H G PI u
             TileKernels.permuteAndTransform(u, permutation: block.permutation, scale: block.gaussian, count: n,
-                                            into: v, factors: masksPermuted ? work.factors : nil,
+                                            into: v, factors: masks?.factors(.permuted, in: work.factors),
                                             prepare: { masks?.fill(.permuted, offset: block.offset, $0, into: work.factors) })
             // y_k = S v (+ bias), truncated; with output masks, in pieces of L1 size.
             let bias = block.bias
@@ -93,7 +93,7 @@ enum ForwardKernels {
                 masks?.fill(.output, offset: block.offset, c ..< c + count, into: work.factors)
                 TileKernels.scatter(v + c, count: count, rows: rows, into: y + block.offset + c, ld: ldy, add: false,
                                     scale: block.scale + c, bias: bias.map { $0 + c },
-                                    factors: masksOutput ? work.factors + c : nil)
+                                    factors: masks?.factors(.output, in: work.factors).map { $0 + c })
                 c += count
             }
         }
@@ -265,17 +265,17 @@ enum BackwardKernels {
         var inputFactorsMade = false
         if let x = recomputeX, !singleBlock {
             TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
-            if masksInput {
+            if let factors = masks?.factors(.input, in: work.inputFactors) {
                 masks?.fill(.input, offset: 0, 0 ..< inputs, into: work.inputFactors)
                 inputFactorsMade = true
-                for i in 0 ..< inputs { input[i] = input[i] * work.inputFactors[i] }
+                for i in 0 ..< inputs { input[i] = input[i] * factors[i] }
             }
         }
         for k in 0 ..< shape.blockCount {
             let block = BlockView(layer, params, block: k)
             let dBlock = gradientAndX.map { shape.layout.block(k, of: $0.0) }
             let outputs = block.outputs
-            let permutedFactors = masksPermuted ? UnsafePointer(work.permutedFactors) : nil
+            let permutedFactors = masks?.factors(.permuted, in: work.permutedFactors)
             if let x = recomputeX {
                 // Recompute u2 (kept in v) and u4 (in w), making the input and PI sites' factors.
                 transform(u, zeroFrom: inputs, fill: { range in
@@ -294,7 +294,7 @@ enum BackwardKernels {
             // w = du3 = H S dy (truncated outputs have zero gradient). With parameter gradients,
             // w holds u4 on entry: dS and dbias are reduced as dy is transposed in, and dG as
             // du3 is finished. With features, dy is made from dphi and z = S u4 (+ bias) instead.
-            let outputFactors = masksOutput ? UnsafePointer(work.outputFactors) : nil
+            let outputFactors = masks?.factors(.output, in: work.outputFactors)
             let tileFeatures = features.map {
                 TileFeatures(rows: $0.dphi + block.offset, ld: $0.ld, sinOffset: shape.outFeatures,
                              bias: block.bias,
@@ -353,7 +353,7 @@ enum BackwardKernels {
             }
             if singleBlock {
                 TileKernels.scatter(u, count: inputs, rows: rows, into: dx, ld: lddx, add: accumulateDX,
-                                    scale: block.sign, factors: masksInput ? UnsafePointer(work.inputFactors) : nil)
+                                    scale: block.sign, factors: masks?.factors(.input, in: work.inputFactors))
             } else if k == 0 {
                 for i in 0 ..< inputs { dxT[i] = u[i] * block.sign[i] }
             } else {
@@ -361,8 +361,8 @@ enum BackwardKernels {
             }
         }
         if let dx, !singleBlock {
-            if masksInput {
-                for i in 0 ..< inputs { dxT[i] = dxT[i] * work.inputFactors[i] }
+            if let factors = masks?.factors(.input, in: work.inputFactors) {
+                for i in 0 ..< inputs { dxT[i] = dxT[i] * factors[i] }
             }
             TileKernels.scatter(dxT, count: inputs, rows: rows, into: dx, ld: lddx, add: accumulateDX)
         }
