@@ -330,6 +330,7 @@ typedef struct {
     layer_job *unnormalized;         /* the same shape without FASTFOOD_LAYER_NORMALIZED */
     float *phi, *dphi;               /* features: batch x 2 out */
     float *x16, *dy16, *y16, *dx16;  /* 16-byte aligned copies of the rows (row stride + 4 floats) */
+    float *x64, *dy64, *y64, *dx64;  /* 64-byte aligned copies with row strides 16 floats longer */
     layer_job *odd;                  /* the same layer, every buffer 4 bytes past a 64-byte boundary */
     layer_job *packed;               /* the same layer, packed rows 16 bytes past a 64-byte boundary */
 } train_job;
@@ -381,6 +382,14 @@ static void tr_unaligned_both(void *c) {
     const size_t ldx = j->in + 4, ldy = j->out + 4;
     check(fastfood_forward_f32(j->layer, j->params, j->batch, t->x16, ldx, t->y16, ldy), "forward");
     check(fastfood_backward_f32(j->layer, j->params, j->batch, t->x16, ldx, t->dy16, ldy, t->dx16, ldx, j->dparams, 0),
+          "backward");
+}
+static void tr_longer_rows_both(void *c) {
+    train_job *t = c;
+    layer_job *j = t->j;
+    const size_t ldx = j->in + 16, ldy = j->out + 16;
+    check(fastfood_forward_f32(j->layer, j->params, j->batch, t->x64, ldx, t->y64, ldy), "forward");
+    check(fastfood_backward_f32(j->layer, j->params, j->batch, t->x64, ldx, t->dy64, ldy, t->dx64, ldx, j->dparams, 0),
           "backward");
 }
 static void tr_unnormalized_both(void *c) { ff_both(((train_job *)c)->unnormalized); }
@@ -575,9 +584,15 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
     float *xbase = xmalloc((batch * ldx + 4) * 4), *ybase = xmalloc((batch * ldy + 4) * 4);
     float *dybase = xmalloc((batch * ldy + 4) * 4), *dxbase = xmalloc((batch * ldx + 4) * 4);
     t.x16 = xbase + 4; t.y16 = ybase + 4; t.dy16 = dybase + 4; t.dx16 = dxbase + 4;
+    /* Rows 64 bytes longer than packed, every row 64-byte aligned: a power-of-two width's
+     * rows are no longer a multiple of 4 KiB apart. */
+    t.x64 = xmalloc(batch * (in + 16) * 4); t.dx64 = xmalloc(batch * (in + 16) * 4);
+    t.y64 = xmalloc(batch * (out + 16) * 4); t.dy64 = xmalloc(batch * (out + 16) * 4);
     for (size_t r = 0; r < batch; r++) {
         memcpy(t.x16 + r * ldx, j.x + r * in, in * 4);
         memcpy(t.dy16 + r * ldy, j.dy + r * out, out * 4);
+        memcpy(t.x64 + r * (in + 16), j.x + r * in, in * 4);
+        memcpy(t.dy64 + r * (out + 16), j.dy + r * out, out * 4);
     }
     layer_job plain = j; /* shares the rows and gradients, has its own parameters */
     plain.params = xmalloc(count * 4);
@@ -604,6 +619,8 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
                pairs(tr_plain_backward, tr_dx_only, &t));
     print_pair("train", &j, "rows 16-byte aligned", "64-byte aligned fwd+bwd", "16-byte aligned fwd+bwd",
                pairs(tr_plain_both, tr_unaligned_both, &t));
+    print_pair("train", &j, "rows 64 bytes longer", "packed rows fwd+bwd", "longer rows fwd+bwd",
+               pairs(tr_plain_both, tr_longer_rows_both, &t));
     /* Packed rows (strides in and out) 16 bytes past a 64-byte boundary, every row alike: x, dx,
      * y and dy as malloc hands out a large batch; parameters and gradients 64-byte aligned. */
     layer_job packed = j;
@@ -630,6 +647,7 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
     figure_count++;
     free_layer_job(&j);
     free(t.phi); free(t.dphi); free(xbase); free(ybase); free(dybase); free(dxbase);
+    free(t.x64); free(t.dx64); free(t.y64); free(t.dy64);
     fastfood_layer_destroy(plain.layer);
     free(plain.params);
 }

@@ -71,7 +71,11 @@
  * are transposed as part of a block instead of one by one: packed rows at 16 bytes 1.08x / 1.05x
  * there (1.11x / 1.07x with 1.4.7 the same day). On AVX2
  * machines (AMD EPYC Zen 1) these costs were 1.02x-1.06x before. Rows whose stride is not a
- * multiple of 64 bytes take turns at each offset and ran at 1.00x-1.06x.
+ * multiple of 64 bytes take turns at each offset and ran at 1.00x-1.06x. A row stride that is a
+ * multiple of 4 KiB (1024 floats, 512 doubles: power-of-two widths) puts the rows of a tile in
+ * one L1 cache set; since 1.4.9 y and dx are written 8 blocks at a time, row by row, and rows
+ * 64 bytes longer take 0.97x-1.03x of such rows' time (0.94x at 1024 and 4096 wide in 1.4.8;
+ * AMD EPYC Zen 4, build/bin/bench --training, "rows 64 bytes longer").
  *
  * ERRORS
  *

@@ -43,20 +43,35 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// for a transpose's partial first and last blocks, TileKernels.scatter).
     static func blend(_ a: Vector, in lanes: Range<Int>, else b: Vector) -> Vector
 
-    /// Transposes the W x W matrix whose row i is load(i): store(j, column j). The first step
-    /// reads the rows and the last one writes the columns; the steps between go through
-    /// `scratch` (W vectors), which keeps LLVM from fusing all steps into one long shuffle chain
-    /// per column (what it does with them in registers, at four times the shuffles). Every lane
-    /// of a row that is used is loaded before the scratch lanes at the same place are written,
-    /// and scratch[j] is read before store(j): load, store and scratch may address the same
-    /// vectors. load may be called more than once for a row (the AVX2 version reads each half
-    /// separately), so it must have no side effects.
-    static func transposeTile(
-        _ load: (Int) -> Vector, _ store: (Int, Vector) -> Void, scratch: UnsafeMutablePointer<Vector>
-    )
+    /// The steps of transposing the W x W matrix whose row i is load(i) up to the last one, into
+    /// `scratch` (W vectors): the steps go through memory, which keeps LLVM from fusing them into
+    /// one long shuffle chain per column (what it does with them in registers, at four times the
+    /// shuffles). Every lane of a row that is used is loaded before the scratch lanes at the same
+    /// place are written, so load may read scratch. load may be called more than once for a row
+    /// (the AVX2 version reads each half separately), so it must have no side effects.
+    static func transposeSteps(_ load: (Int) -> Vector, scratch: UnsafeMutablePointer<Vector>)
+
+    /// The last step: columns j and j + 1 (j even) of the matrix that transposeSteps put into
+    /// `scratch`, made from scratch[j] and scratch[j + 1] only.
+    static func transposedColumns(_ scratch: UnsafePointer<Vector>, _ j: Int) -> (Vector, Vector)
 }
 
 extension FastfoodFloat {
+    /// Transposes the W x W matrix whose row i is load(i): store(j, column j), through `scratch`
+    /// (transposeSteps). scratch[j] is read before store(j): load, store and scratch may address
+    /// the same vectors.
+    @inline(__always)
+    static func transposeTile(
+        _ load: (Int) -> Vector, _ store: (Int, Vector) -> Void, scratch: UnsafeMutablePointer<Vector>
+    ) {
+        transposeSteps(load, scratch: scratch)
+        for j in stride(from: 0, to: Vector.scalarCount, by: 2) {
+            let (a, b) = transposedColumns(scratch, j)
+            store(j, a)
+            store(j + 1, b)
+        }
+    }
+
     /// Transposes the W x W matrix held in W consecutive vectors at `tile` (row i = tile[i]).
     @inline(__always)
     static func transposeTile(_ tile: UnsafeMutablePointer<Vector>) {
@@ -93,11 +108,9 @@ extension Float: FastfoodFloat {
     /// Every new row is one two-source shuffle of one 512-bit register (on AVX2, see
     /// transposeInBlocks).
     @inline(__always)
-    static func transposeTile(
-        _ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void, scratch t: UnsafeMutablePointer<SIMD16<Float>>
-    ) {
+    static func transposeSteps(_ load: (Int) -> SIMD16<Float>, scratch t: UnsafeMutablePointer<SIMD16<Float>>) {
         #if FASTFOOD_AVX2
-        transposeInBlocks(load, store, scratch: t)
+        transposeInBlocks(load, scratch: t)
         #else
         typealias V = SIMD16<Float>
         for i in 0 ..< 8 {
@@ -115,27 +128,32 @@ extension Float: FastfoodFloat {
             t[i] = V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5], a[8], a[9], b[8], b[9], a[12], a[13], b[12], b[13])
             t[i + 2] = V(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7], a[10], a[11], b[10], b[11], a[14], a[15], b[14], b[15])
         }
-        for i in stride(from: 0, to: 16, by: 2) {
-            let a = t[i], b = t[i + 1]
-            store(i, V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6], a[8], b[8], a[10], b[10], a[12], b[12], a[14], b[14]))
-            store(i + 1, V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7], a[9], b[9], a[11], b[11], a[13], b[13], a[15], b[15]))
-        }
+        #endif
+    }
+
+    @inline(__always)
+    static func transposedColumns(_ t: UnsafePointer<SIMD16<Float>>, _ j: Int) -> (SIMD16<Float>, SIMD16<Float>) {
+        #if FASTFOOD_AVX2
+        return (t[j], t[j + 1])
+        #else
+        let a = t[j], b = t[j + 1]
+        return (SIMD16(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6], a[8], b[8], a[10], b[10], a[12], b[12], a[14], b[14]),
+                SIMD16(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7], a[9], b[9], a[11], b[11], a[13], b[13], a[15], b[15]))
         #endif
     }
 
     #if FASTFOOD_AVX2
-    /// transposeTile for AVX2, whose registers hold half a row: there the block swap's shuffles
+    /// transposeSteps for AVX2, whose registers hold half a row: there the block swap's shuffles
     /// that cross 256-bit halves take several instructions, and its steps go through scratch
     /// (about 790 instructions a tile, callgrind). Instead the tile is four 8 x 8 blocks, each
     /// transposed in registers (24 shuffles, fastfood_shuffles.h) straight into scratch where
-    /// its transpose belongs; then store(j, scratch[j]). The diagonal blocks stay in place and
-    /// the other two trade places, so both are read before either is written: each half row is
-    /// read before the scratch lanes at its place are written (load may read scratch, as the
-    /// contract allows; a row is loaded twice, and only the half not yet written is used).
+    /// its transpose belongs, so the last step (transposedColumns) only reads scratch. The
+    /// diagonal blocks stay in place and the other two trade places, so both are read before
+    /// either is written: each half row is read before the scratch lanes at its place are written
+    /// (load may read scratch, as the contract allows; a row is loaded twice, and only the half
+    /// not yet written is used).
     @inline(__always)
-    static func transposeInBlocks(
-        _ load: (Int) -> SIMD16<Float>, _ store: (Int, SIMD16<Float>) -> Void, scratch t: UnsafeMutablePointer<SIMD16<Float>>
-    ) {
+    static func transposeInBlocks(_ load: (Int) -> SIMD16<Float>, scratch t: UnsafeMutablePointer<SIMD16<Float>>) {
         typealias H = SIMD8<Float>
         @inline(__always) func half(_ v: SIMD16<Float>, _ h: Int) -> H {
             h == 0 ? H(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
@@ -156,7 +174,6 @@ extension Float: FastfoodFloat {
         let upper = block(0, 1), lower = block(1, 0)
         put(upper, 0, 1)
         put(lower, 1, 0)
-        for j in 0 ..< 16 { store(j, t[j]) }
     }
     #endif
 
@@ -211,9 +228,7 @@ extension Double: FastfoodFloat {
     }
 
     @inline(__always)
-    static func transposeTile(
-        _ load: (Int) -> SIMD8<Double>, _ store: (Int, SIMD8<Double>) -> Void, scratch t: UnsafeMutablePointer<SIMD8<Double>>
-    ) {
+    static func transposeSteps(_ load: (Int) -> SIMD8<Double>, scratch t: UnsafeMutablePointer<SIMD8<Double>>) {
         typealias V = SIMD8<Double>
         for i in 0 ..< 4 {
             let a = load(i), b = load(i + 4)
@@ -225,11 +240,12 @@ extension Double: FastfoodFloat {
             t[i] = V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5])
             t[i + 2] = V(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7])
         }
-        for i in stride(from: 0, to: 8, by: 2) {
-            let a = t[i], b = t[i + 1]
-            store(i, V(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6]))
-            store(i + 1, V(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7]))
-        }
+    }
+
+    @inline(__always)
+    static func transposedColumns(_ t: UnsafePointer<SIMD8<Double>>, _ j: Int) -> (SIMD8<Double>, SIMD8<Double>) {
+        let a = t[j], b = t[j + 1]
+        return (SIMD8(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6]), SIMD8(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7]))
     }
 
     @inline(__always)

@@ -6,6 +6,9 @@ import FastfoodCore
 /// partial block (since 1.4.8), or go lane by lane where a row holds fewer than W columns (and
 /// in gatherOutputGradient, whose column sums fix its grid).
 enum TileKernels {
+    /// Whole blocks that scatter writes row by row together (see there).
+    static let scatterGroup = 8
+
     /// dst[i] = (src[0][i], src[1][i], ...) for i < count, lanes >= rows zero; dst[count ..< total] = 0.
     /// With `scale`, dst[i] is multiplied by scale[i] while it is still in L1; with `scale` and
     /// `scaledInto`, dst keeps the values and scaledInto[i] = dst[i] * scale[i] (zero past count).
@@ -88,23 +91,28 @@ enum TileKernels {
             if let bias { return src[i] * scale[i] + bias[i] }
             return src[i] * scale[i]
         }
+        /// Row l's segment of the block at `start`, stored or added; only `lanes` of it (the other
+        /// lanes stored back as they were, the same bits).
+        @inline(__always) func write(_ row: V, _ l: Int, _ start: Int, lanes: Range<Int> = 0 ..< width) {
+            guard l < rows else { return }
+            let whole = lanes.count == width
+            let p = UnsafeMutableRawPointer(dst + l * ld + start)
+            if whole && !add {
+                p.storeBytes(of: row, as: V.self)
+                return
+            }
+            let old = p.loadUnaligned(as: V.self)
+            let new = add ? old + row : row
+            p.storeBytes(of: whole ? new : T.blend(new, in: lanes, else: old), as: V.self)
+        }
         /// Columns start + lanes of the block at `start` (all W by default). For fewer, the other
-        /// lanes of each row segment are stored back as they were (the same bits), so
-        /// neighbouring blocks may overlap it. Reads src only at those columns, but uses all of
-        /// src[start ..< start + W] as scratch.
+        /// lanes of each row segment are stored back as they were, so neighbouring blocks may
+        /// overlap it. Reads src only at those columns, but uses all of src[start ..< start + W]
+        /// as scratch.
         @inline(__always) func block(_ start: Int, lanes: Range<Int> = 0 ..< width) {
             let whole = lanes.count == width
-            T.transposeTile({ whole || lanes.contains($0) ? prepared(start + $0) : V() }, { l, row in
-                guard l < rows else { return }
-                let p = UnsafeMutableRawPointer(dst + l * ld + start)
-                if whole && !add {
-                    p.storeBytes(of: row, as: V.self)
-                    return
-                }
-                let old = p.loadUnaligned(as: V.self)
-                let new = add ? old + row : row
-                p.storeBytes(of: whole ? new : T.blend(new, in: lanes, else: old), as: V.self)
-            }, scratch: src + start)
+            T.transposeTile({ whole || lanes.contains($0) ? prepared(start + $0) : V() },
+                            { l, row in write(row, l, start, lanes: lanes) }, scratch: src + start)
         }
         var c = 0
         // Rows off a 64-byte boundary: whole blocks from the first aligned column, so that their
@@ -113,6 +121,30 @@ enum TileKernels {
         let head = alignedColumn(dst, ld: ld)
         let headBlock = head > 0 && head + width <= count
         if headBlock { c = head }
+        // Whole blocks in groups, each row's segments of a group written one after another (each
+        // block through its own scratch, as block does). Rows a multiple of 4 KiB apart (ld a
+        // multiple of 1024 floats, as with power-of-two widths) put a block's W row segments in
+        // one L1 set, and W lines at once in one set of 12 ways stall the stores: on Zen 4 a plain
+        // copy into such rows took twice the time of rows 64 bytes longer, and with 8 blocks'
+        // segments written row by row the same. The forward gained 5-7% there; at other strides
+        // grouping costs about 1%, and choosing it at run time made the compiled loops slower
+        // (benchmarks/README.md, "Rows a multiple of 4 KiB apart").
+        let group = scatterGroup
+        while c + group * width <= count {
+            for b in 0 ..< group {
+                let start = c + b * width
+                T.transposeSteps({ prepared(start + $0) }, scratch: src + start)
+            }
+            for j in stride(from: 0, to: min(rows, width), by: 2) {
+                for b in 0 ..< group {
+                    let start = c + b * width
+                    let (even, odd) = T.transposedColumns(src + start, j)
+                    write(even, j, start)
+                    write(odd, j + 1, start)
+                }
+            }
+            c += group * width
+        }
         while c + width <= count {
             block(c)
             c += width
