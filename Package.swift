@@ -13,7 +13,7 @@
 //   FastfoodKernelsAVX2     the same sources (symbolic links), compiled for AVX2 + FMA
 //   FastfoodKernelsAVX512   the same sources, compiled for AVX-512
 //   FastfoodCPU             a few lines of C: which of those variants the CPU can run
-//   FastfoodShuffles        one C header: the AVX2 variant's 8 x 8 float transpose (intrinsics)
+//   FastfoodShuffles        one C header: the AVX2 and AVX-512 variants' register transposes
 //   FastfoodEngine          layers, permutations, initialisation, threads, kernel dispatch
 //   CFastfood               module map that lets Swift see include/fastfood.h
 //   FastfoodThreadLocal     a few lines of C: the per-thread error-message buffer
@@ -46,7 +46,7 @@ let package = Package(
             name: "FastfoodKernelsAVX2", dependencies: ["FastfoodCore", "FastfoodSIMD", "FastfoodShuffles"],
             swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"]), .define("FASTFOOD_AVX2")]),
         .target(
-            name: "FastfoodKernelsAVX512", dependencies: ["FastfoodCore", "FastfoodSIMD"],
+            name: "FastfoodKernelsAVX512", dependencies: ["FastfoodCore", "FastfoodSIMD", "FastfoodShuffles"],
             swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"]), .define("FASTFOOD_AVX512")]),
         .target(name: "FastfoodCPU"),
         .target(

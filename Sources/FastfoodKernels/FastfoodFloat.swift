@@ -8,7 +8,7 @@
 /// single shuffle instructions, while the generic `evenHalf` / `lowHalf` helpers compile to
 /// scalar code.
 import FastfoodSIMD
-#if FASTFOOD_AVX2
+#if FASTFOOD_AVX2 || FASTFOOD_AVX512
 import FastfoodShuffles
 #endif
 
@@ -104,13 +104,20 @@ extension Float: FastfoodFloat {
         return v
     }
 
-    /// Recursive block swap: at step s, rows i and i+s exchange their off-diagonal s x s blocks.
-    /// Every new row is one two-source shuffle of one 512-bit register (on AVX2, see
-    /// transposeInBlocks).
+    /// With AVX-512 the whole transpose in registers (fastfood_transpose16_ps: 64 shuffles, the
+    /// columns stored into scratch), so the last step only reads scratch. The block swap below
+    /// took three trips through scratch, 4 stores per row against 1, and on Zen 4 a 64-byte store
+    /// takes two cycles: the forward went to 0.82-0.85x at 1024 and 4096 (benchmarks/README.md).
+    /// On AVX2, see transposeInBlocks. Elsewhere, a recursive block swap: at step s, rows i and
+    /// i+s exchange their off-diagonal s x s blocks, every new row one two-source shuffle.
     @inline(__always)
     static func transposeSteps(_ load: (Int) -> SIMD16<Float>, scratch t: UnsafeMutablePointer<SIMD16<Float>>) {
         #if FASTFOOD_AVX2
         transposeInBlocks(load, scratch: t)
+        #elseif FASTFOOD_AVX512
+        fastfood_transpose16_ps(UnsafeMutableRawPointer(t).assumingMemoryBound(to: Float.self), 16,
+                                load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7),
+                                load(8), load(9), load(10), load(11), load(12), load(13), load(14), load(15))
         #else
         typealias V = SIMD16<Float>
         for i in 0 ..< 8 {
@@ -133,7 +140,7 @@ extension Float: FastfoodFloat {
 
     @inline(__always)
     static func transposedColumns(_ t: UnsafePointer<SIMD16<Float>>, _ j: Int) -> (SIMD16<Float>, SIMD16<Float>) {
-        #if FASTFOOD_AVX2
+        #if FASTFOOD_AVX2 || FASTFOOD_AVX512
         return (t[j], t[j + 1])
         #else
         let a = t[j], b = t[j + 1]
@@ -227,8 +234,14 @@ extension Double: FastfoodFloat {
         return v
     }
 
+    /// With AVX-512 in registers (fastfood_transpose8_pd: 24 shuffles, the columns stored into
+    /// scratch), as for Float; elsewhere a block swap through scratch.
     @inline(__always)
     static func transposeSteps(_ load: (Int) -> SIMD8<Double>, scratch t: UnsafeMutablePointer<SIMD8<Double>>) {
+        #if FASTFOOD_AVX512
+        fastfood_transpose8_pd(UnsafeMutableRawPointer(t).assumingMemoryBound(to: Double.self), 8,
+                               load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7))
+        #else
         typealias V = SIMD8<Double>
         for i in 0 ..< 4 {
             let a = load(i), b = load(i + 4)
@@ -240,12 +253,17 @@ extension Double: FastfoodFloat {
             t[i] = V(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5])
             t[i + 2] = V(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7])
         }
+        #endif
     }
 
     @inline(__always)
     static func transposedColumns(_ t: UnsafePointer<SIMD8<Double>>, _ j: Int) -> (SIMD8<Double>, SIMD8<Double>) {
+        #if FASTFOOD_AVX512
+        return (t[j], t[j + 1])
+        #else
         let a = t[j], b = t[j + 1]
         return (SIMD8(a[0], b[0], a[2], b[2], a[4], b[4], a[6], b[6]), SIMD8(a[1], b[1], a[3], b[3], a[5], b[5], a[7], b[7]))
+        #endif
     }
 
     @inline(__always)

@@ -6,7 +6,8 @@ import FastfoodCore
 /// partial block (since 1.4.8), or go lane by lane where a row holds fewer than W columns (and
 /// in gatherOutputGradient, whose column sums fix its grid).
 enum TileKernels {
-    /// Whole blocks that scatter writes row by row together (see there).
+    /// Whole blocks that scatter writes row by row together where rows are a multiple of 4 KiB
+    /// apart (see there; groups of 4 took 1.02-1.06x the time of 8, groups of 16 the same).
     static let scatterGroup = 8
 
     /// dst[i] = (src[0][i], src[1][i], ...) for i < count, lanes >= rows zero; dst[count ..< total] = 0.
@@ -121,16 +122,15 @@ enum TileKernels {
         let head = alignedColumn(dst, ld: ld)
         let headBlock = head > 0 && head + width <= count
         if headBlock { c = head }
-        // Whole blocks in groups, each row's segments of a group written one after another (each
-        // block through its own scratch, as block does). Rows a multiple of 4 KiB apart (ld a
-        // multiple of 1024 floats, as with power-of-two widths) put a block's W row segments in
-        // one L1 set, and W lines at once in one set of 12 ways stall the stores: on Zen 4 a plain
-        // copy into such rows took twice the time of rows 64 bytes longer, and with 8 blocks'
-        // segments written row by row the same. The forward gained 5-7% there; at other strides
-        // grouping costs about 1%, and choosing it at run time made the compiled loops slower
-        // (benchmarks/README.md, "Rows a multiple of 4 KiB apart").
+        // Rows a multiple of 4 KiB apart (ld a multiple of 1024 floats, as with power-of-two
+        // widths) put a block's W row segments in one L1 set, and W lines at once in one set of
+        // 12 ways stall the stores: on Zen 4 a plain copy into such rows took twice the time of
+        // rows 64 bytes longer, and with 8 blocks' segments written row by row the same. There
+        // whole blocks go in groups, each row's segments of a group written one after another
+        // (each block through its own scratch, as block does): forward 0.92x at 1024 and 4096.
+        // Elsewhere grouping cost 1-4% (benchmarks/README.md, "Rows a multiple of 4 KiB apart").
         let group = scatterGroup
-        while c + group * width <= count {
+        while (ld &* MemoryLayout<T>.stride) & 4095 == 0 && c + group * width <= count {
             for b in 0 ..< group {
                 let start = c + b * width
                 T.transposeSteps({ prepared(start + $0) }, scratch: src + start)

@@ -62,7 +62,7 @@ enum ForwardKernels {
         // once (and mask), scale per block. Transposes and permutations fill the transforms chunk
         // by chunk (see transformVectors); mask factors are made just before the chunk that
         // reads them, so they are read back from L1.
-        let (masksPermuted, masksOutput) = (masks?.masks(.permuted) == true, masks?.masks(.output) == true)
+        let masksOutput = masks?.masks(.output) == true
         let singleBlock = shape.blockCount == 1
         if !singleBlock {
             TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
@@ -246,8 +246,7 @@ enum BackwardKernels {
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures
         let (input, u, v, w, dxT, tile) = (work.input, work.u, work.v, work.w, work.dx, work.tile)
-        let (masksInput, masksPermuted, masksOutput) =
-            (masks?.masks(.input) == true, masks?.masks(.permuted) == true, masks?.masks(.output) == true)
+        let masksInput = masks?.masks(.input) == true
         // One block: x is transposed (and masked) straight into each use and dx scattered (and
         // masked) from u. Several: x~ = a_in x is transposed once into `input`, and dx is summed
         // in dxT (and masked) before one scatter.

@@ -1,13 +1,17 @@
 /*
- * fastfood_shuffles.h - the 8 x 8 float transpose in AVX registers, for the AVX2 kernels' tile
- * transposes (Float.transposeInBlocks in Sources/FastfoodKernels/FastfoodFloat.swift).
+ * fastfood_shuffles.h - tile transposes in registers: the 8 x 8 float transpose in AVX registers
+ * for the AVX2 kernels (Float.transposeInBlocks in Sources/FastfoodKernels/FastfoodFloat.swift),
+ * and since 1.4.9 the 16 x 16 float and 8 x 8 double transposes in AVX-512 registers for the
+ * AVX-512 kernels (Float and Double transposeSteps there).
  *
- * Why C: written in Swift as lane-by-lane SIMD8 initialisers, each shuffle alone compiles to one
- * instruction, but LLVM sees through the chain of three steps to the source elements and rebuilds
- * it from blends, inserts and broadcasts (about 95 instructions instead of 24). The intrinsics are
- * shufflevectors that it keeps. Internal to the library: not part of the C API, nothing exported.
- * Only the AVX2 kernel variant calls it; the function carries target("avx"), so the header is
- * harmless in the baseline variant, which never calls it.
+ * Why C: written in Swift as lane-by-lane SIMD initialisers, each shuffle alone compiles to one
+ * instruction, but LLVM sees through the chain of steps to the source elements and rebuilds it
+ * from blends, inserts and broadcasts (about 95 instructions instead of 24 for the 8 x 8), so the
+ * Swift transposes pass their steps through memory instead (on AVX-512, 3 of 4 steps: 4 stores
+ * per row, two cycles each on Zen 4). The intrinsics are shufflevectors that LLVM keeps. Internal
+ * to the library: not part of the C API, nothing exported. Each function carries its target
+ * ("avx", "avx512f") and only the variant built for it calls it, so the header is harmless in
+ * the others.
  */
 #ifndef FASTFOOD_SHUFFLES_H
 #define FASTFOOD_SHUFFLES_H
@@ -37,6 +41,81 @@ fastfood_transpose8_ps(float *out, size_t stride, __m256 r0, __m256 r1, __m256 r
     _mm256_storeu_ps(out + 5 * stride, _mm256_permute2f128_ps(s1, s5, 0x31));
     _mm256_storeu_ps(out + 6 * stride, _mm256_permute2f128_ps(s2, s6, 0x31));
     _mm256_storeu_ps(out + 7 * stride, _mm256_permute2f128_ps(s3, s7, 0x31));
+}
+
+/* Rows r0 ... r15 of a 16 x 16 float matrix; column k is stored at out + k * stride (unaligned
+ * stores). Unpacks of row pairs, shuffles of pairs of pairs, then 128-bit lanes twice: 64 shuffles,
+ * all in registers. For the AVX-512 kernels' tile transposes. */
+static inline __attribute__((always_inline, target("avx512f"))) void
+fastfood_transpose16_ps(float *out, size_t stride, __m512 r0, __m512 r1, __m512 r2, __m512 r3, __m512 r4,
+                        __m512 r5, __m512 r6, __m512 r7, __m512 r8, __m512 r9, __m512 r10, __m512 r11,
+                        __m512 r12, __m512 r13, __m512 r14, __m512 r15) {
+    /* t: pairs of rows interleaved element by element (within 128-bit lanes). */
+    const __m512 t0 = _mm512_unpacklo_ps(r0, r1), t1 = _mm512_unpackhi_ps(r0, r1);
+    const __m512 t2 = _mm512_unpacklo_ps(r2, r3), t3 = _mm512_unpackhi_ps(r2, r3);
+    const __m512 t4 = _mm512_unpacklo_ps(r4, r5), t5 = _mm512_unpackhi_ps(r4, r5);
+    const __m512 t6 = _mm512_unpacklo_ps(r6, r7), t7 = _mm512_unpackhi_ps(r6, r7);
+    const __m512 t8 = _mm512_unpacklo_ps(r8, r9), t9 = _mm512_unpackhi_ps(r8, r9);
+    const __m512 ta = _mm512_unpacklo_ps(r10, r11), tb = _mm512_unpackhi_ps(r10, r11);
+    const __m512 tc = _mm512_unpacklo_ps(r12, r13), td = _mm512_unpackhi_ps(r12, r13);
+    const __m512 te = _mm512_unpacklo_ps(r14, r15), tf = _mm512_unpackhi_ps(r14, r15);
+    /* u: four rows' element j side by side in each 128-bit lane. */
+    const __m512 u0 = _mm512_shuffle_ps(t0, t2, 0x44), u1 = _mm512_shuffle_ps(t0, t2, 0xee);
+    const __m512 u2 = _mm512_shuffle_ps(t1, t3, 0x44), u3 = _mm512_shuffle_ps(t1, t3, 0xee);
+    const __m512 u4 = _mm512_shuffle_ps(t4, t6, 0x44), u5 = _mm512_shuffle_ps(t4, t6, 0xee);
+    const __m512 u6 = _mm512_shuffle_ps(t5, t7, 0x44), u7 = _mm512_shuffle_ps(t5, t7, 0xee);
+    const __m512 u8 = _mm512_shuffle_ps(t8, ta, 0x44), u9 = _mm512_shuffle_ps(t8, ta, 0xee);
+    const __m512 ua = _mm512_shuffle_ps(t9, tb, 0x44), ub = _mm512_shuffle_ps(t9, tb, 0xee);
+    const __m512 uc = _mm512_shuffle_ps(tc, te, 0x44), ud = _mm512_shuffle_ps(tc, te, 0xee);
+    const __m512 ue = _mm512_shuffle_ps(td, tf, 0x44), uf = _mm512_shuffle_ps(td, tf, 0xee);
+    /* v: 128-bit lanes 0 and 2 (resp. 1 and 3) of rows 0-3 and 4-7 (resp. 8-11 and 12-15). */
+    const __m512 v0 = _mm512_shuffle_f32x4(u0, u4, 0x88), v1 = _mm512_shuffle_f32x4(u1, u5, 0x88);
+    const __m512 v2 = _mm512_shuffle_f32x4(u2, u6, 0x88), v3 = _mm512_shuffle_f32x4(u3, u7, 0x88);
+    const __m512 v4 = _mm512_shuffle_f32x4(u0, u4, 0xdd), v5 = _mm512_shuffle_f32x4(u1, u5, 0xdd);
+    const __m512 v6 = _mm512_shuffle_f32x4(u2, u6, 0xdd), v7 = _mm512_shuffle_f32x4(u3, u7, 0xdd);
+    const __m512 v8 = _mm512_shuffle_f32x4(u8, uc, 0x88), v9 = _mm512_shuffle_f32x4(u9, ud, 0x88);
+    const __m512 va = _mm512_shuffle_f32x4(ua, ue, 0x88), vb = _mm512_shuffle_f32x4(ub, uf, 0x88);
+    const __m512 vc = _mm512_shuffle_f32x4(u8, uc, 0xdd), vd = _mm512_shuffle_f32x4(u9, ud, 0xdd);
+    const __m512 ve = _mm512_shuffle_f32x4(ua, ue, 0xdd), vf = _mm512_shuffle_f32x4(ub, uf, 0xdd);
+    _mm512_storeu_ps(out + 0 * stride, _mm512_shuffle_f32x4(v0, v8, 0x88));
+    _mm512_storeu_ps(out + 1 * stride, _mm512_shuffle_f32x4(v1, v9, 0x88));
+    _mm512_storeu_ps(out + 2 * stride, _mm512_shuffle_f32x4(v2, va, 0x88));
+    _mm512_storeu_ps(out + 3 * stride, _mm512_shuffle_f32x4(v3, vb, 0x88));
+    _mm512_storeu_ps(out + 4 * stride, _mm512_shuffle_f32x4(v4, vc, 0x88));
+    _mm512_storeu_ps(out + 5 * stride, _mm512_shuffle_f32x4(v5, vd, 0x88));
+    _mm512_storeu_ps(out + 6 * stride, _mm512_shuffle_f32x4(v6, ve, 0x88));
+    _mm512_storeu_ps(out + 7 * stride, _mm512_shuffle_f32x4(v7, vf, 0x88));
+    _mm512_storeu_ps(out + 8 * stride, _mm512_shuffle_f32x4(v0, v8, 0xdd));
+    _mm512_storeu_ps(out + 9 * stride, _mm512_shuffle_f32x4(v1, v9, 0xdd));
+    _mm512_storeu_ps(out + 10 * stride, _mm512_shuffle_f32x4(v2, va, 0xdd));
+    _mm512_storeu_ps(out + 11 * stride, _mm512_shuffle_f32x4(v3, vb, 0xdd));
+    _mm512_storeu_ps(out + 12 * stride, _mm512_shuffle_f32x4(v4, vc, 0xdd));
+    _mm512_storeu_ps(out + 13 * stride, _mm512_shuffle_f32x4(v5, vd, 0xdd));
+    _mm512_storeu_ps(out + 14 * stride, _mm512_shuffle_f32x4(v6, ve, 0xdd));
+    _mm512_storeu_ps(out + 15 * stride, _mm512_shuffle_f32x4(v7, vf, 0xdd));
+}
+
+/* Rows r0 ... r7 of an 8 x 8 double matrix; column k is stored at out + k * stride (unaligned
+ * stores). Unpacks of row pairs, then 128-bit lanes twice: 24 shuffles. For the AVX-512 kernels. */
+static inline __attribute__((always_inline, target("avx512f"))) void
+fastfood_transpose8_pd(double *out, size_t stride, __m512d r0, __m512d r1, __m512d r2, __m512d r3, __m512d r4,
+                       __m512d r5, __m512d r6, __m512d r7) {
+    const __m512d t0 = _mm512_unpacklo_pd(r0, r1), t1 = _mm512_unpackhi_pd(r0, r1);
+    const __m512d t2 = _mm512_unpacklo_pd(r2, r3), t3 = _mm512_unpackhi_pd(r2, r3);
+    const __m512d t4 = _mm512_unpacklo_pd(r4, r5), t5 = _mm512_unpackhi_pd(r4, r5);
+    const __m512d t6 = _mm512_unpacklo_pd(r6, r7), t7 = _mm512_unpackhi_pd(r6, r7);
+    const __m512d u0 = _mm512_shuffle_f64x2(t0, t2, 0x88), u1 = _mm512_shuffle_f64x2(t0, t2, 0xdd);
+    const __m512d u2 = _mm512_shuffle_f64x2(t4, t6, 0x88), u3 = _mm512_shuffle_f64x2(t4, t6, 0xdd);
+    const __m512d u4 = _mm512_shuffle_f64x2(t1, t3, 0x88), u5 = _mm512_shuffle_f64x2(t1, t3, 0xdd);
+    const __m512d u6 = _mm512_shuffle_f64x2(t5, t7, 0x88), u7 = _mm512_shuffle_f64x2(t5, t7, 0xdd);
+    _mm512_storeu_pd(out + 0 * stride, _mm512_shuffle_f64x2(u0, u2, 0x88));
+    _mm512_storeu_pd(out + 1 * stride, _mm512_shuffle_f64x2(u4, u6, 0x88));
+    _mm512_storeu_pd(out + 2 * stride, _mm512_shuffle_f64x2(u1, u3, 0x88));
+    _mm512_storeu_pd(out + 3 * stride, _mm512_shuffle_f64x2(u5, u7, 0x88));
+    _mm512_storeu_pd(out + 4 * stride, _mm512_shuffle_f64x2(u0, u2, 0xdd));
+    _mm512_storeu_pd(out + 5 * stride, _mm512_shuffle_f64x2(u4, u6, 0xdd));
+    _mm512_storeu_pd(out + 6 * stride, _mm512_shuffle_f64x2(u1, u3, 0xdd));
+    _mm512_storeu_pd(out + 7 * stride, _mm512_shuffle_f64x2(u5, u7, 0xdd));
 }
 
 #endif
