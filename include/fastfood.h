@@ -73,9 +73,11 @@
  * machines (AMD EPYC Zen 1) these costs were 1.02x-1.06x before. Rows whose stride is not a
  * multiple of 64 bytes take turns at each offset and ran at 1.00x-1.06x. A row stride that is a
  * multiple of 4 KiB (1024 floats, 512 doubles: power-of-two widths) puts the rows of a tile in
- * one L1 cache set; since 1.4.9 y and dx are written 8 blocks at a time, row by row, and rows
- * 64 bytes longer take 0.97x-1.03x of such rows' time (0.94x at 1024 and 4096 wide in 1.4.8;
- * AMD EPYC Zen 4, build/bin/bench --training, "rows 64 bytes longer").
+ * one L1 cache set, which costs time: with 1.4.9 on an AMD EPYC Zen 4 rows 64 bytes longer take
+ * 0.92x-0.97x of such rows' time for a 128-row forward + backward (build/bin/bench --training,
+ * "rows 64 bytes longer"), though 1.4.9 writes y and dx 8 blocks at a time, row by row, at such
+ * strides (that alone 0.92x of the forward's time). Leading dimensions of a power of two plus
+ * 16 floats (64 bytes) avoid it.
  *
  * ERRORS
  *
