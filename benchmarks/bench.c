@@ -376,21 +376,19 @@ static void tr_dx_only(void *c) {
     check(fastfood_backward_f32(j->layer, j->params, j->batch, NULL, j->in, j->dy, j->out, j->dx, j->in, NULL, 0),
           "backward dx only");
 }
+/* The layer's fwd+bwd on other copies of the rows: x and dx with row stride ldx, y and dy ldy. */
+static void both_on_rows(const layer_job *j, const float *x, float *dx, size_t ldx, float *y, const float *dy,
+                         size_t ldy) {
+    check(fastfood_forward_f32(j->layer, j->params, j->batch, x, ldx, y, ldy), "forward");
+    check(fastfood_backward_f32(j->layer, j->params, j->batch, x, ldx, dy, ldy, dx, ldx, j->dparams, 0), "backward");
+}
 static void tr_unaligned_both(void *c) {
     train_job *t = c;
-    layer_job *j = t->j;
-    const size_t ldx = j->in + 4, ldy = j->out + 4;
-    check(fastfood_forward_f32(j->layer, j->params, j->batch, t->x16, ldx, t->y16, ldy), "forward");
-    check(fastfood_backward_f32(j->layer, j->params, j->batch, t->x16, ldx, t->dy16, ldy, t->dx16, ldx, j->dparams, 0),
-          "backward");
+    both_on_rows(t->j, t->x16, t->dx16, t->j->in + 4, t->y16, t->dy16, t->j->out + 4);
 }
 static void tr_longer_rows_both(void *c) {
     train_job *t = c;
-    layer_job *j = t->j;
-    const size_t ldx = j->in + 16, ldy = j->out + 16;
-    check(fastfood_forward_f32(j->layer, j->params, j->batch, t->x64, ldx, t->y64, ldy), "forward");
-    check(fastfood_backward_f32(j->layer, j->params, j->batch, t->x64, ldx, t->dy64, ldy, t->dx64, ldx, j->dparams, 0),
-          "backward");
+    both_on_rows(t->j, t->x64, t->dx64, t->j->in + 16, t->y64, t->dy64, t->j->out + 16);
 }
 static void tr_unnormalized_both(void *c) { ff_both(((train_job *)c)->unnormalized); }
 static void tr_odd_both(void *c) { ff_both(((train_job *)c)->odd); }

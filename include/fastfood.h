@@ -71,10 +71,14 @@
  * are transposed as part of a block instead of one by one: packed rows at 16 bytes 1.08x / 1.05x
  * there (1.11x / 1.07x with 1.4.7 the same day). On AVX2
  * machines (AMD EPYC Zen 1) these costs were 1.02x-1.06x before. Rows whose stride is not a
- * multiple of 64 bytes take turns at each offset and ran at 1.00x-1.06x. A row stride that is a
+ * multiple of 64 bytes take turns at each offset and ran at 1.00x-1.06x. With 1.4.9, whose
+ * calls are faster, the same Zen 4 (three build/bin/bench --training runs, against packed
+ * 64-byte aligned rows of a power-of-two width): packed rows at 16 bytes 1.07x / 1.03x-1.04x at
+ * 1024 / 4096, every buffer 4-byte aligned 1.06x / 1.03x, strides of in + 4 and out + 4 floats
+ * ("rows 16-byte aligned") 1.11x / 1.07x-1.08x, 1.00x-1.03x wider. A row stride that is a
  * multiple of 4 KiB (1024 floats, 512 doubles: power-of-two widths) puts the rows of a tile in
  * one L1 cache set, which costs time: with 1.4.9 on an AMD EPYC Zen 4 rows 64 bytes longer take
- * 0.92x-0.97x of such rows' time for a 128-row forward + backward (build/bin/bench --training,
+ * 0.91x-0.97x of such rows' time for a 128-row forward + backward (build/bin/bench --training,
  * "rows 64 bytes longer"), though 1.4.9 writes y and dx 8 blocks at a time, row by row, at such
  * strides (that alone 0.92x of the forward's time). Leading dimensions of a power of two plus
  * 16 floats (64 bytes) avoid it.
