@@ -44,11 +44,13 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     static func blend(_ a: Vector, in lanes: Range<Int>, else b: Vector) -> Vector
 
     /// The steps of transposing the W x W matrix whose row i is load(i) up to the last one, into
-    /// `scratch` (W vectors): the steps go through memory, which keeps LLVM from fusing them into
-    /// one long shuffle chain per column (what it does with them in registers, at four times the
-    /// shuffles). Every lane of a row that is used is loaded before the scratch lanes at the same
-    /// place are written, so load may read scratch. load may be called more than once for a row
-    /// (the AVX2 version reads each half separately), so it must have no side effects.
+    /// `scratch` (W vectors). Written in Swift the steps go through memory, which keeps LLVM from
+    /// fusing them into one long shuffle chain per column (what it does with them in registers,
+    /// at four times the shuffles); the AVX2 and AVX-512 versions transpose in registers with C
+    /// intrinsics (fastfood_shuffles.h) and leave the columns themselves in scratch. Every lane
+    /// of a row that is used is loaded before the scratch lanes at the same place are written,
+    /// so load may read scratch. load may be called more than once for a row (the AVX2 version
+    /// reads each half separately), so it must have no side effects.
     static func transposeSteps(_ load: (Int) -> Vector, scratch: UnsafeMutablePointer<Vector>)
 
     /// The last step: columns j and j + 1 (j even) of the matrix that transposeSteps put into

@@ -1,8 +1,9 @@
 import FastfoodCore
 
 /// Moving data between row-major batches and interleaved tiles, where vector i holds element i of
-/// up to W = Vector.scalarCount rows (lane l = row l). Full W x W blocks go through block-swap
-/// transposes (FastfoodFloat.transposeTile); leftover columns are part of an overlapping or
+/// up to W = Vector.scalarCount rows (lane l = row l). Full W x W blocks go through
+/// FastfoodFloat's transposes (transposeTile; in registers with AVX2 and AVX-512, a block swap
+/// through scratch elsewhere); leftover columns are part of an overlapping or
 /// partial block (since 1.4.8), or go lane by lane where a row holds fewer than W columns (and
 /// in gatherOutputGradient, whose column sums fix its grid).
 enum TileKernels {
@@ -407,9 +408,9 @@ extension TileKernels {
             return
         }
         var factors: MaskFactors<T>?
-        if let masks, let inputFactors, let inputs = masks.factors(.input, in: inputFactors) {
+        if let masks, let inputFactors, let inputMasks = masks.factors(.input, in: inputFactors) {
             masks.fill(.input, offset: 0, first ..< first + columns, into: inputFactors)
-            factors = inputs + first
+            factors = inputMasks + first
         }
         if keepingX {
             gather(x + first, ld: ldx, rows: rows, count: columns, total: range.count, into: input + first,

@@ -1,7 +1,7 @@
 /// Element-wise UInt32 vector operations that compile to one vector instruction each: the
 /// dropout masks' hash (xor, shift, wrapping multiply; the row path's position constants, a
-/// wrapping add) and threshold (a signed compare), and the bit work of cos and sin (range
-/// check, quadrant, signs).
+/// wrapping add) and threshold (a signed compare, to a vector mask or to one bit per lane), and
+/// the bit work of cos and sin (range check, quadrant, signs).
 ///
 /// Why: as for the floating-point operators (VectorArithmetic.swift), the standard library's
 /// integer SIMD operators are lane loops that LLVM's SLP vectorizer must rebuild, and its
