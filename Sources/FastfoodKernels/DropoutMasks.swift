@@ -117,7 +117,7 @@ struct SiteMask<T: FastfoodFloat> {
     /// Per lane: `scale` where the draw keeps the value, 0 where it drops it.
     @inline(__always)
     private func factorVector(_ draws: T.Keys) -> T.Vector {
-        T.keptFactors(T.Keys.signedGreaterMask(draws, limit), scale: scale)
+        T.dropoutFactors(draws: draws, limit: limit, scale: scale)
     }
 
     /// hash32's first step, x ^ (x >> 16). It is linear over xor, so hash32(key ^ c) equals
@@ -242,7 +242,7 @@ struct MaskFactors<T: FastfoodFloat> {
             base.storeBytes(of: T.Keys.signedGreaterBits(draws, limit), toByteOffset: i &* Self.stride,
                             as: T.Keys.LaneBits.self)
         } else {
-            base.storeBytes(of: T.keptFactors(T.Keys.signedGreaterMask(draws, limit), scale: scale),
+            base.storeBytes(of: T.dropoutFactors(draws: draws, limit: limit, scale: scale),
                             toByteOffset: i &* Self.stride, as: T.Vector.self)
         }
     }
@@ -260,6 +260,15 @@ struct MaskFactors<T: FastfoodFloat> {
     @inline(__always)
     static func + (factors: Self, i: Int) -> Self {
         Self(base: factors.base + i &* stride, scale: factors.scale)
+    }
+}
+
+extension FastfoodFloat {
+    /// Per lane: `scale` where draw > limit as signed integers (kept), 0 where not (dropped): the
+    /// factor vector, whether made in registers (SiteMask) or stored (MaskFactors).
+    @inline(__always)
+    static func dropoutFactors(draws: Keys, limit: Keys, scale: Self) -> Vector {
+        keptFactors(Keys.signedGreaterMask(draws, limit), scale: scale)
     }
 }
 
