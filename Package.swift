@@ -8,7 +8,8 @@
 //                           the memory spans the boundary checks for overlapping buffers
 //   FastfoodSIMD            vector +, -, *, select and UInt32 bit operations as single LLVM
 //                           vector operations (built with -parse-stdlib for the compiler
-//                           builtins; see VectorArithmetic.swift and KeyVector.swift)
+//                           builtins; see VectorArithmetic.swift and KeyVector.swift), and
+//                           multiply-adds in double where FMA is missing (FusedInDouble.swift)
 //   FastfoodKernels         the compute kernels (FWHT, interleaved tiles), baseline x86-64
 //   FastfoodKernelsAVX2     the same sources (symbolic links), compiled for AVX2 + FMA
 //   FastfoodKernelsAVX512   the same sources, compiled for AVX-512

@@ -15,8 +15,13 @@ import FastfoodShuffles
 protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     associatedtype Vector: VectorArithmetic where Vector.Scalar == Self
 
+    /// What cosSin needs besides x, made once per call from phi's scale (SineCosine.table):
+    /// Float's table of scaled sines, Double's scale itself.
+    associatedtype CosSinTable
+    static func cosSinTable(scale: Self) -> CosSinTable
+
     /// (cos x * scale, sin x * scale) lane by lane (see SineCosine.swift).
-    static func cosSin(_ x: Vector, scale: Self) -> (Vector, Vector)
+    static func cosSin(_ x: Vector, _ table: CosSinTable) -> (Vector, Vector)
 
     /// One UInt32 per lane of Vector: the dropout row keys of a tile (see DropoutMasks.swift).
     associatedtype Keys: KeyVector

@@ -437,15 +437,15 @@ struct TileFeatures<T: FastfoodFloat> {
     var ld: Int
     var sinOffset: Int
     var bias: UnsafePointer<T>?
-    /// 1 / sqrt(outFeatures).
-    var scale: T
+    /// cosSin's constants (phi's scale 1 / sqrt(outFeatures)).
+    var table: T.CosSinTable
     /// Scratch (one vector per column, indexed like the block) for the dcos columns.
     var cosines: UnsafeMutablePointer<T.Vector>
 
     /// The same, `columns` columns on.
     @inline(__always)
     func advanced(by columns: Int) -> TileFeatures {
-        TileFeatures(rows: rows + columns, ld: ld, sinOffset: sinOffset, bias: bias.map { $0 + columns }, scale: scale,
+        TileFeatures(rows: rows + columns, ld: ld, sinOffset: sinOffset, bias: bias.map { $0 + columns }, table: table,
                      cosines: cosines + columns)
     }
 
@@ -462,7 +462,7 @@ struct TileFeatures<T: FastfoodFloat> {
     /// The layer's dy at column i from u4 = `v` there: c * dsin - s * dcos, (c, s) = cosSin(z, scale).
     @inline(__always)
     func dz(_ v: T.Vector, scale s: UnsafePointer<T>, _ i: Int, dcos: T.Vector, dsin: T.Vector) -> T.Vector {
-        let (cosine, sine) = T.cosSin(z(v, scale: s, i), scale: scale)
+        let (cosine, sine) = T.cosSin(z(v, scale: s, i), table)
         return SineCosine.gradient(cos: cosine, sin: sine, dcos: dcos, dsin: dsin)
     }
 }

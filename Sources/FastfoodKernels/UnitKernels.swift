@@ -44,8 +44,8 @@ enum ForwardKernels {
         }
         if unit.features {
             let out = unit.layer.shape.outFeatures
-            let scale = T(1 / Double(out).squareRoot())
-            for row in 0 ..< unit.rows { SineCosine.featuresRow(unit.y + row * unit.ldy, count: out, scale: scale) }
+            let table = SineCosine.table(T.self, outFeatures: out)
+            for row in 0 ..< unit.rows { SineCosine.featuresRow(unit.y + row * unit.ldy, count: out, table: table) }
         }
     }
 
@@ -221,10 +221,10 @@ enum BackwardKernels {
                                       y: features.z + row * out, u: u, v: v, masks: nil, key: 0,
                                       factors: u /* not read: no masks */)
         }
-        let scale = T(1 / Double(out).squareRoot())
+        let table = SineCosine.table(T.self, outFeatures: out)
         for row in 0 ..< unit.rows {
             SineCosine.gradientRow(features.z + row * out, dphi: features.dphi + row * features.lddphi, count: out,
-                                   scale: scale)
+                                   table: table)
         }
     }
 
@@ -297,7 +297,7 @@ enum BackwardKernels {
             let tileFeatures = features.map {
                 TileFeatures(rows: $0.dphi + block.offset, ld: $0.ld, sinOffset: shape.outFeatures,
                              bias: block.bias,
-                             scale: T(1 / Double(shape.outFeatures).squareRoot()), cosines: u)  // u: free until du0
+                             table: SineCosine.table(T.self, outFeatures: shape.outFeatures), cosines: u)  // u: free until du0
             }
             transform(w, zeroFrom: outputs, fill: { range in
                 let first = range.lowerBound, columns = max(0, min(range.count, outputs - first))

@@ -1,7 +1,7 @@
 /*
- * fastfood_shuffles.h - tile transposes in registers: the 8 x 8 float transpose in AVX registers
- * for the AVX2 kernels (Float.transposeInBlocks in Sources/FastfoodKernels/FastfoodFloat.swift),
- * and since 1.4.9 the 16 x 16 float and 8 x 8 double transposes in AVX-512 registers for the
+ * fastfood_shuffles.h - tile transposes and table lookups in registers: the 8 x 8 float
+ * transpose in AVX registers for the AVX2 kernels (Float.transposeInBlocks in
+ * Sources/FastfoodKernels/FastfoodFloat.swift), and since 1.4.9 the 16 x 16 float and 8 x 8 double transposes in AVX-512 registers for the
  * AVX-512 kernels (Float and Double transposeSteps there).
  *
  * Why C: written in Swift as lane-by-lane SIMD initialisers, each shuffle alone compiles to one
@@ -10,8 +10,12 @@
  * Swift transposes pass their steps through memory instead (on AVX-512, 3 of 4 steps: 4 stores
  * per row, two cycles each on Zen 4). The intrinsics are shufflevectors that LLVM keeps. Internal
  * to the library: not part of the C API, nothing exported. Each function carries its target
- * ("avx", "avx512f") and only the variant built for it calls it, so the header is harmless in
+ * ("avx", "avx2", "avx512f") and only the variant built for it calls it, so the header is harmless in
  * the others.
+ *
+ * Since 1.4.10 also the table lookups of the float features' cos and sin (Float.cosSin in
+ * Sources/FastfoodKernels/SineCosine.swift): 32 floats in registers indexed by the low 5 bits of
+ * each lane, one two-source permute with AVX-512, four permutes and three blends with AVX2.
  */
 #ifndef FASTFOOD_SHUFFLES_H
 #define FASTFOOD_SHUFFLES_H
@@ -116,6 +120,25 @@ fastfood_transpose8_pd(double *out, size_t stride, __m512d r0, __m512d r1, __m51
     _mm512_storeu_pd(out + 5 * stride, _mm512_shuffle_f64x2(u4, u6, 0xdd));
     _mm512_storeu_pd(out + 6 * stride, _mm512_shuffle_f64x2(u1, u3, 0xdd));
     _mm512_storeu_pd(out + 7 * stride, _mm512_shuffle_f64x2(u5, u7, 0xdd));
+}
+
+/* Lane i: table[index[i] mod 32], the table's entries 0-15 in lo and 16-31 in hi (the permute
+ * reads the low 5 bits of each index and ignores the rest). */
+static inline __attribute__((always_inline, target("avx512f"))) __m512
+fastfood_lookup32_ps(__m512i index, __m512 lo, __m512 hi) {
+    return _mm512_permutex2var_ps(lo, index, hi);
+}
+
+/* The same for 8 lanes with AVX2: table[index[i] mod 32] from the table's four rows of 8 (t0: entries
+ * 0-7, ..., t3: 24-31). Each row permuted by the low 3 bits, then bit 3 and bit 4 of the index,
+ * moved to the sign bit, pick among them. */
+static inline __attribute__((always_inline, target("avx2"))) __m256
+fastfood_lookup32_ps_avx2(__m256i index, __m256 t0, __m256 t1, __m256 t2, __m256 t3) {
+    const __m256 bit3 = _mm256_castsi256_ps(_mm256_slli_epi32(index, 28));
+    const __m256 bit4 = _mm256_castsi256_ps(_mm256_slli_epi32(index, 27));
+    const __m256 low = _mm256_blendv_ps(_mm256_permutevar8x32_ps(t0, index), _mm256_permutevar8x32_ps(t1, index), bit3);
+    const __m256 high = _mm256_blendv_ps(_mm256_permutevar8x32_ps(t2, index), _mm256_permutevar8x32_ps(t3, index), bit3);
+    return _mm256_blendv_ps(low, high, bit4);
 }
 
 #endif

@@ -102,4 +102,34 @@ import Testing
             }
         }
     }
+
+    /// multiplyAddInDouble is the fused result for the operands the float features' reduction
+    /// gives it (FastfoodKernels/SineCosine.swift: k = x * 16/pi rounded, then x - k * C1 and
+    /// y + k * C2, with C1 + C2 = pi/16): every 193rd float with |x| <= 8192, both signs, against
+    /// the C library's fmaf (correctly rounded). And it is not the fused result in general:
+    /// products halfway between two floats plus a tiny c round twice the wrong way.
+    @Test func multiplyAddInDouble() {
+        let c1: Float = -0x1.921fb6p-3, c2: Float = 0x1.777a5cp-28, magic: Float = 12_582_912
+        var checked = 0
+        var bits: UInt32 = 0
+        while bits <= 0x4600_0000 {  // 8192
+            var x = SIMD16<Float>()
+            for l in 0 ..< 16 { x[l] = Float(bitPattern: (bits &+ UInt32(l) &* 193) | (l % 2 == 0 ? 0 : 0x8000_0000)) }
+            let k = (x * SIMD16(repeating: 0x1.45f306p+2) + SIMD16(repeating: magic)) - SIMD16(repeating: magic)
+            let step1 = SIMD16<Float>.multiplyAddInDouble(k, SIMD16(repeating: c1), x)
+            let step2 = SIMD16<Float>.multiplyAddInDouble(k, SIMD16(repeating: c2), step1)
+            for l in 0 ..< 16 where x[l].magnitude <= 8192 {
+                #expect(step1[l].bitPattern == x[l].addingProduct(k[l], c1).bitPattern, "x = \(x[l])")
+                #expect(step2[l].bitPattern == step1[l].addingProduct(k[l], c2).bitPattern, "x = \(x[l])")
+                checked += 1
+            }
+            bits &+= 16 * 193
+        }
+        #expect(checked > 6_000_000)
+        // (1 + 2^-12)^2 = 1 + 2^-11 + 2^-24, halfway between two floats; + 2^-60 rounds up when
+        // fused, but to the midpoint in double and then to even.
+        let u = SIMD16<Float>(repeating: 1 + 0x1p-12)
+        let twice = SIMD16<Float>.multiplyAddInDouble(u, u, SIMD16(repeating: 0x1p-60))
+        #expect(twice[0] != Float(0x1p-60).addingProduct(u[0], u[0]))
+    }
 }
