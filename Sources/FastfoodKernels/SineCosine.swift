@@ -141,7 +141,7 @@ struct FloatSineTable {
 
     init(scale: Float) {
         func entry(_ k: Int) -> Float {
-            let sine = Self.firstQuadrant[k & 15 <= 8 ? k & 15 : 16 - k & 15]
+            let sine = Self.firstQuadrant[k & 15 <= 8 ? k & 15 : 16 - (k & 15)]
             // The product rounded to double, then to float: the same bits everywhere.
             let value = Float(Double(scale) * sine)
             return k & 16 == 0 ? value : -value
@@ -157,10 +157,10 @@ struct FloatSineTable {
         #if FASTFOOD_AVX512
         return fastfood_lookup32_ps(unsafeBitCast(index, to: SIMD8<Int64>.self), low, high)
         #elseif FASTFOOD_AVX2
-        typealias Half = SIMD8<Float>
-        let (l0, l1) = unsafeBitCast(low, to: (Half, Half).self), (h0, h1) = unsafeBitCast(high, to: (Half, Half).self)
+        // high is low negated (init), so the low half of the table and index bit 4 suffice.
+        let (l0, l1) = unsafeBitCast(low, to: (SIMD8<Float>, SIMD8<Float>).self)
         let (i0, i1) = unsafeBitCast(index, to: (SIMD4<Int64>, SIMD4<Int64>).self)
-        return unsafeBitCast((fastfood_lookup32_ps_avx2(i0, l0, l1, h0, h1), fastfood_lookup32_ps_avx2(i1, l0, l1, h0, h1)),
+        return unsafeBitCast((fastfood_lookup32_ps_avx2(i0, l0, l1), fastfood_lookup32_ps_avx2(i1, l0, l1)),
                              to: SIMD16<Float>.self)
         #else
         var result = SIMD16<Float>()

@@ -15,7 +15,7 @@
  *
  * Since 1.4.10 also the table lookups of the float features' cos and sin (Float.cosSin in
  * Sources/FastfoodKernels/SineCosine.swift): 32 floats in registers indexed by the low 5 bits of
- * each lane, one two-source permute with AVX-512, four permutes and three blends with AVX2.
+ * each lane, one two-source permute with AVX-512, two permutes and a blend with AVX2.
  */
 #ifndef FASTFOOD_SHUFFLES_H
 #define FASTFOOD_SHUFFLES_H
@@ -129,16 +129,17 @@ fastfood_lookup32_ps(__m512i index, __m512 lo, __m512 hi) {
     return _mm512_permutex2var_ps(lo, index, hi);
 }
 
-/* The same for 8 lanes with AVX2: table[index[i] mod 32] from the table's four rows of 8 (t0: entries
- * 0-7, ..., t3: 24-31). Each row permuted by the low 3 bits, then bit 3 and bit 4 of the index,
- * moved to the sign bit, pick among them. */
+/* The same for 8 lanes with AVX2, for a table whose entries 16-31 are entries 0-15 negated (as
+ * Float.cosSin's is): entry index[i] mod 16 from t0 (entries 0-7) and t1 (8-15), picked by bit 3
+ * of the index moved to the sign bit, then bit 4 moved to the sign bit flips the sign. Two
+ * permutes, a blend and four bit operations, where all 32 entries took four permutes, three
+ * blends and two shifts. */
 static inline __attribute__((always_inline, target("avx2"))) __m256
-fastfood_lookup32_ps_avx2(__m256i index, __m256 t0, __m256 t1, __m256 t2, __m256 t3) {
+fastfood_lookup32_ps_avx2(__m256i index, __m256 t0, __m256 t1) {
     const __m256 bit3 = _mm256_castsi256_ps(_mm256_slli_epi32(index, 28));
-    const __m256 bit4 = _mm256_castsi256_ps(_mm256_slli_epi32(index, 27));
-    const __m256 low = _mm256_blendv_ps(_mm256_permutevar8x32_ps(t0, index), _mm256_permutevar8x32_ps(t1, index), bit3);
-    const __m256 high = _mm256_blendv_ps(_mm256_permutevar8x32_ps(t2, index), _mm256_permutevar8x32_ps(t3, index), bit3);
-    return _mm256_blendv_ps(low, high, bit4);
+    const __m256 entry = _mm256_blendv_ps(_mm256_permutevar8x32_ps(t0, index), _mm256_permutevar8x32_ps(t1, index), bit3);
+    const __m256i sign = _mm256_and_si256(_mm256_slli_epi32(index, 27), _mm256_set1_epi32((int)0x80000000u));
+    return _mm256_xor_ps(entry, _mm256_castsi256_ps(sign));
 }
 
 #endif
