@@ -261,6 +261,8 @@ enum BackwardKernels {
         }
         // The forward intermediates, for dS, dG, dB or the features' z.
         let recomputeX = features != nil || (gradientAndX != nil && sections.needsForwardPass) ? x : nil
+        // dphi with cosSin's constants, made once for all blocks.
+        let featureRows = features.map { ($0, SineCosine.table(T.self, outFeatures: shape.outFeatures)) }
         var inputFactorsMade = false
         if let x = recomputeX, !singleBlock {
             TileKernels.gather(x, ld: ldx, rows: rows, count: inputs, total: n, into: input)
@@ -294,10 +296,9 @@ enum BackwardKernels {
             // w holds u4 on entry: dS and dbias are reduced as dy is transposed in, and dG as
             // du3 is finished. With features, dy is made from dphi and z = S u4 (+ bias) instead.
             let outputFactors = masks?.factors(.output, in: work.outputFactors)
-            let tileFeatures = features.map {
-                TileFeatures(rows: $0.dphi + block.offset, ld: $0.ld, sinOffset: shape.outFeatures,
-                             bias: block.bias,
-                             table: SineCosine.table(T.self, outFeatures: shape.outFeatures), cosines: u)  // u: free until du0
+            let tileFeatures = featureRows.map { dphi, table in
+                TileFeatures(rows: dphi.dphi + block.offset, ld: dphi.ld, sinOffset: shape.outFeatures,
+                             bias: block.bias, table: table, cosines: u)  // u: free until du0
             }
             transform(w, zeroFrom: outputs, fill: { range in
                 let first = range.lowerBound, columns = max(0, min(range.count, outputs - first))
