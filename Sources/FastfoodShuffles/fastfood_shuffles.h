@@ -1,8 +1,9 @@
 /*
  * fastfood_shuffles.h - tile transposes and table lookups in registers: the 8 x 8 float
  * transpose in AVX registers for the AVX2 kernels (Float.transposeInBlocks in
- * Sources/FastfoodKernels/FastfoodFloat.swift), and since 1.4.9 the 16 x 16 float and 8 x 8 double transposes in AVX-512 registers for the
- * AVX-512 kernels (Float and Double transposeSteps there).
+ * Sources/FastfoodKernels/FastfoodFloat.swift), and since 1.4.9 the 16 x 16 float and 8 x 8
+ * double transposes in AVX-512 registers for the AVX-512 kernels (Float and Double
+ * transposeSteps there).
  *
  * Why C: written in Swift as lane-by-lane SIMD initialisers, each shuffle alone compiles to one
  * instruction, but LLVM sees through the chain of steps to the source elements and rebuilds it
@@ -10,8 +11,8 @@
  * Swift transposes pass their steps through memory instead (on AVX-512, 3 of 4 steps: 4 stores
  * per row, two cycles each on Zen 4). The intrinsics are shufflevectors that LLVM keeps. Internal
  * to the library: not part of the C API, nothing exported. Each function carries its target
- * ("avx", "avx2", "avx512f") and only the variant built for it calls it, so the header is harmless in
- * the others.
+ * ("avx", "avx2", "avx512f") and only the variant built for it calls it, so the header is
+ * harmless in the others.
  *
  * Since 1.4.10 also the table lookups of the float features' cos and sin (Float.cosSin in
  * Sources/FastfoodKernels/SineCosine.swift): 32 floats in registers indexed by the low 5 bits of
@@ -137,7 +138,8 @@ fastfood_lookup32_ps(__m512i index, __m512 lo, __m512 hi) {
 static inline __attribute__((always_inline, target("avx2"))) __m256
 fastfood_lookup32_ps_avx2(__m256i index, __m256 t0, __m256 t1) {
     const __m256 bit3 = _mm256_castsi256_ps(_mm256_slli_epi32(index, 28));
-    const __m256 entry = _mm256_blendv_ps(_mm256_permutevar8x32_ps(t0, index), _mm256_permutevar8x32_ps(t1, index), bit3);
+    const __m256 entry =
+        _mm256_blendv_ps(_mm256_permutevar8x32_ps(t0, index), _mm256_permutevar8x32_ps(t1, index), bit3);
     const __m256i sign = _mm256_and_si256(_mm256_slli_epi32(index, 27), _mm256_set1_epi32((int)0x80000000u));
     return _mm256_xor_ps(entry, _mm256_castsi256_ps(sign));
 }
