@@ -93,10 +93,7 @@ enum TileKernels {
             if let bias { return src[i] * scale[i] + bias[i] }
             return src[i] * scale[i]
         }
-        /// Row l's segment of the block at `start`, stored or added; only `lanes` of it (the other
-        /// lanes stored back as they were, the same bits).
-        @inline(__always) func write(_ row: V, _ l: Int, _ start: Int, lanes: Range<Int> = 0 ..< width) {
-            guard l < rows else { return }
+        scatterBlocks(src, count: count, rows: rows, into: dst, ld: ld, prepared: prepared) { row, l, start, lanes in
             let whole = lanes.count == width
             let p = UnsafeMutableRawPointer(dst + l * ld + start)
             if whole && !add {
@@ -106,6 +103,58 @@ enum TileKernels {
             let old = p.loadUnaligned(as: V.self)
             let new = add ? old + row : row
             p.storeBytes(of: whole ? new : T.blend(new, in: lanes, else: old), as: V.self)
+        } column: { v, c in
+            for l in 0 ..< rows { dst[l * ld + c] = add ? dst[l * ld + c] + v[l] : v[l] }
+        }
+    }
+
+    /// The forward's scatter for random features: row l < rows of dst gets cos z (columns
+    /// 0 ..< count) and, features.sinOffset columns on, sin z (both times phi's scale), for
+    /// z = lane l of src[i] * scale[i] (+ bias[i]), the z that scatter would store.
+    @inline(__always)
+    static func scatterFeatures<T: FastfoodFloat>(
+        _ src: UnsafeMutablePointer<T.Vector>, count: Int, rows: Int, into dst: UnsafeMutablePointer<T>, ld: Int,
+        scale: UnsafePointer<T>, bias: UnsafePointer<T>?, features: FeatureOutputs<T>
+    ) {
+        typealias V = T.Vector
+        let width = V.scalarCount
+        @inline(__always) func prepared(_ i: Int) -> V {
+            if let bias { return src[i] * scale[i] + bias[i] }
+            return src[i] * scale[i]
+        }
+        scatterBlocks(src, count: count, rows: rows, into: dst, ld: ld, prepared: prepared) { z, l, start, lanes in
+            let p = UnsafeMutableRawPointer(dst + l * ld + start)
+            let q = UnsafeMutableRawPointer(dst + l * ld + features.sinOffset + start)
+            let (cosine, sine) = T.cosSin(z, features.table)
+            if lanes.count == width {
+                p.storeBytes(of: cosine, as: V.self)
+                q.storeBytes(of: sine, as: V.self)
+            } else {
+                p.storeBytes(of: T.blend(cosine, in: lanes, else: p.loadUnaligned(as: V.self)), as: V.self)
+                q.storeBytes(of: T.blend(sine, in: lanes, else: q.loadUnaligned(as: V.self)), as: V.self)
+            }
+        } column: { z, c in
+            let (cosine, sine) = T.cosSin(z, features.table)
+            for l in 0 ..< rows { (dst[l * ld + c], dst[l * ld + features.sinOffset + c]) = (cosine[l], sine[l]) }
+        }
+    }
+
+    /// scatter's walk over the columns: W x W blocks of `prepared` columns (lane = row)
+    /// transposed, each row segment handed to `write` (row, l < rows, first column, lanes to
+    /// keep: for fewer than W, the other lanes of the segment must be stored back as they were,
+    /// so neighbouring blocks may overlap it); where a row holds fewer than W columns, each
+    /// column to `column` (vector, column). Uses src[0 ..< count] as the transposes' scratch.
+    @inline(__always)
+    static func scatterBlocks<T: FastfoodFloat>(
+        _ src: UnsafeMutablePointer<T.Vector>, count: Int, rows: Int, into dst: UnsafeMutablePointer<T>, ld: Int,
+        prepared: (Int) -> T.Vector, write segment: (T.Vector, Int, Int, Range<Int>) -> Void,
+        column: (T.Vector, Int) -> Void
+    ) {
+        typealias V = T.Vector
+        let width = V.scalarCount
+        @inline(__always) func write(_ row: V, _ l: Int, _ start: Int, lanes: Range<Int> = 0 ..< width) {
+            guard l < rows else { return }
+            segment(row, l, start, lanes)
         }
         /// Columns start + lanes of the block at `start` (all W by default). For fewer, the other
         /// lanes of each row segment are stored back as they were, so neighbouring blocks may
@@ -155,8 +204,7 @@ enum TileKernels {
             block(count - width, lanes: c - (count - width) ..< width)
         } else {
             while c < count {
-                let v = prepared(c)
-                for l in 0 ..< rows { dst[l * ld + c] = add ? dst[l * ld + c] + v[l] : v[l] }
+                column(prepared(c), c)
                 c += 1
             }
         }
@@ -422,15 +470,26 @@ extension TileKernels {
     }
 }
 
+/// Random features out of a forward tile's scatter (scatterFeatures): each row segment of z =
+/// S v (+ bias), once transposed, becomes cosSin(z, table) = (cos, sin) * scale, the cosines
+/// stored where z would be and the sines `sinOffset` (outFeatures) elements on: the values
+/// SineCosine.featuresRow makes of z (cosSin is lane by lane), without z going through memory.
+/// Against 1.4.10's row pass over the stored z after the tile: features forward 0.91-0.92x at
+/// 1024 and 0.93-0.95x at 4096 on AMD Zen 4. (cosSin on the interleaved vectors, before the
+/// transpose, needs a second transpose for the sines: 2.0x the plain forward at 1024 against
+/// the row pass's 1.6x, when measured in 1.2; a row pass piece by piece after each scatter, in
+/// L1, gained nothing.)
+struct FeatureOutputs<T: FastfoodFloat> {
+    var table: T.CosSinTable
+    var sinOffset: Int
+}
+
 /// Random features in a backward tile: the layer's dy is c * dsin - s * dcos with (c, s) =
 /// cosSin(z, scale), phi's values, z = S u4 (+ bias) from the backward's own recompute and dphi
 /// rows = [dcos | dsin] transposed in: lane for lane the numbers of the forward pass and
 /// SineCosine.gradientRow (and so of the backward from the saved phi),
-/// without a second forward pass or z going through memory. (The forward keeps the row pass
-/// SineCosine.featuresRow: transposing cos and sin out to two row halves 2 * out apart was
-/// measured slower, 2.0x against 1.6x the plain forward at 1024, and again with the AVX2 8 x 8
-/// transposes, 1.13-1.15x the row pass's time at 1024 and 4096; the row pass run piece by piece
-/// right after each scatter, in L1, gained nothing: 1.01-1.03x.)
+/// without a second forward pass or z going through memory. (The forward does the same with
+/// FeatureOutputs.)
 struct TileFeatures<T: FastfoodFloat> {
     /// dphi at the block's first column; the sin half is `sinOffset` (outFeatures) columns on.
     var rows: UnsafePointer<T>

@@ -28,9 +28,12 @@ enum ForwardKernels {
         let n = unit.layer.shape.blockSize
         let work = Scratch<T>(at: unit.work, blockSize: n)
         let masks = UnitMasks<T>(unit.dropout, firstRow: unit.firstRow)
+        let out = unit.layer.shape.outFeatures
+        let table = unit.features ? SineCosine.table(T.self, outFeatures: out) : nil
         if unit.interleaved {
             forwardTile(unit.layer, params: unit.params, x: unit.x, ldx: unit.ldx, y: unit.y, ldy: unit.ldy,
-                        rows: unit.rows, work: work, masks: masks)
+                        rows: unit.rows, work: work, masks: masks,
+                        features: table.map { FeatureOutputs(table: $0, sinOffset: out) })
         } else {
             let u = UnsafeMutableRawPointer(work.u).bindMemory(to: T.self, capacity: n)
             let v = UnsafeMutableRawPointer(work.v).bindMemory(to: T.self, capacity: n)
@@ -41,11 +44,9 @@ enum ForwardKernels {
                            y: unit.y + row * unit.ldy, u: u, v: v, masks: masks, key: masks?.rowKey(row) ?? 0,
                            factors: factors)
             }
-        }
-        if unit.features {
-            let out = unit.layer.shape.outFeatures
-            let table = SineCosine.table(T.self, outFeatures: out)
-            for row in 0 ..< unit.rows { SineCosine.featuresRow(unit.y + row * unit.ldy, count: out, table: table) }
+            if let table {
+                for row in 0 ..< unit.rows { SineCosine.featuresRow(unit.y + row * unit.ldy, count: out, table: table) }
+            }
         }
     }
 
@@ -53,7 +54,8 @@ enum ForwardKernels {
     @inline(__always)
     static func forwardTile<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>, ldx: Int,
-        y: UnsafeMutablePointer<T>, ldy: Int, rows: Int, work: Scratch<T>, masks: UnitMasks<T>?
+        y: UnsafeMutablePointer<T>, ldy: Int, rows: Int, work: Scratch<T>, masks: UnitMasks<T>?,
+        features: FeatureOutputs<T>? = nil
     ) {
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures
@@ -81,8 +83,14 @@ enum ForwardKernels {
             TileKernels.permuteAndTransform(u, permutation: block.permutation, scale: block.gaussian, count: n,
                                             into: v, factors: masks?.factors(.permuted, in: work.factors),
                                             prepare: { masks?.fill(.permuted, offset: block.offset, $0, into: work.factors) })
-            // y_k = S v (+ bias), truncated; with output masks, in pieces of L1 size.
+            // y_k = S v (+ bias), truncated; with output masks, in pieces of L1 size. Random
+            // features (never with dropout) store cos y_k and sin y_k instead.
             let bias = block.bias
+            if let features {
+                TileKernels.scatterFeatures(v, count: block.outputs, rows: rows, into: y + block.offset, ld: ldy,
+                                            scale: block.scale, bias: bias, features: features)
+                continue
+            }
             let piece = masksOutput ? KernelScratch.maskPiece : block.outputs
             // Rows off a 64-byte boundary: the first piece ends where the rows are aligned, so
             // only its scatter starts lane by lane (TileKernels.scatter), not every piece's.

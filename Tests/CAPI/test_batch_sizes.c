@@ -128,8 +128,9 @@ static void check_call(size_t in, size_t out, int c) {
 }
 
 int main(void) {
-    /* One block with bias; several blocks with a truncated last one. */
-    static const size_t shapes[][2] = {{200, 256}, {100, 300}};
+    /* One block with bias; several blocks with a truncated last one, of 44 outputs (a partial
+     * tile block) and of 4 (fewer than a vector: the scatters' column by column path). */
+    static const size_t shapes[][2] = {{200, 256}, {100, 300}, {100, 260}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int c = 0; c < CALLS; c++) check_call(shapes[s][0], shapes[s][1], c);
     return report();
