@@ -177,11 +177,11 @@ extern "C" {
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
 #define FASTFOOD_VERSION_MINOR 4
-#define FASTFOOD_VERSION_PATCH 10
+#define FASTFOOD_VERSION_PATCH 11
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10410
+#define FASTFOOD_VERSION_NUMBER 10411
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.4.10"
+#define FASTFOOD_VERSION_STRING "1.4.11"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.
@@ -779,7 +779,9 @@ FASTFOOD_API fastfood_status fastfood_backward_train_f64(const fastfood_layer *l
  *                exact in-place use (phi == x, ldphi == ldx) as for fastfood_forward_f32, and
  *                other overlaps refused as there.
  * Other parameters and errors: as fastfood_forward_f32. Temporary memory as fastfood_forward_f32
- * (since 1.1 none per call beyond it: z is written into phi and finished in place).
+ * (since 1.1 none per call beyond it: z is finished into phi in place; since 1.4.11 rows that
+ * run in the interleaved tiles get cos and sin straight from z in registers, z itself never
+ * stored, with the same values).
  * Thread safety: as fastfood_forward_f32.
  */
 FASTFOOD_API fastfood_status fastfood_features_forward_f32(const fastfood_layer *layer, const float *params,

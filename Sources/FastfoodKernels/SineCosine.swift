@@ -47,6 +47,7 @@ enum SineCosine {
     }
 
     /// Row in place: z[j] (j < count) becomes cos(z[j]) * scale and z[count + j] sin(z[j]) * scale.
+    /// (The row path's; the tiles make the same values in their scatter, TileKernels.scatterFeatures.)
     @inline(__always)
     static func featuresRow<T: FastfoodFloat>(_ z: UnsafeMutablePointer<T>, count: Int, table: T.CosSinTable) {
         typealias V = T.Vector
