@@ -30,16 +30,15 @@ package enum Kernels {
     // fast or faster at 1024 and 4096 wide, one thread (README, "Small batches"); 16: never
     // below a whole tile. A tile's worth of rows is always a tile. avx2 (float and double): AMD
     // EPYC Zen 1 at 1.4.0 (the Zen 3 figures before it predate two row-path speedups); generic:
-    // AMD EPYC Zen 3 at 1.2.1; avx512: AMD EPYC Zen 4 at 1.4.6, which moved only the counts
-    // where the tile won clearly (float dropout forward 7 -> 6; double dx only and dropout
-    // forward 8 -> 7): elsewhere the two paths were within the host's noise of the avx2 counts.
+    // AMD EPYC Zen 3 at 1.2.1; avx512: AMD EPYC Zen 4 at 1.4.11, after 1.4.9's register
+    // transposes made the tiles 0.82-0.91x faster and left the rows as they were.
     #if FASTFOOD_AVX512
-    static let smallestTiles32 = SmallestTiles(forward: 15, featuresForward: 15, backward: 16,
-                                               backwardWithoutRecompute: 15, featuresBackward: 14,
-                                               featuresBackwardFromPhi: 16, trainingForward: 6, trainingBackward: 10)
-    static let smallestTiles64 = SmallestTiles(forward: 8, featuresForward: 8, backward: 8,
-                                               backwardWithoutRecompute: 7, featuresBackward: 8,
-                                               featuresBackwardFromPhi: 8, trainingForward: 7, trainingBackward: 8)
+    static let smallestTiles32 = SmallestTiles(forward: 11, featuresForward: 10, backward: 15,
+                                               backwardWithoutRecompute: 11, featuresBackward: 11,
+                                               featuresBackwardFromPhi: 15, trainingForward: 5, trainingBackward: 8)
+    static let smallestTiles64 = SmallestTiles(forward: 7, featuresForward: 6, backward: 8,
+                                               backwardWithoutRecompute: 7, featuresBackward: 7,
+                                               featuresBackwardFromPhi: 8, trainingForward: 6, trainingBackward: 7)
     #elseif FASTFOOD_AVX2
     static let smallestTiles32 = SmallestTiles(forward: 15, featuresForward: 15, backward: 16,
                                                backwardWithoutRecompute: 15, featuresBackward: 14,
