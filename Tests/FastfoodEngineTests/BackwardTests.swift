@@ -86,8 +86,8 @@ import Testing
     }
 
     // 13 rows: row by row, as every float backward with parameter gradients below a whole tile
-    // since 1.4.0 (below 15 rows on avx512 since 1.4.11: SmallestTiles); 21: a tile and 5 rows. Padded tiles of the other backward
-    // calls: Tests/CAPI/test_batch_sizes.c.
+    // since 1.4.0 (below 15 rows on avx512 since 1.4.11: SmallestTiles); 21: a tile and 5 rows.
+    // Padded tiles of the other backward calls: Tests/CAPI/test_batch_sizes.c.
     @Test(arguments: shapes, [5, 13, 21])
     func floatGradientsAgreeWithDouble(shape: Shape, batch: Int) throws {
         let p = try Problem(shape, batch: batch)
