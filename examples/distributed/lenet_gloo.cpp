@@ -16,6 +16,11 @@
 // --dump FILE (rank 0 writes its final parameters, float32), --fail-at-step K (rank 1 exits
 // abruptly at step K: the others must stop with a message, not hang).
 // Prints per step: compute and all-reduce time, and the bytes all-reduced.
+//
+// SIGPIPE is ignored (as the Python interpreter does for torchrun jobs): a Gloo write to a peer
+// that had just died raised it, and the default action killed the rank silently (status 141,
+// 2 runs in 40 of Tests/Distributed/run.sh's dead-peer case) instead of the write failing with
+// EPIPE, which Gloo throws as an exception and this program reports as "communication failed".
 #include "lenet_model.h"
 #include "option_values.h"
 
@@ -23,6 +28,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -59,6 +65,7 @@ static const char help[] =
     "MASTER_PORT.\n";
 
 int main(int argc, char **argv) {
+    std::signal(SIGPIPE, SIG_IGN);  // a dead peer: an error from the write, not a silent death
     int exit_status = 0;
     if (!option_directory_first(argc, argv, usage, help, &exit_status)) return exit_status;
     int rank = 0, world = 1, port = 0;
