@@ -8,12 +8,13 @@
 /// - sin a sin y), with s sin a and s cos a from a 32-entry table of s sin(k pi/16)
 /// (FloatSineTable, made once per call; one AVX-512 permute per lookup). 12 multiplies or
 /// multiply-adds and 13 other operations per vector, where the quadrant method below takes 14 and
-/// 22: on Zen 4 (one 512-bit multiply per cycle) the multiplies are the bound
-/// (benchmarks/README.md, "Random features"). Adding the small terms first and sin a (cos a)
-/// last keeps the error near one unit: a multiply-add form, sin a cos y + cos a sin y, measured
-/// 1.55 units and 1-3% faster on Zen 4. Only the reduction's two steps are fused; in the generic variant
-/// on x86-64, which has no FMA, they are computed in double, where they are exact, so every
-/// kernel variant and every lane computes the same bits (reductionStep).
+/// 22. On Zen 4 the bound is all of them, not the multiplies alone: one extra addition costs
+/// about what a multiply does, and fusing 5 of the 8 additions into multiply-adds measured 1-4%
+/// faster (benchmarks/README.md, "Random features"). Adding the small terms first and sin a
+/// (cos a) last keeps the error near one unit: a multiply-add form, sin a cos y + cos a sin y,
+/// measured 1.55 units and 1-3% faster on Zen 4. Only the reduction's two steps are fused; in
+/// the generic variant on x86-64, which has no FMA, they are computed in double, where they are
+/// exact, so every kernel variant and every lane computes the same bits (reductionStep).
 ///
 /// Double (as Cephes and fdlibm): x = r * pi/2 + y with r the nearest integer to x * 2/pi, y in
 /// three Cody-Waite steps against a three-part pi/2 whose first parts have short mantissas, so
