@@ -329,14 +329,24 @@ test-c: $(C_TESTS)
 # The kernel-variant part of test-c, on the C tests as built (no prerequisites: tools/mutate.sh
 # runs it against a mutant library through LD_LIBRARY_PATH): every variant's digest equal and the
 # documented selection (FASTFOOD_CPU unset, naming no variant, naming avx512 on a CPU without it),
-# then the C API, out-of-memory and alignment tests under each variant.
+# then the C API, out-of-memory and alignment tests under each variant. With AVX-512, the
+# digest and the tests that compare outputs again with every output through non-temporal stores
+# (FASTFOOD_STREAM_BYTES=0; by default only outputs of a quarter of the cache or more, which the
+# tests' are not).
+STREAM_TESTS := test_capi test_alignment test_in_place test_threads test_training test_batch_sizes test_normalized
 test-c-variants:
 	@echo "== kernel variants: digests and selection"
 	bash Tests/CAPI/variants.sh $(BINDIR_BUILD)/test_variants $(CPU_VARIANTS) - no-such-variant \
-	  $(if $(filter avx512,$(CPU_VARIANTS)),,avx512)
+	  $(if $(filter avx512,$(CPU_VARIANTS)),avx512+stream,avx512)
 	for cpu in $(CPU_VARIANTS); do echo "== C API tests, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_capi || exit 1; \
 	  echo "== out of memory, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_no_memory || exit 1; \
 	  echo "== buffers at any address, FASTFOOD_CPU=$$cpu"; FASTFOOD_CPU=$$cpu $(BINDIR_BUILD)/test_alignment || exit 1; done
+ifneq ($(filter avx512,$(CPU_VARIANTS)),)
+	for t in $(STREAM_TESTS); do echo "== $$t, non-temporal stores for every output (FASTFOOD_STREAM_BYTES=0)"; \
+	  FASTFOOD_CPU=avx512 FASTFOOD_STREAM_BYTES=0 $(BINDIR_BUILD)/$$t || exit 1; done
+else
+	@echo "SKIP non-temporal stores for every output: only the AVX-512 kernels use them, and this CPU has no AVX-512"
+endif
 
 test-abi: $(LIB_LINK)
 	bash Tests/ABI/check_library.sh $(LIB_REAL) include/fastfood.h

@@ -16,15 +16,18 @@
  * shows the noise.
  *
  * Usage: compare_builds OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [--f64] [--offset B]
- *                       [OPERATION...]
+ *                       [--read-output] [OPERATION...]
  *   OPERATION: forward, backward, both, dropout (fwd+bwd at rates 0.1 / 0.1 / 0.2), dropout-forward and
  *   dropout-backward (each half alone), dx-only, features-forward, features-backward, features-from-phi
  *   (fastfood_features_backward_from_phi, 1.2 and later; skipped by default when a build lacks it) (default:
  *   all of them). The layer is N -> N (default 4096, batch 128), with bias, normalised, the variance preset
  *   at gain 2, one thread unless --threads; float (the _f32 entry points) unless --f64. Rows (x, y, dx,
  *   dy, phi, dphi; packed, strides N or 2N) start at a 64-byte boundary, or B bytes past one with
- *   --offset B (B < 64: 16 is what malloc returns for a large batch); parameters stay aligned. No Python, no
- *   other dependency than the C library and libdl.
+ *   --offset B (B < 64: 16 is what malloc returns for a large batch); parameters stay aligned. With
+ *   --read-output, each forward (forward, dropout-forward, features-forward) is followed in its timing by
+ *   one read of its whole output (an XOR of its 64-bit words), as the next layer would read it: for
+ *   outputs written with non-temporal stores (1.5.0), which leave them in memory instead of the cache,
+ *   that read is part of the cost. No Python, no other dependency than the C library and libdl.
  */
 #define _GNU_SOURCE
 #include <fastfood.h>
@@ -136,7 +139,8 @@ static const char *const names[OPERATIONS] = {"forward", "backward", "both", "dr
 
 /* The shared inputs, of the element type chosen (double with --f64). */
 static size_t batch = 128, width = 4096;
-static int use_f64;
+static int use_f64, read_output;
+static volatile uint64_t read_sink;
 static void *params, *x, *dy, *dphi, *phi;
 
 static size_t element_size(void) { return use_f64 ? sizeof(double) : sizeof(float); }
@@ -154,6 +158,18 @@ static void check(const build *b, fastfood_status s, const char *what) {
     }
 }
 
+/* With --read-output: every byte of a forward's output read once, 64 bytes per step into eight
+ * independent 64-bit XORs (about 3 loads a cycle: faster than the caches deliver; outputs are a
+ * whole number of 64-byte lines, 128 rows of a multiple of 16 floats here). */
+static void read_back(const void *output, size_t elements) {
+    if (!read_output) return;
+    const uint64_t *w = output;
+    uint64_t a[8] = {0};
+    for (size_t i = 0; i + 8 <= elements * element_size() / 8; i += 8)
+        for (int k = 0; k < 8; k++) a[k] ^= w[i + k];
+    read_sink = a[0] ^ a[1] ^ a[2] ^ a[3] ^ a[4] ^ a[5] ^ a[6] ^ a[7];
+}
+
 /* run_f32 / run_f64: one call (two for fwd+bwd) of `op` on build b, for element type T. */
 #define RUN(T, SUFFIX)                                                                                              \
     static void run_##SUFFIX(build *b, operation op) {                                                             \
@@ -161,7 +177,10 @@ static void check(const build *b, fastfood_status s, const char *what) {
         const T *p = params, *in = x, *grad = dy, *dfeatures = dphi, *saved = phi;                                  \
         T *y = b->y, *dx = b->dx, *dparams = b->dparams;                                                            \
         switch (op) {                                                                                               \
-        case FORWARD: check(b, b->SUFFIX.forward(b->layer, p, batch, in, n, y, n), "forward"); break;               \
+        case FORWARD:                                                                                               \
+            check(b, b->SUFFIX.forward(b->layer, p, batch, in, n, y, n), "forward");                                \
+            read_back(y, batch * n);                                                                                \
+            break;                                                                                                  \
         case BACKWARD:                                                                                              \
             check(b, b->SUFFIX.backward(b->layer, p, batch, in, n, grad, n, dx, n, dparams, 0), "backward");        \
             break;                                                                                                  \
@@ -175,6 +194,7 @@ static void check(const build *b, fastfood_status s, const char *what) {
             if (op != DROPOUT_BACKWARD)                                                                             \
                 check(b, b->SUFFIX.forward_train(b->layer, p, batch, in, n, y, n, 0.1, 0.1, 0.2, 7, 1),             \
                       "forward_train");                                                                             \
+            if (op == DROPOUT_FORWARD) read_back(y, batch * n);                                                     \
             if (op != DROPOUT_FORWARD)                                                                              \
                 check(b, b->SUFFIX.backward_train(b->layer, p, batch, in, n, grad, n, dx, n, dparams, 0, 0.1, 0.1,  \
                                                   0.2, 7, 1),                                                       \
@@ -185,6 +205,7 @@ static void check(const build *b, fastfood_status s, const char *what) {
             break;                                                                                                  \
         case FEATURES_FORWARD:                                                                                      \
             check(b, b->SUFFIX.features_forward(b->layer, p, batch, in, n, y, 2 * n), "features_forward");          \
+            read_back(y, batch * 2 * n);                                                                            \
             break;                                                                                                  \
         case FEATURES_BACKWARD:                                                                                     \
             check(b, b->SUFFIX.features_backward(b->layer, p, batch, in, n, dfeatures, 2 * n, dx, n, dparams, 0),   \
@@ -255,7 +276,8 @@ static size_t parse_size(const char *s, const char *what) {
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr,
-                "usage: %s OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [--f64] [--offset B] [OPERATION...]\n"
+                "usage: %s OLD.so NEW.so [--batch B] [--n N] [--pairs P] [--threads T] [--f64] [--offset B] [--read-output]\n"
+                "       [OPERATION...]\n"
                 "  OPERATION: forward backward both dropout dropout-forward dropout-backward dx-only features-forward\n"
                 "             features-backward features-from-phi\n",
                 argv[0]);
@@ -269,6 +291,7 @@ int main(int argc, char **argv) {
         else if (i + 1 < argc && strcmp(argv[i], "--pairs") == 0) pairs = parse_size(argv[++i], "--pairs");
         else if (i + 1 < argc && strcmp(argv[i], "--threads") == 0) threads = parse_size(argv[++i], "--threads");
         else if (strcmp(argv[i], "--f64") == 0) use_f64 = 1;
+        else if (strcmp(argv[i], "--read-output") == 0) read_output = 1;
         else if (i + 1 < argc && strcmp(argv[i], "--offset") == 0) {
             const char *value = argv[++i];
             if (strcmp(value, "0") == 0) row_offset = 0;

@@ -16,6 +16,9 @@ package struct ForwardUnit<T> {
     /// Random features: each y row becomes [cos z | sin z] / sqrt(outFeatures) (2 outFeatures
     /// elements) in place once z, the layer's output, is written.
     package var features = false
+    /// Write y's whole aligned vectors with non-temporal stores (a tile only; the kernel fences
+    /// before it returns): the call's output is too large to stay in the cache.
+    package var streamsOutput = false
 
     package init(layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>, ldx: Int,
                 y: UnsafeMutablePointer<T>, ldy: Int, rows: Int, interleaved: Bool,

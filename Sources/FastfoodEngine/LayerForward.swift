@@ -47,7 +47,8 @@ enum LayerForward {
         try WorkerPool.run(tasks: plan.unitCount, maxWorkers: workers, Job(
             layer: layer.kernelLayer, params: kernelParams, x: x, ldx: ldx, y: y, ldy: ldy, plan: plan,
             scratch: scratch + paramBytes, workBytes: workBytes, inputOffset: copiesInput ? kernelWork : nil,
-            dropout: dropout, features: features))
+            dropout: dropout, features: features,
+            streamsOutput: StreamingStores.pays(outputElements: batch * (features ? 2 : 1) * shape.outFeatures, of: T.self)))
     }
 
     /// One call's work for the pool: task = unit of rows.
@@ -63,6 +64,8 @@ enum LayerForward {
         let dropout: Dropout?
         /// Random features: y rows of 2 outFeatures, [cos z | sin z] / sqrt(outFeatures).
         let features: Bool
+        /// Write y with non-temporal stores (StreamingStores).
+        let streamsOutput: Bool
 
         func run(task unit: Int, worker: Int) {
             let rows = plan.rows(ofUnit: unit)
@@ -81,6 +84,7 @@ enum LayerForward {
             unitWork.dropout = dropout
             unitWork.firstRow = rows.lowerBound
             unitWork.features = features
+            unitWork.streamsOutput = streamsOutput
             T.forward(unitWork)
         }
     }

@@ -85,21 +85,10 @@ enum WorkerPool {
     }
 
     /// FASTFOOD_NUM_THREADS as a positive decimal integer (an optional +, then digits only; larger
-    /// than maxThreads means maxThreads), else nil. Read in place: a Swift String of it could need
-    /// an allocation, and one that fails aborts the process.
+    /// than maxThreads means maxThreads), else nil.
     private static func environmentThreadCount() -> Int? {
-        guard var p = UnsafePointer(getenv("FASTFOOD_NUM_THREADS")) else { return nil }
-        if p.pointee == 0x2b { p += 1 }
-        var value = 0
-        var digits = 0
-        while p.pointee != 0 {
-            let digit = Int(p.pointee) - 0x30
-            guard 0 ... 9 ~= digit else { return nil }
-            value = min(value * 10 + digit, maxThreads + 1)
-            digits += 1
-            p += 1
-        }
-        return digits > 0 && value > 0 ? min(value, maxThreads) : nil
+        guard let value = Environment.decimal("FASTFOOD_NUM_THREADS", limit: maxThreads + 1), value > 0 else { return nil }
+        return min(value, maxThreads)
     }
 
     /// The CPUs the calling thread may run on (its affinity: a process under taskset or in a

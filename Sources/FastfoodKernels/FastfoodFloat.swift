@@ -48,6 +48,16 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// for a transpose's partial first and last blocks, TileKernels.scatter).
     static func blend(_ a: Vector, in lanes: Range<Int>, else b: Vector) -> Vector
 
+    /// Stores v at p, which must be 64-byte aligned, with a non-temporal store in the AVX-512
+    /// variant (fastfood_shuffles.h): the line goes to memory without first being read into the
+    /// cache, where it would evict something else. For outputs too large to stay in the cache
+    /// (TileKernels.scatter). Weakly ordered: fenceStreamingStores() after the last, before the
+    /// data is published. A plain store in the others: under FASTFOOD_CPU=avx2 on Zen 4 (two
+    /// 32-byte stores per line) the float forwards gained as with AVX-512 but the double random
+    /// features lost 2-4% (benchmarks/README.md, "Non-temporal stores"), and no AVX2-only CPU
+    /// was at hand to decide on.
+    static func storeStreaming(_ v: Vector, at p: UnsafeMutableRawPointer)
+
     /// The steps of transposing the W x W matrix whose row i is load(i) up to the last one, into
     /// `scratch` (W vectors). Written in Swift the steps go through memory, which keeps LLVM from
     /// fusing them into one long shuffle chain per column (what it does with them in registers,
@@ -86,8 +96,39 @@ extension FastfoodFloat {
     }
 }
 
+extension FastfoodFloat {
+    /// A whole row segment of an output: with storeStreaming when asked and p is 64-byte aligned
+    /// (rows whose stride is not a multiple of 64 bytes have segments that are not), plainly
+    /// otherwise.
+    @inline(__always)
+    static func store(_ v: Vector, at p: UnsafeMutableRawPointer, streaming: Bool) {
+        if streaming && Int(bitPattern: p) & 63 == 0 {
+            storeStreaming(v, at: p)
+        } else {
+            p.storeBytes(of: v, as: Vector.self)
+        }
+    }
+
+    /// Makes every earlier storeStreaming store ordered before the stores after it (sfence).
+    @inline(__always)
+    static func fenceStreamingStores() {
+        #if FASTFOOD_AVX512
+        fastfood_store_fence()
+        #endif
+    }
+}
+
 extension Float: FastfoodFloat {
     typealias Vector = SIMD16<Float>
+
+    @inline(__always)
+    static func storeStreaming(_ v: SIMD16<Float>, at p: UnsafeMutableRawPointer) {
+        #if FASTFOOD_AVX512
+        fastfood_stream16_ps(p.assumingMemoryBound(to: Float.self), v)
+        #else
+        p.storeBytes(of: v, as: SIMD16<Float>.self)
+        #endif
+    }
 
     @inline(__always)
     static func blend(_ a: SIMD16<Float>, in lanes: Range<Int>, else b: SIMD16<Float>) -> SIMD16<Float> {
@@ -220,6 +261,15 @@ extension Float: FastfoodFloat {
 
 extension Double: FastfoodFloat {
     typealias Vector = SIMD8<Double>
+
+    @inline(__always)
+    static func storeStreaming(_ v: SIMD8<Double>, at p: UnsafeMutableRawPointer) {
+        #if FASTFOOD_AVX512
+        fastfood_stream8_pd(p.assumingMemoryBound(to: Double.self), v)
+        #else
+        p.storeBytes(of: v, as: SIMD8<Double>.self)
+        #endif
+    }
 
     @inline(__always)
     static func blend(_ a: SIMD8<Double>, in lanes: Range<Int>, else b: SIMD8<Double>) -> SIMD8<Double> {

@@ -75,12 +75,15 @@ enum TileKernels {
     /// Row l < rows of dst (columns 0 ..< count) = lane l of src[0 ..< count], stored or added.
     /// With `scale` (and `bias`), src[i] * scale[i] (+ bias[i]) is what is written; with
     /// `factors` (dropout masks, one vector per column) too, (src[i] * scale[i]) * factors[i]
-    /// (+ bias[i]). src serves as the transposes' scratch: its contents are consumed.
+    /// (+ bias[i]). src serves as the transposes' scratch: its contents are consumed. With
+    /// `streaming` (and not `add`), whole 64-byte aligned row segments go out through
+    /// T.storeStreaming; the caller fences once its unit is done.
     @inline(__always)
     static func scatter<T: FastfoodFloat>(
         _ src: UnsafeMutablePointer<T.Vector>, count: Int, rows: Int,
         into dst: UnsafeMutablePointer<T>, ld: Int, add: Bool,
-        scale: UnsafePointer<T>? = nil, bias: UnsafePointer<T>? = nil, factors: MaskFactors<T>? = nil
+        scale: UnsafePointer<T>? = nil, bias: UnsafePointer<T>? = nil, factors: MaskFactors<T>? = nil,
+        streaming: Bool = false
     ) {
         typealias V = T.Vector
         let width = V.scalarCount
@@ -97,7 +100,7 @@ enum TileKernels {
             let whole = lanes.count == width
             let p = UnsafeMutableRawPointer(dst + l * ld + start)
             if whole && !add {
-                p.storeBytes(of: row, as: V.self)
+                T.store(row, at: p, streaming: streaming)
                 return
             }
             let old = p.loadUnaligned(as: V.self)
@@ -114,7 +117,7 @@ enum TileKernels {
     @inline(__always)
     static func scatterFeatures<T: FastfoodFloat>(
         _ src: UnsafeMutablePointer<T.Vector>, count: Int, rows: Int, into dst: UnsafeMutablePointer<T>, ld: Int,
-        scale: UnsafePointer<T>, bias: UnsafePointer<T>?, features: FeatureOutputs<T>
+        scale: UnsafePointer<T>, bias: UnsafePointer<T>?, features: FeatureOutputs<T>, streaming: Bool = false
     ) {
         typealias V = T.Vector
         let width = V.scalarCount
@@ -127,8 +130,8 @@ enum TileKernels {
             let q = UnsafeMutableRawPointer(dst + l * ld + features.sinOffset + start)
             let (cosine, sine) = T.cosSin(z, features.table)
             if lanes.count == width {
-                p.storeBytes(of: cosine, as: V.self)
-                q.storeBytes(of: sine, as: V.self)
+                T.store(cosine, at: p, streaming: streaming)
+                T.store(sine, at: q, streaming: streaming)
             } else {
                 p.storeBytes(of: T.blend(cosine, in: lanes, else: p.loadUnaligned(as: V.self)), as: V.self)
                 q.storeBytes(of: T.blend(sine, in: lanes, else: q.loadUnaligned(as: V.self)), as: V.self)

@@ -33,7 +33,10 @@ enum ForwardKernels {
         if unit.interleaved {
             forwardTile(unit.layer, params: unit.params, x: unit.x, ldx: unit.ldx, y: unit.y, ldy: unit.ldy,
                         rows: unit.rows, work: work, masks: masks,
-                        features: table.map { FeatureOutputs(table: $0, sinOffset: out) })
+                        features: table.map { FeatureOutputs(table: $0, sinOffset: out) },
+                        streaming: unit.streamsOutput)
+            // Before the pool reports the unit done (and the caller reads y on another thread).
+            if unit.streamsOutput { T.fenceStreamingStores() }
         } else {
             let u = UnsafeMutableRawPointer(work.u).bindMemory(to: T.self, capacity: n)
             let v = UnsafeMutableRawPointer(work.v).bindMemory(to: T.self, capacity: n)
@@ -50,12 +53,13 @@ enum ForwardKernels {
         }
     }
 
-    /// Up to W rows at once, interleaved.
+    /// Up to W rows at once, interleaved; y through non-temporal stores with `streaming` (the
+    /// caller fences).
     @inline(__always)
     static func forwardTile<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>, ldx: Int,
         y: UnsafeMutablePointer<T>, ldy: Int, rows: Int, work: Scratch<T>, masks: UnitMasks<T>?,
-        features: FeatureOutputs<T>? = nil
+        features: FeatureOutputs<T>? = nil, streaming: Bool = false
     ) {
         let shape = layer.shape
         let n = shape.blockSize, inputs = shape.inFeatures
@@ -88,7 +92,7 @@ enum ForwardKernels {
             let bias = block.bias
             if let features {
                 TileKernels.scatterFeatures(v, count: block.outputs, rows: rows, into: y + block.offset, ld: ldy,
-                                            scale: block.scale, bias: bias, features: features)
+                                            scale: block.scale, bias: bias, features: features, streaming: streaming)
                 continue
             }
             let piece = masksOutput ? KernelScratch.maskPiece : block.outputs
@@ -101,7 +105,8 @@ enum ForwardKernels {
                 masks?.fill(.output, offset: block.offset, c ..< c + count, into: work.factors)
                 TileKernels.scatter(v + c, count: count, rows: rows, into: y + block.offset + c, ld: ldy, add: false,
                                     scale: block.scale + c, bias: bias.map { $0 + c },
-                                    factors: masks?.factors(.output, in: work.factors).map { $0 + c })
+                                    factors: masks?.factors(.output, in: work.factors).map { $0 + c },
+                                    streaming: streaming)
                 c += count
             }
         }

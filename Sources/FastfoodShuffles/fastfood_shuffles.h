@@ -17,6 +17,10 @@
  * Since 1.4.10 also the table lookups of the float features' cos and sin (Float.cosSin in
  * Sources/FastfoodKernels/SineCosine.swift): 32 floats in registers indexed by the low 5 bits of
  * each lane, one two-source permute with AVX-512, two permutes and a blend with AVX2.
+ *
+ * Since 1.5.0 also the non-temporal stores of large outputs (storeStreaming in
+ * Sources/FastfoodKernels/FastfoodFloat.swift, TileKernels.scatter): Swift has no way to ask
+ * for them.
  */
 #ifndef FASTFOOD_SHUFFLES_H
 #define FASTFOOD_SHUFFLES_H
@@ -142,6 +146,26 @@ fastfood_lookup32_ps_avx2(__m256i index, __m256 t0, __m256 t1) {
         _mm256_blendv_ps(_mm256_permutevar8x32_ps(t0, index), _mm256_permutevar8x32_ps(t1, index), bit3);
     const __m256i sign = _mm256_and_si256(_mm256_slli_epi32(index, 27), _mm256_set1_epi32((int)0x80000000u));
     return _mm256_xor_ps(entry, _mm256_castsi256_ps(sign));
+}
+
+/* Non-temporal stores of one kernel vector (16 floats or 8 doubles, 64 bytes) at p, which must be
+ * 64-byte aligned: the line goes to memory through a write-combining buffer instead of being read
+ * into the cache first and evicting something else. Weakly ordered: fastfood_store_fence() before
+ * anything that publishes the data to another thread. For the AVX-512 kernels. */
+static inline __attribute__((always_inline, target("avx512f"))) void
+fastfood_stream16_ps(float *p, __m512 v) {
+    _mm512_stream_ps(p, v);
+}
+
+static inline __attribute__((always_inline, target("avx512f"))) void
+fastfood_stream8_pd(double *p, __m512d v) {
+    _mm512_stream_pd(p, v);
+}
+
+/* Orders the non-temporal stores before every later store (sfence). */
+static inline __attribute__((always_inline)) void
+fastfood_store_fence(void) {
+    _mm_sfence();
 }
 
 #endif

@@ -12,6 +12,11 @@
  * builtins). Internal: hidden from the shared library's symbol table. */
 __attribute__((visibility("hidden"))) int fastfood_internal_cpu_features(void);
 
+/* The size in bytes of the CPU's largest data or unified cache (cpuid's cache parameters; the L3
+ * on today's x86), 0 where cpuid does not say: the forward writes outputs of a quarter of it or
+ * more with non-temporal stores (StreamingStores). */
+__attribute__((visibility("hidden"))) long fastfood_internal_last_level_cache_bytes(void);
+
 /* 1 in a child process created by fork() from the process that loaded the library. */
 __attribute__((visibility("hidden"))) int fastfood_internal_in_forked_child(void);
 
