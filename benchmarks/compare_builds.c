@@ -24,8 +24,8 @@
  *   at gain 2, one thread unless --threads; float (the _f32 entry points) unless --f64. Rows (x, y, dx,
  *   dy, phi, dphi; packed, strides N or 2N) start at a 64-byte boundary, or B bytes past one with
  *   --offset B (B < 64: 16 is what malloc returns for a large batch); parameters stay aligned. With
- *   --read-output, each forward (forward, dropout-forward, features-forward) is followed in its timing by
- *   one read of its whole output (an XOR of its 64-bit words), as the next layer would read it: for
+ *   --read-output, each call is followed in its timing by one read of its whole output (y or phi for a
+ *   forward, dx for a backward; an XOR of its 64-bit words), as the next layer would read it: for
  *   outputs written with non-temporal stores (1.5.0), which leave them in memory instead of the cache,
  *   that read is part of the cost. No Python, no other dependency than the C library and libdl.
  */
@@ -158,7 +158,7 @@ static void check(const build *b, fastfood_status s, const char *what) {
     }
 }
 
-/* With --read-output: every byte of a forward's output read once, 64 bytes per step into eight
+/* With --read-output: every byte of a call's output read once, 64 bytes per step into eight
  * independent 64-bit XORs (about 3 loads a cycle: faster than the caches deliver; outputs are a
  * whole number of 64-byte lines, 128 rows of a multiple of 16 floats here). */
 static void read_back(const void *output, size_t elements) {
@@ -183,10 +183,13 @@ static void read_back(const void *output, size_t elements) {
             break;                                                                                                  \
         case BACKWARD:                                                                                              \
             check(b, b->SUFFIX.backward(b->layer, p, batch, in, n, grad, n, dx, n, dparams, 0), "backward");        \
+            read_back(dx, batch * n);                                                                               \
             break;                                                                                                  \
         case BOTH:                                                                                                  \
             check(b, b->SUFFIX.forward(b->layer, p, batch, in, n, y, n), "forward");                                \
+            read_back(y, batch * n);                                                                                \
             check(b, b->SUFFIX.backward(b->layer, p, batch, in, n, grad, n, dx, n, dparams, 0), "backward");        \
+            read_back(dx, batch * n);                                                                               \
             break;                                                                                                  \
         case DROPOUT:                                                                                               \
         case DROPOUT_FORWARD:                                                                                       \
@@ -194,14 +197,17 @@ static void read_back(const void *output, size_t elements) {
             if (op != DROPOUT_BACKWARD)                                                                             \
                 check(b, b->SUFFIX.forward_train(b->layer, p, batch, in, n, y, n, 0.1, 0.1, 0.2, 7, 1),             \
                       "forward_train");                                                                             \
-            if (op == DROPOUT_FORWARD) read_back(y, batch * n);                                                     \
-            if (op != DROPOUT_FORWARD)                                                                              \
+            if (op != DROPOUT_BACKWARD) read_back(y, batch * n);                                                    \
+            if (op != DROPOUT_FORWARD) {                                                                            \
                 check(b, b->SUFFIX.backward_train(b->layer, p, batch, in, n, grad, n, dx, n, dparams, 0, 0.1, 0.1,  \
                                                   0.2, 7, 1),                                                       \
                       "backward_train");                                                                            \
+                read_back(dx, batch * n);                                                                           \
+            }                                                                                                       \
             break;                                                                                                  \
         case DX_ONLY:                                                                                               \
             check(b, b->SUFFIX.backward(b->layer, p, batch, NULL, n, grad, n, dx, n, NULL, 0), "backward");         \
+            read_back(dx, batch * n);                                                                               \
             break;                                                                                                  \
         case FEATURES_FORWARD:                                                                                      \
             check(b, b->SUFFIX.features_forward(b->layer, p, batch, in, n, y, 2 * n), "features_forward");          \
@@ -210,11 +216,13 @@ static void read_back(const void *output, size_t elements) {
         case FEATURES_BACKWARD:                                                                                     \
             check(b, b->SUFFIX.features_backward(b->layer, p, batch, in, n, dfeatures, 2 * n, dx, n, dparams, 0),   \
                   "features_backward");                                                                             \
+            read_back(dx, batch * n);                                                                               \
             break;                                                                                                  \
         case FEATURES_FROM_PHI:                                                                                     \
             check(b, b->SUFFIX.features_backward_from_phi(b->layer, p, batch, in, n, saved, 2 * n, dfeatures, 2 * n, \
                                                           dx, n, dparams, 0),                                       \
                   "features_backward_from_phi");                                                                    \
+            read_back(dx, batch * n);                                                                               \
             break;                                                                                                  \
         case OPERATIONS: break;                                                                                     \
         }                                                                                                           \

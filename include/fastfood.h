@@ -85,23 +85,23 @@
  *
  * LARGE OUTPUTS
  *
- * Since 1.5.0, with the avx512 kernels (see fastfood_cpu_variant()), a forward call (plain,
- * training or random features) whose output takes at least a quarter of the CPU's largest cache
- * (batch x out_features elements, 2 x out_features for random features; the cache size as cpuid
- * gives it, 32 MiB of L3 on an AMD EPYC Zen 4, so from 8 MiB) writes the 64-byte aligned vectors
- * of its rows with non-temporal stores: each cache line goes to memory without being read into
- * the cache first, and without evicting the caller's other data for an output that would not
- * stay in the cache anyway (the size at which glibc's memcpy turns to them too). The values are
- * the same bit for bit, and y needs no alignment (rows whose stride is a multiple of 64 bytes
- * stream all their whole vectors). Every store is complete and visible to the calling thread when
- * the call returns. On that Zen 4, 128 rows, one thread: the random-features forward took 0.79x-
- * 0.85x of 1.4.11's time at 16384 wide and 0.89x-0.95x at 8192, the plain forward 0.84x-0.90x at
- * 16384 (double: 0.95x-0.98x); with the output read once right after the call (benchmarks/
- * compare_builds --read-output), 0.82x-0.94x, 0.92x-1.07x (no clear gain at the threshold) and
- * 0.89x-0.97x.
- * The environment variable FASTFOOD_STREAM_BYTES, a decimal byte count read when the library is
- * first used, replaces the threshold: 0 streams every output, a count larger than any output
- * turns streaming off.
+ * Since 1.5.0, with the avx512 kernels (see fastfood_cpu_variant()), a call whose output takes at
+ * least a quarter of the CPU's largest cache (the cache size as cpuid gives it: 32 MiB of L3 on an
+ * AMD EPYC Zen 4, so from 8 MiB) writes the 64-byte aligned vectors of its rows with non-temporal
+ * stores: a forward's y (batch x out_features elements; phi, 2 x out_features, for random
+ * features; plain or training), a backward's dx (batch x in_features; stored, not with
+ * FASTFOOD_BACKWARD_ACCUMULATE). Each cache line goes to memory without being read into the cache
+ * first, and without evicting the caller's other data for an output that would not stay in the
+ * cache anyway (the size at which glibc's memcpy turns to them too). The values are the same bit
+ * for bit, the buffers need no alignment (rows whose stride is a multiple of 64 bytes stream all
+ * their whole vectors), and every store is complete and visible to the calling thread when the
+ * call returns. On that Zen 4, 128 rows, one thread, against 1.4.11: the random-features forward
+ * 0.79x-0.85x of the time at 16384 wide and 0.89x-0.95x at 8192, the plain forward 0.84x-0.90x
+ * and the backward 0.93x-0.96x (dx only: 0.84x-0.88x) at 16384; with the output read once right
+ * after the call (benchmarks/compare_builds --read-output): 0.82x-0.94x, 0.92x-1.07x (no clear
+ * gain at the threshold), 0.89x-0.97x and 0.93x (0.89x). The environment variable
+ * FASTFOOD_STREAM_BYTES, a decimal byte count read when the library is first used, replaces the
+ * threshold: 0 streams every output, a count larger than any output turns streaming off.
  *
  * ERRORS
  *

@@ -53,6 +53,9 @@ package struct BackwardUnit<T> {
     /// Random features from the forward's saved phi: dy (which then points at savedFeatures.dy,
     /// rows of outFeatures) is made first from phi and its gradient, without recomputing z.
     package var savedFeatures: SavedFeatureGradient<T>? = nil
+    /// Write dx's whole aligned vectors with non-temporal stores (a tile, dx stored, not added;
+    /// the kernel fences before it returns): the call's dx is too large to stay in the cache.
+    package var streamsDX = false
 
     package init(layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?, ldx: Int,
                 dy: UnsafePointer<T>, lddy: Int, dx: UnsafeMutablePointer<T>?, lddx: Int, rows: Int,

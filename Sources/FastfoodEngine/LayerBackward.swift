@@ -73,7 +73,9 @@ enum LayerBackward {
         let job = Job(layer: layer.kernelLayer, params: kernelParams, x: x, ldx: ldx, dy: dy, lddy: lddy,
                       outputs: outputs, plan: plan, wantsGradient: wantsGradient, scratch: scratch + paramBytes,
                       partialBytes: partialBytes, workStart: partialsTotal - paramBytes, workBytes: workBytes,
-                      featuresOffset: kernelBytes)
+                      featuresOffset: kernelBytes,
+                      streamsDX: outputs.dx != nil && !outputs.accumulate
+                          && StreamingStores.pays(outputElements: batch * shape.inFeatures, of: T.self))
         try WorkerPool.run(tasks: tasks, maxWorkers: workers, job)
 
         guard wantsGradient, let dparams = outputs.dparams else { return }
@@ -107,6 +109,8 @@ enum LayerBackward {
         let partialBytes: Int, workStart: Int, workBytes: Int
         /// Where in a worker's scratch the unit's z or dy rows go (random features only).
         let featuresOffset: Int
+        /// Write dx with non-temporal stores (StreamingStores; stored, not accumulated).
+        let streamsDX: Bool
 
         func partial(_ group: Int) -> UnsafeMutablePointer<T> {
             (scratch + group * partialBytes).bindMemory(to: T.self, capacity: layer.shape.parameterCount)
@@ -152,6 +156,7 @@ enum LayerBackward {
                 work.firstRow = first
                 work.features = features
                 work.savedFeatures = saved
+                work.streamsDX = streamsDX
                 T.backward(work)
             }
         }

@@ -208,7 +208,9 @@ enum BackwardKernels {
             backwardTile(unit.layer, params: unit.params, x: unit.features?.x ?? unit.x, ldx: unit.ldx, dy: unit.dy,
                          lddy: unit.lddy, dx: unit.dx, lddx: unit.lddx, rows: unit.rows,
                          accumulateDX: unit.accumulateDX, gradient: unit.gradient, sections: unit.sections, work: work,
-                         masks: masks, features: unit.features.map { ($0.dphi, $0.lddphi) })
+                         masks: masks, features: unit.features.map { ($0.dphi, $0.lddphi) },
+                         streamingDX: unit.streamsDX)
+            if unit.streamsDX { T.fenceStreamingStores() }
         } else {
             if let features = unit.features { featureGradient(unit, features) }
             for r in 0 ..< unit.rows {
@@ -253,7 +255,7 @@ enum BackwardKernels {
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?, ldx: Int,
         dy: UnsafePointer<T>, lddy: Int, dx: UnsafeMutablePointer<T>?, lddx: Int, rows: Int,
         accumulateDX: Bool, gradient: UnsafeMutablePointer<T>?, sections: GradientSections, work: Scratch<T>,
-        masks: UnitMasks<T>?, features: (dphi: UnsafePointer<T>, ld: Int)? = nil
+        masks: UnitMasks<T>?, features: (dphi: UnsafePointer<T>, ld: Int)? = nil, streamingDX: Bool = false
     ) {
         typealias V = T.Vector
         let shape = layer.shape
@@ -366,7 +368,8 @@ enum BackwardKernels {
             }
             if singleBlock {
                 TileKernels.scatter(u, count: inputs, rows: rows, into: dx, ld: lddx, add: accumulateDX,
-                                    scale: block.sign, factors: masks?.factors(.input, in: work.inputFactors))
+                                    scale: block.sign, factors: masks?.factors(.input, in: work.inputFactors),
+                                    streaming: streamingDX)
             } else if k == 0 {
                 for i in 0 ..< inputs { dxT[i] = u[i] * block.sign[i] }
             } else {
@@ -377,7 +380,8 @@ enum BackwardKernels {
             if let factors = masks?.factors(.input, in: work.inputFactors) {
                 for i in 0 ..< inputs { dxT[i] = dxT[i] * factors[i] }
             }
-            TileKernels.scatter(dxT, count: inputs, rows: rows, into: dx, ld: lddx, add: accumulateDX)
+            TileKernels.scatter(dxT, count: inputs, rows: rows, into: dx, ld: lddx, add: accumulateDX,
+                                streaming: streamingDX)
         }
     }
 
