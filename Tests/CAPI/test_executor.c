@@ -489,19 +489,30 @@ static void test_broken_executors(void) {
     }
     state.mode = SHARED_SLOT;
     CHECK(fastfood_set_executor(executor, &state) == FASTFOOD_OK);
-    int caught = 0, refused = 0;
-    for (int attempt = 0; attempt < 50 && !caught; attempt++) {
+    /* The handler knows only that the test set in_task around run(), not that the library holds
+     * the slot: a signal in the few instructions before the library claims it (or after it frees
+     * it) lets the second thread run the last task on a free slot, a valid call (seen once in
+     * about a hundred CI runs, under ASan). So a catch that was accepted is tried again, up to
+     * three times; without its slot check the library accepts every one. */
+    int caught = 0, refused = 0, accepted = 0;
+    for (int attempt = 0; attempt < 50 && !refused && accepted < 3; attempt++) {
         for (size_t i = 0; i < wnp; i++) wdp[i] = 3.0f;
         fastfood_status s = fastfood_backward_f32(wide, wparams, wbatch, wx, wn, wdy, wn, wdx, wn, wdp, FASTFOOD_ACCUMULATE);
-        caught = atomic_load(&shared_slot.caught);
+        int caught_now = atomic_load(&shared_slot.caught);
         int untouched = 1;
         for (size_t i = 0; i < wnp; i++) untouched &= wdp[i] == 3.0f;
-        if (caught) refused = s == FASTFOOD_ERROR_INVALID_ARGUMENT && untouched &&
-                              strstr(fastfood_last_error_message(), "the executor") != NULL;
-        else CHECK(s == FASTFOOD_OK);
+        if (caught_now && s == FASTFOOD_ERROR_INVALID_ARGUMENT) {
+            CHECK(untouched);
+            CHECK(strstr(fastfood_last_error_message(), "the executor") != NULL);
+            refused = 1;
+        } else {
+            CHECK(s == FASTFOOD_OK);
+            accepted += caught_now;
+        }
+        caught |= caught_now;
     }
     if (!caught) printf("FAIL: the shared-slot executor never caught a task in 50 calls\n");
-    else if (!refused) printf("FAIL: two tasks on one worker slot at once were accepted\n");
+    else if (!refused) printf("FAIL: two tasks on one worker slot at once were accepted (%d times)\n", accepted);
     CHECK(caught && refused);
     if (timing) CHECK(timer_delete(timer) == 0);
     CHECK(sigaction(SIGUSR1, &previous, NULL) == 0);
