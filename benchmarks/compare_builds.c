@@ -159,8 +159,8 @@ static void check(const build *b, fastfood_status s, const char *what) {
 }
 
 /* With --read-output: every byte of a call's output read once, 64 bytes per step into eight
- * independent 64-bit XORs (about 3 loads a cycle: faster than the caches deliver; outputs are a
- * whole number of 64-byte lines, 128 rows of a multiple of 16 floats here). */
+ * independent 64-bit XORs, so that the loads, not a chain of dependent operations, bound the loop
+ * (a last part shorter than 64 bytes, when the output is not a whole number of them, is not read). */
 static void read_back(const void *output, size_t elements) {
     if (!read_output) return;
     const uint64_t *w = output;
@@ -194,10 +194,11 @@ static void read_back(const void *output, size_t elements) {
         case DROPOUT:                                                                                               \
         case DROPOUT_FORWARD:                                                                                       \
         case DROPOUT_BACKWARD:                                                                                      \
-            if (op != DROPOUT_BACKWARD)                                                                             \
+            if (op != DROPOUT_BACKWARD) {                                                                           \
                 check(b, b->SUFFIX.forward_train(b->layer, p, batch, in, n, y, n, 0.1, 0.1, 0.2, 7, 1),             \
                       "forward_train");                                                                             \
-            if (op != DROPOUT_BACKWARD) read_back(y, batch * n);                                                    \
+                read_back(y, batch * n);                                                                            \
+            }                                                                                                       \
             if (op != DROPOUT_FORWARD) {                                                                            \
                 check(b, b->SUFFIX.backward_train(b->layer, p, batch, in, n, grad, n, dx, n, dparams, 0, 0.1, 0.1,  \
                                                   0.2, 7, 1),                                                       \
