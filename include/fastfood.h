@@ -90,7 +90,7 @@
  * AMD EPYC Zen 4, so from 8 MiB) writes the 64-byte aligned vectors of its rows with non-temporal
  * stores: a forward's y (batch x out_features elements; phi, 2 x out_features, for random
  * features; plain or training), a backward's dx (batch x in_features; stored, not with
- * FASTFOOD_BACKWARD_ACCUMULATE). Each cache line goes to memory without being read into the cache
+ * FASTFOOD_ACCUMULATE). Each cache line goes to memory without being read into the cache
  * first, and without evicting the caller's other data for an output that would not stay in the
  * cache anyway (the size at which glibc's memcpy turns to them too). The values are the same bit
  * for bit, the buffers need no alignment (rows whose stride is a multiple of 64 bytes stream all

@@ -55,7 +55,9 @@ protocol FastfoodFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// data is published. A plain store in the others: under FASTFOOD_CPU=avx2 on Zen 4 (two
     /// 32-byte stores per line) the float forwards gained as with AVX-512 but the double random
     /// features lost 2-4% (benchmarks/README.md, "Non-temporal stores"), and no AVX2-only CPU
-    /// was at hand to decide on.
+    /// was at hand to decide on. One per element type: a single 64-byte integer store for both
+    /// (v cast to SIMD8<Int64>, vmovntdq) made LLVM keep the double features' values in integer
+    /// registers, and that forward took 1.33x the time at 8192.
     static func storeStreaming(_ v: Vector, at p: UnsafeMutableRawPointer)
 
     /// The steps of transposing the W x W matrix whose row i is load(i) up to the last one, into
