@@ -197,11 +197,11 @@ extern "C" {
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
 #define FASTFOOD_VERSION_MINOR 5
-#define FASTFOOD_VERSION_PATCH 0
+#define FASTFOOD_VERSION_PATCH 1
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10500
+#define FASTFOOD_VERSION_NUMBER 10501
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.5.0"
+#define FASTFOOD_VERSION_STRING "1.5.1"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.
@@ -791,9 +791,10 @@ FASTFOOD_API fastfood_status fastfood_backward_train_f64(const fastfood_layer *l
  * sqrt(1 / out_features) folded into the polynomials, so values differ from 1.4.0's by up to 2
  * units in the last place; since 1.4.10 float's reduce by pi/16 and take the factor times
  * sin(k pi/16) from a table, faster, with values that differ from 1.4.9's within the bound
- * that follows): phi divided by that factor has absolute error at most 4 * 2^-24
- * (float) or 4 * 2^-53 (double) against cos and sin; for |z| above 8192 (float) or 2^20
- * (double), infinities and NaN, the C library's cosf/sinf or cos/sin times the factor.
+ * that follows; since 1.5.1 float's round each addition inside a fused multiply-add, faster
+ * again, values within the same bound): phi divided by that factor has absolute error at most
+ * 4 * 2^-24 (float) or 4 * 2^-53 (double) against cos and sin; for |z| above 8192 (float) or
+ * 2^20 (double), infinities and NaN, the C library's cosf/sinf or cos/sin times the factor.
  *
  * @param phi     batch rows of 2 * out_features elements, row stride ldphi >= 2 * out_features;
  *                exact in-place use (phi == x, ldphi == ldx) as for fastfood_forward_f32, and

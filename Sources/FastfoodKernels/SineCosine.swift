@@ -4,17 +4,18 @@
 /// Float (since 1.4.10): x = k * pi/16 + y with k the nearest integer to x * 16/pi (by adding and
 /// subtracting 1.5 * 2^23, which rounds to nearest even), y in two fused Cody-Waite steps (the
 /// first exact); sin y = y + a y^3 (minimax) and cos y - 1 = -y^2/2 + y^4/24 on |y| <= pi/32;
-/// then sin x = sin a + (sin a (cos y - 1) + cos a sin y) and cos x = cos a + (cos a (cos y - 1)
-/// - sin a sin y), with s sin a and s cos a from a 32-entry table of s sin(k pi/16)
-/// (FloatSineTable, made once per call; one AVX-512 permute per lookup). 12 multiplies or
-/// multiply-adds and 13 other operations per vector, where the quadrant method below takes 14 and
-/// 22. On Zen 4 the bound is all of them, not the multiplies alone: one extra addition costs
-/// about what a multiply does, and fusing 5 of the 8 additions into multiply-adds measured 1-4%
-/// faster (benchmarks/README.md, "Random features"). Adding the small terms first and sin a
-/// (cos a) last keeps the error near one unit: a multiply-add form, sin a cos y + cos a sin y,
-/// measured 1.55 units and 1-3% faster on Zen 4. Only the reduction's two steps are fused; in
-/// the generic variant on x86-64, which has no FMA, they are computed in double, where they are
-/// exact, so every kernel variant and every lane computes the same bits (reductionStep).
+/// then sin x = (sin a + cos a sin y) + sin a (cos y - 1) and cos x = (cos a - sin a sin y) +
+/// cos a (cos y - 1), with s sin a and s cos a from a 32-entry table of s sin(k pi/16)
+/// (FloatSineTable, made once per call; one AVX-512 permute per lookup). Since 1.5.1 every
+/// addition that follows a multiply is inside a fused multiply-add (the first step, both
+/// polynomials, the last step): 12 multiplies or multiply-adds and 8 other operations per
+/// vector (13 before, 22 with the quadrant method below). On Zen 4 the bound is all of them,
+/// not the multiplies alone: features forward 0.95x, backward 0.97x of 1.5.0's time at 1024 and
+/// 4096 (benchmarks/README.md, "Random features"). The price is accuracy: the last step rounds
+/// twice at full size instead of adding the small terms first, about half a unit more (below).
+/// In the generic variant on x86-64, which has no FMA, each multiply-add is computed in double
+/// and checked lane by lane (multiplyAdd), so every kernel variant and every lane computes the
+/// same bits.
 ///
 /// Double (as Cephes and fdlibm): x = r * pi/2 + y with r the nearest integer to x * 2/pi, y in
 /// three Cody-Waite steps against a three-part pi/2 whose first parts have short mantissas, so
@@ -27,14 +28,14 @@
 ///
 /// Accuracy: phi / s has absolute error at most 4 * 2^-24 (float) and 4 * 2^-53 (double) against
 /// the C library's double cos and sin, checked by Tests/CAPI/test_training.c over the features of
-/// a layer (measured there at 1.4.10: 1.08 and 1.00 units, counting the in-range lanes of vectors
-/// that also hold out-of-range ones) and over a sweep of z (1.10 and 2.00 units). Over every float
-/// in range (a throwaway run, 1.4.10): 1.44 units with s = 1 / sqrt(3), 1.63 with 1 / sqrt(2),
-/// 1.12 with s = 1 (1.45 and 1.80 with 1.4.9's quadrant method). A lane beyond the vector range
-/// (|x| > 8192 for float, 2^20 for double), infinite or NaN takes the C library's cosf/sinf
-/// (cos/sin) times s instead (out of line, beyondRange); the other lanes of its vector keep the
-/// polynomials, so every value depends on its own x only, not on which values share its vector
-/// (the tile and row paths agree).
+/// a layer and over a sweep of z (measured there at 1.5.1: 1.52 and 1.00 units, and 1.59 and 2.00).
+/// Over every float in range (a throwaway C copy of these operations, 1.5.1): 1.98 units with
+/// s = 1 / sqrt(3), 2.02 with 1 / sqrt(2), 1.57 with s = 1 (1.4.10-1.5.0: 1.44, 1.63 and 1.12;
+/// 1.4.9's quadrant method 1.45 and 1.80). A lane beyond the vector range (|x| > 8192 for float,
+/// 2^20 for double), infinite or NaN takes the C library's cosf/sinf (cos/sin) times s instead
+/// (out of line, beyondRange); the other lanes of its vector keep the polynomials, so every
+/// value depends on its own x only, not on which values share its vector (the tile and row
+/// paths agree).
 import FastfoodSIMD
 import Glibc
 #if FASTFOOD_AVX2 || FASTFOOD_AVX512
@@ -206,15 +207,29 @@ extension Float {
         return (c, s)
     }
 
-    /// The reduction's step a * b + c rounded once (a fused multiply-add), lane by lane: the FMA
-    /// instruction, except in the generic variant on x86-64, which has none (LLVM would call the
-    /// C library's software fmaf once per lane): there in double (multiplyAddInDouble), the same
-    /// bits because both steps are exact in double for |x| <= 8192. k has at most 16 bits and C1
-    /// and C2 24, so k * C is exact (40 bits). Step 1: x - k * C1 is exact even in float (see
-    /// reducedCosSin). Step 2: y (a multiple of 2^-27 once k != 0, |y| < 2^-3) plus k * C2 (a
-    /// multiple of C2's last bit, 2^-51) is a multiple of 2^-51 below 2^-2: 49 bits, exact in
-    /// double. With k = 0 both give c, the sign of zero included. (Checked against the C
-    /// library's fmaf by Tests/FastfoodSIMDTests, every 193rd float with |x| <= 8192.)
+    /// a * b + c rounded once (a fused multiply-add), lane by lane: the FMA instruction, except in
+    /// the generic variant on x86-64, which has none (LLVM would call the C library's software
+    /// fmaf once per lane): there from double arithmetic, checked lane by lane, with the same
+    /// result bit for bit (FastfoodSIMD's multiplyAddRoundedOnce), so every variant computes the
+    /// same bits.
+    @inline(__always)
+    private static func multiplyAdd(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>) -> SIMD16<Float> {
+        #if arch(x86_64) && !(FASTFOOD_AVX2 || FASTFOOD_AVX512)
+        return SIMD16<Float>.multiplyAddRoundedOnce(a, b, c)
+        #else
+        return SIMD16<Float>.fusedMultiplyAdd(a, b, c)
+        #endif
+    }
+
+    /// The reduction's step a * b + c rounded once, as multiplyAdd, but in the generic variant on
+    /// x86-64 in double without multiplyAdd's check (multiplyAddInDouble, 4% of that variant's
+    /// features forward): both steps are exact in double for |x| <= 8192. k is an integer of at
+    /// most 16 bits and C1 and C2 have 24, so k * C is exact (40 bits). Step 1: x - k * C1 is
+    /// exact even in float (see reducedCosSin). Step 2: y (a multiple of 2^-27 once k != 0,
+    /// |y| < 2^-3) plus k * C2 (a multiple of C2's last bit, 2^-51) is a multiple of 2^-51 below
+    /// 2^-2: 49 bits, exact in double. With k = 0 both give c, the sign of zero included.
+    /// (Checked against the C library's fmaf by Tests/FastfoodSIMDTests, every 193rd float with
+    /// |x| <= 8192.)
     @inline(__always)
     private static func reductionStep(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>) -> SIMD16<Float> {
         #if arch(x86_64) && !(FASTFOOD_AVX2 || FASTFOOD_AVX512)
@@ -232,7 +247,7 @@ extension Float {
         // k = x * 16/pi rounded to nearest (even) by adding 1.5 * 2^23: k mod 32 is in the low
         // bits of the sum's mantissa, which the lookups read.
         let magic = V(repeating: 12_582_912)
-        let shifted = x * V(repeating: 0x1.45f306p+2) + magic
+        let shifted = multiplyAdd(x, V(repeating: 0x1.45f306p+2), magic)
         let k = shifted - magic
         let sineIndex = unsafeBitCast(shifted, to: U.self)
         // y = x - k * pi/16 against pi/16 = C1 + C2 (+ 2.1e-16). The first step is exact: k * C1 is
@@ -242,13 +257,15 @@ extension Float {
         // |y| <= pi/32 (+ 1e-4 from 16/pi's rounding): sin y as y + a y^3, a minimax (within
         // 1.0e-8 = 0.17 x 2^-24 on |y| <= 0.0985), cos y to y^4 as Taylor's (within 1.3e-9).
         let z = y * y
-        let sinY = y + (y * z) * V(repeating: -0x1.55308p-3)
-        let cosYMinus1 = z * (z * V(repeating: 1 / 24) + V(repeating: -0.5))
+        let sinY = multiplyAdd(y * z, V(repeating: -0x1.55308p-3), y)
+        let cosYMinus1 = z * multiplyAdd(z, V(repeating: 1 / 24), V(repeating: -0.5))
         // sin(a + y) and cos(a + y) for a = k pi/16, the table holding s sin a (cos a = sin(a + pi/2):
         // entry k + 8).
         let sinA = table.lookup(sineIndex), cosA = table.lookup(sineIndex &+ U(repeating: 8))
-        let sine = sinA + (sinA * cosYMinus1 + cosA * sinY)
-        let cosine = cosA + (cosA * cosYMinus1 - sinA * sinY)
+        // sin a + cos a sin y rounded, then plus sin a (cos y - 1): every addition inside a
+        // multiply-add (see the file's comment for the cost in accuracy).
+        let sine = multiplyAdd(sinA, cosYMinus1, multiplyAdd(cosA, sinY, sinA))
+        let cosine = multiplyAdd(cosA, cosYMinus1, multiplyAdd(-sinA, sinY, cosA))
         return (cosine, sine)
     }
 }

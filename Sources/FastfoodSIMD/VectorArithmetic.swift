@@ -17,6 +17,8 @@ public protocol VectorArithmetic: SIMD where Scalar: FloatingPoint {
     static func + (a: Self, b: Self) -> Self
     static func - (a: Self, b: Self) -> Self
     static func * (a: Self, b: Self) -> Self
+    /// -a (flips the sign bits; folded into a following multiply-add as its negated form).
+    static prefix func - (a: Self) -> Self
     /// a * b + c with one rounding (LLVM's llvm.fma). Only for builds whose CPU has FMA:
     /// elsewhere LLVM calls the C library's fmaf / fma once per lane.
     static func fusedMultiplyAdd(_ a: Self, _ b: Self, _ c: Self) -> Self
@@ -41,6 +43,13 @@ extension SIMD16: VectorArithmetic where Scalar == Float {
     public static func * (a: Self, b: Self) -> Self {
         var result = a
         result._storage._value = Builtin.fmul_Vec16xFPIEEE32(a._storage._value, b._storage._value)
+        return result
+    }
+
+    @_transparent
+    public static prefix func - (a: Self) -> Self {
+        var result = a
+        result._storage._value = Builtin.fneg_Vec16xFPIEEE32(a._storage._value)
         return result
     }
 
@@ -71,6 +80,13 @@ extension SIMD8: VectorArithmetic where Scalar == Double {
     public static func * (a: Self, b: Self) -> Self {
         var result = a
         result._storage._value = Builtin.fmul_Vec8xFPIEEE64(a._storage._value, b._storage._value)
+        return result
+    }
+
+    @_transparent
+    public static prefix func - (a: Self) -> Self {
+        var result = a
+        result._storage._value = Builtin.fneg_Vec8xFPIEEE64(a._storage._value)
         return result
     }
 

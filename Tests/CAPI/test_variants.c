@@ -2,12 +2,13 @@
  * test_variants.c - prints a digest of everything the compute kernels produce, for comparing
  * kernel variants (run it under FASTFOOD_CPU=generic, avx2, avx512: see variants.sh).
  *
- * Covers forward, backward (dx and parameter gradients, with and without ACCUMULATE, and dx only) in float
- * and double for layers with one and several blocks, full and partial tiles and row-path rows,
- * the training calls with dropout at all three sites, the random-feature calls (their cos and
- * sin are the kernels' own), and the FWHT for n = 1 .. 2^16. Exits 1 if the library did not select
- * the variant it documents: the one FASTFOOD_CPU names if this CPU runs it, else the widest this
- * CPU runs (so FASTFOOD_CPU=avx512 on an AVX2 CPU, or a name of none, gives the widest). Output:
+ * Covers forward, backward (dx and parameter gradients, with and without ACCUMULATE, and dx
+ * only) in float and double for layers with one and several blocks, full and partial tiles and
+ * row-path rows, the training calls with dropout at all three sites, the random-feature calls
+ * (their cos and sin are the kernels' own; also over a sweep of z itself), and the FWHT for
+ * n = 1 .. 2^16. Exits 1 if the library did not select the variant it documents: the one
+ * FASTFOOD_CPU names if this CPU runs it, else the widest this CPU runs (so FASTFOOD_CPU=avx512
+ * on an AVX2 CPU, or a name of none, gives the widest). Output:
  * "<variant> <64-bit FNV-1a digest in hex>".
  */
 #include <fastfood.h>
@@ -81,6 +82,37 @@ static void *xmalloc(size_t bytes) {
 LAYER_CASE(float, f32)
 LAYER_CASE(double, f64)
 
+/* Float cos and sin over a sweep of z itself (each variant's own multiply-adds: the generic one
+ * emulates them in double, checked lane by lane): a 1 -> 19 layer whose parameters are all 1
+ * has z = x in every output, so phi's rows are cos and sin of x times 1 / sqrt(19), in the
+ * vector loop and in the row's tail. Every 7919th float with |z| <= 8192, both signs, then the
+ * recomputing features backward of the same x. */
+static void features_sweep(void) {
+    enum { OUT = 19, BATCH = 1 << 14 };
+    fastfood_layer *layer = NULL;
+    if (fastfood_layer_create(1, OUT, 3, 0, &layer) != FASTFOOD_OK) exit(2);
+    const size_t n = fastfood_layer_param_count(layer);
+    float *p = xmalloc(n * sizeof *p), *dp = xmalloc(n * sizeof *dp), *x = xmalloc(BATCH * sizeof *x);
+    float *phi = xmalloc(BATCH * 2 * OUT * sizeof *phi), *dx = xmalloc(BATCH * sizeof *dx);
+    for (size_t i = 0; i < n; i++) p[i] = 1;
+    for (uint32_t sign = 0; sign < 2; sign++)
+        for (uint64_t b = 0; b <= 0x46000000u;) {
+            size_t m = 0;
+            for (; m < BATCH && b <= 0x46000000u; m++, b += 7919) {
+                uint32_t u = (uint32_t)b | sign << 31;
+                memcpy(&x[m], &u, sizeof u);
+            }
+            int ok = fastfood_features_forward_f32(layer, p, m, x, 1, phi, 2 * OUT) == FASTFOOD_OK;
+            mix(phi, m * 2 * OUT * sizeof *phi);
+            ok &= fastfood_features_backward_f32(layer, p, m, x, 1, phi, 2 * OUT, dx, 1, dp, 0) == FASTFOOD_OK;
+            mix(dx, m * sizeof *dx);
+            mix(dp, n * sizeof *dp);
+            if (!ok) { fprintf(stderr, "%s\n", fastfood_last_error_message()); exit(2); }
+        }
+    free(p); free(dp); free(x); free(phi); free(dx);
+    fastfood_layer_destroy(layer);
+}
+
 /* 0 generic, 1 avx2, 2 avx512: what this CPU runs, by the criteria the header gives
  * (fastfood_cpu_variant: AVX2 with FMA and BMI2; AVX-512 F, CD, BW, DQ and VL besides). */
 static int widest_supported(void) {
@@ -121,6 +153,7 @@ int main(void) {
         layer_f32(shapes[s][0], shapes[s][1], shapes[s][2]);
         layer_f64(shapes[s][0], shapes[s][1], shapes[s][2]);
     }
+    features_sweep();
     for (size_t n = 1; n <= ((size_t)1 << 16); n *= 2) {
         float *f = xmalloc(n * sizeof *f);
         double *d = xmalloc(n * sizeof *d);
