@@ -14,8 +14,8 @@
 /// 4096 (benchmarks/README.md, "Random features"). The price is accuracy: the last step rounds
 /// twice at full size instead of adding the small terms first, about half a unit more (below).
 /// In the generic variant on x86-64, which has no FMA, each multiply-add is computed in double
-/// and checked lane by lane (multiplyAdd), so every kernel variant and every lane computes the
-/// same bits.
+/// and checked lane by lane where not proven exact (multiplyAdd), so every kernel variant and
+/// every lane computes the same bits.
 ///
 /// Double (as Cephes and fdlibm): x = r * pi/2 + y with r the nearest integer to x * 2/pi, y in
 /// three Cody-Waite steps against a three-part pi/2 whose first parts have short mantissas, so
@@ -211,29 +211,19 @@ extension Float {
     /// the generic variant on x86-64, which has none (LLVM would call the C library's software
     /// fmaf once per lane): there from double arithmetic, checked lane by lane, with the same
     /// result bit for bit (FastfoodSIMD's multiplyAddRoundedOnce), so every variant computes the
-    /// same bits.
+    /// same bits. `exactInDouble`: the caller proves a * b + c exact in double, so the check is
+    /// skipped (multiplyAddInDouble; 4% of the generic features forward). The reduction's two
+    /// steps are, for |x| <= 8192: k is an integer of at most 16 bits and C1 and C2 have 24, so
+    /// k * C is exact (40 bits). Step 1: x - k * C1 is exact even in float (see reducedCosSin).
+    /// Step 2: y (a multiple of 2^-27 once k != 0, |y| < 2^-3) plus k * C2 (a multiple of C2's
+    /// last bit, 2^-51) is a multiple of 2^-51 below 2^-2: 49 bits, exact in double. With k = 0
+    /// both give c, the sign of zero included. (Checked against the C library's fmaf by
+    /// Tests/FastfoodSIMDTests, every 193rd float with |x| <= 8192.)
     @inline(__always)
-    private static func multiplyAdd(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>) -> SIMD16<Float> {
+    private static func multiplyAdd(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>,
+                                    exactInDouble: Bool = false) -> SIMD16<Float> {
         #if arch(x86_64) && !(FASTFOOD_AVX2 || FASTFOOD_AVX512)
-        return SIMD16<Float>.multiplyAddRoundedOnce(a, b, c)
-        #else
-        return SIMD16<Float>.fusedMultiplyAdd(a, b, c)
-        #endif
-    }
-
-    /// The reduction's step a * b + c rounded once, as multiplyAdd, but in the generic variant on
-    /// x86-64 in double without multiplyAdd's check (multiplyAddInDouble, 4% of that variant's
-    /// features forward): both steps are exact in double for |x| <= 8192. k is an integer of at
-    /// most 16 bits and C1 and C2 have 24, so k * C is exact (40 bits). Step 1: x - k * C1 is
-    /// exact even in float (see reducedCosSin). Step 2: y (a multiple of 2^-27 once k != 0,
-    /// |y| < 2^-3) plus k * C2 (a multiple of C2's last bit, 2^-51) is a multiple of 2^-51 below
-    /// 2^-2: 49 bits, exact in double. With k = 0 both give c, the sign of zero included.
-    /// (Checked against the C library's fmaf by Tests/FastfoodSIMDTests, every 193rd float with
-    /// |x| <= 8192.)
-    @inline(__always)
-    private static func reductionStep(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>) -> SIMD16<Float> {
-        #if arch(x86_64) && !(FASTFOOD_AVX2 || FASTFOOD_AVX512)
-        return SIMD16<Float>.multiplyAddInDouble(a, b, c)
+        return exactInDouble ? SIMD16<Float>.multiplyAddInDouble(a, b, c) : SIMD16<Float>.multiplyAddRoundedOnce(a, b, c)
         #else
         return SIMD16<Float>.fusedMultiplyAdd(a, b, c)
         #endif
@@ -252,8 +242,8 @@ extension Float {
         let sineIndex = unsafeBitCast(shifted, to: U.self)
         // y = x - k * pi/16 against pi/16 = C1 + C2 (+ 2.1e-16). The first step is exact: k * C1 is
         // a multiple of 2^-26 (C1's last bit), x of 2^-27 once k != 0, and |y| < 2^-3.
-        var y = reductionStep(k, V(repeating: -0x1.921fb6p-3), x)
-        y = reductionStep(k, V(repeating: 0x1.777a5cp-28), y)
+        var y = multiplyAdd(k, V(repeating: -0x1.921fb6p-3), x, exactInDouble: true)
+        y = multiplyAdd(k, V(repeating: 0x1.777a5cp-28), y, exactInDouble: true)
         // |y| <= pi/32 (+ 1e-4 from 16/pi's rounding): sin y as y + a y^3, a minimax (within
         // 1.0e-8 = 0.17 x 2^-24 on |y| <= 0.0985), cos y to y^4 as Taylor's (within 1.3e-9).
         let z = y * y
