@@ -791,7 +791,7 @@ FASTFOOD_API fastfood_status fastfood_backward_train_f64(const fastfood_layer *l
  * sqrt(1 / out_features) folded into the polynomials, so values differ from 1.4.0's by up to 2
  * units in the last place; since 1.4.10 float's reduce by pi/16 and take the factor times
  * sin(k pi/16) from a table, faster, with values that differ from 1.4.9's within the bound
- * that follows; since 1.5.1 float's round each addition inside a fused multiply-add, faster
+ * that follows; since 1.5.1 float's fuse each multiply with the addition after it, faster
  * again, values within the same bound): phi divided by that factor has absolute error at most
  * 4 * 2^-24 (float) or 4 * 2^-53 (double) against cos and sin; for |z| above 8192 (float) or
  * 2^20 (double), infinities and NaN, the C library's cosf/sinf or cos/sin times the factor.

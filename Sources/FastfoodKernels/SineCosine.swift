@@ -252,7 +252,7 @@ extension Float {
         // sin(a + y) and cos(a + y) for a = k pi/16, the table holding s sin a (cos a = sin(a + pi/2):
         // entry k + 8).
         let sinA = table.lookup(sineIndex), cosA = table.lookup(sineIndex &+ U(repeating: 8))
-        // sin a + cos a sin y rounded, then plus sin a (cos y - 1): every addition inside a
+        // sin a + cos a sin y rounded, then plus sin a (cos y - 1): each addition inside a
         // multiply-add (see the file's comment for the cost in accuracy).
         let sine = multiplyAdd(sinA, cosYMinus1, multiplyAdd(cosA, sinY, sinA))
         let cosine = multiplyAdd(cosA, cosYMinus1, multiplyAdd(-sinA, sinY, cosA))
