@@ -66,8 +66,8 @@ extension SIMD16 where Scalar == Float {
     /// multiplyAddRoundedOnce's flagged lanes (bit 2l or 2l + 1 for lane l) from the scalar fused
     /// multiply-add (llvm.fma: the C library's fmaf on such CPUs); out of line, so that the vector
     /// path keeps its registers.
-    @inline(never)
-    public static func roundedOnceByLane(_ a: Self, _ b: Self, _ c: Self, _ doubleRounded: Self, flagged: UInt32)
+    @inline(never) @usableFromInline
+    static func roundedOnceByLane(_ a: Self, _ b: Self, _ c: Self, _ doubleRounded: Self, flagged: UInt32)
         -> Self {
         var result = doubleRounded
         for l in 0 ..< 16 where flagged & (3 << (2 * l)) != 0 {
