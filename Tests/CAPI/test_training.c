@@ -691,7 +691,7 @@ static void test_features_accuracy(void) {
  * times 1 / sqrt(19) (an inexact factor) in the vector loop (column 0) and in the row's tail
  * (column 18). Float: every 4001st float with |z| <= 8192 (the whole vector range), both signs;
  * double: 2^19 random values, as many in each binade from 2^-31 to 2^20, random signs. Measured
- * over every float in range (throwaway runs, 2.3e9 values): 1.5.1 (the additions fused) 1.98 x
+ * over every float in range (throwaway runs, 2.3e9 values): 1.5.1 (multiply-adds fused) 1.98 x
  * 2^-24 with the factor 1 / sqrt(3), 2.02 with 1 / sqrt(2); 1.4.10 (table of s sin(k pi/16))
  * 1.44 and 1.63; 1.4.1-1.4.9 1.45 and 1.80; 1.4.0 (cos and sin scaled after the polynomials)
  * 1.82 and 2.00. */
