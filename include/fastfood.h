@@ -197,11 +197,11 @@ extern "C" {
 /** Compile-time version of this header. Compare with fastfood_version_number() at run time. */
 #define FASTFOOD_VERSION_MAJOR 1
 #define FASTFOOD_VERSION_MINOR 5
-#define FASTFOOD_VERSION_PATCH 1
+#define FASTFOOD_VERSION_PATCH 2
 /** major * 10000 + minor * 100 + patch. */
-#define FASTFOOD_VERSION_NUMBER 10501
+#define FASTFOOD_VERSION_NUMBER 10502
 /** The same version as a string. */
-#define FASTFOOD_VERSION_STRING "1.5.1"
+#define FASTFOOD_VERSION_STRING "1.5.2"
 
 /**
  * Version of the library actually loaded, as major * 10000 + minor * 100 + patch.
@@ -822,6 +822,10 @@ FASTFOOD_API fastfood_status fastfood_features_forward_f64(const fastfood_layer 
  * call costs about one backward pass plus cos and sin). Since 1.4.1 the results are bitwise
  * those of fastfood_features_backward_from_phi_f32() given the phi fastfood_features_forward_f32()
  * returns for the same params and x: the cos and sin recomputed here are phi's own values.
+ * Since 1.5.2 a tile makes each block's output gradient from dphi in two passes over the whole
+ * block (the dcos half, then the dsin half with cos and sin) before that block's transform,
+ * instead of chunk by chunk inside it: the same values, 0.90x-0.97x of 1.5.1's time on an AMD
+ * EPYC Zen 4 (128 rows, one thread, 1024 to 16384 wide), no more memory.
  * Errors, and the in-place uses (dx == x or dx == dphi, since 1.4), as fastfood_backward_f32.
  * Thread safety: as fastfood_backward_f32.
  */

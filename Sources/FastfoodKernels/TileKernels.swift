@@ -316,24 +316,19 @@ extension TileKernels {
     /// dbias[i] += sum over lanes of dy[i] and dS[i] += sum over lanes of dy[i] * u4[i]
     /// (when given), then w[i] = S[i] * dy[i] (zero for i >= count). With `factors` (the
     /// output site's dropout masks) dy[i] * factors[i] takes dy's place after the dbias sum.
-    /// With `features`, dy is not read: the layer's dy is made in the tile from dphi and z = S u4
-    /// (+ bias), see TileFeatures: dcos is transposed into features.cosines first, then dsin with
-    /// the arithmetic (two passes of 16 row streams each, not one of 32: that many defeat the
-    /// prefetchers at 8192).
+    /// With `transposed`, dy is not read: its columns are there already, one vector per column
+    /// (the random features' dy, made by featureGradient; changed in place with `factors`).
     /// `tile`: 4W vectors.
     @inline(__always)
     static func gatherOutputGradient<T: FastfoodFloat>(
         _ dy: UnsafePointer<T>, ld: Int, rows: Int, count: Int, total: Int,
         w: UnsafeMutablePointer<T.Vector>, scale: UnsafePointer<T>,
         dS: UnsafeMutablePointer<T>?, dBias: UnsafeMutablePointer<T>?, tile: UnsafeMutablePointer<T.Vector>,
-        factors: MaskFactors<T>? = nil, features: TileFeatures<T>? = nil
+        factors: MaskFactors<T>? = nil, transposed: UnsafeMutablePointer<T.Vector>? = nil
     ) {
         typealias V = T.Vector
         let width = V.scalarCount
         let products = tile + width, window = tile + 2 * width
-        if let features {
-            gather(features.rows, ld: features.ld, rows: rows, count: count, total: count, into: features.cosines)
-        }
         /// The W columns from `first` of rows l < rows at first + l * stride, into destination.
         @inline(__always) func transpose(_ first: UnsafePointer<T>, stride: Int, into destination: UnsafeMutablePointer<V>) {
             let row = { (l: Int) in l < rows ? UnsafeRawPointer(first + l * stride).loadUnaligned(as: V.self) : V() }
@@ -343,17 +338,13 @@ extension TileKernels {
         // the loads move to the aligned blocks [c - W + head, c + head) and [c + head, c + W +
         // head), transposed side by side into `window`, whose vectors window[W - head ..< 2W -
         // head] are this block's columns; each aligned block serves two blocks of the grid.
-        let head = features == nil ? alignedColumn(dy, ld: ld) : 0
+        let head = transposed == nil ? alignedColumn(dy, ld: ld) : 0
         var windowHolds = -1  // the first column of the aligned block in window[0 ..< W]
         var c = 0
         while c + width <= count {
             let columns: UnsafeMutablePointer<V>
-            if let features {
-                transpose(features.rows + features.sinOffset + c, stride: features.ld, into: tile)
-                for j in 0 ..< width {
-                    tile[j] = features.dz(w[c + j], scale: scale, c + j, dcos: features.cosines[c + j], dsin: tile[j])
-                }
-                columns = tile
+            if let transposed {
+                columns = transposed + c
             } else if head > 0 && c >= width && c + head + width <= count {
                 if windowHolds != c - width + head { transpose(dy + c - width + head, stride: ld, into: window) }
                 transpose(dy + c + head, stride: ld, into: window + width)
@@ -372,7 +363,7 @@ extension TileKernels {
                 reduce(columns, times: w + c, count: width, rows: rows, into: dS + c, tile: products)
             }
             for j in 0 ..< width { w[c + j] = columns[j] * scale[c + j] }
-            if columns != tile {
+            if columns == window + (width - head) {
                 // The newer aligned block serves the next block of the grid, which reads its last
                 // head vectors (this block changed only its first W - head, in place).
                 for j in 0 ..< width { window[j] = window[width + j] }
@@ -382,10 +373,8 @@ extension TileKernels {
         }
         while c < count {
             var v = V()
-            if let features {
-                var dsin = V()
-                for l in 0 ..< rows { dsin[l] = features.rows[l * features.ld + features.sinOffset + c] }
-                v = features.dz(w[c], scale: scale, c, dcos: features.cosines[c], dsin: dsin)
+            if let transposed {
+                v = transposed[c]
             } else {
                 for l in 0 ..< rows { v[l] = dy[l * ld + c] }
             }
@@ -405,6 +394,42 @@ extension TileKernels {
             c += 1
         }
         (w + count).update(repeating: V(), count: total - count)
+    }
+
+    /// Random features: one block's dy (the layer's gradient, c * dsin - s * dcos, see
+    /// TileFeatures) into features.gradient[i], i < count, from u4 = w[i], before the backward's
+    /// transform. Two passes over the whole block, each reading 16 row streams end to end: dcos
+    /// transposed into features.gradient, then dsin transposed with the arithmetic, in place.
+    /// (1.4.10-1.5.1 ran both passes chunk by chunk inside the transform's fill, each stream
+    /// stopping at every chunk: 1.03-1.11x this time at 1024-16384 wide; passes of 64 or 128
+    /// columns there 1.04-1.09x 1.5.1's own at 8192; one pass of 32 streams over the whole block
+    /// 1.08-1.24x this. AMD EPYC Zen 4, benchmarks/README.md, "Random features".)
+    /// `tile`: W vectors.
+    @inline(__always)
+    static func featureGradient<T: FastfoodFloat>(
+        _ features: TileFeatures<T>, rows: Int, count: Int, w: UnsafePointer<T.Vector>, scale: UnsafePointer<T>,
+        tile: UnsafeMutablePointer<T.Vector>
+    ) {
+        typealias V = T.Vector
+        let width = V.scalarCount
+        let gradient = features.gradient, sines = features.rows + features.sinOffset
+        gather(features.rows, ld: features.ld, rows: rows, count: count, total: count, into: gradient)
+        var c = 0
+        while c + width <= count {
+            let first = sines + c
+            let row = { (l: Int) in l < rows ? UnsafeRawPointer(first + l * features.ld).loadUnaligned(as: V.self) : V() }
+            T.transposeTile(row, { tile[$0] = $1 }, scratch: tile)
+            for j in 0 ..< width {
+                gradient[c + j] = features.dz(w[c + j], scale: scale, c + j, dcos: gradient[c + j], dsin: tile[j])
+            }
+            c += width
+        }
+        while c < count {
+            var dsin = V()
+            for l in 0 ..< rows { dsin[l] = sines[l * features.ld + c] }
+            gradient[c] = features.dz(w[c], scale: scale, c, dcos: gradient[c], dsin: dsin)
+            c += 1
+        }
     }
 }
 
@@ -501,15 +526,9 @@ struct TileFeatures<T: FastfoodFloat> {
     var bias: UnsafePointer<T>?
     /// cosSin's constants (phi's scale 1 / sqrt(outFeatures)).
     var table: T.CosSinTable
-    /// Scratch (one vector per column, indexed like the block) for the dcos columns.
-    var cosines: UnsafeMutablePointer<T.Vector>
-
-    /// The same, `columns` columns on.
-    @inline(__always)
-    func advanced(by columns: Int) -> TileFeatures {
-        TileFeatures(rows: rows + columns, ld: ld, sinOffset: sinOffset, bias: bias.map { $0 + columns }, table: table,
-                     cosines: cosines + columns)
-    }
+    /// Scratch, one vector per column, indexed like the block: dcos transposed in, then the
+    /// layer's dy in its place (TileKernels.featureGradient).
+    var gradient: UnsafeMutablePointer<T.Vector>
 
     /// z = v * S (+ bias) at column i, as the forward's scatter makes y.
     @inline(__always)

@@ -204,7 +204,8 @@ enum BackwardKernels {
         let work = Scratch<T>(at: unit.work, blockSize: unit.layer.shape.blockSize)
         let masks = UnitMasks<T>(unit.dropout, firstRow: unit.firstRow)
         if unit.interleaved {
-            // Random features: dy is made in the tile from dphi and the recomputed z (TileFeatures).
+            // Random features: dy is made in the tile from dphi and the recomputed z (TileFeatures),
+            // block by block.
             backwardTile(unit.layer, params: unit.params, x: unit.features?.x ?? unit.x, ldx: unit.ldx, dy: unit.dy,
                          lddy: unit.lddy, dx: unit.dx, lddx: unit.lddx, rows: unit.rows,
                          accumulateDX: unit.accumulateDX, gradient: unit.gradient, sections: unit.sections, work: work,
@@ -249,7 +250,7 @@ enum BackwardKernels {
     /// Each site's factors are made once per block, where they are first read (chunk by chunk,
     /// from L1), and kept for their second use.
     /// With `features` (dphi, its row stride), dy is not read: it is made from dphi and z = S u4
-    /// (+ bias) as dy would be transposed in (TileFeatures); `x` is then the layer input, always.
+    /// (+ bias) before each block's transform (TileFeatures); `x` is then the layer input, always.
     @inline(__always)
     static func backwardTile<T: FastfoodFloat>(
         _ layer: KernelLayer, params: UnsafePointer<T>, x: UnsafePointer<T>?, ldx: Int,
@@ -309,11 +310,15 @@ enum BackwardKernels {
             }
             // w = du3 = H S dy (truncated outputs have zero gradient). With parameter gradients,
             // w holds u4 on entry: dS and dbias are reduced as dy is transposed in, and dG as
-            // du3 is finished. With features, dy is made from dphi and z = S u4 (+ bias) instead.
+            // du3 is finished. With features, dy is made first, for the whole block, from dphi and
+            // z = S u4 (+ bias) into u (TileKernels.featureGradient), and read from there.
             let outputFactors = masks?.factors(.output, in: work.outputFactors)
             let tileFeatures = featureRows.map { dphi, table in
                 TileFeatures(rows: dphi.dphi + block.offset, ld: dphi.ld, sinOffset: shape.outFeatures,
-                             bias: block.bias, table: table, cosines: u)  // u: free until du0
+                             bias: block.bias, table: table, gradient: u)  // u: free until du0
+            }
+            if let tileFeatures {
+                TileKernels.featureGradient(tileFeatures, rows: rows, count: outputs, w: w, scale: block.scale, tile: tile)
             }
             transform(w, zeroFrom: outputs, fill: { range in
                 let first = range.lowerBound, columns = max(0, min(range.count, outputs - first))
@@ -327,7 +332,7 @@ enum BackwardKernels {
                         dS: sections.scale ? dBlock.map { $0.scale + first } : nil,
                         dBias: dBlock?.bias.map { $0 + first },
                         tile: tile, factors: outputFactors.map { $0 + first },
-                        features: tileFeatures?.advanced(by: first))
+                        transposed: tileFeatures.map { $0.gradient + first })
                 } else if let outputFactors {
                     TileKernels.gather(dyBlock, ld: lddy, rows: rows, count: columns, total: range.count,
                                        into: w + first)
