@@ -17,7 +17,8 @@
  *                              (rates 0.1 / 0.1 / 0.2) and rates 0 against plain fwd+bwd; the
  *                              random-feature forward and backward, and the backward from the
  *                              forward's phi (fastfood_features_backward_from_phi_f32), against
- *                              the plain forward and backward; the dx-only backward (dparams
+ *                              the plain forward and backward; the backward from phi against the
+ *                              recomputing features backward; the dx-only backward (dparams
  *                              NULL, the non-adaptive layer) against the full one; rows only
  *                              16-byte aligned (malloc's guarantee; strides of in + 4 and out + 4
  *                              floats, so the rows take turns at 16, 32, 48 and 0 bytes past a
@@ -613,6 +614,8 @@ static void bench_training(size_t batch, size_t in, size_t out, int with_threads
     tr_features_forward(&t); /* phi as the forward leaves it */
     print_pair("train", &j, "features backward from phi", "plain backward", "from-phi backward",
                pairs(tr_plain_backward, tr_features_backward_from_phi, &t));
+    print_pair("train", &j, "from phi vs recomputing", "features backward", "from-phi backward",
+               pairs(tr_features_backward, tr_features_backward_from_phi, &t));
     print_pair("train", &j, "dx only (dparams NULL)", "full backward", "dx-only backward",
                pairs(tr_plain_backward, tr_dx_only, &t));
     print_pair("train", &j, "rows 16-byte aligned", "64-byte aligned fwd+bwd", "16-byte aligned fwd+bwd",
