@@ -329,10 +329,8 @@ extension TileKernels {
         typealias V = T.Vector
         let width = V.scalarCount
         let products = tile + width, window = tile + 2 * width
-        /// The W columns from `first` of rows l < rows at first + l * stride, into destination.
         @inline(__always) func transpose(_ first: UnsafePointer<T>, stride: Int, into destination: UnsafeMutablePointer<V>) {
-            let row = { (l: Int) in l < rows ? UnsafeRawPointer(first + l * stride).loadUnaligned(as: V.self) : V() }
-            T.transposeTile(row, { destination[$0] = $1 }, scratch: destination)
+            transposeColumns(first, stride: stride, rows: rows, into: destination)
         }
         // Rows off a 64-byte boundary: the columns' grid (which fixes the sums' bits) stays, and
         // the loads move to the aligned blocks [c - W + head, c + head) and [c + head, c + W +
@@ -396,6 +394,18 @@ extension TileKernels {
         (w + count).update(repeating: V(), count: total - count)
     }
 
+    /// The W columns from `first` of rows l < rows at first + l * stride (zero for the lanes of
+    /// rows >= rows) into destination[0 ..< W], one vector per column.
+    @inline(__always)
+    static func transposeColumns<T: FastfoodFloat>(
+        _ first: UnsafePointer<T>, stride: Int, rows: Int, into destination: UnsafeMutablePointer<T.Vector>
+    ) {
+        let row = { (l: Int) in
+            l < rows ? UnsafeRawPointer(first + l * stride).loadUnaligned(as: T.Vector.self) : T.Vector()
+        }
+        T.transposeTile(row, { destination[$0] = $1 }, scratch: destination)
+    }
+
     /// Random features: one block's dy (the layer's gradient, c * dsin - s * dcos, see
     /// TileFeatures) into features.gradient[i], i < count, from u4 = w[i], before the backward's
     /// transform. Two passes over the whole block, each reading 16 row streams end to end: dcos
@@ -416,9 +426,7 @@ extension TileKernels {
         gather(features.rows, ld: features.ld, rows: rows, count: count, total: count, into: gradient)
         var c = 0
         while c + width <= count {
-            let first = sines + c
-            let row = { (l: Int) in l < rows ? UnsafeRawPointer(first + l * features.ld).loadUnaligned(as: V.self) : V() }
-            T.transposeTile(row, { tile[$0] = $1 }, scratch: tile)
+            transposeColumns(sines + c, stride: features.ld, rows: rows, into: tile)
             for j in 0 ..< width {
                 gradient[c + j] = features.dz(w[c + j], scale: scale, c + j, dcos: gradient[c + j], dsin: tile[j])
             }
